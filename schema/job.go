@@ -1,0 +1,195 @@
+package schema
+
+// Job is one normalized job spec. The zero Job is not valid; a Job that went
+// through validate (or Normalize after its fields were checked) has every
+// default filled and every set sorted, so equal jobs are equal Go values and
+// encode to identical canonical bytes.
+type Job struct {
+	// APIVersion is always "muster/v1" once normalized.
+	APIVersion string `json:"api_version"`
+	// Name identifies the job inside its namespace: DNS label, at most 63.
+	Name string `json:"name"`
+	// Namespace groups jobs; "default" when unset.
+	Namespace string `json:"namespace"`
+	// Type is batch, ops, service or daemon; "batch" when unset.
+	Type JobType `json:"type"`
+	// Description is free text of at most 1024 characters.
+	Description string `json:"description"`
+	// Labels are Kubernetes-style labels of the job itself. Never nil once
+	// normalized.
+	Labels map[string]string `json:"labels"`
+	// Meta is free-form metadata; keys under muster.dev/ are reserved.
+	Meta map[string]string `json:"meta"`
+	// Priority is 0..100, 50 when unset.
+	Priority int `json:"priority"`
+	// Count is the number of executions of a batch or service job (at
+	// least 1). It is 0, and absent from the canonical form, for ops and
+	// daemon jobs, which run once per matching node.
+	Count int `json:"count,omitempty"`
+	// RestartPolicy is on-failure, always or never; the default depends on
+	// Type.
+	RestartPolicy RestartPolicy `json:"restart_policy"`
+	// Selector picks the nodes the job may run on.
+	Selector Selector `json:"selector"`
+	// Task says what each execution runs.
+	Task Task `json:"task"`
+	// Rollout says how a new version replaces the old one.
+	Rollout Rollout `json:"rollout"`
+	// Timeouts bound the time a job may wait, run and take in all.
+	Timeouts Timeouts `json:"timeouts"`
+}
+
+// JobType is the kind of work a job does.
+type JobType string
+
+// The job types.
+const (
+	Batch   JobType = "batch"
+	Ops     JobType = "ops"
+	Service JobType = "service"
+	Daemon  JobType = "daemon"
+)
+
+// HasCount reports whether jobs of type t take a count (batch and service).
+func (t JobType) HasCount() bool { return t == Batch || t == Service }
+
+// LongRunning reports whether jobs of type t keep running (service, daemon).
+func (t JobType) LongRunning() bool { return t == Service || t == Daemon }
+
+// RestartPolicy says when an execution that ended is started again.
+type RestartPolicy string
+
+// The restart policies.
+const (
+	OnFailure RestartPolicy = "on-failure"
+	Always    RestartPolicy = "always"
+	Never     RestartPolicy = "never"
+)
+
+// Selector chooses nodes by labels, expressions and ids; all three must hold.
+// Once normalized the maps and slices are non-nil, expressions are in
+// canonical form, and both lists are sorted and de-duplicated.
+type Selector struct {
+	MatchLabels      map[string]string `json:"match_labels"`
+	MatchExpressions []string          `json:"match_expressions"`
+	MatchIDs         []string          `json:"match_ids"`
+}
+
+// Engine names the driver that runs a task.
+type Engine string
+
+// The engines.
+const (
+	Docker Engine = "docker"
+	Exec   Engine = "exec"
+	Wasm   Engine = "wasm"
+)
+
+// Network is the network mode of a task.
+type Network string
+
+// The network modes.
+const (
+	NetworkNone   Network = "none"
+	NetworkBridge Network = "bridge"
+	NetworkHost   Network = "host"
+)
+
+// Task is what one execution runs.
+type Task struct {
+	// Engine is docker, exec or wasm.
+	Engine Engine `json:"engine"`
+	// Image is the docker image reference or the wasm module; empty (and
+	// absent from the canonical form) for exec.
+	Image string `json:"image,omitempty"`
+	// Entrypoint overrides the image entrypoint. Docker only: nil (absent
+	// from the canonical form) for other engines, non-nil for docker.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	// Cmd is the command: for exec cmd[0] is the program; for docker it
+	// overrides the image command; for wasm it is the arguments.
+	Cmd []string `json:"cmd"`
+	// Env is the task environment; MUSTER_* and PATH are reserved.
+	Env map[string]string `json:"env"`
+	// Workdir is an absolute, clean path or empty.
+	Workdir string `json:"workdir"`
+	// Network is none, bridge or host.
+	Network Network `json:"network"`
+	// Resources are the limits of one execution.
+	Resources Resources `json:"resources"`
+	// Inputs are placed in the execution root before it starts, sorted by
+	// target once normalized.
+	Inputs []Input `json:"inputs"`
+	// Outputs are collected after it ends, sorted by path once normalized.
+	Outputs []Output `json:"outputs"`
+}
+
+// Resources are the limits of one execution.
+type Resources struct {
+	// CPUs is a number of cores, > 0 and <= 1024.
+	CPUs float64 `json:"cpus"`
+	// Memory is the memory limit, at least 4 MiB.
+	Memory Memory `json:"memory"`
+}
+
+// Input places a source at a target path inside the execution root.
+type Input struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+}
+
+// Output names a path inside the execution root collected after the run.
+type Output struct {
+	Path string `json:"path"`
+}
+
+// Strategy is how a rollout replaces executions.
+type Strategy string
+
+// The rollout strategies.
+const (
+	Immediate Strategy = "immediate"
+	Rolling   Strategy = "rolling"
+	Canary    Strategy = "canary"
+)
+
+// Rollout says how a new job version replaces the old one.
+type Rollout struct {
+	// Strategy is immediate, rolling or canary; the default depends on the
+	// job type.
+	Strategy Strategy `json:"strategy"`
+	// MaxParallel is the percent of target nodes per wave, 1..100.
+	MaxParallel int `json:"max_parallel"`
+	// CanaryCount and CanaryPercent size the canary set. They exist only
+	// for the canary strategy (zero and absent from the canonical form
+	// otherwise); once normalized exactly one of them is non-zero.
+	CanaryCount   int `json:"canary_count,omitempty"`
+	CanaryPercent int `json:"canary_percent,omitempty"`
+	// AutoPromote promotes a healthy canary without `muster promote`.
+	AutoPromote bool `json:"auto_promote"`
+	// HealthCheck says when an execution counts as healthy.
+	HealthCheck HealthCheck `json:"health_check"`
+	// MaxFailedNodes and MaxFailedNodesPercent bound the failures a
+	// rollout tolerates before it fails.
+	MaxFailedNodes        int     `json:"max_failed_nodes"`
+	MaxFailedNodesPercent float64 `json:"max_failed_nodes_percent"`
+	// NoAutoRollback keeps a failed version in place instead of rolling
+	// back to the last stable one.
+	NoAutoRollback bool `json:"no_auto_rollback"`
+}
+
+// HealthCheck says when an execution counts as healthy.
+type HealthCheck struct {
+	Deadline         Duration `json:"deadline"`
+	MinHealthyTime   Duration `json:"min_healthy_time"`
+	Interval         Duration `json:"interval"`
+	FailureThreshold int      `json:"failure_threshold"`
+	SuccessThreshold int      `json:"success_threshold"`
+	MaxErrorRate     float64  `json:"max_error_rate"`
+}
+
+// Timeouts bound a job; zero means none.
+type Timeouts struct {
+	Execution Duration `json:"execution"`
+	Queue     Duration `json:"queue"`
+	Total     Duration `json:"total"`
+}

@@ -1,0 +1,102 @@
+package schema
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/muster-dev/muster/selector"
+)
+
+// Normalize fills the defaults whose zero value means "unset" (namespace,
+// type, restart policy, strategy, count, canary size, network), drops what
+// does not apply to the job's type, engine or strategy, gives every map and
+// list a non-nil value, and puts every set in canonical order and spelling.
+// It is idempotent. Expressions that do not parse are kept as written (the
+// validator reports them).
+func Normalize(j *Job) {
+	j.APIVersion = APIVersion
+	if j.Namespace == "" {
+		j.Namespace = DefaultNamespace
+	}
+	if j.Type == "" {
+		j.Type = DefaultType
+	}
+	if j.RestartPolicy == "" {
+		j.RestartPolicy = DefaultRestartPolicy(j.Type)
+	}
+	if !j.Type.HasCount() {
+		j.Count = 0
+	} else if j.Count == 0 {
+		j.Count = DefaultCount
+	}
+	j.Labels = nonNilMap(j.Labels)
+	j.Meta = nonNilMap(j.Meta)
+
+	s := &j.Selector
+	s.MatchLabels = nonNilMap(s.MatchLabels)
+	for i, e := range s.MatchExpressions {
+		if c, err := selector.Canonical(e); err == nil {
+			s.MatchExpressions[i] = c
+		}
+	}
+	s.MatchExpressions = sortedSet(s.MatchExpressions)
+	s.MatchIDs = sortedSet(s.MatchIDs)
+
+	t := &j.Task
+	if t.Engine == Exec {
+		t.Image = ""
+	}
+	if t.Engine == Docker {
+		if t.Entrypoint == nil {
+			t.Entrypoint = []string{}
+		}
+	} else {
+		t.Entrypoint = nil
+	}
+	if t.Cmd == nil {
+		t.Cmd = []string{}
+	}
+	t.Env = nonNilMap(t.Env)
+	if t.Network == "" {
+		t.Network = DefaultNetwork
+	}
+	if t.Inputs == nil {
+		t.Inputs = []Input{}
+	}
+	slices.SortStableFunc(t.Inputs, func(a, b Input) int {
+		return cmp.Or(cmp.Compare(a.Target, b.Target), cmp.Compare(a.Source, b.Source))
+	})
+	t.Inputs = slices.Compact(t.Inputs)
+	if t.Outputs == nil {
+		t.Outputs = []Output{}
+	}
+	slices.SortFunc(t.Outputs, func(a, b Output) int { return cmp.Compare(a.Path, b.Path) })
+	t.Outputs = slices.Compact(t.Outputs)
+
+	r := &j.Rollout
+	if r.Strategy == "" {
+		r.Strategy = DefaultStrategy(j.Type)
+	}
+	if r.Strategy != Canary {
+		r.CanaryCount, r.CanaryPercent = 0, 0
+	} else if r.CanaryPercent != 0 {
+		r.CanaryCount = 0
+	} else if r.CanaryCount == 0 {
+		r.CanaryCount = DefaultCanaryCount
+	}
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func sortedSet(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	slices.Sort(s)
+	return slices.Compact(s)
+}
