@@ -1,0 +1,121 @@
+// Package compiler runs the stages of SPEC sections 1 to 3 on one file: pick
+// the frontend by format, parse into value trees, validate and normalize each
+// job. Its result keeps the source so that callers can show snippets.
+package compiler
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/validate"
+)
+
+// MaxFileSize bounds a job file. Real job files are a few kilobytes; a larger
+// file is almost always a mistake (a binary or a generated dump).
+const MaxFileSize = 4 << 20
+
+// Job is one compiled job and where it was written.
+type Job struct {
+	Spec  *schema.Job
+	Range lang.Range
+}
+
+// Result is what compiling one file gives: its jobs that passed (all of them
+// when Diags has no error) and every diagnostic.
+type Result struct {
+	File   string
+	Format Format
+	Source []byte
+	Jobs   []Job
+	Diags  lang.Diagnostics
+}
+
+// Compile parses src in format f and validates every job in it.
+func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
+	res := Result{File: filename, Format: f, Source: src}
+	if len(src) > MaxFileSize {
+		p := lang.Pos{Line: 1, Column: 1}
+		res.Diags.Add(lang.Range{Filename: filename, Start: p, End: p}, "",
+			"the file is %s; job files are limited to %s", size(len(src)), size(MaxFileSize))
+		return res
+	}
+	parse := parsers[f]
+	if parse == nil {
+		res.Diags.Add(lang.Range{Filename: filename}, "", "unsupported format %q", f)
+		return res
+	}
+	trees, diags := parse(filename, src, opts)
+	res.Diags = diags
+	for _, t := range trees {
+		j, ds := validate.Job(t)
+		res.Diags = append(res.Diags, ds...)
+		if j != nil {
+			res.Jobs = append(res.Jobs, Job{Spec: j, Range: t.Range})
+		}
+	}
+	res.Diags.Sort()
+	return res
+}
+
+// CompileFile reads path (or standard input for "-", which needs a format)
+// and compiles it. When f is empty the format comes from the extension.
+func CompileFile(path string, f Format, opts lang.Options) Result {
+	if f == "" {
+		var ok bool
+		if f, ok = FormatOf(path); !ok {
+			res := Result{File: path}
+			res.Diags.Add(lang.Range{Filename: path}, "", "unknown file type %q: use .yaml, .yml, .json, .hcl or .cue, or --format", filepath.Ext(path))
+			return res
+		}
+	}
+	src, err := ReadFile(path)
+	if err != nil {
+		res := Result{File: path, Format: f}
+		res.Diags.Add(lang.Range{Filename: path}, "", "%v", err)
+		return res
+	}
+	return Compile(path, src, f, opts)
+}
+
+// ReadFile reads a job file, or standard input for "-", refusing files
+// larger than MaxFileSize without reading them whole.
+func ReadFile(path string) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		r = os.Stdin
+	} else {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, cleanErr(err)
+		}
+		defer file.Close()
+		r = file
+	}
+	src, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, cleanErr(err)
+	}
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("the file is larger than %s; job files are limited to that", size(MaxFileSize))
+	}
+	return src, nil
+}
+
+func cleanErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %v", pe.Op, pe.Err)
+	}
+	return err
+}
+
+func size(n int) string {
+	if n >= 1<<20 {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
