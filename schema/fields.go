@@ -1,0 +1,393 @@
+package schema
+
+import "slices"
+
+// Kind is the shape of a field's value as a job file writes it.
+type Kind string
+
+// The kinds of field. KindObject and KindObjectList hold other fields, whose
+// paths continue with "." and "[]." respectively.
+const (
+	KindString     Kind = "string"
+	KindInt        Kind = "int"
+	KindNumber     Kind = "number"
+	KindBool       Kind = "bool"
+	KindDuration   Kind = "duration"         // Go duration string or integer seconds
+	KindCPUs       Kind = "number or string" // a number or "500m" millicores
+	KindMemory     Kind = "memory"           // "<n>M", "<n>G", "<n>Mi" or "<n>Gi"
+	KindStringMap  Kind = "map string→string"
+	KindStringList Kind = "list of string"
+	KindObject     Kind = "object"
+	KindObjectList Kind = "list of object"
+)
+
+// MaxSafeInt is 2^53, the largest integer a job file may write: larger ones
+// are not exact in the JSON numbers of most tools.
+const MaxSafeInt = 1 << 53
+
+// Patterns shared by the catalog, the JSON Schema and the validator. All are
+// anchored, and valid both as Go (RE2) and ECMAScript regular expressions.
+const (
+	// NamePattern is a DNS label: job names and namespaces.
+	NamePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// LabelKeyPattern is a Kubernetes label key: an optional lowercase DNS
+	// subdomain prefix and "/", then a name of at most 63 characters of
+	// [A-Za-z0-9._-] that starts and ends alphanumeric.
+	LabelKeyPattern = `^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?` + labelName + `$`
+	// LabelValuePattern is a Kubernetes label value: empty, or a label name.
+	LabelValuePattern = `^(` + labelName + `)?$`
+	// EnvKeyPattern is an environment variable name.
+	EnvKeyPattern = `^[A-Za-z_][A-Za-z0-9_]*$`
+	// DurationPattern is a Go duration string ("90s", "1h30m", "0") or a
+	// string of whole seconds. Negative durations do not match.
+	DurationPattern = `^\+?[0-9]+$|^\+?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`
+	// CPUsPattern is a positive cpu count written as a string: millicores
+	// ("500m") or a decimal number ("0.5", "2"). The upper bound of 1024 is
+	// checked by the validator only.
+	CPUsPattern = `^[0-9]*[1-9][0-9]*m$|^[0-9]*[1-9][0-9]*(\.[0-9]*)?$|^[0-9]*\.[0-9]*[1-9][0-9]*$`
+	// MemoryPattern is a memory size of at least 4M in binary units.
+	MemoryPattern = `^0*([4-9]|[1-9][0-9]+)(M|Mi)$|^0*[1-9][0-9]*(G|Gi)$`
+	// AbsPathPattern is an absolute, clean path: no empty, "." or ".."
+	// segment and no trailing slash.
+	AbsPathPattern = `^/$|^(/([^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+))+$`
+	// InputSourcePattern is where an input comes from: a file on the node,
+	// an http(s) URL, a document of the document store, or the outputs of an
+	// exact job version (optionally one output path).
+	InputSourcePattern = `^(file:///\S+|https?://\S+|sha256:[0-9a-f]{64}|job:[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?@sha256:[0-9a-f]{64}(#/\S*)?)$`
+	// WasmModulePattern is a wasm module: an absolute path on the node, an
+	// http(s) URL or a document of the document store.
+	WasmModulePattern = `^(/\S+|https?://\S+|sha256:[0-9a-f]{64})$`
+	// MatchExpressionPattern is one selector expression in any accepted
+	// spelling (see package selector).
+	MatchExpressionPattern = `^\s*(!\s*` + labelKey + `|` + labelKey +
+		`|` + labelKey + `\s*(==?|!=)\s*(` + labelName + `)?` +
+		`|` + labelKey + ` \s*(in|notin)\s*\(\s*` + labelName + `\s*(,\s*` + labelName + `\s*)*\))\s*$`
+
+	labelName = `[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?`
+	labelKey  = `([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?` + labelName
+)
+
+// FieldInfo describes one field of SPEC section 2: its shape, default and
+// rules. The zero FieldInfo describes nothing; the entries of Fields are the
+// only meaningful values.
+type FieldInfo struct {
+	// Path is the dotted path of the field, as diagnostics print it without
+	// list indexes: "task.resources.cpus", "task.inputs[].source".
+	Path string
+	// Kind is the shape of the value.
+	Kind Kind
+	// Required fields must be written (in their enclosing object).
+	Required bool
+	// Default is the canonical value a job gets when the field is not
+	// written: string, int, float64, bool, []string{}, map[string]string{}
+	// or []any{}; durations and memory as their canonical strings. It is nil
+	// for required fields and objects, whose members carry the defaults.
+	Default any
+	// TypeDefaults overrides Default for the job types listed.
+	TypeDefaults map[JobType]any
+	// Enum lists the allowed values of a string field.
+	Enum []string
+	// Pattern is a regular expression that a string value, each item of a
+	// list, or each value of a map must match.
+	Pattern string
+	// KeyPattern is a regular expression every key of a map must match.
+	KeyPattern string
+	// ReservedKeys are regular expressions no key of a map may match.
+	ReservedKeys []string
+	// Min and Max bound a number (inclusive) when non-nil; MinExclusive
+	// makes Min exclusive. For KindCPUs they bound the number form.
+	Min, Max     *float64
+	MinExclusive bool
+	// MaxLength bounds a string, or each key of a map, in characters; 0 means
+	// no bound. ValueMaxLength bounds each value of a map.
+	MaxLength, ValueMaxLength int
+	// Types, Engines and Strategies, when non-empty, are the only job types,
+	// task engines and rollout strategies the field exists for: writing it
+	// elsewhere is an error, and the canonical form leaves it out.
+	Types      []JobType
+	Engines    []Engine
+	Strategies []Strategy
+	// RequiredFor lists the engines for which the field must be written and
+	// not empty.
+	RequiredFor []Engine
+	// EnginePattern adds a Pattern that holds only for the engine given.
+	EnginePattern map[Engine]string
+	// Description is one or two user-facing sentences of meaning.
+	Description string
+	// Rules says in words what the fields above cannot, such as uniqueness
+	// or a relation to another field; empty when there is nothing more.
+	Rules string
+}
+
+// DefaultFor returns the default of f for a job of type t.
+func (f *FieldInfo) DefaultFor(t JobType) any {
+	if v, ok := f.TypeDefaults[t]; ok {
+		return v
+	}
+	return f.Default
+}
+
+// AppliesTo reports whether f exists for a job of type t whose task runs on
+// engine e with rollout strategy s.
+func (f *FieldInfo) AppliesTo(t JobType, e Engine, s Strategy) bool {
+	return (len(f.Types) == 0 || slices.Contains(f.Types, t)) &&
+		(len(f.Engines) == 0 || slices.Contains(f.Engines, e)) &&
+		(len(f.Strategies) == 0 || slices.Contains(f.Strategies, s))
+}
+
+// LookupField returns the catalog entry of a path such as "task.image" or
+// "task.inputs[].target".
+func LookupField(path string) (*FieldInfo, bool) {
+	for i := range Fields {
+		if Fields[i].Path == path {
+			return &Fields[i], true
+		}
+	}
+	return nil, false
+}
+
+// num returns a pointer to f, for Min and Max.
+func num(f float64) *float64 { return &f }
+
+// Fields describes every field of a job once, in the order of SPEC section
+// 2, each object before its members. The JSON Schema (JSONSchema) and
+// docs/jobspec.md are generated from it, and tests check it against the Job
+// type and its defaults. Treat it as read-only.
+var Fields = []FieldInfo{
+	{
+		Path: "api_version", Kind: KindString, Default: APIVersion, Enum: []string{APIVersion},
+		Description: "The version of the job spec. It may be left out; when written it must be \"muster/v1\".",
+	},
+	{
+		Path: "name", Kind: KindString, Required: true, Pattern: NamePattern, MaxLength: 63,
+		Description: "The name of the job, unique inside its namespace.",
+		Rules:       "A DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit.",
+	},
+	{
+		Path: "namespace", Kind: KindString, Default: DefaultNamespace, Pattern: NamePattern, MaxLength: 63,
+		Description: "The namespace that groups the job with others.",
+		Rules:       "Same rules as name.",
+	},
+	{
+		Path: "type", Kind: KindString, Default: string(DefaultType),
+		Enum: []string{string(Batch), string(Ops), string(Service), string(Daemon)},
+		Description: "The kind of work: batch runs count times to completion, ops runs once on every matching node to completion, " +
+			"service keeps count executions running, daemon keeps one execution running on every matching node, including nodes that join later.",
+	},
+	{
+		Path: "description", Kind: KindString, Default: "", MaxLength: 1024,
+		Description: "Free text about the job.",
+	},
+	{
+		Path: "labels", Kind: KindStringMap, Default: map[string]string{},
+		KeyPattern: LabelKeyPattern, Pattern: LabelValuePattern, ValueMaxLength: 63,
+		Description: "Labels of the job itself, as in Kubernetes.",
+		Rules:       "Keys are [prefix/]name: the name at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric, the prefix a DNS subdomain. Values are empty or follow the rules of a key's name.",
+	},
+	{
+		Path: "meta", Kind: KindStringMap, Default: map[string]string{}, ReservedKeys: []string{`^muster\.dev/`},
+		Description: "Free-form metadata.",
+		Rules:       "Keys starting with muster.dev/ are reserved for the system.",
+	},
+	{
+		Path: "priority", Kind: KindInt, Default: DefaultPriority, Min: num(0), Max: num(100),
+		Description: "The priority of the job's executions; higher goes first.",
+	},
+	{
+		Path: "count", Kind: KindInt, Default: DefaultCount, Min: num(1), Max: num(MaxSafeInt),
+		Types:       []JobType{Batch, Service},
+		Description: "How many executions a batch or service job runs.",
+		Rules:       "Setting it on an ops or daemon job is an error: those run once on every matching node.",
+	},
+	{
+		Path: "restart_policy", Kind: KindString, Default: string(OnFailure),
+		TypeDefaults: map[JobType]any{Service: string(Always), Daemon: string(Always)},
+		Enum:         []string{string(OnFailure), string(Always), string(Never)},
+		Description:  "When an execution that ended is started again: on-failure after it fails, always whenever it ends, never.",
+	},
+	{
+		Path: "selector", Kind: KindObject,
+		Description: "The nodes the job may run on. A node must satisfy match_labels, match_expressions and match_ids.",
+	},
+	{
+		Path: "selector.match_labels", Kind: KindStringMap, Default: map[string]string{},
+		KeyPattern: LabelKeyPattern, Pattern: LabelValuePattern, ValueMaxLength: 63,
+		Description: "Labels a node must have, each with exactly that value.",
+	},
+	{
+		Path: "selector.match_expressions", Kind: KindStringList, Default: []string{}, Pattern: MatchExpressionPattern,
+		Description: "Expressions over node labels that must all hold.",
+		Rules: "Each is key=value, key==value, key!=value, key in (a,b), key notin (a,b), key (exists) or !key (absent). " +
+			"As in Kubernetes, != and notin also match nodes that lack the key.",
+	},
+	{
+		Path: "selector.match_ids", Kind: KindStringList, Default: []string{},
+		Description: "When not empty, only the nodes with these ids.",
+	},
+	{
+		Path: "task", Kind: KindObject, Required: true,
+		Description: "What every execution of the job runs.",
+	},
+	{
+		Path: "task.engine", Kind: KindString, Required: true,
+		Enum:        []string{string(Docker), string(Exec), string(Wasm)},
+		Description: "The driver that runs the task: docker runs a container, exec a program on the node, wasm a WebAssembly module.",
+	},
+	{
+		Path: "task.image", Kind: KindString, Engines: []Engine{Docker, Wasm}, RequiredFor: []Engine{Docker, Wasm},
+		EnginePattern: map[Engine]string{Wasm: WasmModulePattern},
+		Description:   "For docker the image reference; for wasm the module: an absolute path on the node, an http(s):// URL or a sha256: document.",
+		Rules:         "Required for docker and wasm, forbidden for exec.",
+	},
+	{
+		Path: "task.entrypoint", Kind: KindStringList, Default: []string{}, Engines: []Engine{Docker},
+		Description: "Overrides the entrypoint of the docker image.",
+	},
+	{
+		Path: "task.cmd", Kind: KindStringList, Default: []string{}, RequiredFor: []Engine{Exec},
+		Description: "The command: for exec cmd[0] is the program and the rest its arguments; for docker it overrides the image's command; for wasm it is the arguments.",
+		Rules:       "Required and not empty for exec.",
+	},
+	{
+		Path: "task.env", Kind: KindStringMap, Default: map[string]string{},
+		KeyPattern: EnvKeyPattern, ReservedKeys: []string{`^PATH$`, `^MUSTER_`},
+		Description: "Environment variables of the task.",
+		Rules:       "PATH is not allowed and the prefix MUSTER_ is reserved: muster sets MUSTER_ROOT, MUSTER_JOB_NAME and the like itself.",
+	},
+	{
+		Path: "task.workdir", Kind: KindString, Default: "", Pattern: `^$|` + AbsPathPattern,
+		Description: "The working directory of the task; empty keeps the engine's default.",
+		Rules:       "Absolute and clean.",
+	},
+	{
+		Path: "task.network", Kind: KindString, Default: string(DefaultNetwork),
+		Enum:        []string{string(NetworkNone), string(NetworkBridge), string(NetworkHost)},
+		Description: "The network the task sees: none, a bridged network, or the node's host network.",
+	},
+	{
+		Path: "task.resources", Kind: KindObject,
+		Description: "The resource limits of one execution.",
+	},
+	{
+		Path: "task.resources.cpus", Kind: KindCPUs, Default: DefaultCPUs,
+		Min: num(0), MinExclusive: true, Max: num(1024), Pattern: CPUsPattern,
+		Description: "CPU cores: a number such as 0.5 or 2, or a string of millicores such as \"500m\" (0.5).",
+	},
+	{
+		Path: "task.resources.memory", Kind: KindMemory, Default: DefaultMemory.String(), Pattern: MemoryPattern,
+		Description: "The memory limit: <n>M, <n>G, <n>Mi or <n>Gi, all binary units (M and Mi both mean MiB).",
+		Rules:       "At least 4M.",
+	},
+	{
+		Path: "task.inputs", Kind: KindObjectList, Default: []any{},
+		Description: "Files placed inside the execution root before the task starts.",
+		Rules:       "Targets are unique.",
+	},
+	{
+		Path: "task.inputs[].source", Kind: KindString, Required: true, Pattern: InputSourcePattern,
+		Description: "Where the input comes from: file:///abs/path on the node, an http(s):// URL, a sha256:<64 hex> document, " +
+			"or job:<namespace>/<name>@sha256:<hex>[#<output path>] for the outputs of that exact job version.",
+	},
+	{
+		Path: "task.inputs[].target", Kind: KindString, Required: true, Pattern: AbsPathPattern,
+		Description: "Where the input is placed, inside the execution root (a container path for docker).",
+		Rules:       "Absolute and clean, without ..; unique among the inputs.",
+	},
+	{
+		Path: "task.outputs", Kind: KindObjectList, Default: []any{},
+		Description: "Files collected after the run: each one that exists becomes a content-addressed document; a missing file is skipped.",
+		Rules:       "Paths are unique.",
+	},
+	{
+		Path: "task.outputs[].path", Kind: KindString, Required: true, Pattern: AbsPathPattern,
+		Description: "The path of the output inside the execution root (a container path for docker).",
+		Rules:       "Absolute and clean; unique among the outputs.",
+	},
+	{
+		Path: "rollout", Kind: KindObject,
+		Description: "How a new version of the job replaces the old one.",
+	},
+	{
+		Path: "rollout.strategy", Kind: KindString, Default: string(Immediate),
+		TypeDefaults: map[JobType]any{Service: string(Rolling), Daemon: string(Rolling)},
+		Enum:         []string{string(Immediate), string(Rolling), string(Canary)},
+		Description:  "immediate replaces everything at once, rolling replaces in waves, canary first runs the new version on a canary set and waits for promotion.",
+	},
+	{
+		Path: "rollout.max_parallel", Kind: KindInt, Default: DefaultMaxParallel, Min: num(1), Max: num(100),
+		Description: "The percent of target nodes replaced per wave; a wave holds at least one node.",
+		Rules:       "Ignored by the immediate strategy.",
+	},
+	{
+		Path: "rollout.canary_count", Kind: KindInt, Default: DefaultCanaryCount, Min: num(0), Max: num(MaxSafeInt),
+		Strategies:  []Strategy{Canary},
+		Description: "The number of nodes in the canary set.",
+		Rules:       "Canary strategy only. At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+	},
+	{
+		Path: "rollout.canary_percent", Kind: KindInt, Default: 0, Min: num(0), Max: num(100),
+		Strategies:  []Strategy{Canary},
+		Description: "The canary set as a percent of the target nodes, instead of canary_count.",
+		Rules:       "Canary strategy only. At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+	},
+	{
+		Path: "rollout.auto_promote", Kind: KindBool, Default: false,
+		Description: "Promote a healthy canary without waiting for muster promote.",
+	},
+	{
+		Path: "rollout.health_check", Kind: KindObject,
+		Description: "When an execution of the new version counts as healthy.",
+	},
+	{
+		Path: "rollout.health_check.deadline", Kind: KindDuration, Default: DefaultDeadline.String(),
+		Description: "The time an execution has to become healthy.",
+	},
+	{
+		Path: "rollout.health_check.min_healthy_time", Kind: KindDuration, Default: DefaultMinHealthyTime.String(),
+		Description: "An execution running without failure this long counts as healthy.",
+	},
+	{
+		Path: "rollout.health_check.interval", Kind: KindDuration, Default: DefaultInterval.String(),
+		Description: "How often health is checked.",
+	},
+	{
+		Path: "rollout.health_check.failure_threshold", Kind: KindInt, Default: DefaultFailureThreshold, Min: num(1), Max: num(MaxSafeInt),
+		Description: "Consecutive failed checks after which an execution is unhealthy.",
+	},
+	{
+		Path: "rollout.health_check.success_threshold", Kind: KindInt, Default: DefaultSuccessThreshold, Min: num(1), Max: num(MaxSafeInt),
+		Description: "Consecutive successful checks after which an execution is healthy.",
+	},
+	{
+		Path: "rollout.health_check.max_error_rate", Kind: KindNumber, Default: DefaultMaxErrorRate, Min: num(0), Max: num(1),
+		Description: "The largest fraction of failed checks a healthy execution may have.",
+	},
+	{
+		Path: "rollout.max_failed_nodes", Kind: KindInt, Default: DefaultMaxFailedNodes, Min: num(0), Max: num(MaxSafeInt),
+		Description: "The number of failed nodes after which the rollout fails.",
+	},
+	{
+		Path: "rollout.max_failed_nodes_percent", Kind: KindNumber, Default: DefaultMaxFailedPercent, Min: num(0), Max: num(100),
+		Description: "The percent of failed target nodes after which the rollout fails.",
+	},
+	{
+		Path: "rollout.no_auto_rollback", Kind: KindBool, Default: false,
+		Description: "Keep a failed version in place instead of rolling back to the last stable one.",
+	},
+	{
+		Path: "timeouts", Kind: KindObject,
+		Description: "Time limits of the job; 0s means none.",
+	},
+	{
+		Path: "timeouts.execution", Kind: KindDuration, Default: Duration(0).String(),
+		Description: "The longest one execution may run.",
+	},
+	{
+		Path: "timeouts.queue", Kind: KindDuration, Default: Duration(0).String(),
+		Description: "The longest the job may wait to be placed.",
+	},
+	{
+		Path: "timeouts.total", Kind: KindDuration, Default: Duration(0).String(),
+		Description: "The longest the job may take in all, from submission to its end.",
+	},
+}
