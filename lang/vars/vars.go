@@ -30,10 +30,10 @@ const (
 // file value is already typed: Value holds it and Text is empty.
 type Value struct {
 	Name     string
-	Text     string    // the text as typed, for --var and env values
-	FromText bool      // true for --var and env: frontends parse Text by the declared type
-	Value    cty.Value // for var files: the typed value; for text values: cty.StringVal(Text)
-	Source   string    // "--var", "MUSTER_VAR_name", or the var file path
+	Text     string     // the text as typed, for --var and env values
+	FromText bool       // true for --var and env: frontends parse Text by the declared type
+	Value    cty.Value  // for var files: the typed value; for text values: cty.StringVal(Text)
+	Source   string     // "--var", "MUSTER_VAR_name", or the var file path
 	Range    lang.Range // position in the var file (the whole attribute), zero for --var/env
 	// NameRange covers the name in a var file, zero for --var/env.
 	NameRange lang.Range
