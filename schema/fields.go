@@ -1,6 +1,9 @@
 package schema
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Kind is the shape of a field's value as a job file writes it.
 type Kind string
@@ -135,6 +138,54 @@ func (f *FieldInfo) AppliesTo(t JobType, e Engine, s Strategy) bool {
 		(len(f.Strategies) == 0 || slices.Contains(f.Strategies, s))
 }
 
+// Conditions says in words where f exists and where it must be written,
+// from Types, Engines, Strategies and RequiredFor: "Only for batch and
+// service jobs; writing it for another is an error." It is empty for a
+// field that exists everywhere.
+func (f *FieldInfo) Conditions() string {
+	var s []string
+	only := func(what []string, noun, plural string) {
+		if len(what) > 0 {
+			s = append(s, "Only for the "+words(what)+" "+pick(len(what) == 1, noun, plural)+"; writing it for another is an error.")
+		}
+	}
+	only(names(f.Types), "job type", "job types")
+	if slices.Equal(f.Engines, f.RequiredFor) && len(f.Engines) > 0 {
+		e := names(f.Engines)
+		s = append(s, "Required for the "+words(e)+" "+pick(len(e) == 1, "engine", "engines")+"; writing it for another is an error.")
+	} else {
+		only(names(f.Engines), "engine", "engines")
+		if e := names(f.RequiredFor); len(e) > 0 {
+			s = append(s, "Required, and not empty, for the "+words(e)+" "+pick(len(e) == 1, "engine.", "engines."))
+		}
+	}
+	only(names(f.Strategies), "strategy", "strategies")
+	return strings.Join(s, " ")
+}
+
+func names[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// words joins a, b and c as "a, b and c".
+func words(list []string) string {
+	if len(list) < 2 {
+		return strings.Join(list, "")
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
+}
+
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}
+
 // LookupField returns the catalog entry of a path such as "task.image" or
 // "task.inputs[].target".
 func LookupField(path string) (*FieldInfo, bool) {
@@ -196,8 +247,7 @@ var Fields = []FieldInfo{
 	{
 		Path: "count", Kind: KindInt, Default: DefaultCount, Min: num(1), Max: num(MaxSafeInt),
 		Types:       []JobType{Batch, Service},
-		Description: "How many executions a batch or service job runs.",
-		Rules:       "Setting it on an ops or daemon job is an error: those run once on every matching node.",
+		Description: "How many executions a batch or service job runs. Ops and daemon jobs run once on every matching node instead.",
 	},
 	{
 		Path: "restart_policy", Kind: KindString, Default: string(OnFailure),
@@ -213,6 +263,7 @@ var Fields = []FieldInfo{
 		Path: "selector.match_labels", Kind: KindStringMap, Default: map[string]string{},
 		KeyPattern: LabelKeyPattern, Pattern: LabelValuePattern, ValueMaxLength: 63,
 		Description: "Labels a node must have, each with exactly that value.",
+		Rules:       "Keys and values follow the rules of labels.",
 	},
 	{
 		Path: "selector.match_expressions", Kind: KindStringList, Default: []string{}, Pattern: MatchExpressionPattern,
@@ -237,7 +288,6 @@ var Fields = []FieldInfo{
 		Path: "task.image", Kind: KindString, Engines: []Engine{Docker, Wasm}, RequiredFor: []Engine{Docker, Wasm},
 		EnginePattern: map[Engine]string{Wasm: WasmModulePattern},
 		Description:   "For docker the image reference; for wasm the module: an absolute path on the node, an http(s):// URL or a sha256: document.",
-		Rules:         "Required for docker and wasm, forbidden for exec.",
 	},
 	{
 		Path: "task.entrypoint", Kind: KindStringList, Default: []string{}, Engines: []Engine{Docker},
@@ -246,7 +296,6 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.cmd", Kind: KindStringList, Default: []string{}, RequiredFor: []Engine{Exec},
 		Description: "The command: for exec cmd[0] is the program and the rest its arguments; for docker it overrides the image's command; for wasm it is the arguments.",
-		Rules:       "Required and not empty for exec.",
 	},
 	{
 		Path: "task.env", Kind: KindStringMap, Default: map[string]string{},
@@ -322,13 +371,13 @@ var Fields = []FieldInfo{
 		Path: "rollout.canary_count", Kind: KindInt, Default: DefaultCanaryCount, Min: num(0), Max: num(MaxSafeInt),
 		Strategies:  []Strategy{Canary},
 		Description: "The number of nodes in the canary set.",
-		Rules:       "Canary strategy only. At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+		Rules:       "At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
 	},
 	{
 		Path: "rollout.canary_percent", Kind: KindInt, Default: 0, Min: num(0), Max: num(100),
 		Strategies:  []Strategy{Canary},
 		Description: "The canary set as a percent of the target nodes, instead of canary_count.",
-		Rules:       "Canary strategy only. At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+		Rules:       "At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
 	},
 	{
 		Path: "rollout.auto_promote", Kind: KindBool, Default: false,

@@ -42,7 +42,8 @@ func JSONSchema() []byte {
 func fieldSchema(f *FieldInfo, path string) *obj {
 	s := newObj()
 	if f.Description != "" {
-		s.set("description", strings.TrimSpace(f.Description+" "+f.Rules))
+		s.set("description", strings.Join(slices.DeleteFunc([]string{f.Description, f.Conditions(), f.Rules},
+			func(s string) bool { return s == "" }), " "))
 	}
 	if def := f.DefaultFor(DefaultType); def != nil {
 		s.set("default", def)
