@@ -28,14 +28,22 @@ func (d *decoder) rollout(v *lang.Value, r *schema.Rollout, jobType schema.JobTy
 			canaryOnly = true
 		}
 	}
-	switch {
-	case canaryOnly:
-	case count != nil && present(count.Value) && percent != nil && present(percent.Value):
-		d.errorf(percent.KeyRange, "rollout.canary_percent", "set canary_count or canary_percent, not both")
-	case count != nil && present(count.Value):
-		r.CanaryCount, _ = d.integer(count.Value, "rollout.canary_count", 1, maxSafeInt)
-	case percent != nil && present(percent.Value):
-		r.CanaryPercent, _ = d.integer(percent.Value, "rollout.canary_percent", 1, 100)
+	// Zero means unset for both, so the canonical form (which writes the
+	// unused one as 0) reads back as it was written.
+	if !canaryOnly {
+		if percent != nil && present(percent.Value) {
+			r.CanaryPercent, _ = d.integer(percent.Value, "rollout.canary_percent", 0, 100)
+		}
+		if count != nil && present(count.Value) {
+			lo := int64(1)
+			if r.CanaryPercent > 0 {
+				lo = 0
+			}
+			r.CanaryCount, _ = d.integer(count.Value, "rollout.canary_count", lo, maxSafeInt)
+		}
+		if r.CanaryCount > 0 && r.CanaryPercent > 0 {
+			d.errorf(percent.KeyRange, "rollout.canary_percent", "set canary_count or canary_percent, not both")
+		}
 	}
 	if f := fs["auto_promote"]; f != nil && present(f.Value) {
 		r.AutoPromote, _ = d.boolean(f.Value, "rollout.auto_promote")

@@ -1,0 +1,29 @@
+package json_test
+
+import (
+	"testing"
+
+	"github.com/muster-dev/muster/internal/roundtrip"
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/json"
+)
+
+var seeds = []string{
+	`{"name":"a","task":{"engine":"exec","cmd":["echo","hi"]}}`,
+	`[{"name":"a","task":{"engine":"docker","image":"web:1"},"type":"service","rollout":{"strategy":"canary","canary_percent":10}},{"name":"b","task":{"engine":"wasm","image":"/m.wasm"}}]`,
+	`{"name":"w","labels":{"app.kubernetes.io/name":"w"},"selector":{"match_expressions":["a in (x, y)","!b"]},"task":{"engine":"exec","cmd":["x"],"resources":{"cpus":"250m","memory":"1Gi"},"inputs":[{"source":"file:///etc/hosts","target":"/in/hosts"}]},"timeouts":{"total":60}}`,
+	`{"a":"\u00e9\ud83d\ude00","n":-0.5e+3}`,
+	`{"name":"a","count":9007199254740993,"task":{}}`,
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		trees, _ := json.Parse("fuzz.json", src, lang.Options{})
+		if err := roundtrip.Check(trees); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,30 @@
+package yaml_test
+
+import (
+	"testing"
+
+	"github.com/muster-dev/muster/internal/roundtrip"
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/yaml"
+)
+
+var seeds = []string{
+	"name: a\ntask:\n  engine: exec\n  cmd: [echo, hi]\n",
+	"name: a\ntype: service\ntask: {engine: docker, image: 'web:1'}\nrollout:\n  strategy: canary\n  canary_percent: 10\n---\nname: b\ntask: {engine: wasm, image: /m.wasm}\n",
+	"base: &b {engine: exec, cmd: [x]}\nname: a\ntask:\n  <<: *b\n  env: {A: '1'}\n",
+	"name: a\ntask:\n  engine: exec\n  cmd: [x]\n  resources: {cpus: 0.5, memory: 1Gi}\ntimeouts: {total: 1h}\n",
+	"name: [a\n",
+	"a: &a [*a]\n",
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		trees, _ := yaml.Parse("fuzz.yaml", src, lang.Options{})
+		if err := roundtrip.Check(trees); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

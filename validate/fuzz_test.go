@@ -1,0 +1,65 @@
+package validate_test
+
+import (
+	"testing"
+
+	"github.com/muster-dev/muster/internal/roundtrip"
+	"github.com/muster-dev/muster/lang"
+)
+
+// FuzzNormalize builds job trees from fuzzed field values, so the fuzzer
+// explores the validator and normalizer rather than a parser's syntax.
+func FuzzNormalize(f *testing.F) {
+	f.Add("web", "service", "docker", "web:1", "canary", "region in (b,a)", "500m", "1024Mi", "90", int64(3), int64(20))
+	f.Add("job", "ops", "exec", "", "immediate", "!gpu", "2", "4M", "1h", int64(1), int64(0))
+	f.Add("m", "daemon", "wasm", "/m.wasm", "rolling", "a==b", "1", "1G", "0s", int64(0), int64(100))
+	f.Fuzz(func(t *testing.T, name, typ, engine, image, strategy, expr, cpus, memory, dur string, count, percent int64) {
+		str := func(s string) *lang.Value { return &lang.Value{Kind: lang.String, Str: s} }
+		num := func(n int64) *lang.Value { return &lang.Value{Kind: lang.Number, Number: itoa(n)} }
+		obj := func(kv ...any) *lang.Value {
+			v := &lang.Value{Kind: lang.Map}
+			for i := 0; i+1 < len(kv); i += 2 {
+				v.Fields = append(v.Fields, &lang.Field{Key: kv[i].(string), Value: kv[i+1].(*lang.Value)})
+			}
+			return v
+		}
+		list := func(vs ...*lang.Value) *lang.Value { return &lang.Value{Kind: lang.List, List: vs} }
+		task := obj("engine", str(engine), "cmd", list(str("run"), str(name)), "resources", obj("cpus", str(cpus), "memory", str(memory)))
+		if image != "" {
+			task.Fields = append(task.Fields, &lang.Field{Key: "image", Value: str(image)})
+		}
+		job := obj(
+			"name", str(name), "type", str(typ), "count", num(count),
+			"selector", obj("match_expressions", list(str(expr), str(expr))),
+			"task", task,
+			"rollout", obj("strategy", str(strategy), "canary_percent", num(percent), "health_check", obj("deadline", str(dur))),
+			"timeouts", obj("total", str(dur)),
+		)
+		if err := roundtrip.Check([]*lang.Value{job}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	var b [24]byte
+	i := len(b)
+	for n != 0 {
+		d := n % 10
+		if d < 0 {
+			d = -d
+		}
+		i--
+		b[i] = byte('0' + d)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
