@@ -4,23 +4,23 @@ import "time"
 
 // The defaults of SPEC section 2 that do not depend on the job type.
 const (
-	DefaultNamespace             = "default"
-	DefaultType                  = Batch
-	DefaultPriority              = 50
-	DefaultCount                 = 1
-	DefaultNetwork               = NetworkNone
-	DefaultCPUs                  = 1.0
-	DefaultMemory         Memory = 256
-	DefaultMaxParallel           = 10
-	DefaultCanaryCount           = 1
-	DefaultDeadline              = Duration(5 * time.Minute)
-	DefaultMinHealthyTime        = Duration(30 * time.Second)
-	DefaultInterval              = Duration(10 * time.Second)
-	DefaultFailureThreshold      = 3
-	DefaultSuccessThreshold      = 2
-	DefaultMaxErrorRate          = 0.10
-	DefaultMaxFailedNodes        = 10
-	DefaultMaxFailedPercent      = 10.0
+	DefaultNamespace               = "default"
+	DefaultType                    = Batch
+	DefaultPriority                = 50
+	DefaultCount                   = 1
+	DefaultNetwork                 = NetworkNone
+	DefaultCPUs                    = 1.0
+	DefaultMemory           Memory = 256
+	DefaultMaxParallel             = 10
+	DefaultCanaryCount             = 1
+	DefaultDeadline                = Duration(5 * time.Minute)
+	DefaultMinHealthyTime          = Duration(30 * time.Second)
+	DefaultInterval                = Duration(10 * time.Second)
+	DefaultFailureThreshold        = 3
+	DefaultSuccessThreshold        = 2
+	DefaultMaxErrorRate            = 0.10
+	DefaultMaxFailedNodes          = 10
+	DefaultMaxFailedPercent        = 10.0
 )
 
 // DefaultRestartPolicy is on-failure for batch and ops, always for service
