@@ -19,7 +19,9 @@ var (
 	imagePattern = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`)
 )
 
-func (d *decoder) task(v *lang.Value, t *schema.Task) {
+// task decodes the task map v; missing fields are reported at key, the
+// "task" key itself, which is where a reader looks for them.
+func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	fs, ok := d.fields(v, "task", taskFields)
 	if !ok {
 		return
@@ -29,7 +31,7 @@ func (d *decoder) task(v *lang.Value, t *schema.Task) {
 		s, ok := d.enum(f.Value, "task.engine", "docker", "exec", "wasm")
 		t.Engine, engineKnown = schema.Engine(s), ok
 	} else {
-		d.errorf(v.Range, "task.engine", `task needs an engine: "docker", "exec" or "wasm"`)
+		d.errorf(key, "task.engine", `task needs an engine: "docker", "exec" or "wasm"`)
 	}
 
 	image := fs["image"]
@@ -44,9 +46,9 @@ func (d *decoder) task(v *lang.Value, t *schema.Task) {
 			}
 		}
 	case engineKnown && t.Engine == schema.Docker:
-		d.errorf(v.Range, "task.image", "a docker task needs an image, such as \"registry.local/web:1.4\"")
+		d.errorf(key, "task.image", "a docker task needs an image, such as \"registry.local/web:1.4\"")
 	case engineKnown && t.Engine == schema.Wasm:
-		d.errorf(v.Range, "task.image", "a wasm task needs its module in task.image: an absolute path on the node, an http(s):// URL or a sha256: document")
+		d.errorf(key, "task.image", "a wasm task needs its module in task.image: an absolute path on the node, an http(s):// URL or a sha256: document")
 	}
 
 	if f := fs["entrypoint"]; f != nil && present(f.Value) {
@@ -64,7 +66,7 @@ func (d *decoder) task(v *lang.Value, t *schema.Task) {
 			d.errorf(f.Value.List[0].Range, "task.cmd[0]", "task.cmd[0] is the program to run and must not be empty")
 		}
 	} else if engineKnown && t.Engine == schema.Exec {
-		d.errorf(v.Range, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
+		d.errorf(key, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
 	}
 	if f := fs["env"]; f != nil && present(f.Value) {
 		t.Env = d.stringMap(f.Value, "task.env", func(f *lang.Field, _ string, p string) {

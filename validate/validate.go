@@ -89,7 +89,7 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 		d.selector(f.Value, &j.Selector)
 	}
 	if f := fs["task"]; f != nil && present(f.Value) {
-		d.task(f.Value, &j.Task)
+		d.task(f.Value, f.KeyRange, &j.Task)
 	} else {
 		d.errorf(v.Range, "task", "a job needs a task (task.engine and what to run)")
 	}
