@@ -51,6 +51,11 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 	}
 	trees, diags := parse(filename, src, opts)
 	res.Diags = diags
+	if len(trees) == 0 && !diags.HasErrors() {
+		p := lang.Pos{Line: 1, Column: 1}
+		res.Diags = append(res.Diags, lang.Diagnostic{Severity: lang.Warning, Range: lang.Range{Filename: filename, Start: p, End: p},
+			Message: "the file holds no job"})
+	}
 	for _, t := range trees {
 		j, ds := validate.Job(t)
 		res.Diags = append(res.Diags, ds...)

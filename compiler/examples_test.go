@@ -1,0 +1,393 @@
+package compiler
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/schema"
+)
+
+// examplesDir holds one directory per example job (or set of jobs), each
+// with the same jobs written in all four formats.
+const examplesDir = "../examples"
+
+// hashesGolden pins the content address of every example job. Regenerate it
+// with MUSTER_UPDATE=1 go test ./compiler/, and review the diff: a changed
+// hash means that the canonical form of an existing job changed.
+var hashesGolden = filepath.Join(examplesDir, "hashes.golden")
+
+// yamlModeline is the first line of every YAML example, so that editors
+// validate it against the published JSON Schema.
+const yamlModeline = "# yaml-language-server: $schema=" + schema.JSONSchemaID
+
+func updating() bool { return os.Getenv("MUSTER_UPDATE") != "" }
+
+// exampleDirs returns the example directories, sorted.
+func exampleDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(examplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) < 6 {
+		t.Fatalf("want at least 6 example directories, found %d", len(dirs))
+	}
+	return dirs
+}
+
+// exampleFiles returns the job files of one example directory by format.
+func exampleFiles(t *testing.T, dir string) map[Format]string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(examplesDir, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[Format]string{}
+	for _, e := range entries {
+		f, ok := FormatOf(e.Name())
+		if !ok || e.IsDir() {
+			continue
+		}
+		if prev, dup := files[f]; dup {
+			t.Errorf("%s: two %s files, %s and %s: write each job once per format", dir, f, prev, e.Name())
+		}
+		files[f] = filepath.Join(examplesDir, dir, e.Name())
+	}
+	return files
+}
+
+// compiledExample is one example job as the first format compiled it.
+type compiledExample struct {
+	dir  string
+	spec *schema.Job
+}
+
+// TestExamples compiles every example in all four formats, checks that the
+// formats agree byte for byte, that the canonical form compiles to itself,
+// and pins every hash in examples/hashes.golden.
+func TestExamples(t *testing.T) {
+	var all []compiledExample
+	for _, dir := range exampleDirs(t) {
+		files := exampleFiles(t, dir)
+		var ref []*schema.Job
+		var refFile string
+		for _, f := range Formats {
+			path, ok := files[f]
+			if !ok {
+				t.Errorf("%s: no %s file: every example is written in all four formats", dir, f)
+				continue
+			}
+			if parsers[f] == nil {
+				t.Logf("%s: the %s frontend is not registered yet; skipping %s", dir, f, path)
+				continue
+			}
+			res := CompileFile(path, "", lang.Options{})
+			if len(res.Diags) > 0 {
+				t.Errorf("%s: want no diagnostics, got:\n%s", path, res.Diags.Error())
+				continue
+			}
+			if len(res.Jobs) == 0 {
+				t.Errorf("%s: holds no job", path)
+				continue
+			}
+			jobs := make([]*schema.Job, len(res.Jobs))
+			for i, j := range res.Jobs {
+				jobs[i] = j.Spec
+			}
+			if ref == nil {
+				ref, refFile = jobs, path
+				continue
+			}
+			if len(jobs) != len(ref) {
+				t.Errorf("%s holds %d jobs, %s holds %d", path, len(jobs), refFile, len(ref))
+				continue
+			}
+			for i := range jobs {
+				got, want := jobs[i].Canonical(), ref[i].Canonical()
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s: job %d differs from %s:\n%s\n%s\n%s",
+						path, i, refFile, firstDiff(got, want), got, want)
+				}
+			}
+		}
+		for _, j := range ref {
+			checkCanonicalFixpoint(t, dir, j)
+			all = append(all, compiledExample{dir: dir, spec: j})
+		}
+	}
+	checkHashesGolden(t, all)
+	checkCoverage(t, all)
+}
+
+// checkCanonicalFixpoint compiles the canonical bytes of j as a JSON job
+// file: normalizing is idempotent, so they must come back unchanged.
+func checkCanonicalFixpoint(t *testing.T, dir string, j *schema.Job) {
+	t.Helper()
+	canon := j.Canonical()
+	res := Compile(dir+"/canonical.json", canon, JSON, lang.Options{})
+	if len(res.Diags) > 0 || len(res.Jobs) != 1 {
+		t.Errorf("%s: the canonical form of %s does not compile: %v", dir, j.Name, res.Diags)
+		return
+	}
+	if again := res.Jobs[0].Spec.Canonical(); !bytes.Equal(again, canon) {
+		t.Errorf("%s: compiling the canonical form of %s changes it:\n%s\n%s", dir, j.Name, canon, again)
+	}
+}
+
+func checkHashesGolden(t *testing.T, all []compiledExample) {
+	t.Helper()
+	var b strings.Builder
+	for _, e := range all {
+		fmt.Fprintf(&b, "%s  %s/%s  %s\n", e.spec.Hash(), e.spec.Namespace, e.spec.Name, e.dir)
+	}
+	got := b.String()
+	if updating() {
+		if err := os.WriteFile(hashesGolden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(hashesGolden)
+	if err != nil {
+		t.Fatalf("%v (run MUSTER_UPDATE=1 go test ./compiler/ to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("example hashes drifted from %s (if the change is intended, regenerate with MUSTER_UPDATE=1):\ngot:\n%swant:\n%s",
+			hashesGolden, got, want)
+	}
+}
+
+// checkCoverage keeps the examples honest: together they must use every
+// job type, engine, strategy, selector form and input source kind.
+func checkCoverage(t *testing.T, all []compiledExample) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, e := range all {
+		j := e.spec
+		seen["type "+string(j.Type)] = true
+		seen["engine "+string(j.Task.Engine)] = true
+		seen["strategy "+string(j.Rollout.Strategy)] = true
+		if j.Rollout.CanaryPercent > 0 {
+			seen["canary_percent"] = true
+		}
+		if j.Rollout.Strategy == schema.Canary && j.Rollout.AutoPromote {
+			seen["auto_promote"] = true
+		}
+		if len(j.Selector.MatchLabels) > 0 {
+			seen["match_labels"] = true
+		}
+		if len(j.Selector.MatchIDs) > 0 {
+			seen["match_ids"] = true
+		}
+		for _, x := range j.Selector.MatchExpressions {
+			switch {
+			case strings.HasPrefix(x, "!"):
+				seen["expr !key"] = true
+			case strings.Contains(x, "!="):
+				seen["expr !="] = true
+			case strings.Contains(x, "="):
+				seen["expr ="] = true
+			case strings.Contains(x, " notin ("):
+				seen["expr notin"] = true
+			case strings.Contains(x, " in ("):
+				seen["expr in"] = true
+			default:
+				seen["expr key"] = true
+			}
+		}
+		for _, in := range j.Task.Inputs {
+			kind, _, _ := strings.Cut(in.Source, ":")
+			seen["input "+kind] = true
+		}
+		if len(j.Task.Outputs) > 0 {
+			seen["outputs"] = true
+		}
+		if len(j.Task.Env) > 0 {
+			seen["env"] = true
+		}
+		if j.Timeouts != (schema.Timeouts{}) {
+			seen["timeouts"] = true
+		}
+	}
+	want := []string{
+		"type batch", "type ops", "type service", "type daemon",
+		"engine docker", "engine exec", "engine wasm",
+		"strategy immediate", "strategy rolling", "strategy canary", "canary_percent", "auto_promote",
+		"match_labels", "match_ids", "expr =", "expr !=", "expr in", "expr notin", "expr key", "expr !key",
+		"input file", "input https", "input sha256", "input job", "outputs", "env", "timeouts",
+	}
+	for _, w := range want {
+		if !seen[w] {
+			t.Errorf("no example covers %s", w)
+		}
+	}
+}
+
+// firstDiff describes where a and b first differ.
+func firstDiff(a, b []byte) string {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			lo := max(0, i-40)
+			return fmt.Sprintf("first difference at byte %d: ...%s... vs ...%s...", i, a[lo:min(len(a), i+40)], b[lo:min(len(b), i+40)])
+		}
+	}
+	return fmt.Sprintf("one is a prefix of the other (%d and %d bytes)", len(a), len(b))
+}
+
+// TestExamplesYAMLModeline checks that every YAML example starts with the
+// yaml-language-server modeline that points editors at the JSON Schema.
+func TestExamplesYAMLModeline(t *testing.T) {
+	for _, dir := range exampleDirs(t) {
+		path, ok := exampleFiles(t, dir)[YAML]
+		if !ok {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(string(src), "\n"); first != yamlModeline {
+			t.Errorf("%s: the first line is %q, want %q", path, first, yamlModeline)
+		}
+	}
+}
+
+// jobSchema compiles the published JSON Schema.
+func jobSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.JSONSchema()))
+	if err != nil {
+		t.Fatalf("the JSON Schema is not JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schema.JSONSchemaID, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(schema.JSONSchemaID)
+	if err != nil {
+		t.Fatalf("the JSON Schema does not compile: %v", err)
+	}
+	return sch
+}
+
+// TestExamplesJSONSchema validates every example against the published JSON
+// Schema: the canonical form of every job, each document of the YAML files
+// and each job of the JSON files, as an editor or CI would.
+func TestExamplesJSONSchema(t *testing.T) {
+	sch := jobSchema(t)
+	validate := func(what string, doc []byte) {
+		t.Helper()
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s does not satisfy the JSON Schema: %v", what, err)
+		}
+	}
+	for _, dir := range exampleDirs(t) {
+		files := exampleFiles(t, dir)
+		if path, ok := files[JSON]; ok {
+			res := CompileFile(path, "", lang.Options{})
+			for _, j := range res.Jobs {
+				validate(fmt.Sprintf("the canonical form of %s/%s", j.Spec.Namespace, j.Spec.Name), j.Spec.Canonical())
+			}
+			for i, doc := range jsonJobs(t, path) {
+				validate(fmt.Sprintf("%s (job %d)", path, i), doc)
+			}
+		}
+		if path, ok := files[YAML]; ok {
+			for i, doc := range yamlDocuments(t, path) {
+				validate(fmt.Sprintf("%s (document %d)", path, i), doc)
+			}
+		}
+	}
+}
+
+// jsonJobs returns the job objects of a JSON job file, each as JSON.
+func jsonJobs(t *testing.T, path string) [][]byte {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.TrimSpace(src)
+	if len(src) > 0 && src[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(src, &items); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out := make([][]byte, len(items))
+		for i, it := range items {
+			out[i] = it
+		}
+		return out
+	}
+	return [][]byte{src}
+}
+
+// yamlDocuments returns the non-empty documents of a YAML file, each as JSON.
+func yamlDocuments(t *testing.T, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	var out [][]byte
+	for {
+		var doc any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if doc == nil {
+			continue
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestExampleFormatsComplete lists, once, the formats whose frontend is not
+// registered yet, so that a run makes the gap visible.
+func TestExampleFormatsComplete(t *testing.T) {
+	var missing []string
+	for _, f := range Formats {
+		if parsers[f] == nil {
+			missing = append(missing, string(f))
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		t.Skipf("frontends not registered yet: %s; their example files are not compiled", strings.Join(missing, ", "))
+	}
+}
