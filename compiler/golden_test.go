@@ -48,6 +48,10 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("no golden cases in testdata/%s", kind)
 		}
 		for _, file := range files {
+			file, err := filepath.Abs(file)
+			if err != nil {
+				t.Fatal(err)
+			}
 			name := kind + "/" + strings.TrimSuffix(filepath.Base(file), ".txtar")
 			t.Run(name, func(t *testing.T) { runGolden(t, file, kind == "valid") })
 		}
