@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/cue"
 	"github.com/muster-dev/muster/lang/json"
 	"github.com/muster-dev/muster/lang/yaml"
 )
@@ -27,6 +28,7 @@ var Formats = []Format{YAML, JSON, HCL, CUE}
 var parsers = map[Format]lang.Parser{
 	YAML: yaml.Parse,
 	JSON: json.Parse,
+	CUE:  cue.Parse,
 }
 
 // FormatOf returns the format of a file name by its extension.
