@@ -139,9 +139,10 @@ func (f *FieldInfo) AppliesTo(t JobType, e Engine, s Strategy) bool {
 }
 
 // Conditions says in words where f exists and where it must be written,
-// from Types, Engines, Strategies and RequiredFor: "Only for batch and
-// service jobs; writing it for another is an error." It is empty for a
-// field that exists everywhere.
+// from Types, Engines, Strategies and RequiredFor, with values as Markdown
+// code spans: "Only for the `batch` and `service` job types; writing it for
+// another is an error." It is empty for a field that exists everywhere and
+// is never required.
 func (f *FieldInfo) Conditions() string {
 	var s []string
 	only := func(what []string, noun, plural string) {
@@ -163,10 +164,11 @@ func (f *FieldInfo) Conditions() string {
 	return strings.Join(s, " ")
 }
 
+// names quotes every value of list as a code span.
 func names[T ~string](list []T) []string {
 	out := make([]string, len(list))
 	for i, v := range list {
-		out[i] = string(v)
+		out[i] = "`" + string(v) + "`"
 	}
 	return out
 }
@@ -207,23 +209,23 @@ func num(f float64) *float64 { return &f }
 var Fields = []FieldInfo{
 	{
 		Path: "api_version", Kind: KindString, Default: APIVersion, Enum: []string{APIVersion},
-		Description: "The version of the job spec. It may be left out; when written it must be \"muster/v1\".",
+		Description: "The version of the job spec. It may be left out; when written it must be `muster/v1`.",
 	},
 	{
 		Path: "name", Kind: KindString, Required: true, Pattern: NamePattern, MaxLength: 63,
 		Description: "The name of the job, unique inside its namespace.",
-		Rules:       "A DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit.",
+		Rules:       "A DNS label: lowercase letters, digits and `-`, starting and ending with a letter or digit.",
 	},
 	{
 		Path: "namespace", Kind: KindString, Default: DefaultNamespace, Pattern: NamePattern, MaxLength: 63,
 		Description: "The namespace that groups the job with others.",
-		Rules:       "Same rules as name.",
+		Rules:       "Same rules as `name`.",
 	},
 	{
 		Path: "type", Kind: KindString, Default: string(DefaultType),
 		Enum: []string{string(Batch), string(Ops), string(Service), string(Daemon)},
-		Description: "The kind of work: batch runs count times to completion, ops runs once on every matching node to completion, " +
-			"service keeps count executions running, daemon keeps one execution running on every matching node, including nodes that join later.",
+		Description: "The kind of work: `batch` runs `count` times to completion, `ops` runs once on every matching node to completion, " +
+			"`service` keeps `count` executions running, `daemon` keeps one execution running on every matching node, including nodes that join later.",
 	},
 	{
 		Path: "description", Kind: KindString, Default: "", MaxLength: 1024,
@@ -233,31 +235,31 @@ var Fields = []FieldInfo{
 		Path: "labels", Kind: KindStringMap, Default: map[string]string{},
 		KeyPattern: LabelKeyPattern, Pattern: LabelValuePattern, ValueMaxLength: 63,
 		Description: "Labels of the job itself, as in Kubernetes.",
-		Rules:       "Keys are [prefix/]name: the name at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric, the prefix a DNS subdomain. Values are empty or follow the rules of a key's name.",
+		Rules:       "Keys are `[prefix/]name`: the name at most 63 characters of `[A-Za-z0-9._-]`, starting and ending alphanumeric, the prefix a lowercase DNS subdomain. Values are empty or follow the rules of a key's name.",
 	},
 	{
 		Path: "meta", Kind: KindStringMap, Default: map[string]string{}, ReservedKeys: []string{`^muster\.dev/`},
 		Description: "Free-form metadata.",
-		Rules:       "Keys starting with muster.dev/ are reserved for the system.",
+		Rules:       "Keys starting with `muster.dev/` are reserved for the system.",
 	},
 	{
 		Path: "priority", Kind: KindInt, Default: DefaultPriority, Min: num(0), Max: num(100),
-		Description: "The priority of the job's executions; higher goes first.",
+		Description: "Orders jobs that compete for nodes: a higher priority goes first.",
 	},
 	{
 		Path: "count", Kind: KindInt, Default: DefaultCount, Min: num(1), Max: num(MaxSafeInt),
 		Types:       []JobType{Batch, Service},
-		Description: "How many executions a batch or service job runs. Ops and daemon jobs run once on every matching node instead.",
+		Description: "How many executions a `batch` or `service` job runs. `ops` and `daemon` jobs run once on every matching node instead.",
 	},
 	{
 		Path: "restart_policy", Kind: KindString, Default: string(OnFailure),
 		TypeDefaults: map[JobType]any{Service: string(Always), Daemon: string(Always)},
 		Enum:         []string{string(OnFailure), string(Always), string(Never)},
-		Description:  "When an execution that ended is started again: on-failure after it fails, always whenever it ends, never.",
+		Description:  "When an execution that ended is started again: `on-failure` after it fails, `always` whenever it ends, `never` not at all.",
 	},
 	{
 		Path: "selector", Kind: KindObject,
-		Description: "The nodes the job may run on. A node must satisfy match_labels, match_expressions and match_ids.",
+		Description: "The nodes the job may run on. A node must satisfy `match_labels`, `match_expressions` and `match_ids`.",
 	},
 	{
 		Path: "selector.match_labels", Kind: KindStringMap, Default: map[string]string{},
@@ -268,8 +270,8 @@ var Fields = []FieldInfo{
 	{
 		Path: "selector.match_expressions", Kind: KindStringList, Default: []string{}, Pattern: MatchExpressionPattern,
 		Description: "Expressions over node labels that must all hold.",
-		Rules: "Each is key=value, key==value, key!=value, key in (a,b), key notin (a,b), key (exists) or !key (absent). " +
-			"As in Kubernetes, != and notin also match nodes that lack the key.",
+		Rules: "Each is `key=value`, `key==value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` (exists) or `!key` (absent). " +
+			"As in Kubernetes, `!=` and `notin` also match nodes that lack the key.",
 	},
 	{
 		Path: "selector.match_ids", Kind: KindStringList, Default: []string{},
@@ -282,12 +284,12 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.engine", Kind: KindString, Required: true,
 		Enum:        []string{string(Docker), string(Exec), string(Wasm)},
-		Description: "The driver that runs the task: docker runs a container, exec a program on the node, wasm a WebAssembly module.",
+		Description: "The driver that runs the task: `docker` runs a container, `exec` a program on the node, `wasm` a WebAssembly module.",
 	},
 	{
 		Path: "task.image", Kind: KindString, Engines: []Engine{Docker, Wasm}, RequiredFor: []Engine{Docker, Wasm},
 		EnginePattern: map[Engine]string{Wasm: WasmModulePattern},
-		Description:   "For docker the image reference; for wasm the module: an absolute path on the node, an http(s):// URL or a sha256: document.",
+		Description:   "For `docker` the image reference; for `wasm` the module: an absolute path on the node, an `http(s)://` URL or a `sha256:` document.",
 	},
 	{
 		Path: "task.entrypoint", Kind: KindStringList, Default: []string{}, Engines: []Engine{Docker},
@@ -295,13 +297,13 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "task.cmd", Kind: KindStringList, Default: []string{}, RequiredFor: []Engine{Exec},
-		Description: "The command: for exec cmd[0] is the program and the rest its arguments; for docker it overrides the image's command; for wasm it is the arguments.",
+		Description: "The command: for `exec`, `cmd[0]` is the program and the rest its arguments; for `docker` it overrides the image's command; for `wasm` it is the arguments.",
 	},
 	{
 		Path: "task.env", Kind: KindStringMap, Default: map[string]string{},
 		KeyPattern: EnvKeyPattern, ReservedKeys: []string{`^PATH$`, `^MUSTER_`},
 		Description: "Environment variables of the task.",
-		Rules:       "PATH is not allowed and the prefix MUSTER_ is reserved: muster sets MUSTER_ROOT, MUSTER_JOB_NAME and the like itself.",
+		Rules:       "`PATH` is not allowed and the prefix `MUSTER_` is reserved: muster sets `MUSTER_ROOT`, `MUSTER_JOB_NAME` and the like itself.",
 	},
 	{
 		Path: "task.workdir", Kind: KindString, Default: "", Pattern: `^$|` + AbsPathPattern,
@@ -311,7 +313,7 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.network", Kind: KindString, Default: string(DefaultNetwork),
 		Enum:        []string{string(NetworkNone), string(NetworkBridge), string(NetworkHost)},
-		Description: "The network the task sees: none, a bridged network, or the node's host network.",
+		Description: "The network the task sees: `none`, a `bridge` network, or the node's `host` network.",
 	},
 	{
 		Path: "task.resources", Kind: KindObject,
@@ -320,12 +322,12 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.resources.cpus", Kind: KindCPUs, Default: DefaultCPUs,
 		Min: num(0), MinExclusive: true, Max: num(1024), Pattern: CPUsPattern,
-		Description: "CPU cores: a number such as 0.5 or 2, or a string of millicores such as \"500m\" (0.5).",
+		Description: "CPU cores: a number such as `0.5` or `2`, or a string: a decimal such as `\"0.5\"` or millicores such as `\"500m\"` (0.5).",
 	},
 	{
 		Path: "task.resources.memory", Kind: KindMemory, Default: DefaultMemory.String(), Pattern: MemoryPattern,
-		Description: "The memory limit: <n>M, <n>G, <n>Mi or <n>Gi, all binary units (M and Mi both mean MiB).",
-		Rules:       "At least 4M.",
+		Description: "The memory limit: `<n>M`, `<n>G`, `<n>Mi` or `<n>Gi`, all binary units (`M` and `Mi` both mean MiB).",
+		Rules:       "At least `4M`.",
 	},
 	{
 		Path: "task.inputs", Kind: KindObjectList, Default: []any{},
@@ -334,13 +336,13 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "task.inputs[].source", Kind: KindString, Required: true, Pattern: InputSourcePattern,
-		Description: "Where the input comes from: file:///abs/path on the node, an http(s):// URL, a sha256:<64 hex> document, " +
-			"or job:<namespace>/<name>@sha256:<hex>[#<output path>] for the outputs of that exact job version.",
+		Description: "Where the input comes from: `file:///abs/path` on the node, an `http(s)://` URL, a `sha256:<64 hex>` document, " +
+			"or `job:<namespace>/<name>@sha256:<hex>[#<output path>]` for the outputs of that exact job version.",
 	},
 	{
 		Path: "task.inputs[].target", Kind: KindString, Required: true, Pattern: AbsPathPattern,
-		Description: "Where the input is placed, inside the execution root (a container path for docker).",
-		Rules:       "Absolute and clean, without ..; unique among the inputs.",
+		Description: "Where the input is placed, inside the execution root (a container path for `docker`).",
+		Rules:       "Absolute and clean, without `..`; unique among the inputs.",
 	},
 	{
 		Path: "task.outputs", Kind: KindObjectList, Default: []any{},
@@ -349,7 +351,7 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "task.outputs[].path", Kind: KindString, Required: true, Pattern: AbsPathPattern,
-		Description: "The path of the output inside the execution root (a container path for docker).",
+		Description: "The path of the output inside the execution root (a container path for `docker`).",
 		Rules:       "Absolute and clean; unique among the outputs.",
 	},
 	{
@@ -360,28 +362,28 @@ var Fields = []FieldInfo{
 		Path: "rollout.strategy", Kind: KindString, Default: string(Immediate),
 		TypeDefaults: map[JobType]any{Service: string(Rolling), Daemon: string(Rolling)},
 		Enum:         []string{string(Immediate), string(Rolling), string(Canary)},
-		Description:  "immediate replaces everything at once, rolling replaces in waves, canary first runs the new version on a canary set and waits for promotion.",
+		Description:  "`immediate` replaces everything at once, `rolling` replaces in waves, `canary` first runs the new version on a canary set and waits for promotion.",
 	},
 	{
 		Path: "rollout.max_parallel", Kind: KindInt, Default: DefaultMaxParallel, Min: num(1), Max: num(100),
 		Description: "The percent of target nodes replaced per wave; a wave holds at least one node.",
-		Rules:       "Ignored by the immediate strategy.",
+		Rules:       "Ignored by the `immediate` strategy.",
 	},
 	{
 		Path: "rollout.canary_count", Kind: KindInt, Default: DefaultCanaryCount, Min: num(0), Max: num(MaxSafeInt),
 		Strategies:  []Strategy{Canary},
 		Description: "The number of nodes in the canary set.",
-		Rules:       "At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+		Rules:       "At most one of `canary_count` and `canary_percent` may be set (non-zero); 0 means unset.",
 	},
 	{
 		Path: "rollout.canary_percent", Kind: KindInt, Default: 0, Min: num(0), Max: num(100),
 		Strategies:  []Strategy{Canary},
-		Description: "The canary set as a percent of the target nodes, instead of canary_count.",
-		Rules:       "At most one of canary_count and canary_percent may be set (non-zero); 0 means unset.",
+		Description: "The canary set as a percent of the target nodes, instead of `canary_count`.",
+		Rules:       "At most one of `canary_count` and `canary_percent` may be set (non-zero); 0 means unset.",
 	},
 	{
 		Path: "rollout.auto_promote", Kind: KindBool, Default: false,
-		Description: "Promote a healthy canary without waiting for muster promote.",
+		Description: "Promote a healthy canary without waiting for `muster promote`.",
 	},
 	{
 		Path: "rollout.health_check", Kind: KindObject,
@@ -401,15 +403,15 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "rollout.health_check.failure_threshold", Kind: KindInt, Default: DefaultFailureThreshold, Min: num(1), Max: num(MaxSafeInt),
-		Description: "Consecutive failed checks after which an execution is unhealthy.",
+		Description: "The number of failed health checks after which an execution counts as unhealthy.",
 	},
 	{
 		Path: "rollout.health_check.success_threshold", Kind: KindInt, Default: DefaultSuccessThreshold, Min: num(1), Max: num(MaxSafeInt),
-		Description: "Consecutive successful checks after which an execution is healthy.",
+		Description: "The number of passed health checks after which an execution counts as healthy.",
 	},
 	{
 		Path: "rollout.health_check.max_error_rate", Kind: KindNumber, Default: DefaultMaxErrorRate, Min: num(0), Max: num(1),
-		Description: "The largest fraction of failed checks a healthy execution may have.",
+		Description: "The largest fraction of failed health checks with which an execution still counts as healthy.",
 	},
 	{
 		Path: "rollout.max_failed_nodes", Kind: KindInt, Default: DefaultMaxFailedNodes, Min: num(0), Max: num(MaxSafeInt),
@@ -425,7 +427,7 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "timeouts", Kind: KindObject,
-		Description: "Time limits of the job; 0s means none.",
+		Description: "Time limits of the job; `0s` means none.",
 	},
 	{
 		Path: "timeouts.execution", Kind: KindDuration, Default: Duration(0).String(),

@@ -341,11 +341,11 @@ func TestPatternsAgreeWithParsers(t *testing.T) {
 func TestConditions(t *testing.T) {
 	for path, want := range map[string]string{
 		"name":                   "",
-		"count":                  "Only for the batch and service job types; writing it for another is an error.",
-		"task.image":             "Required for the docker and wasm engines; writing it for another is an error.",
-		"task.entrypoint":        "Only for the docker engine; writing it for another is an error.",
-		"task.cmd":               "Required, and not empty, for the exec engine.",
-		"rollout.canary_percent": "Only for the canary strategy; writing it for another is an error.",
+		"count":                  "Only for the `batch` and `service` job types; writing it for another is an error.",
+		"task.image":             "Required for the `docker` and `wasm` engines; writing it for another is an error.",
+		"task.entrypoint":        "Only for the `docker` engine; writing it for another is an error.",
+		"task.cmd":               "Required, and not empty, for the `exec` engine.",
+		"rollout.canary_percent": "Only for the `canary` strategy; writing it for another is an error.",
 	} {
 		f, _ := schema.LookupField(path)
 		if got := f.Conditions(); got != want {
