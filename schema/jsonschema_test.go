@@ -308,3 +308,34 @@ func TestJSONSchemaDescribesEveryProperty(t *testing.T) {
 	}
 	walk("", doc.(map[string]any))
 }
+
+// TestConditionalFieldsPlacement checks the assumptions the generator makes
+// about the catalog: engine rules live under task (beside task.engine),
+// strategy rules under rollout (beside rollout.strategy) and share one set
+// of strategies that no default strategy is in, and type rules exclude no
+// field from the default type (a job that writes no type).
+func TestConditionalFieldsPlacement(t *testing.T) {
+	var strategies []schema.Strategy
+	for _, f := range schema.Fields {
+		if (len(f.Engines) > 0 || len(f.RequiredFor) > 0 || len(f.EnginePattern) > 0) && !strings.HasPrefix(f.Path, "task.") {
+			t.Errorf("%s: engine rules outside task", f.Path)
+		}
+		if len(f.Strategies) > 0 {
+			if !strings.HasPrefix(f.Path, "rollout.") {
+				t.Errorf("%s: strategy rules outside rollout", f.Path)
+			}
+			if strategies != nil && !slices.Equal(strategies, f.Strategies) {
+				t.Errorf("%s: strategies %v differ from %v", f.Path, f.Strategies, strategies)
+			}
+			strategies = f.Strategies
+			for _, typ := range []schema.JobType{schema.Batch, schema.Ops, schema.Service, schema.Daemon} {
+				if slices.Contains(f.Strategies, schema.DefaultStrategy(typ)) {
+					t.Errorf("%s: the default strategy of %s is one of %v", f.Path, typ, f.Strategies)
+				}
+			}
+		}
+		if len(f.Types) > 0 && !slices.Contains(f.Types, schema.DefaultType) {
+			t.Errorf("%s: not for the default type %s", f.Path, schema.DefaultType)
+		}
+	}
+}
