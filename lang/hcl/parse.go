@@ -1,0 +1,199 @@
+// Package hcl is the HCL frontend: a file holds job "NAME" { ... } blocks,
+// variable "NAME" { ... } declarations and locals { ... } blocks. It parses
+// with hclsyntax, evaluates expressions with var.*, local.* and pure go-cty
+// functions, and walks each job block into the lang value tree that the
+// YAML and JSON frontends also produce, so that the same job hashes the
+// same in every format.
+//
+// Mapping: attributes become fields; the blocks selector, task, resources,
+// rollout, health_check and timeouts become map fields of the same name;
+// repeated input { } and output { } blocks become the lists inputs and
+// outputs; the job block's label becomes the name field. Literal { } and
+// [ ] expressions keep the position of every item.
+package hcl
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/vars"
+)
+
+var _ lang.Parser = Parse
+
+// Parse reads the jobs of an HCL file. It satisfies lang.Parser: it returns
+// every job that could be read without error, in file order, and every
+// diagnostic of the file (syntax, variables, locals, evaluation and
+// structure). A job whose own text has an error that leaves a value unknown
+// is left out; a structural mistake that has one clear reading (a block
+// written as an attribute, a second task block) is reported and the job is
+// still returned.
+func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
+	p := &parser{file: filename, src: src, pos: newPositions(filename, src)}
+	if d, ok := guard(filename, src); !ok {
+		return nil, lang.Diagnostics{d}
+	}
+	f, hd, rewritten := parse(filename, src)
+	p.pos.recount = rewritten
+	p.hclDiags(hd, "", nil)
+	for _, d := range hd {
+		if d.Severity == hcl.DiagError && d.Subject != nil && d.Summary != "Attribute redefined" {
+			p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
+		}
+	}
+	if f == nil {
+		return nil, p.diags
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok || body == nil {
+		return nil, p.diags
+	}
+
+	for _, a := range sortedAttrs(body.Attributes) {
+		msg := "unexpected attribute %q at the top level: a file holds job \"NAME\" { }, variable \"NAME\" { } and locals { } blocks"
+		if s := suggest(a.Name, topLevel); s != "" {
+			msg += "; did you mean a " + s + " block?"
+		}
+		p.errorf(a.NameRange, "", msg, a.Name)
+	}
+	var jobs, variables, locals []*hclsyntax.Block
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "job":
+			jobs = append(jobs, b)
+		case "variable":
+			variables = append(variables, b)
+		case "locals":
+			locals = append(locals, b)
+		default:
+			msg := "unknown block type %q: a file holds job, variable and locals blocks"
+			if s := suggest(b.Type, topLevel); s != "" {
+				msg = "unknown block type %q; did you mean " + s + "?"
+			}
+			p.errorf(b.TypeRange, "", msg, b.Type)
+		}
+	}
+
+	p.declare(variables)
+	given, ds := vars.Collect(opts)
+	p.diags = append(p.diags, ds...)
+	p.assign(given)
+	p.evalLocals(locals)
+
+	p.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": p.varObj, "local": p.localObject()},
+		Functions: functions(),
+	}
+	out := make([]*lang.Value, 0, len(jobs))
+	for _, b := range jobs {
+		if v := p.job(b); v != nil {
+			out = append(out, v)
+		}
+	}
+	p.redact()
+	return out, p.diags
+}
+
+var topLevel = []string{"job", "variable", "locals"}
+
+// aliases are names people write for a top-level block from other tools.
+var aliases = map[string]string{"var": "variable", "vars": "variable", "variables": "variable", "local": "locals", "jobs": "job"}
+
+// parser holds the state of one Parse call.
+type parser struct {
+	file  string
+	src   []byte
+	pos   *positions
+	diags lang.Diagnostics
+
+	syntaxErrs []int // byte offsets of syntax errors
+
+	vars      map[string]*variable
+	varOrder  []*variable
+	varObj    cty.Value
+	locals    map[string]*local
+	localList []*local
+	ctx       *hcl.EvalContext
+
+	broken bool // the job being walked has a value that could not be computed
+}
+
+func (p *parser) errorf(r hcl.Range, path, format string, args ...any) {
+	p.diags.Add(p.pos.rng(r), path, format, args...)
+}
+
+func (p *parser) warnf(r lang.Range, format string, args ...any) {
+	p.diags.Add(r, "", format, args...)
+	p.diags[len(p.diags)-1].Severity = lang.Warning
+}
+
+// hclDiags adds HCL diagnostics with path. refs are the traversals of the
+// expression that produced them, used to replace HCL's message about an
+// undeclared var.* or local.* with a clearer one.
+func (p *parser) hclDiags(hd hcl.Diagnostics, path string, expr hcl.Expression) {
+	var bad []hcl.Range
+	if expr != nil && hd.HasErrors() {
+		bad = p.checkRefs(expr, path)
+	}
+	for _, d := range hd {
+		if d.Subject != nil && len(bad) > 0 && d.Summary == "Unsupported attribute" && within(*d.Subject, bad) {
+			continue
+		}
+		sev := lang.Error
+		if d.Severity == hcl.DiagWarning {
+			sev = lang.Warning
+		}
+		var r lang.Range
+		if d.Subject != nil {
+			r = p.pos.rng(*d.Subject)
+		} else {
+			r = lang.Range{Filename: p.file}
+		}
+		p.diags = append(p.diags, lang.Diagnostic{Severity: sev, Range: r, Path: path, Message: message(d)})
+	}
+}
+
+func within(r hcl.Range, list []hcl.Range) bool {
+	for _, l := range list {
+		if r.Start.Byte >= l.Start.Byte && r.End.Byte <= l.End.Byte {
+			return true
+		}
+	}
+	return false
+}
+
+// message joins an HCL diagnostic's summary and detail, and explains why
+// an impure function is missing.
+func message(d *hcl.Diagnostic) string {
+	s := strings.TrimSuffix(d.Summary, ".")
+	if d.Detail != "" {
+		s += ": " + d.Detail
+	}
+	if d.Summary == "Call to unknown function" {
+		if _, rest, ok := strings.Cut(d.Detail, `named "`); ok {
+			if name, _, ok := strings.Cut(rest, `"`); ok && impure[name] {
+				s += " muster leaves out time, uuid, random, file and environment functions on purpose: the same file must always give the same job, whose hash is its identity."
+			}
+		}
+	}
+	return s
+}
+
+// sortedAttrs returns the attributes of a body in source order.
+func sortedAttrs(m hclsyntax.Attributes) []*hclsyntax.Attribute {
+	list := make([]*hclsyntax.Attribute, 0, len(m))
+	for _, a := range m {
+		list = append(list, a)
+	}
+	slices.SortFunc(list, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
+	return list
+}
+
+func blockRange(b *hclsyntax.Block) hcl.Range {
+	return hcl.RangeBetween(b.TypeRange, b.CloseBraceRange)
+}

@@ -1,0 +1,172 @@
+package hcl
+
+import (
+	"math/big"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/muster-dev/muster/lang"
+)
+
+// expr evaluates an expression into a value tree. Literal { } and [ ]
+// expressions are walked item by item so that every item keeps its own
+// range and path; any other expression is evaluated whole and all of its
+// nodes get the expression's range. It returns nil, and marks the job
+// broken, when the value cannot be computed.
+func (p *parser) expr(e hclsyntax.Expression, path string) *lang.Value {
+	switch x := e.(type) {
+	case *hclsyntax.ObjectConsExpr:
+		v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(x.SrcRange), Fields: make([]*lang.Field, 0, len(x.Items))}
+		for _, it := range x.Items {
+			key, ok := p.objectKey(it.KeyExpr, path)
+			if !ok {
+				continue
+			}
+			fv := p.expr(it.ValueExpr, join(path, key))
+			if fv == nil {
+				continue
+			}
+			v.Fields = append(v.Fields, &lang.Field{Key: key, KeyRange: p.pos.rng(it.KeyExpr.Range()), Value: fv})
+		}
+		return v
+	case *hclsyntax.TupleConsExpr:
+		v := &lang.Value{Kind: lang.List, Range: p.pos.rng(x.SrcRange), List: make([]*lang.Value, 0, len(x.Exprs))}
+		for i, item := range x.Exprs {
+			if iv := p.expr(item, index(path, i)); iv != nil {
+				v.List = append(v.List, iv)
+			}
+		}
+		return v
+	}
+	val, d := e.Value(p.ctx)
+	if len(d) > 0 {
+		p.hclDiags(d, path, e)
+	}
+	if d.HasErrors() {
+		p.broken = true
+		return nil
+	}
+	return p.fromCty(val, p.pos.rng(e.Range()), path, 0)
+}
+
+// objectKey evaluates the key of an item of a literal object.
+func (p *parser) objectKey(e hclsyntax.Expression, path string) (string, bool) {
+	kv, d := e.Value(p.ctx)
+	if len(d) > 0 {
+		p.hclDiags(d, path, e)
+	}
+	if d.HasErrors() {
+		p.broken = true
+		return "", false
+	}
+	kv, _ = kv.UnmarkDeep()
+	if !kv.IsKnown() {
+		p.unknown(e.Range(), path)
+		return "", false
+	}
+	if kv.IsNull() {
+		p.errorf(e.Range(), path, "an object key must not be null")
+		p.broken = true
+		return "", false
+	}
+	s, err := convert.Convert(kv, cty.String)
+	if err != nil {
+		p.errorf(e.Range(), path, "an object key must be a string, not %s", kv.Type().FriendlyName())
+		p.broken = true
+		return "", false
+	}
+	return s.AsString(), true
+}
+
+func (p *parser) unknown(r hcl.Range, path string) {
+	p.broken = true
+	if !p.diags.HasErrors() {
+		p.errorf(r, path, "the value is not known")
+	}
+}
+
+// maxValueDepth bounds the nesting of a computed value.
+const maxValueDepth = 64
+
+// fromCty converts an evaluated value; every node gets range r.
+func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *lang.Value {
+	if depth == 0 {
+		if !val.IsWhollyKnown() {
+			p.broken = true
+			if !p.diags.HasErrors() {
+				p.diags.Add(r, path, "the value is not known")
+			}
+			return nil
+		}
+		val, _ = val.UnmarkDeep()
+	}
+	if depth > maxValueDepth {
+		p.diags.Add(r, path, "the value is nested deeper than %d levels", maxValueDepth)
+		p.broken = true
+		return nil
+	}
+	if val.IsNull() {
+		return &lang.Value{Kind: lang.Null, Range: r}
+	}
+	ty := val.Type()
+	switch {
+	case ty == cty.Bool:
+		return &lang.Value{Kind: lang.Bool, Bool: val.True(), Range: r}
+	case ty == cty.Number:
+		text, ok := numberText(val.AsBigFloat())
+		if !ok {
+			p.diags.Add(r, path, "the value is not a finite number")
+			p.broken = true
+			return nil
+		}
+		return &lang.Value{Kind: lang.Number, Number: text, Range: r}
+	case ty == cty.String:
+		return &lang.Value{Kind: lang.String, Str: val.AsString(), Range: r}
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		v := &lang.Value{Kind: lang.List, Range: r, List: make([]*lang.Value, 0, val.LengthInt())}
+		i := 0
+		for it := val.ElementIterator(); it.Next(); i++ {
+			_, e := it.Element()
+			ev := p.fromCty(e, r, index(path, i), depth+1)
+			if ev == nil {
+				return nil
+			}
+			v.List = append(v.List, ev)
+		}
+		return v
+	case ty.IsMapType() || ty.IsObjectType():
+		v := &lang.Value{Kind: lang.Map, Range: r, Fields: make([]*lang.Field, 0, val.LengthInt())}
+		for it := val.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			key := k.AsString()
+			ev := p.fromCty(e, r, join(path, key), depth+1)
+			if ev == nil {
+				return nil
+			}
+			v.Fields = append(v.Fields, &lang.Field{Key: key, KeyRange: r, Value: ev})
+		}
+		return v
+	}
+	p.diags.Add(r, path, "a value of type %s cannot be used in a job", ty.FriendlyName())
+	p.broken = true
+	return nil
+}
+
+// numberText prints n in JSON number syntax without losing precision:
+// integers in full, other numbers in the shortest form that reads back as
+// the same value. It returns false for infinities.
+func numberText(n *big.Float) (string, bool) {
+	if n.IsInf() {
+		return "", false
+	}
+	if n.Sign() == 0 {
+		return "0", true
+	}
+	if n.IsInt() && n.MantExp(nil) <= 1024 {
+		return n.Text('f', 0), true
+	}
+	return n.Text('g', -1), true
+}

@@ -1,0 +1,262 @@
+package hcl
+
+import (
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/muster-dev/muster/lang"
+)
+
+// spec says how the body of one block maps onto the job tree: which names
+// are nested blocks, which repeated blocks make a list, and which are
+// attributes (for the error on a block named like an attribute).
+type spec struct {
+	blocks map[string]*spec
+	lists  map[string]listSpec // block type → list field
+	attrs  map[string]form
+}
+
+// listSpec is a repeated block (input) and the list field it makes (inputs).
+type listSpec struct {
+	block, field string
+	item         *spec
+}
+
+// form is how an attribute is written, for hints.
+type form uint8
+
+const (
+	scalar form = iota
+	listForm
+	mapForm
+)
+
+func attrs(scalars []string, lists []string, maps []string) map[string]form {
+	m := map[string]form{}
+	for _, s := range scalars {
+		m[s] = scalar
+	}
+	for _, s := range lists {
+		m[s] = listForm
+	}
+	for _, s := range maps {
+		m[s] = mapForm
+	}
+	return m
+}
+
+// The shape of a job, as in SPEC section 2.
+var (
+	anySpec     = &spec{}
+	inputSpec   = &spec{attrs: attrs([]string{"source", "target"}, nil, nil)}
+	outputSpec  = &spec{attrs: attrs([]string{"path"}, nil, nil)}
+	resources   = &spec{attrs: attrs([]string{"cpus", "memory"}, nil, nil)}
+	taskSpec    = &spec{
+		blocks: map[string]*spec{"resources": resources},
+		lists: map[string]listSpec{
+			"input":  {block: "input", field: "inputs", item: inputSpec},
+			"output": {block: "output", field: "outputs", item: outputSpec},
+		},
+		attrs: attrs([]string{"engine", "image", "workdir", "network"}, []string{"entrypoint", "cmd"}, []string{"env"}),
+	}
+	selectorSpec = &spec{attrs: attrs(nil, []string{"match_expressions", "match_ids"}, []string{"match_labels"})}
+	healthSpec   = &spec{attrs: attrs([]string{"deadline", "min_healthy_time", "interval", "failure_threshold", "success_threshold", "max_error_rate"}, nil, nil)}
+	rolloutSpec  = &spec{
+		blocks: map[string]*spec{"health_check": healthSpec},
+		attrs: attrs([]string{"strategy", "max_parallel", "canary_count", "canary_percent", "auto_promote",
+			"max_failed_nodes", "max_failed_nodes_percent", "no_auto_rollback"}, nil, nil),
+	}
+	timeoutsSpec = &spec{attrs: attrs([]string{"execution", "queue", "total"}, nil, nil)}
+	jobSpec      = &spec{
+		blocks: map[string]*spec{"selector": selectorSpec, "task": taskSpec, "rollout": rolloutSpec, "timeouts": timeoutsSpec},
+		attrs: attrs([]string{"api_version", "namespace", "type", "description", "priority", "count", "restart_policy"},
+			nil, []string{"labels", "meta"}),
+	}
+)
+
+// listByField finds the repeated block whose list field is name.
+func (s *spec) listByField(name string) (listSpec, bool) {
+	for _, l := range s.lists {
+		if l.field == name {
+			return l, true
+		}
+	}
+	return listSpec{}, false
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// entry is a field already set in a map, and whether it came from blocks.
+type entry struct {
+	field     *lang.Field
+	fromBlock bool
+}
+
+// job walks one job block. It returns nil when a value of the job could
+// not be computed (the errors are reported).
+func (p *parser) job(b *hclsyntax.Block) *lang.Value {
+	p.broken = false
+	r := blockRange(b)
+	for _, off := range p.syntaxErrs {
+		if off >= r.Start.Byte && off <= r.End.Byte {
+			p.broken = true
+		}
+	}
+	v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(r)}
+	seen := map[string]*entry{}
+	switch len(b.Labels) {
+	case 0:
+		p.errorf(b.TypeRange, "name", `a job block needs one label, its name: job "web" { ... }`)
+		p.broken = true
+	default:
+		if len(b.Labels) > 1 {
+			p.errorf(b.LabelRanges[1], "", "a job block takes one label, its name; remove the others")
+		}
+		lr := p.pos.rng(b.LabelRanges[0])
+		f := &lang.Field{Key: "name", KeyRange: lr, Value: &lang.Value{Kind: lang.String, Str: b.Labels[0], Range: lr}}
+		v.Fields = append(v.Fields, f)
+		seen["name"] = &entry{field: f}
+	}
+	p.body(b.Body, jobSpec, "", v, seen, true)
+	if p.broken {
+		return nil
+	}
+	return v
+}
+
+// body walks the attributes and blocks of a block body, in source order,
+// into the fields of m.
+func (p *parser) body(body *hclsyntax.Body, sp *spec, path string, m *lang.Value, seen map[string]*entry, isJob bool) {
+	attrs := sortedAttrs(body.Attributes)
+	blocks := body.Blocks
+	if seen == nil {
+		seen = make(map[string]*entry, len(attrs)+len(blocks))
+	}
+	m.Fields = slicesGrow(m.Fields, len(attrs)+len(blocks))
+	for len(attrs) > 0 || len(blocks) > 0 {
+		if len(blocks) == 0 || len(attrs) > 0 && attrs[0].SrcRange.Start.Byte < blocks[0].TypeRange.Start.Byte {
+			p.attribute(attrs[0], sp, path, m, seen, isJob)
+			attrs = attrs[1:]
+		} else {
+			p.block(blocks[0], sp, path, m, seen)
+			blocks = blocks[1:]
+		}
+	}
+}
+
+func slicesGrow(fs []*lang.Field, n int) []*lang.Field {
+	if cap(fs)-len(fs) >= n {
+		return fs
+	}
+	out := make([]*lang.Field, len(fs), len(fs)+n)
+	copy(out, fs)
+	return out
+}
+
+func (p *parser) add(m *lang.Value, seen map[string]*entry, key string, keyRange hcl.Range, v *lang.Value, path string, fromBlock bool) {
+	if prev := seen[key]; prev != nil {
+		p.errorf(keyRange, path, "%s is set twice (first at line %d)", key, prev.field.KeyRange.Start.Line)
+		return
+	}
+	f := &lang.Field{Key: key, KeyRange: p.pos.rng(keyRange), Value: v}
+	m.Fields = append(m.Fields, f)
+	seen[key] = &entry{field: f, fromBlock: fromBlock}
+}
+
+func (p *parser) attribute(a *hclsyntax.Attribute, sp *spec, path string, m *lang.Value, seen map[string]*entry, isJob bool) {
+	name := a.Name
+	fpath := join(path, name)
+	if isJob && name == "name" {
+		p.errorf(a.NameRange, "name", `the job name is the block label: write job "NAME" { ... } and remove the name attribute`)
+		return
+	}
+	if _, ok := sp.blocks[name]; ok {
+		p.errorf(a.NameRange, fpath, `%s is a block: write %s { ... } without "="`, name, name)
+	} else if l, ok := sp.listByField(name); ok {
+		p.errorf(a.NameRange, fpath, "%s are written as repeated blocks, one per item: %s { ... } %s { ... }, not %s = [...]", name, l.block, l.block, name)
+	} else if l, ok := sp.lists[name]; ok {
+		p.errorf(a.NameRange, fpath, `%s is a block: write %s { ... } without "=", once per item of %s`, name, name, l.field)
+		return
+	}
+	v := p.expr(a.Expr, fpath)
+	if v == nil {
+		return
+	}
+	p.add(m, seen, name, a.NameRange, v, fpath, false)
+}
+
+func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, m *lang.Value, seen map[string]*entry) {
+	name := b.Type
+	fpath := join(path, name)
+	if len(b.Labels) > 0 {
+		p.errorf(b.LabelRanges[0], fpath, "a %s block takes no label: write %s { ... }", name, name)
+	}
+	if sub, ok := sp.blocks[name]; ok {
+		if prev := seen[name]; prev != nil {
+			if prev.fromBlock {
+				p.errorf(b.TypeRange, fpath, "only one %s block is allowed (the first is at line %d)", name, prev.field.KeyRange.Start.Line)
+			} else {
+				p.errorf(b.TypeRange, fpath, "%s is set twice (first at line %d)", name, prev.field.KeyRange.Start.Line)
+			}
+			return
+		}
+		v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(blockRange(b))}
+		p.body(b.Body, sub, fpath, v, nil, false)
+		p.add(m, seen, name, b.TypeRange, v, fpath, true)
+		return
+	}
+	if l, ok := sp.lists[name]; ok {
+		p.listItem(b, l, path, m, seen)
+		return
+	}
+	if l, ok := sp.listByField(name); ok {
+		p.errorf(b.TypeRange, fpath, "write one %s { ... } block per item: the block is %s, the list it makes is %s", l.block, l.block, l.field)
+		p.listItem(b, l, path, m, seen)
+		return
+	}
+	sub := anySpec
+	if f, ok := sp.attrs[name]; ok {
+		hint := "= value"
+		switch f {
+		case listForm:
+			hint = "= [ ... ]"
+		case mapForm:
+			hint = "= { ... }"
+		}
+		p.errorf(b.TypeRange, fpath, "%s is an attribute, not a block: write %s %s", name, name, hint)
+	}
+	// Unknown blocks pass through as maps; the validator reports unknown
+	// fields with a suggestion.
+	v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(blockRange(b))}
+	p.body(b.Body, sub, fpath, v, nil, false)
+	p.add(m, seen, name, b.TypeRange, v, fpath, true)
+}
+
+// listItem appends one repeated block (input { }) to its list (inputs).
+func (p *parser) listItem(b *hclsyntax.Block, l listSpec, path string, m *lang.Value, seen map[string]*entry) {
+	lpath := join(path, l.field)
+	r := p.pos.rng(blockRange(b))
+	e := seen[l.field]
+	if e == nil {
+		list := &lang.Value{Kind: lang.List, Range: r}
+		p.add(m, seen, l.field, b.TypeRange, list, lpath, true)
+		e = seen[l.field]
+	} else if !e.fromBlock || e.field.Value.Kind != lang.List {
+		p.errorf(b.TypeRange, lpath, "%s is set twice (first at line %d)", l.field, e.field.KeyRange.Start.Line)
+		return
+	}
+	list := e.field.Value
+	item := &lang.Value{Kind: lang.Map, Range: r}
+	p.body(b.Body, l.item, index(lpath, len(list.List)), item, nil, false)
+	list.List = append(list.List, item)
+	list.Range.End = r.End
+}
