@@ -373,13 +373,13 @@ var Fields = []FieldInfo{
 		Path: "rollout.canary_count", Kind: KindInt, Default: DefaultCanaryCount, Min: num(0), Max: num(MaxSafeInt),
 		Strategies:  []Strategy{Canary},
 		Description: "The number of nodes in the canary set.",
-		Rules:       "At most one of `canary_count` and `canary_percent` may be set (non-zero); 0 means unset.",
+		Rules:       "At least 1 unless `canary_percent` is set: at most one of the two may be non-zero, and the canonical form writes the unused one as 0.",
 	},
 	{
 		Path: "rollout.canary_percent", Kind: KindInt, Default: 0, Min: num(0), Max: num(100),
 		Strategies:  []Strategy{Canary},
 		Description: "The canary set as a percent of the target nodes, instead of `canary_count`.",
-		Rules:       "At most one of `canary_count` and `canary_percent` may be set (non-zero); 0 means unset.",
+		Rules:       "At most one of `canary_count` and `canary_percent` may be non-zero; the canonical form writes the unused one as 0.",
 	},
 	{
 		Path: "rollout.auto_promote", Kind: KindBool, Default: false,

@@ -251,8 +251,8 @@ func engineRules() []any {
 }
 
 // strategyRules are the rules of a rollout that depend on its strategy: the
-// canary sizes exist only for the canary strategy, and at most one of them
-// is non-zero. A rollout that does not name a strategy gets a type-dependent
+// canary sizes exist only for the canary strategy, at most one of them is
+// non-zero, and canary_count is at least 1 unless canary_percent is set. A rollout that does not name a strategy gets a type-dependent
 // default that is never canary, so it is in the else branch.
 func strategyRules() []any {
 	then, els := newObj(), newObj()
@@ -278,6 +278,12 @@ func strategyRules() []any {
 			set("canary_percent", newObj().set("minimum", 1))).
 		set("required", []string{"canary_count", "canary_percent"})
 	then.set("not", both)
+	// canary_count may be 0 only beside a non-zero canary_percent, as the
+	// canonical form writes it.
+	then.set("if", newObj().
+		set("properties", newObj().set("canary_percent", newObj().set("minimum", 1))).
+		set("required", []string{"canary_percent"}))
+	then.set("else", newObj().set("properties", newObj().set("canary_count", newObj().set("minimum", 1))))
 	return []any{newObj().set("if", ifField("strategy", strategies, false)).set("then", then).set("else", els)}
 }
 
