@@ -1,0 +1,217 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/selector"
+)
+
+// Node is a node as planning sees it: an id and its labels.
+type Node struct {
+	ID     string            `json:"id"`
+	Labels map[string]string `json:"labels"`
+}
+
+// Placement says where a job's executions go and in which order a rollout
+// reaches them.
+type Placement struct {
+	// MatchedNodes lists every node the selector matches, sorted by id.
+	MatchedNodes []string `json:"matched_nodes"`
+	// Executions counts the executions per target node for batch and
+	// service jobs (ops and daemon run one on every matched node).
+	Executions map[string]int `json:"executions,omitempty"`
+	// Canary is the first set of target nodes of a canary rollout.
+	Canary []string `json:"canary"`
+	// Waves are the following sets of target nodes, each at most
+	// max_parallel percent of them (at least one node).
+	Waves [][]string `json:"waves"`
+}
+
+// nodeIndex holds nodes sorted by id with their parsed state.
+type nodeIndex struct {
+	nodes []Node
+}
+
+func newNodeIndex(nodes []Node) *nodeIndex {
+	sorted := slices.Clone(nodes)
+	slices.SortFunc(sorted, func(a, b Node) int { return strings.Compare(a.ID, b.ID) })
+	return &nodeIndex{nodes: sorted}
+}
+
+// Place computes the placement of j over the nodes of idx, and the warnings
+// a user should read before applying it.
+func Place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
+	pl := Placement{MatchedNodes: []string{}, Canary: []string{}, Waves: [][]string{}}
+	warnings := []string{}
+	reqs := make([]selector.Requirement, 0, len(j.Selector.MatchExpressions))
+	for _, e := range j.Selector.MatchExpressions {
+		r, err := selector.Parse(e)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("selector expression %q does not parse: %v", e, err))
+			continue
+		}
+		reqs = append(reqs, r)
+	}
+	absent := make([][]string, len(reqs))
+	for _, n := range idx.nodes {
+		if !matches(j, reqs, n, absent) {
+			continue
+		}
+		pl.MatchedNodes = append(pl.MatchedNodes, n.ID)
+	}
+	for i, r := range reqs {
+		if len(absent[i]) > 0 {
+			warnings = append(warnings, fmt.Sprintf("selector expression %q also matches %s without a %q label: %s",
+				r.String(), count(len(absent[i]), "node"), r.Key, sample(absent[i])))
+		}
+	}
+	if len(pl.MatchedNodes) == 0 {
+		warnings = append(warnings, "no node matches the selector: the job will stay queued until one does")
+		return pl, warnings
+	}
+
+	order := rendezvous(j.Namespace+"/"+j.Name, pl.MatchedNodes)
+	targets := order
+	if j.Type.HasCount() {
+		pl.Executions = map[string]int{}
+		for i := 0; i < j.Count; i++ {
+			pl.Executions[order[i%len(order)]]++
+		}
+		if j.Count < len(order) {
+			targets = order[:j.Count]
+		}
+	}
+	pl.Canary, pl.Waves = waves(&j.Rollout, targets)
+	return pl, warnings
+}
+
+// matches reports whether node n is selected, recording for each
+// requirement the nodes it matched only because they lack its key.
+func matches(j *schema.Job, reqs []selector.Requirement, n Node, absent [][]string) bool {
+	s := &j.Selector
+	if len(s.MatchIDs) > 0 {
+		if _, ok := slices.BinarySearch(s.MatchIDs, n.ID); !ok {
+			return false
+		}
+	}
+	for k, v := range s.MatchLabels {
+		if got, ok := n.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	var lacking []int
+	for i, r := range reqs {
+		if !r.Matches(n.Labels) {
+			return false
+		}
+		if r.MatchesAbsent() {
+			if _, has := n.Labels[r.Key]; !has {
+				lacking = append(lacking, i)
+			}
+		}
+	}
+	for _, i := range lacking {
+		absent[i] = append(absent[i], n.ID)
+	}
+	return true
+}
+
+// rendezvous orders node ids by a hash of the job and the node (highest
+// random weight), so that each job spreads its executions, canaries and
+// first waves over different nodes, and a node joining or leaving moves
+// only its own share. The order is deterministic.
+func rendezvous(job string, ids []string) []string {
+	type scored struct {
+		id    string
+		score uint64
+	}
+	s := make([]scored, len(ids))
+	seed := fnv64a(fnvOffset, job) * fnvPrime // the job, then a 0 byte separator
+	for i, id := range ids {
+		s[i] = scored{id, mix(fnv64a(seed, id))}
+	}
+	slices.SortFunc(s, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := make([]string, len(s))
+	for i, e := range s {
+		out[i] = e.id
+	}
+	return out
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnv64a continues an FNV-1a hash h over s without allocating.
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// mix is the splitmix64 finalizer: FNV alone leaves similar ids with
+// similar high bits.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// waves cuts the target nodes into the canary set and the waves.
+func waves(r *schema.Rollout, targets []string) ([]string, [][]string) {
+	canary := []string{}
+	rest := targets
+	if r.Strategy == schema.Canary {
+		n := r.CanaryCount
+		if r.CanaryPercent > 0 {
+			n = (len(targets)*r.CanaryPercent + 99) / 100
+		}
+		n = max(1, min(n, len(targets)))
+		canary, rest = targets[:n], targets[n:]
+	}
+	out := [][]string{}
+	if len(rest) == 0 {
+		return canary, out
+	}
+	if r.Strategy == schema.Immediate {
+		return canary, append(out, rest)
+	}
+	size := max(1, len(targets)*r.MaxParallel/100)
+	for len(rest) > 0 {
+		n := min(size, len(rest))
+		out = append(out, rest[:n])
+		rest = rest[n:]
+	}
+	return canary, out
+}
+
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// sample lists up to five ids.
+func sample(ids []string) string {
+	if len(ids) <= 5 {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:5], ", ") + fmt.Sprintf(" and %d more", len(ids)-5)
+}

@@ -1,0 +1,107 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteText prints p for people: a summary line, then per job the action,
+// versions and hashes, the diff with +, - and ~, the change class, the
+// placement and the warnings.
+func WriteText(w io.Writer, p *Plan) {
+	var create, update, same int
+	for _, j := range p.Jobs {
+		switch j.Action {
+		case Create:
+			create++
+		case Update:
+			update++
+		default:
+			same++
+		}
+	}
+	for i := range p.Jobs {
+		writeJob(w, &p.Jobs[i])
+	}
+	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d unchanged.\n", create, update, same)
+}
+
+func writeJob(w io.Writer, j *JobPlan) {
+	switch j.Action {
+	case Create:
+		fmt.Fprintf(w, "+ %s: create version 1 (%s)\n", j.Ref(), short(j.ToHash))
+	case Update:
+		fmt.Fprintf(w, "~ %s: update version %d (%s) -> %d (%s), %s\n", j.Ref(), j.FromVersion, short(j.FromHash),
+			j.ToVersion, short(j.ToHash), describeClass(j.ChangeClass))
+	default:
+		fmt.Fprintf(w, "  %s: no changes (version %d, %s)\n", j.Ref(), j.FromVersion, short(j.FromHash))
+	}
+	for _, c := range j.Diff {
+		switch c.Op {
+		case Add:
+			fmt.Fprintf(w, "    + %s: %s\n", c.Path, value(c.New))
+		case Remove:
+			fmt.Fprintf(w, "    - %s: %s\n", c.Path, value(c.Old))
+		default:
+			fmt.Fprintf(w, "    ~ %s: %s -> %s\n", c.Path, value(c.Old), value(c.New))
+		}
+	}
+	pl := &j.Placement
+	if j.Action != NoOp {
+		fmt.Fprintf(w, "    nodes: %s matched", count(len(pl.MatchedNodes), "node"))
+		if len(pl.MatchedNodes) > 0 {
+			fmt.Fprintf(w, " (%s)", sample(pl.MatchedNodes))
+		}
+		fmt.Fprintln(w)
+		if len(pl.Canary) > 0 {
+			fmt.Fprintf(w, "    canary: %s\n", sample(pl.Canary))
+		}
+		for i, wave := range pl.Waves {
+			if i == 5 && len(pl.Waves) > 6 {
+				fmt.Fprintf(w, "    ... %d more waves\n", len(pl.Waves)-5)
+				break
+			}
+			fmt.Fprintf(w, "    wave %d: %s\n", i+1, sample(wave))
+		}
+	}
+	for _, warn := range j.Warnings {
+		fmt.Fprintf(w, "    warning: %s\n", warn)
+	}
+	fmt.Fprintln(w)
+}
+
+func describeClass(c ChangeClass) string {
+	switch c {
+	case ClassMetadata:
+		return "metadata only: executions are kept"
+	case ClassInPlace:
+		return "in-place: executions on nodes that still match are kept"
+	case ClassDestructive:
+		return "destructive: every execution is replaced"
+	}
+	return string(c)
+}
+
+// short abbreviates a spec hash to sha256: and 12 hex digits.
+func short(h string) string {
+	if len(h) > len("sha256:")+12 {
+		return h[:len("sha256:")+12]
+	}
+	return h
+}
+
+func value(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	s := strings.TrimSpace(b.String())
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
