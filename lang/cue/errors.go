@@ -62,6 +62,18 @@ func isIndex(s string) bool {
 type cueDiag struct {
 	lang.Diagnostic
 	summary bool // an "N errors in empty disjunction" header
+	// group is the path of the disjunction whose alternatives failed with
+	// this error, or "": a problem explained at that path explains this.
+	group string
+	inGroup bool
+}
+
+// covered reports whether a problem at one of paths explains d.
+func (d *cueDiag) covered(paths []string) bool {
+	if d.inGroup && relatedToAny(d.group, paths) {
+		return true
+	}
+	return relatedToAny(d.Path, paths)
 }
 
 // convert turns the errors of err into diagnostics. strip is the number of
@@ -92,7 +104,7 @@ func (p *fileParser) convert(err error, strip int, prefix string) []cueDiag {
 			}
 		}
 		if d.Range.IsZero() {
-			d.Range.Filename = p.filename
+			d.Range = p.nearest(join(prefix, path))
 		}
 		d.Message, d.summary = message(msg, path)
 		d.Message += tagNote
@@ -102,6 +114,19 @@ func (p *fileParser) convert(err error, strip int, prefix string) []cueDiag {
 		}
 		seen[key] = true
 		out = append(out, d)
+	}
+	// The errors after a disjunction header that lie under its path are
+	// why its alternatives failed.
+	group, inGroup := "", false
+	for i := range out {
+		switch {
+		case out[i].summary:
+			group, inGroup = out[i].Path, true
+		case inGroup && related(out[i].Path, group) && len(out[i].Path) >= len(group):
+			out[i].group, out[i].inGroup = group, true
+		default:
+			inGroup = false
+		}
 	}
 	// A disjunction header adds nothing when its alternatives are listed.
 	if len(out) > 1 {
@@ -180,4 +205,21 @@ func relatedToAny(path string, paths []string) bool {
 		}
 	}
 	return false
+}
+
+// nearest is the range of the value at path as the file writes it, or of
+// its nearest written ancestor, or just the file.
+func (p *fileParser) nearest(path string) lang.Range {
+	for {
+		if w, ok := p.index[path]; ok {
+			if r := p.rangeOf(w.start, w.end); !r.IsZero() {
+				return r
+			}
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return lang.Range{Filename: p.filename}
+		}
+		path = path[:i]
+	}
 }

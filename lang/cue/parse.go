@@ -170,7 +170,7 @@ func (p *fileParser) explain(j, e cue.Value, err error, strip int, prefix string
 
 	// Whatever CUE found against #Job that nothing above explains.
 	for _, d := range p.convert(err, 1, prefix) {
-		if relatedToAny(d.Path, own) || relatedToAny(d.Path, reported) {
+		if d.covered(own) || d.covered(reported) {
 			continue
 		}
 		p.diags = append(p.diags, d.Diagnostic)

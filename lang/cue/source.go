@@ -44,9 +44,11 @@ func (p *fileParser) pos(pos token.Pos) lang.Pos {
 	if off < 0 || off > len(p.src) {
 		return lang.Pos{Line: pos.Line(), Column: pos.Column(), Byte: off}
 	}
-	start := off
-	for start > 0 && p.src[start-1] != '\n' {
-		start--
+	// CUE counts columns in bytes; recount the bytes of the line before
+	// pos in characters.
+	start := off - (pos.Column() - 1)
+	if start < 0 || start > off {
+		return lang.Pos{Line: pos.Line(), Column: pos.Column(), Byte: off}
 	}
 	return lang.Pos{Line: pos.Line(), Column: utf8.RuneCount(p.src[start:off]) + 1, Byte: off}
 }
