@@ -64,7 +64,7 @@ type cueDiag struct {
 	summary bool // an "N errors in empty disjunction" header
 	// group is the path of the disjunction whose alternatives failed with
 	// this error, or "": a problem explained at that path explains this.
-	group string
+	group   string
 	inGroup bool
 }
 
