@@ -24,7 +24,7 @@ var _ lang.Parser = Parse
 // reported as an error diagnostic.
 func Parse(filename string, src []byte, opts lang.Options) (jobs []*lang.Value, diags lang.Diagnostics) {
 	p := &fileParser{filename: filename, src: src}
-	w := getWorker()
+	var w *worker
 	broken := true
 	defer func() {
 		if r := recover(); r != nil {
@@ -32,8 +32,11 @@ func Parse(filename string, src []byte, opts lang.Options) (jobs []*lang.Value, 
 			p.diags.Add(lang.Range{Filename: filename}, "", "internal error in the CUE frontend (please report it): %v", r)
 			diags = p.diags
 		}
-		putWorker(w, broken)
+		if w != nil {
+			putWorker(w, broken)
+		}
 	}()
+	w = getWorker()
 	jobs = p.parse(w, opts)
 	broken = false
 	p.diags.Sort()
