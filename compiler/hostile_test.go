@@ -25,6 +25,12 @@ const hostileTimeout = 10 * time.Second
 // compileSafely compiles src, turning a panic or a hang into a test failure.
 func compileSafely(t *testing.T, name string, src []byte, f Format) Result {
 	t.Helper()
+	return compileSafelyWith(t, name, src, f, lang.Options{})
+}
+
+// compileSafelyWith is compileSafely with variables.
+func compileSafelyWith(t *testing.T, name string, src []byte, f Format, opts lang.Options) Result {
+	t.Helper()
 	type outcome struct {
 		res   Result
 		panic any
@@ -37,7 +43,7 @@ func compileSafely(t *testing.T, name string, src []byte, f Format) Result {
 				done <- outcome{panic: p, stack: debug.Stack()}
 			}
 		}()
-		done <- outcome{res: Compile(name, src, f, lang.Options{})}
+		done <- outcome{res: Compile(name, src, f, opts)}
 	}()
 	select {
 	case o := <-done:
