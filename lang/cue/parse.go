@@ -56,7 +56,7 @@ func (p *fileParser) parse(w *worker, opts lang.Options) []*lang.Value {
 	p.tagVars = p.injectTags(f, opts)
 
 	root := w.ctx.BuildFile(f, cue.Scope(w.scope))
-	if k := root.IncompleteKind(); k&cue.StructKind == 0 || root.Err() != nil && k == cue.BottomKind {
+	if _, err := root.Fields(); err != nil {
 		if err := root.Err(); err != nil {
 			p.addCUE(p.convert(err, 0, ""))
 		} else {

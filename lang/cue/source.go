@@ -20,6 +20,12 @@ type fileParser struct {
 	// "jobs[1].task.inputs[0]") to where the file writes it, for the
 	// fields written literally. The first occurrence wins.
 	index map[string]written
+	// labels maps the byte offset where a field's value starts to the
+	// field's label, for fields whose path the index cannot know (inside
+	// comprehensions, after one in a list, or reached by reference).
+	labels map[int]ast.Label
+	// fieldPaths is the index path of every field of the index.
+	fieldPaths map[*ast.Field]string
 	// tagVars names the variable injected at each @tag position.
 	tagVars map[token.Pos]string
 }
@@ -80,7 +86,20 @@ func (p *fileParser) errorAt(start, end token.Pos, path, format string, args ...
 // indexFile records where the file writes each field, by path.
 func (p *fileParser) indexFile(f *ast.File) {
 	p.index = make(map[string]written, 64)
+	p.fieldPaths = make(map[*ast.Field]string, 64)
+	if len(f.Decls) > 0 {
+		p.index[""] = written{start: f.Decls[0].Pos(), end: f.Decls[len(f.Decls)-1].End()}
+	}
 	p.indexDecls("", f.Decls, 0)
+	p.labels = make(map[int]ast.Label, len(p.index))
+	ast.Walk(f, func(n ast.Node) bool {
+		if x, ok := n.(*ast.Field); ok && x.Value != nil && x.Value.Pos().IsValid() {
+			if _, seen := p.labels[x.Value.Pos().Offset()]; !seen {
+				p.labels[x.Value.Pos().Offset()] = x.Label
+			}
+		}
+		return true
+	}, nil)
 }
 
 // maxIndexDepth bounds the recursion of the index over deeply nested source.
@@ -95,6 +114,7 @@ func (p *fileParser) indexDecls(prefix string, decls []ast.Decl, depth int) {
 				continue
 			}
 			path := join(prefix, name)
+			p.fieldPaths[x] = path
 			if _, seen := p.index[path]; !seen {
 				p.index[path] = written{label: x.Label, value: x.Value, start: x.Value.Pos(), end: x.Value.End()}
 			}
@@ -115,8 +135,11 @@ func (p *fileParser) indexExpr(path string, e ast.Expr, depth int) {
 	case *ast.ListLit:
 		i := 0
 		for _, el := range x.Elts {
-			if _, ok := el.(*ast.Ellipsis); ok {
+			switch el.(type) {
+			case *ast.Ellipsis:
 				continue
+			case *ast.Comprehension:
+				return // the indexes of the elements after it are not known
 			}
 			ep := path + "[" + strconv.Itoa(i) + "]"
 			if _, seen := p.index[ep]; !seen {

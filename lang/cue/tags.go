@@ -134,13 +134,14 @@ func (p *fileParser) injectTags(f *ast.File, opts lang.Options) map[token.Pos]st
 			continue
 		}
 		text, ok := varText(v)
+		path := p.fieldPaths[t.field]
 		if !ok {
-			p.errorAt(t.attr.Pos(), t.attr.End(), "", "variable %s (%s) is %s; a @tag takes a string, a number or a bool", t.name, v.Source, v.Value.Type().FriendlyName())
+			p.errorAt(t.attr.Pos(), t.attr.End(), path, "variable %s (%s) is %s; a @tag takes a string, a number or a bool", t.name, v.Source, v.Value.Type().FriendlyName())
 			continue
 		}
 		x, err := tagLiteral(t, text)
 		if err != nil {
-			p.errorAt(t.attr.Pos(), t.attr.End(), "", "variable %s (%s): %v", t.name, v.Source, err)
+			p.errorAt(t.attr.Pos(), t.attr.End(), path, "variable %s (%s): %v", t.name, v.Source, err)
 			continue
 		}
 		ast.SetPos(x, t.attr.Pos())

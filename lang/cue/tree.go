@@ -42,7 +42,17 @@ func (b *builder) value(v cue.Value, path string, depth int) *lang.Value {
 		b.skipped = append(b.skipped, path)
 		return nil
 	}
-	switch v.Kind() {
+	kind := v.Kind()
+	if kind == cue.BottomKind {
+		// A struct or list with an error inside is an error itself, yet
+		// its other members are good: walk them.
+		if _, err := v.Fields(); err == nil {
+			kind = cue.StructKind
+		} else if _, err := v.List(); err == nil {
+			kind = cue.ListKind
+		}
+	}
+	switch kind {
 	case cue.StructKind:
 		it, err := v.Fields()
 		if err != nil {
@@ -151,6 +161,11 @@ func (b *builder) valueRange(v cue.Value, path string) lang.Range {
 func (b *builder) keyRange(path string, value lang.Range) lang.Range {
 	if w, ok := b.p.index[join(b.prefix, path)]; ok && w.label != nil {
 		return b.p.rangeOf(w.label.Pos(), w.label.End())
+	}
+	if !value.IsZero() {
+		if l, ok := b.p.labels[value.Start.Byte]; ok {
+			return b.p.rangeOf(l.Pos(), l.End())
+		}
 	}
 	return value
 }
