@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/format"
 	"github.com/muster-dev/muster/schema"
 )
 
@@ -389,5 +390,34 @@ func TestExampleFormatsComplete(t *testing.T) {
 	if len(missing) > 0 {
 		slices.Sort(missing)
 		t.Skipf("frontends not registered yet: %s; their example files are not compiled", strings.Join(missing, ", "))
+	}
+}
+
+// TestExamplesFormatted checks that every example is laid out as `muster fmt`
+// writes it, so that users who copy one start from a formatted file.
+// MUSTER_UPDATE=1 formats them.
+func TestExamplesFormatted(t *testing.T) {
+	for _, dir := range exampleDirs(t) {
+		for f, path := range exampleFiles(t, dir) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, diags := format.Source(path, string(f), src)
+			if len(diags) > 0 {
+				t.Errorf("%s: %v", path, diags)
+				continue
+			}
+			if bytes.Equal(got, src) {
+				continue
+			}
+			if updating() {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			t.Errorf("%s is not formatted (run muster fmt on it, or MUSTER_UPDATE=1 go test ./compiler/)", path)
+		}
 	}
 }
