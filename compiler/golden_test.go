@@ -227,3 +227,39 @@ func writeGolden(t *testing.T, file string, ar *txtar.Archive, got map[string]st
 		t.Fatal(err)
 	}
 }
+
+// sameJobGroups lists valid cases that write the same job in different
+// formats or spellings: their out/hash sections must be equal.
+var sameJobGroups = [][]string{
+	{"yaml-minimal", "yaml-defaults-spelled-out", "yaml-nulls-are-unset", "json-minimal", "hcl-minimal", "cue-minimal", "cue-defaults-spelled-out"},
+	{"yaml-number-forms", "json-number-forms", "hcl-number-forms", "cue-number-forms"},
+}
+
+func TestGoldenSameJob(t *testing.T) {
+	for _, group := range sameJobGroups {
+		var first, firstHash string
+		for _, name := range group {
+			ar, err := txtar.ParseFile(filepath.Join("testdata", "valid", name+".txtar"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hash string
+			for _, f := range ar.Files {
+				if f.Name == outHash {
+					hash = string(f.Data)
+				}
+			}
+			if hash == "" {
+				t.Errorf("%s has no %s section", name, outHash)
+				continue
+			}
+			if first == "" {
+				first, firstHash = name, hash
+				continue
+			}
+			if hash != firstHash {
+				t.Errorf("%s and %s write the same job but hash differently:\n%s%s", first, name, firstHash, hash)
+			}
+		}
+	}
+}
