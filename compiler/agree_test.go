@@ -1,0 +1,239 @@
+package compiler
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// SPEC section 1: "The same job written in any of the four formats compiles
+// to the same canonical bytes and the same hash." The probes below put one
+// edge value into a small job, write the job in all four formats, and
+// require one verdict: every format accepts it with the same hash, or every
+// format rejects it. The published JSON Schema must not reject what muster
+// accepts.
+
+const hexDigest = "0fc45900cad365a8e8b3c8bc4b8d27648f7b041fabc79349c0e219a7efe080a0"
+
+// probe sets the value at path (dotted; JSON text) in a base job.
+type probe struct {
+	path  string
+	value string
+}
+
+func (p probe) String() string { return p.path + "=" + p.value }
+
+var agreementProbes = []probe{
+	{"task.resources.cpus", `"1e3"`},
+	{"task.resources.cpus", `"2."`},
+	{"task.resources.cpus", `".5"`},
+	{"task.resources.cpus", `"1000m"`},
+	{"task.resources.cpus", `"0.5m"`},
+	{"task.resources.cpus", `"1024"`},
+	{"task.resources.cpus", `"1024.0"`},
+	{"task.resources.cpus", `"1024.5"`},
+	{"task.resources.cpus", `1024.5`},
+	{"task.resources.cpus", `0.0001`},
+	{"task.resources.cpus", `" 2"`},
+	{"task.resources.memory", `"4M"`},
+	{"task.resources.memory", `"0004Mi"`},
+	{"task.resources.memory", `"3M"`},
+	{"task.resources.memory", `"8589934591G"`},
+	{"timeouts.total", `"+5m"`},
+	{"timeouts.total", `"1.5h"`},
+	{"timeouts.total", `"0"`},
+	{"timeouts.total", `"90"`},
+	{"timeouts.total", `"1µs"`},
+	{"timeouts.total", `"1h-5m"`},
+	{"timeouts.total", `"9223372036s"`},
+	{"timeouts.total", `9223372036`},
+	{"timeouts.total", `9223372037`},
+	{"timeouts.total", `1.0`},
+	{"name", `"a"`},
+	{"name", `"0abc"`},
+	{"name", `"ab--cd"`},
+	{"labels", `{"a.b.c/d_e": "x"}`},
+	{"labels", `{"example.com/": "x"}`},
+	{"labels", `{"a/b/c": "x"}`},
+	{"labels", `{"k": "-x"}`},
+	{"meta", `{"muster.dev/x": "y"}`},
+	{"meta", `{"muster.devx": "y"}`},
+	{"selector.match_expressions", `["a in (b)"]`},
+	{"selector.match_expressions", `["a=b=c"]`},
+	{"selector.match_expressions", `["a=="]`},
+	{"selector.match_expressions", `["a in(x)"]`},
+	{"selector.match_expressions", `["a  notin  ( x , y )"]`},
+	{"selector.match_expressions", `["!a=b"]`},
+	{"selector.match_expressions", `["a/b/c"]`},
+	{"selector.match_ids", `["n1", "n1"]`},
+	{"selector.match_ids", `[" "]`},
+	{"task.image", `"NGINX"`},
+	{"task.image", `"localhost:5000/a:1@sha256:` + hexDigest + `"`},
+	{"task.image", `"a//b"`},
+	{"task.workdir", `"/"`},
+	{"task.workdir", `"/a/./b"`},
+	{"task.env", `{"_X": "1"}`},
+	{"task.env", `{"MUSTER": "1"}`},
+	{"task.env", `{"path": "1"}`},
+	{"task.inputs", `[{"source": "file:///", "target": "/"}]`},
+	{"task.inputs", `[{"source": "http://x", "target": "/a"}]`},
+	{"task.inputs", `[{"source": "https://x y", "target": "/a"}]`},
+	{"task.inputs", `[{"source": "job:a/b@sha256:` + hexDigest + `#/", "target": "/a"}]`},
+	{"task.inputs", `[{"source": "job:a/b@sha256:` + hexDigest + `#", "target": "/a"}]`},
+	{"task.inputs", `[{"source": "file:///a/../b", "target": "/a"}]`},
+	{"task.outputs", `[{"path": "/"}]`},
+	{"task.outputs", `[{"path": "/..a"}]`},
+	{"priority", `1e2`},
+	{"priority", `50.0`},
+	{"count", `9007199254740992`},
+	{"rollout.health_check.max_error_rate", `1.0000001`},
+	{"rollout.max_failed_nodes_percent", `0.5`},
+	{"description", `""`},
+}
+
+// baseJob is the job every probe starts from: a docker task, so that image
+// and entrypoint apply.
+func baseJob() map[string]any {
+	return map[string]any{
+		"name": "probe",
+		"task": map[string]any{"engine": "docker", "image": "web:1"},
+	}
+}
+
+func (p probe) job(t *testing.T) map[string]any {
+	t.Helper()
+	job := baseJob()
+	var v any
+	dec := json.NewDecoder(strings.NewReader(p.value))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	m := job
+	parts := strings.Split(p.path, ".")
+	for _, k := range parts[:len(parts)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+	return job
+}
+
+// renderJSON writes v as JSON with sorted keys; it is also valid YAML (flow
+// style) and valid CUE.
+func renderJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// hclBlocks are the members written as blocks in HCL (SPEC section 1).
+var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "timeouts"}
+
+// renderHCL writes a job as an HCL job block.
+func renderHCL(job map[string]any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "job %q {\n", job["name"])
+	renderHCLBody(&b, job, "  ", true)
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func renderHCLBody(b *strings.Builder, m map[string]any, indent string, top bool) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := m[k]
+		switch {
+		case top && k == "name":
+		case slices.Contains(hclBlocks, k):
+			fmt.Fprintf(b, "%s%s {\n", indent, k)
+			renderHCLBody(b, v.(map[string]any), indent+"  ", false)
+			fmt.Fprintf(b, "%s}\n", indent)
+		case k == "inputs" || k == "outputs":
+			for _, item := range v.([]any) {
+				fmt.Fprintf(b, "%s%s {\n", indent, strings.TrimSuffix(k, "s"))
+				renderHCLBody(b, item.(map[string]any), indent+"  ", false)
+				fmt.Fprintf(b, "%s}\n", indent)
+			}
+		default:
+			fmt.Fprintf(b, "%s%s = %s\n", indent, k, hclLiteral(v))
+		}
+	}
+}
+
+// hclLiteral writes a JSON value as an HCL expression: JSON scalars, lists
+// and objects are HCL syntax, except that "${" and "%{" start templates.
+func hclLiteral(v any) string {
+	s := renderJSON(v)
+	s = strings.ReplaceAll(s, "${", "$${")
+	return strings.ReplaceAll(s, "%{", "%%{")
+}
+
+func TestFormatsAgree(t *testing.T) {
+	for _, f := range Formats {
+		requireParser(t, f)
+	}
+	sch := jobSchema(t)
+	for _, p := range agreementProbes {
+		t.Run(p.String(), func(t *testing.T) {
+			job := p.job(t)
+			doc := renderJSON(job)
+			sources := map[Format]string{YAML: doc, JSON: doc, CUE: doc, HCL: renderHCL(job)}
+			verdicts := map[Format]string{}
+			var diags []string
+			for _, f := range Formats {
+				res := compileSafely(t, "probe."+string(f), []byte(sources[f]), f)
+				switch {
+				case res.Diags.HasErrors():
+					verdicts[f] = "rejects"
+					diags = append(diags, res.Diags.Error())
+				case len(res.Jobs) != 1:
+					verdicts[f] = fmt.Sprintf("gives %d jobs", len(res.Jobs))
+				default:
+					verdicts[f] = "accepts " + res.Jobs[0].Spec.Hash()[:19]
+				}
+			}
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schemaVerdict := "accepts"
+			if err := sch.Validate(inst); err != nil {
+				schemaVerdict = "rejects"
+			}
+			agree := true
+			for _, f := range Formats {
+				agree = agree && verdicts[f] == verdicts[YAML]
+			}
+			if !agree {
+				t.Errorf("the formats disagree: yaml %s, json %s, hcl %s, cue %s\n%s",
+					verdicts[YAML], verdicts[JSON], verdicts[HCL], verdicts[CUE], strings.Join(diags, "\n"))
+			}
+			// The schema may leave rules to the validator (it says so), but
+			// it must never reject a job that muster accepts: editors would
+			// mark a valid file as wrong.
+			compilerOK := strings.HasPrefix(verdicts[YAML], "accepts")
+			switch {
+			case compilerOK && schemaVerdict == "rejects":
+				t.Errorf("the JSON Schema rejects a job that muster accepts (%s)", verdicts[YAML])
+			case !compilerOK && schemaVerdict == "accepts":
+				t.Logf("the JSON Schema accepts a job that muster rejects:\n%s", strings.Join(diags, "\n"))
+			}
+		})
+	}
+}
