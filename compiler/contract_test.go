@@ -187,3 +187,21 @@ func TestMessageWording(t *testing.T) {
 		})
 	}
 }
+
+// TestTooLargeMessage: a file just over the limit must not be described as
+// being of the limit's size ("the file is 4 MiB; job files are limited to 4
+// MiB" reads as a contradiction).
+func TestTooLargeMessage(t *testing.T) {
+	src := make([]byte, MaxFileSize+1)
+	for i := range src {
+		src[i] = '#'
+	}
+	res := Compile("big.yaml", src, YAML, lang.Options{})
+	if len(res.Diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", res.Diags)
+	}
+	msg := res.Diags[0].Message
+	if strings.Contains(msg, "is 4 MiB") {
+		t.Errorf("unclear message for a file of %d bytes: %s", len(src), msg)
+	}
+}
