@@ -1,0 +1,102 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket names.
+const (
+	bucketSpecs      = "specs"
+	bucketJobs       = "jobs"
+	bucketNodes      = "nodes"
+	bucketExecutions = "executions"
+	bucketDocuments  = "documents"
+)
+
+// kvConfigs holds each KV bucket's configuration. History is small: every
+// value is whole, older revisions only help debugging.
+var kvConfigs = map[string]jetstream.KeyValueConfig{
+	bucketSpecs:      {Bucket: bucketSpecs, Description: "muster canonical job specs by sha256", History: 1, Storage: jetstream.FileStorage},
+	bucketJobs:       {Bucket: bucketJobs, Description: "muster job status and versions", History: 5, Storage: jetstream.FileStorage},
+	bucketNodes:      {Bucket: bucketNodes, Description: "muster nodes", History: 1, Storage: jetstream.FileStorage},
+	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 5, Storage: jetstream.FileStorage},
+}
+
+// kv returns the bucket, creating it on first use. Creating is idempotent:
+// the same configuration from several processes at once is fine.
+func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if kv := s.kvs[bucket]; kv != nil {
+		return kv, nil
+	}
+	kv, err := s.js.CreateKeyValue(ctx, kvConfigs[bucket])
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		// Made by another version with another configuration: use it as it is.
+		kv, err = s.js.KeyValue(ctx, bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
+	}
+	s.kvs[bucket] = kv
+	return kv, nil
+}
+
+// documents returns the document Object Store, creating it on first use.
+func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs != nil {
+		return s.docs, nil
+	}
+	cfg := jetstream.ObjectStoreConfig{Bucket: bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage}
+	obs, err := s.js.CreateObjectStore(ctx, cfg)
+	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		obs, err = s.js.ObjectStore(ctx, bucketDocuments)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open object store %s: %w", bucketDocuments, err)
+	}
+	s.docs = obs
+	return obs, nil
+}
+
+// isCASFailure reports whether err is a lost compare-and-set: Create on an
+// existing key or Update on a moved revision.
+func isCASFailure(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+// isNotFound reports whether err says a KV key is absent or deleted.
+func isNotFound(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+}
+
+// watchValues returns the latest entry of every key that matches one of the
+// filters (deleted keys are left out), in one round of a KV watch.
+func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
+	w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	var out []jetstream.KeyValueEntry
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("watch %s %v: stopped early", kv.Bucket(), filters)
+			}
+			if e == nil {
+				return out, nil
+			}
+			out = append(out, e)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

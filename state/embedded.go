@@ -1,0 +1,57 @@
+package state
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// serverReadyTimeout bounds the wait for the embedded server to start.
+const serverReadyTimeout = 10 * time.Second
+
+// startServer runs a nats-server with JetStream file storage in dir
+// (dir/jetstream) and, if listen is not empty, a client listener there.
+func startServer(dir, listen string) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName:      "muster",
+		JetStream:       true,
+		StoreDir:        dir,
+		DontListen:      true,
+		NoLog:           true,
+		NoSigs:          true,
+		NoSystemAccount: true,
+	}
+	if listen != "" {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("listen address %q: %w", listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return nil, fmt.Errorf("listen address %q: bad port", listen)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT
+		}
+		opts.DontListen, opts.Host, opts.Port = false, host, p
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS server: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(serverReadyTimeout) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("embedded NATS server in %s did not start within %s (is the address %q free?)", dir, serverReadyTimeout, listen)
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("embedded NATS server in %s: JetStream did not start", dir)
+	}
+	return srv, nil
+}

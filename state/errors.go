@@ -1,0 +1,81 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound is matched (errors.Is) by every error about a job, version,
+// spec, node, execution or document that is not stored.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is matched (errors.Is) by every *ConflictError.
+var ErrConflict = errors.New("conflict")
+
+// ErrLocked is matched (errors.Is) by every *LockedError.
+var ErrLocked = errors.New("state directory locked")
+
+// notFound returns an error that reads "<what> not found" and matches
+// ErrNotFound.
+func notFound(format string, args ...any) error {
+	return fmt.Errorf("%s %w", fmt.Sprintf(format, args...), ErrNotFound)
+}
+
+// ConflictError says that a compare-and-set write lost: the record moved
+// after the caller read it. Re-read the record (for apply: plan again) and
+// retry. Base is the revision the write was based on; Current is the revision
+// found when the conflict was seen, 0 when the record does not exist or could
+// not be read again.
+type ConflictError struct {
+	What    string // the record, such as "job default/web" or "execution default/web/e1"
+	Base    uint64 // the revision the caller based its write on (0: expected no record)
+	Current uint64 // the revision found
+	Reason  string // optional detail
+}
+
+// Error tells what moved and what to do.
+func (e *ConflictError) Error() string {
+	var msg string
+	switch {
+	case e.Base == 0 && e.Current == 0:
+		msg = "conflict on " + e.What
+	case e.Base == 0:
+		msg = fmt.Sprintf("conflict on %s: it was expected not to exist yet but it is at revision %d", e.What, e.Current)
+	case e.Current == 0:
+		msg = fmt.Sprintf("conflict on %s: the write was based on revision %d but it changed or was removed", e.What, e.Base)
+	default:
+		msg = fmt.Sprintf("conflict on %s: the write was based on revision %d but it is now at revision %d", e.What, e.Base, e.Current)
+	}
+	if e.Reason != "" {
+		msg += " (" + e.Reason + ")"
+	}
+	return msg + "; another writer changed it concurrently: read it again (re-run plan) and retry"
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// LockedError says that another live process holds the state directory.
+// PID and Started come from the lock file and are zero when it could not be
+// read.
+type LockedError struct {
+	Dir     string
+	PID     int
+	Started time.Time
+}
+
+// Error names the holder and what to do.
+func (e *LockedError) Error() string {
+	who := "another process"
+	if e.PID > 0 {
+		who = fmt.Sprintf("process %d", e.PID)
+		if !e.Started.IsZero() {
+			who += fmt.Sprintf(" (started %s)", e.Started.Local().Format(time.RFC3339))
+		}
+	}
+	return fmt.Sprintf("state directory %s is in use by %s: wait for it to finish, stop it, or use another state directory (--state-dir)", e.Dir, who)
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }

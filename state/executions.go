@@ -1,0 +1,267 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Execution is one run of one version of a job on one node (SPEC section 4).
+// It is stored under "<namespace>.<job name>.<id>".
+type Execution struct {
+	ID string `json:"id"`
+	// JobID is "<namespace>/<name>" of the job.
+	JobID      string `json:"job_id"`
+	JobVersion int    `json:"job_version"`
+	// Namespace is the job's namespace; CreateExecution fills it from JobID
+	// when empty.
+	Namespace           string          `json:"namespace"`
+	NodeID              string          `json:"node_id"`
+	EvalID              string          `json:"eval_id,omitempty"`
+	DeploymentID        string          `json:"deployment_id,omitempty"`
+	PreviousExecutionID string          `json:"previous_execution_id,omitempty"`
+	NextExecutionID     string          `json:"next_execution_id,omitempty"`
+	Status              ExecutionStatus `json:"status"`
+	// Revision grows by one on every write; UpdateExecution compares it.
+	Revision  uint64    `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Outputs are the documents the execution produced.
+	Outputs []Document `json:"outputs,omitempty"`
+	// Accessed are the documents the execution read as inputs.
+	Accessed []Document `json:"accessed,omitempty"`
+
+	// kvRevision is the KV entry revision this execution was read at.
+	kvRevision uint64
+}
+
+// ExecutionStatus is where an execution is and where it should go.
+type ExecutionStatus struct {
+	// ComputeState is one of ComputeStates.
+	ComputeState string `json:"compute_state"`
+	// DesiredState is one of DesiredStates.
+	DesiredState string `json:"desired_state"`
+	Message      string `json:"message,omitempty"`
+}
+
+// Document is a content-addressed document an execution produced or read.
+type Document struct {
+	// Path is the output path, or the input target, inside the execution's
+	// root.
+	Path string `json:"path"`
+	// Hash is "sha256:<hex>" of the content, its name in the document store.
+	Hash string `json:"hash"`
+	Size int64  `json:"size"`
+}
+
+// JobRef returns the namespace and name of JobID.
+func (e *Execution) JobRef() (ns, name string, err error) {
+	ns, name, ok := strings.Cut(e.JobID, "/")
+	if !ok {
+		return "", "", fmt.Errorf("invalid job id %q of execution %s: want <namespace>/<name>", e.JobID, e.ID)
+	}
+	if err := checkJob(ns, name); err != nil {
+		return "", "", fmt.Errorf("job id of execution %s: %w", e.ID, err)
+	}
+	return ns, name, nil
+}
+
+func (e *Execution) validate() (key string, err error) {
+	if err := checkToken("execution id", e.ID); err != nil {
+		return "", err
+	}
+	ns, name, err := e.JobRef()
+	if err != nil {
+		return "", err
+	}
+	if e.Namespace == "" {
+		e.Namespace = ns
+	}
+	if e.Namespace != ns {
+		return "", fmt.Errorf("execution %s: namespace %q differs from the one of job %s", e.ID, e.Namespace, e.JobID)
+	}
+	if e.Status.ComputeState == "" {
+		e.Status.ComputeState = ComputePending
+	}
+	if e.Status.DesiredState == "" {
+		e.Status.DesiredState = DesiredRunning
+	}
+	if err := checkState("compute state", e.Status.ComputeState, ComputeStates); err != nil {
+		return "", err
+	}
+	if err := checkState("desired state", e.Status.DesiredState, DesiredStates); err != nil {
+		return "", err
+	}
+	return executionKey(ns, name, e.ID), nil
+}
+
+func executionKey(ns, name, id string) string { return ns + "." + name + "." + id }
+
+func executionWhat(e *Execution) string { return "execution " + e.JobID + "/" + e.ID }
+
+// CreateExecution stores a new execution with Revision 1. Empty compute and
+// desired states become pending and running; zero times become now. An
+// execution with the same job and id fails with *ConflictError.
+func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, error) {
+	key, err := e.validate()
+	if err != nil {
+		return Execution{}, err
+	}
+	now := time.Now().UTC()
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now
+	}
+	e.UpdatedAt = now
+	e.Revision = 1
+	val, err := json.Marshal(&e)
+	if err != nil {
+		return Execution{}, err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return Execution{}, err
+	}
+	rev, err := kv.Create(ctx, key, val)
+	if isCASFailure(err) {
+		cur, _ := getExecution(ctx, kv, key)
+		return Execution{}, &ConflictError{What: executionWhat(&e), Current: cur.Revision, Reason: "an execution with this id exists"}
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("create %s: %w", executionWhat(&e), err)
+	}
+	e.kvRevision = rev
+	return e, nil
+}
+
+// UpdateExecution writes e over the stored execution if the stored Revision
+// is still e.Revision (the one the caller read); otherwise it fails with
+// *ConflictError. Revision grows by one and UpdatedAt becomes now; ID, JobID
+// and CreatedAt keep their stored values. Returns what was stored.
+func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, error) {
+	key, err := e.validate()
+	if err != nil {
+		return Execution{}, err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return Execution{}, err
+	}
+	cur, err := getExecution(ctx, kv, key)
+	if err != nil {
+		return Execution{}, err
+	}
+	if cur.Revision != e.Revision {
+		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
+	}
+	e.CreatedAt = cur.CreatedAt
+	e.Revision = cur.Revision + 1
+	e.UpdatedAt = time.Now().UTC()
+	val, err := json.Marshal(&e)
+	if err != nil {
+		return Execution{}, err
+	}
+	rev, err := kv.Update(ctx, key, val, cur.kvRevision)
+	if isCASFailure(err) {
+		latest, _ := getExecution(ctx, kv, key)
+		return Execution{}, &ConflictError{What: executionWhat(&e), Base: cur.Revision, Current: latest.Revision}
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("update %s: %w", executionWhat(&e), err)
+	}
+	e.kvRevision = rev
+	return e, nil
+}
+
+// Execution returns one execution of a job, or an error matching
+// ErrNotFound.
+func (s *Store) Execution(ctx context.Context, ns, name, id string) (Execution, error) {
+	if err := checkJob(ns, name); err != nil {
+		return Execution{}, err
+	}
+	if err := checkToken("execution id", id); err != nil {
+		return Execution{}, err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return Execution{}, err
+	}
+	return getExecution(ctx, kv, executionKey(ns, name, id))
+}
+
+func getExecution(ctx context.Context, kv jetstream.KeyValue, key string) (Execution, error) {
+	e, err := kv.Get(ctx, key)
+	if isNotFound(err) {
+		return Execution{}, notFound("execution %s", strings.Replace(strings.Replace(key, ".", "/", 1), ".", "/", 1))
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("read execution %s: %w", key, err)
+	}
+	return decodeExecution(e)
+}
+
+func decodeExecution(e jetstream.KeyValueEntry) (Execution, error) {
+	var x Execution
+	if err := json.Unmarshal(e.Value(), &x); err != nil {
+		return Execution{}, fmt.Errorf("decode execution %s: %w", e.Key(), err)
+	}
+	x.kvRevision = e.Revision()
+	return x, nil
+}
+
+// Executions returns every execution of a job, oldest first (by CreatedAt,
+// then ID). A job without executions gives an empty list.
+func (s *Store) Executions(ctx context.Context, ns, name string) ([]Execution, error) {
+	if err := checkJob(ns, name); err != nil {
+		return nil, err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := watchValues(ctx, kv, executionKey(ns, name, "*"))
+	if err != nil {
+		return nil, fmt.Errorf("list executions of %s: %w", jobWhat(ns, name), err)
+	}
+	out := make([]Execution, 0, len(entries))
+	for _, en := range entries {
+		x, err := decodeExecution(en)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// DeleteExecution removes an execution, or fails with an error matching
+// ErrNotFound. Watchers see an event with Deleted set.
+func (s *Store) DeleteExecution(ctx context.Context, ns, name, id string) error {
+	x, err := s.Execution(ctx, ns, name, id)
+	if err != nil {
+		return err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return err
+	}
+	err = kv.Delete(ctx, executionKey(ns, name, id), jetstream.LastRevision(x.kvRevision))
+	if isCASFailure(err) {
+		latest, _ := getExecution(ctx, kv, executionKey(ns, name, id))
+		return &ConflictError{What: executionWhat(&x), Base: x.Revision, Current: latest.Revision, Reason: "it changed while being deleted"}
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", executionWhat(&x), err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newExecution(id string) Execution {
+	return Execution{ID: id, JobID: "default/web", JobVersion: 1, NodeID: "node-a", EvalID: "ev1", DeploymentID: "d1"}
+}
+
+func testExecutions(t *testing.T, b backend) {
+	s := b.fresh(t, false)
+	ctx := ctxT(t)
+	if xs, err := s.Executions(ctx, "default", "web"); err != nil || len(xs) != 0 {
+		t.Fatalf("Executions on an empty store = %v, %v", xs, err)
+	}
+	e1, err := s.CreateExecution(ctx, newExecution("e1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e1.Revision != 1 || e1.Namespace != "default" || e1.Status.ComputeState != ComputePending ||
+		e1.Status.DesiredState != DesiredRunning || e1.CreatedAt.IsZero() || e1.UpdatedAt.IsZero() {
+		t.Fatalf("CreateExecution = %+v", e1)
+	}
+	// Same id again: conflict.
+	var ce *ConflictError
+	if _, err := s.CreateExecution(ctx, newExecution("e1")); !errors.As(err, &ce) || ce.Current != 1 {
+		t.Fatalf("second CreateExecution: %v", err)
+	}
+	e2 := newExecution("e2")
+	e2.PreviousExecutionID = "e1"
+	e2.CreatedAt = e1.CreatedAt.Add(time.Second)
+	if _, err := s.CreateExecution(ctx, e2); err != nil {
+		t.Fatal(err)
+	}
+	// Another job's execution is not listed.
+	other := newExecution("e0")
+	other.JobID = "default/db"
+	if _, err := s.CreateExecution(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+
+	up := e1
+	up.Status = ExecutionStatus{ComputeState: ComputeComplete, DesiredState: DesiredStopped, Message: "exit 0"}
+	up.NextExecutionID = "e2"
+	up.Outputs = []Document{{Path: "/out/a.txt", Hash: "sha256:" + strings.Repeat("a", 64), Size: 3}}
+	up.Accessed = []Document{{Path: "/in/b", Hash: "sha256:" + strings.Repeat("b", 64), Size: 4}}
+	up.CreatedAt = time.Time{} // ignored: the stored one stays
+	got, err := s.UpdateExecution(ctx, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != 2 || !got.CreatedAt.Equal(e1.CreatedAt) || got.Status.ComputeState != ComputeComplete {
+		t.Fatalf("UpdateExecution = %+v", got)
+	}
+	read, err := s.Execution(ctx, "default", "web", "e1")
+	if err != nil || read.Revision != 2 || read.NextExecutionID != "e2" || len(read.Outputs) != 1 ||
+		read.Outputs[0] != up.Outputs[0] || read.Accessed[0] != up.Accessed[0] || read.Status != up.Status {
+		t.Fatalf("Execution(e1) = %+v, %v", read, err)
+	}
+	// A stale revision conflicts.
+	if _, err := s.UpdateExecution(ctx, up); !errors.As(err, &ce) || ce.Base != 1 || ce.Current != 2 {
+		t.Fatalf("stale UpdateExecution: %v", err)
+	}
+	// Updating what does not exist.
+	if _, err := s.UpdateExecution(ctx, newExecution("nope")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("UpdateExecution(nope): %v", err)
+	}
+	if _, err := s.Execution(ctx, "default", "web", "nope"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "execution default/web/nope not found") {
+		t.Fatalf("Execution(nope): %v", err)
+	}
+
+	xs, err := s.Executions(ctx, "default", "web")
+	if err != nil || len(xs) != 2 || xs[0].ID != "e1" || xs[1].ID != "e2" {
+		t.Fatalf("Executions = %+v, %v", xs, err)
+	}
+
+	bad := []struct {
+		name string
+		edit func(*Execution)
+		part string
+	}{
+		{"bad id", func(e *Execution) { e.ID = "a.b" }, "invalid execution id"},
+		{"empty id", func(e *Execution) { e.ID = "" }, "invalid execution id"},
+		{"bad job id", func(e *Execution) { e.JobID = "web" }, "want <namespace>/<name>"},
+		{"bad job name", func(e *Execution) { e.JobID = "default/Web" }, "invalid job name"},
+		{"namespace mismatch", func(e *Execution) { e.Namespace = "prod" }, "differs"},
+		{"compute state", func(e *Execution) { e.Status.ComputeState = "dancing" }, "invalid compute state"},
+		{"desired state", func(e *Execution) { e.Status.DesiredState = "complete" }, "invalid desired state"},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			e := newExecution("x1")
+			c.edit(&e)
+			if _, err := s.CreateExecution(ctx, e); err == nil || !strings.Contains(err.Error(), c.part) {
+				t.Errorf("CreateExecution = %v, want an error containing %q", err, c.part)
+			}
+		})
+	}
+
+	if err := s.DeleteExecution(ctx, "default", "web", "e2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteExecution(ctx, "default", "web", "e2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second DeleteExecution: %v", err)
+	}
+	if xs, _ := s.Executions(ctx, "default", "web"); len(xs) != 1 {
+		t.Fatalf("Executions after delete = %+v", xs)
+	}
+}
+
+func testWatchExecutions(t *testing.T, b backend) {
+	s := b.fresh(t, false)
+	ctx := ctxT(t)
+	e1, err := s.CreateExecution(ctx, newExecution("e1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ch, err := s.WatchExecutions(wctx, "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() ExecutionEvent {
+		t.Helper()
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("watch closed early")
+			}
+			if ev.Err != nil {
+				t.Fatal(ev.Err)
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no watch event in 10s")
+		}
+		return ExecutionEvent{}
+	}
+	if ev := next(); ev.Execution.ID != "e1" || ev.Execution.Revision != 1 || ev.Synced || ev.Deleted {
+		t.Fatalf("first event %+v, want e1 as it is", ev)
+	}
+	if ev := next(); !ev.Synced {
+		t.Fatalf("second event %+v, want the sync marker", ev)
+	}
+	// Changes: of this job only.
+	other := newExecution("x")
+	other.JobID = "default/web2"
+	if _, err := s.CreateExecution(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	e1.Status.ComputeState = ComputeRunning
+	if _, err := s.UpdateExecution(ctx, e1); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Execution.ID != "e1" || ev.Execution.Revision != 2 || ev.Execution.Status.ComputeState != ComputeRunning {
+		t.Fatalf("update event %+v", ev)
+	}
+	if _, err := s.CreateExecution(ctx, newExecution("e2")); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Execution.ID != "e2" || ev.Deleted {
+		t.Fatalf("create event %+v", ev)
+	}
+	if err := s.DeleteExecution(ctx, "default", "web", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); !ev.Deleted || ev.Execution.ID != "e1" || ev.Execution.JobID != "default/web" {
+		t.Fatalf("delete event %+v", ev)
+	}
+	cancel()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("watch channel not closed 10s after cancel")
+		}
+	}
+}

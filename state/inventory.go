@@ -1,0 +1,65 @@
+package state
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// LoadInventory reads a node inventory file, a list of nodes
+// `[{id, labels}]` in YAML or JSON (by extension; .json is JSON, anything
+// else YAML), as `muster plan --nodes` takes it. Every problem is reported
+// (joined in one error) with file:line:col: syntax errors, unknown fields,
+// missing or invalid ids, duplicate ids and invalid labels. An empty file or
+// list gives no nodes. The nodes come back in file order.
+func LoadInventory(path string) ([]Node, error) {
+	f := &nodeFile{path: path}
+	root, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	if root == nil {
+		return nil, nil
+	}
+	if root.Kind != yaml.SequenceNode {
+		f.errorf(root, "a node inventory must be a list of nodes ([{id, labels}]), not %s", kindOf(root))
+		return nil, f.err()
+	}
+	nodes := make([]Node, 0, len(root.Content))
+	where := map[string]string{} // id -> position of its first entry
+	for i, item := range root.Content {
+		what := fmt.Sprintf("node %d", i+1)
+		n := Node{Labels: map[string]string{}}
+		hasID := false
+		f.fields(item, what, []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
+			switch key {
+			case "id":
+				id, ok := f.str(v, what+" id")
+				if !ok {
+					return
+				}
+				hasID = true
+				if err := CheckNodeID(id); err != nil {
+					f.errorf(v, "%v", err)
+					return
+				}
+				if first, dup := where[id]; dup {
+					f.errorf(v, "duplicate node id %q (first at %s)", id, first)
+					return
+				}
+				where[id] = fmt.Sprintf("line %d", v.Line)
+				n.ID = id
+			case "labels":
+				n.Labels = f.labels(v, what+" labels")
+			}
+		})
+		if item.Kind == yaml.MappingNode && !hasID {
+			f.errorf(item, "%s has no id", what)
+		}
+		nodes = append(nodes, n)
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return nodes, nil
+}

@@ -1,0 +1,167 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options tune Open. The zero value runs in-process only and fails at once
+// when another process holds the directory.
+type Options struct {
+	// Listen, when set, makes the embedded server also accept NATS clients
+	// on this TCP address ("127.0.0.1:0" picks a free port; ClientURL tells
+	// which). Empty means no listener: only this process can connect.
+	Listen string
+	// LockWait is how long Open waits for another process to release the
+	// state directory before it fails with *LockedError. Zero fails at once.
+	LockWait time.Duration
+}
+
+// Store reads and writes muster's state in NATS JetStream. It is safe for
+// concurrent use. Close it when done: for an embedded server that is what
+// makes the directory usable by the next process.
+type Store struct {
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	srv *server.Server // nil when connected to an external server
+	lk  *dirLock       // nil when connected to an external server
+
+	mu   sync.Mutex
+	kvs  map[string]jetstream.KeyValue
+	docs jetstream.ObjectStore
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts an embedded nats-server with JetStream file storage under dir
+// (created 0700 if missing), takes an exclusive lock on dir (flock on
+// dir/lock; the file records pid and start time), and connects in-process
+// (no TCP listener unless opts.Listen is set).
+//
+// If another live process holds the lock, Open waits up to opts.LockWait and
+// then fails with a *LockedError naming that process. A lock left by a dead
+// process (even one killed with SIGKILL) is taken over: the kernel releases
+// it with the process.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("state: empty state directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	lk, err := acquireLock(ctx, dir, opts.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServer(dir, opts.Listen)
+	if err != nil {
+		lk.release()
+		return nil, err
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("muster"), nats.MaxReconnects(-1))
+	if err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		lk.release()
+		return nil, fmt.Errorf("connect to the embedded NATS server: %w", err)
+	}
+	s, err := newStore(nc)
+	if err != nil {
+		nc.Close()
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		lk.release()
+		return nil, err
+	}
+	s.srv, s.lk = srv, lk
+	return s, nil
+}
+
+// Connect uses an external NATS server (JetStream enabled) at url, a NATS
+// URL such as "nats://127.0.0.1:4222" or a comma-separated list. opts are
+// passed to nats.Connect (credentials, TLS, ...). The Store methods behave as
+// with Open.
+func Connect(ctx context.Context, url string, opts ...nats.Option) (*Store, error) {
+	opts = append([]nats.Option{nats.Name("muster")}, opts...)
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	s, err := newStore(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	// Fail now, not at the first write, if the server has no JetStream.
+	if _, err := s.js.AccountInfo(ctx); err != nil {
+		nc.Close()
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return nil, fmt.Errorf("NATS server at %s has no JetStream: start it with -js: %w", url, err)
+		}
+		return nil, fmt.Errorf("NATS server at %s: JetStream: %w", url, err)
+	}
+	return s, nil
+}
+
+func newStore(nc *nats.Conn) (*Store, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("JetStream: %w", err)
+	}
+	return &Store{nc: nc, js: js, kvs: make(map[string]jetstream.KeyValue)}, nil
+}
+
+// Close drains the connection, shuts the embedded server down (writing its
+// state to disk) and releases the directory lock. Calling it again returns
+// the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.close()
+	})
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	var errs []error
+	if err := s.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		errs = append(errs, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !s.nc.IsClosed() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	s.nc.Close()
+	if s.srv != nil {
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+	}
+	if err := s.lk.release(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ClientURL is the NATS URL other processes can connect to: the embedded
+// server's listener when Options.Listen was set, the server's URL for
+// Connect, and "" for an in-process-only store.
+func (s *Store) ClientURL() string {
+	if s.srv != nil {
+		if s.srv.Addr() == nil {
+			return ""
+		}
+		return s.srv.ClientURL()
+	}
+	return s.nc.ConnectedUrl()
+}
+
+// Conn is the underlying NATS connection, for messaging between the control
+// plane and nodes. Do not close it: Close the Store.
+func (s *Store) Conn() *nats.Conn { return s.nc }

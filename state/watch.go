@@ -1,0 +1,80 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ExecutionEvent is one message of WatchExecutions.
+type ExecutionEvent struct {
+	// Execution is the execution as stored after the change; for a deleted
+	// one only ID, JobID and Namespace are set.
+	Execution Execution
+	// Deleted says that the execution was removed.
+	Deleted bool
+	// Synced marks the end of the initial replay: the events before it are
+	// the executions that existed when the watch started, the ones after it
+	// are changes. Execution is zero in this event.
+	Synced bool
+	// Err is set on an event that could not be decoded; the watch goes on.
+	Err error
+}
+
+// WatchExecutions sends every execution of a job as it is now, then one
+// event with Synced set, then every later change, until ctx is done (or the
+// connection closes), when it closes the channel. A slow reader holds the
+// watch back; it never skips events.
+func (s *Store) WatchExecutions(ctx context.Context, ns, name string) (<-chan ExecutionEvent, error) {
+	if err := checkJob(ns, name); err != nil {
+		return nil, err
+	}
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		return nil, err
+	}
+	w, err := kv.Watch(ctx, executionKey(ns, name, "*"))
+	if err != nil {
+		return nil, fmt.Errorf("watch executions of %s: %w", jobWhat(ns, name), err)
+	}
+	out := make(chan ExecutionEvent, 16)
+	go func() {
+		defer close(out)
+		defer w.Stop()
+		for {
+			var ev ExecutionEvent
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				ev = executionEvent(ns, name, e)
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func executionEvent(ns, name string, e jetstream.KeyValueEntry) ExecutionEvent {
+	if e == nil {
+		return ExecutionEvent{Synced: true}
+	}
+	if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
+		id := strings.TrimPrefix(e.Key(), executionKey(ns, name, ""))
+		return ExecutionEvent{Deleted: true, Execution: Execution{ID: id, JobID: ns + "/" + name, Namespace: ns}}
+	}
+	x, err := decodeExecution(e)
+	if err != nil {
+		return ExecutionEvent{Err: err}
+	}
+	return ExecutionEvent{Execution: x}
+}
