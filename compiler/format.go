@@ -7,6 +7,7 @@ import (
 
 	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/lang/cue"
+	"github.com/muster-dev/muster/lang/hcl"
 	"github.com/muster-dev/muster/lang/json"
 	"github.com/muster-dev/muster/lang/yaml"
 )
@@ -28,6 +29,7 @@ var Formats = []Format{YAML, JSON, HCL, CUE}
 var parsers = map[Format]lang.Parser{
 	YAML: yaml.Parse,
 	JSON: json.Parse,
+	HCL:  hcl.Parse,
 	CUE:  cue.Parse,
 }
 
