@@ -205,7 +205,9 @@ func reason(out string) string {
 			strings.HasPrefix(l, "|") || strings.HasPrefix(l, "^") || strings.HasPrefix(l, "Summary:") || strings.HasPrefix(l, "[") {
 			continue
 		}
-		if i := strings.Index(l, " - "); i >= 0 && strings.Contains(l[:i], ".yaml") {
+		if i := strings.LastIndex(l, "- at '"); i >= 0 && strings.Contains(l, "jsonschema validation failed") {
+			l = "schema: " + strings.TrimSpace(l[i+2:]) // kubeconform: the innermost failure
+		} else if i := strings.Index(l, " - "); i >= 0 && strings.Contains(l[:i], ".yaml") {
 			l = l[i+3:] // kubeconform: "file - MusterJob  is invalid: ..."
 		}
 		if len(l) > 110 {
