@@ -35,6 +35,14 @@ func startServer(dir, listen string) (*server.Server, error) {
 		}
 		if p == 0 {
 			p = server.RANDOM_PORT
+		} else {
+			// The server would only log a busy port and never get ready:
+			// find out first.
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return nil, fmt.Errorf("listen on %s: %w", listen, err)
+			}
+			l.Close()
 		}
 		opts.DontListen, opts.Host, opts.Port = false, host, p
 	}

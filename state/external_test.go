@@ -1,0 +1,180 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+const natsServerModule = "github.com/nats-io/nats-server/v2"
+
+// TestExternal runs the store suite through Connect against a real
+// nats-server process on loopback, built from the module cache.
+func TestExternal(t *testing.T) {
+	bin := natsServerBinary(t)
+	url := startNATSServer(t, bin)
+	ext := backend{
+		name: "external",
+		fresh: func(t *testing.T, _ bool) *Store {
+			s := connectT(t, url)
+			resetServer(t, s)
+			return s
+		},
+		connect: func(t *testing.T, _ *Store) *Store { return connectT(t, url) },
+	}
+	runSuite(t, ext)
+
+	t.Run("ClientURL", func(t *testing.T) {
+		if got := connectT(t, url).ClientURL(); got != url {
+			t.Errorf("ClientURL = %q, want %q", got, url)
+		}
+	})
+}
+
+func TestConnectErrors(t *testing.T) {
+	ctx := context.Background()
+	// Nothing listens on a port that was just free.
+	if _, err := Connect(ctx, "nats://"+freeAddr(t), natsTimeout(time.Second)); err == nil {
+		t.Error("Connect to a closed port succeeded")
+	}
+	// A server without JetStream is refused with a clear message.
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("plain nats-server did not start")
+	}
+	if _, err := Connect(ctx, srv.ClientURL()); err == nil || !strings.Contains(err.Error(), "-js") {
+		t.Errorf("Connect to a server without JetStream = %v, want advice to enable it", err)
+	} else {
+		t.Log(err)
+	}
+}
+
+// natsServerBinary builds nats-server from the module cache once per
+// version and caches it; it skips the test if that cannot be done.
+func natsServerBinary(t *testing.T) string {
+	t.Helper()
+	version := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == natsServerModule {
+				version = d.Version
+			}
+		}
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	bin := filepath.Join(cache, "muster-test", "nats-server-"+version)
+	if version != "unknown" {
+		if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
+			return bin
+		}
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("external NATS test skipped: no go command to build nats-server: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Skipf("external NATS test skipped: %v", err)
+	}
+	tmp := bin + fmt.Sprintf(".%d.tmp", os.Getpid())
+	cmd := exec.Command(goBin, "build", "-o", tmp, natsServerModule)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("external NATS test skipped: go build %s failed: %v\n%s", natsServerModule, err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Skipf("external NATS test skipped: %v", err)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startNATSServer runs bin with JetStream on a free loopback port until the
+// test ends and returns its URL.
+func startNATSServer(t *testing.T, bin string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", port)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "nats-server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	})
+	url := "nats://" + addr
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, err := Connect(context.Background(), url, natsTimeout(time.Second))
+		if err == nil {
+			s.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("nats-server at %s not ready after 15s: %v\n%s", url, err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// resetServer deletes every stream, so each test starts empty.
+func resetServer(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := ctxT(t)
+	names := s.js.StreamNames(ctx)
+	var streams []string
+	for n := range names.Name() {
+		streams = append(streams, n)
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range streams {
+		if err := s.js.DeleteStream(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func natsTimeout(d time.Duration) nats.Option { return nats.Timeout(d) }
