@@ -20,6 +20,8 @@ var oneLineSummaries = map[string]bool{
 	"Invalid single-argument block definition": true,
 	"Missing newline after argument":           true,
 	"Unexpected comma after argument":          true,
+	"Missing newline after block definition":   true,
+	"Argument definition required":             true,
 }
 
 func hasOneLineErrors(hd hcl.Diagnostics) bool {
@@ -55,7 +57,7 @@ func parse(filename string, src []byte) (*hcl.File, hcl.Diagnostics, bool) {
 			if i < 0 {
 				continue
 			}
-			if d.Summary == "Invalid single-argument block definition" && openOnOwnLine(buf, toks, i) {
+			if (d.Summary == "Invalid single-argument block definition" || d.Summary == "Argument definition required") && openOnOwnLine(buf, toks, i) {
 				changed = true
 			}
 			if splitBefore(buf, toks, i) {

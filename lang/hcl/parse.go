@@ -53,6 +53,10 @@ func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.
 	if !ok || body == nil {
 		return nil, p.diags
 	}
+	if r, ok := checkFor(src, body); !ok {
+		p.errorf(r, "", "for expressions nested more than %d deep are not supported: they can take very long to evaluate", maxForNesting)
+		return nil, p.diags
+	}
 
 	for _, a := range sortedAttrs(body.Attributes) {
 		msg := "unexpected attribute %q at the top level: a file holds job \"NAME\" { }, variable \"NAME\" { } and locals { } blocks"
@@ -121,6 +125,7 @@ type parser struct {
 	ctx       *hcl.EvalContext
 
 	broken bool // the job being walked has a value that could not be computed
+	nodes  int  // computed value nodes of the job being walked
 }
 
 func (p *parser) errorf(r hcl.Range, path, format string, args ...any) {

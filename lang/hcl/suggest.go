@@ -22,12 +22,8 @@ func suggest(name string, candidates []string) string {
 		if len(c) > 64 {
 			continue
 		}
-		max := 2
-		if len(c) <= 3 {
-			max = 1
-		}
 		d := levenshtein.Distance(name, c, nil)
-		if d <= max && (best == "" || d < bestDist) {
+		if d <= 2 && d < (len(name)+1)/2 && (best == "" || d < bestDist) {
 			best, bestDist = c, d
 		}
 	}

@@ -91,21 +91,35 @@ func (p *parser) unknown(r hcl.Range, path string) {
 // maxValueDepth bounds the nesting of a computed value.
 const maxValueDepth = 64
 
-// fromCty converts an evaluated value; every node gets range r.
+// maxNodes bounds the nodes of the computed values of one job: a few
+// nested for expressions over range() can describe a value far larger than
+// any job.
+const maxNodes = 1 << 20
+
+// fromCty converts an evaluated value; every node gets range r. It checks
+// known-ness and removes marks node by node, so that a huge value costs no
+// more than the nodes visited before a limit stops it.
 func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *lang.Value {
-	if depth == 0 {
-		if !val.IsWhollyKnown() {
-			p.broken = true
-			if !p.diags.HasErrors() {
-				p.diags.Add(r, path, "the value is not known")
-			}
-			return nil
-		}
-		val, _ = val.UnmarkDeep()
-	}
 	if depth > maxValueDepth {
 		p.diags.Add(r, path, "the value is nested deeper than %d levels", maxValueDepth)
 		p.broken = true
+		return nil
+	}
+	if p.nodes++; p.nodes > maxNodes {
+		if p.nodes == maxNodes+1 {
+			p.diags.Add(r, path, "the values of this job have more than %d elements", maxNodes)
+		}
+		p.broken = true
+		return nil
+	}
+	if val.IsMarked() {
+		val, _ = val.Unmark()
+	}
+	if !val.IsKnown() {
+		p.broken = true
+		if !p.diags.HasErrors() {
+			p.diags.Add(r, path, "the value is not known")
+		}
 		return nil
 	}
 	if val.IsNull() {
@@ -116,9 +130,9 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 	case ty == cty.Bool:
 		return &lang.Value{Kind: lang.Bool, Bool: val.True(), Range: r}
 	case ty == cty.Number:
-		text, ok := numberText(val.AsBigFloat())
-		if !ok {
-			p.diags.Add(r, path, "the value is not a finite number")
+		text, problem := numberText(val.AsBigFloat())
+		if problem != "" {
+			p.diags.Add(r, path, "the value is %s", problem)
 			p.broken = true
 			return nil
 		}
@@ -126,7 +140,7 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 	case ty == cty.String:
 		return &lang.Value{Kind: lang.String, Str: val.AsString(), Range: r}
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
-		v := &lang.Value{Kind: lang.List, Range: r, List: make([]*lang.Value, 0, val.LengthInt())}
+		v := &lang.Value{Kind: lang.List, Range: r, List: make([]*lang.Value, 0, min(val.LengthInt(), 1024))}
 		i := 0
 		for it := val.ElementIterator(); it.Next(); i++ {
 			_, e := it.Element()
@@ -138,7 +152,7 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 		}
 		return v
 	case ty.IsMapType() || ty.IsObjectType():
-		v := &lang.Value{Kind: lang.Map, Range: r, Fields: make([]*lang.Field, 0, val.LengthInt())}
+		v := &lang.Value{Kind: lang.Map, Range: r, Fields: make([]*lang.Field, 0, min(val.LengthInt(), 1024))}
 		for it := val.ElementIterator(); it.Next(); {
 			k, e := it.Element()
 			key := k.AsString()
@@ -157,16 +171,22 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 
 // numberText prints n in JSON number syntax without losing precision:
 // integers in full, other numbers in the shortest form that reads back as
-// the same value. It returns false for infinities.
-func numberText(n *big.Float) (string, bool) {
+// the same value. It reports why a number cannot be printed: infinities,
+// and magnitudes beyond 2^±4096 (printing those exactly costs time in
+// proportion to the exponent, and no job field takes them).
+func numberText(n *big.Float) (string, string) {
 	if n.IsInf() {
-		return "", false
+		return "", "not a finite number"
 	}
 	if n.Sign() == 0 {
-		return "0", true
+		return "0", ""
 	}
-	if n.IsInt() && n.MantExp(nil) <= 1024 {
-		return n.Text('f', 0), true
+	exp := n.MantExp(nil)
+	if exp > 4096 || exp < -4096 {
+		return "", "a number too large or too small to use"
 	}
-	return n.Text('g', -1), true
+	if n.IsInt() {
+		return n.Text('f', 0), ""
+	}
+	return n.Text('g', -1), ""
 }

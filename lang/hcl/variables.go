@@ -288,7 +288,7 @@ func (p *parser) fromGiven(v *variable, g vars.Value) {
 				d = append(d, ed...)
 			}
 			if d.HasErrors() {
-				fail("%s, for a variable of type %s (write a literal such as [\"a\", \"b\"] or { key = \"value\" })", message(d[0]), typeexpr.TypeString(v.ty))
+				fail("want %s, written as an HCL literal such as [\"a\", \"b\"] or { key = \"value\" }: %s", typeexpr.TypeString(v.ty), message(d[0]))
 				return
 			}
 		}

@@ -49,11 +49,11 @@ func attrs(scalars []string, lists []string, maps []string) map[string]form {
 
 // The shape of a job, as in SPEC section 2.
 var (
-	anySpec     = &spec{}
-	inputSpec   = &spec{attrs: attrs([]string{"source", "target"}, nil, nil)}
-	outputSpec  = &spec{attrs: attrs([]string{"path"}, nil, nil)}
-	resources   = &spec{attrs: attrs([]string{"cpus", "memory"}, nil, nil)}
-	taskSpec    = &spec{
+	anySpec    = &spec{}
+	inputSpec  = &spec{attrs: attrs([]string{"source", "target"}, nil, nil)}
+	outputSpec = &spec{attrs: attrs([]string{"path"}, nil, nil)}
+	resources  = &spec{attrs: attrs([]string{"cpus", "memory"}, nil, nil)}
+	taskSpec   = &spec{
 		blocks: map[string]*spec{"resources": resources},
 		lists: map[string]listSpec{
 			"input":  {block: "input", field: "inputs", item: inputSpec},
@@ -104,7 +104,7 @@ type entry struct {
 // job walks one job block. It returns nil when a value of the job could
 // not be computed (the errors are reported).
 func (p *parser) job(b *hclsyntax.Block) *lang.Value {
-	p.broken = false
+	p.broken, p.nodes = false, 0
 	r := blockRange(b)
 	for _, off := range p.syntaxErrs {
 		if off >= r.Start.Byte && off <= r.End.Byte {

@@ -1,0 +1,97 @@
+package hcl
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/json"
+	"github.com/muster-dev/muster/validate"
+)
+
+// FuzzParse checks that Parse never panics, that every position it reports
+// lies inside the file, and that every job it returns that validates
+// survives a trip through its canonical JSON with the same hash.
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob("../../examples/*/*.hcl")
+	corpus, _ := filepath.Glob("testdata/corpus/*.hcl")
+	for _, p := range append(seeds, corpus[:min(len(corpus), 5)]...) {
+		if src, err := os.ReadFile(p); err == nil {
+			f.Add(src)
+		}
+	}
+	f.Add([]byte("job \"a\" {\n  task { engine = \"exec\", cmd = [\"x\"] }\n  count = 1e3\n}\n"))
+	f.Add([]byte("variable \"v\" {\n  type = list(number)\n  default = [1, 2.5]\n}\nlocals {\n  x = [for n in var.v : n * 2]\n}\njob \"a\" {\n  labels = { \"k\" = \"${local.x[0]}\" }\n}\n"))
+	f.Add([]byte("job \"\xff\" {\n  x = \"\xfe\"\n}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		jobs, diags := Parse("fuzz.hcl", src, lang.Options{})
+		for _, d := range diags {
+			if d.Message == "" {
+				t.Fatalf("diagnostic without a message: %+v", d)
+			}
+			checkPos(t, src, d.Range, true)
+		}
+		for _, j := range jobs {
+			if j.Kind != lang.Map {
+				t.Fatalf("job is a %s", j.Kind)
+			}
+			walkRanges(t, src, j)
+			roundTrip(t, j)
+		}
+	})
+}
+
+func checkPos(t *testing.T, src []byte, r lang.Range, zeroOK bool) {
+	t.Helper()
+	if r.IsZero() {
+		if !zeroOK {
+			t.Fatalf("value without a position")
+		}
+		return
+	}
+	if r.Filename != "fuzz.hcl" || r.Start.Line < 1 || r.Start.Column < 1 || r.Start.Byte < 0 || r.Start.Byte > len(src) || r.End.Byte > len(src) {
+		t.Fatalf("range %+v outside the file of %d bytes", r, len(src))
+	}
+	if line := 1 + bytes.Count(src[:r.Start.Byte], []byte("\n")); line != r.Start.Line {
+		t.Fatalf("range %+v: byte offset is on line %d", r, line)
+	}
+}
+
+func walkRanges(t *testing.T, src []byte, v *lang.Value) {
+	t.Helper()
+	checkPos(t, src, v.Range, false)
+	for _, e := range v.List {
+		walkRanges(t, src, e)
+	}
+	for _, f := range v.Fields {
+		checkPos(t, src, f.KeyRange, false)
+		walkRanges(t, src, f.Value)
+	}
+}
+
+// roundTrip checks that a job that validates compiles back from its
+// canonical JSON to the same hash.
+func roundTrip(t *testing.T, tree *lang.Value) {
+	t.Helper()
+	j, diags := validate.Job(tree)
+	if j == nil {
+		if !diags.HasErrors() {
+			t.Fatal("validate returned no job and no error")
+		}
+		return
+	}
+	canonical := j.Canonical()
+	back, diags := json.Parse("canonical.json", canonical, lang.Options{})
+	if len(back) != 1 || diags.HasErrors() {
+		t.Fatalf("canonical JSON does not parse: %v\n%s", diags, canonical)
+	}
+	j2, diags := validate.Job(back[0])
+	if j2 == nil {
+		t.Fatalf("canonical JSON does not validate: %v\n%s", diags, canonical)
+	}
+	if j2.Hash() != j.Hash() {
+		t.Fatalf("hash drifted through canonical JSON:\n%s\n%s", canonical, j2.Canonical())
+	}
+}
