@@ -56,7 +56,13 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 		res.Diags = append(res.Diags, lang.Diagnostic{Severity: lang.Warning, Range: lang.Range{Filename: filename, Start: p, End: p},
 			Message: "the file holds no job"})
 	}
-	for _, t := range trees {
+	for i, t := range trees {
+		if holdsError(trees, i, diags) {
+			// The frontend already found a problem inside this job (a
+			// duplicate block, a bad variable): a tree it had to patch up
+			// must not compile into a job that looks valid.
+			continue
+		}
 		j, ds := validate.Job(t)
 		res.Diags = append(res.Diags, ds...)
 		if j != nil {
@@ -65,6 +71,36 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 	}
 	res.Diags.Sort()
 	return res
+}
+
+// holdsError reports whether an error of diags lies inside trees[i], whose
+// extent is its range or, when the frontend gave no end, reaches up to the
+// next job.
+func holdsError(trees []*lang.Value, i int, diags lang.Diagnostics) bool {
+	if !diags.HasErrors() {
+		return false
+	}
+	start, end := trees[i].Range.Start, trees[i].Range.End
+	if end.Line == 0 || !before(start, end) {
+		end = lang.Pos{Line: 1 << 30}
+		if i+1 < len(trees) {
+			end = trees[i+1].Range.Start
+		}
+	}
+	for _, d := range diags {
+		if d.Severity == lang.Warning || d.Range.Filename != trees[i].Range.Filename {
+			continue
+		}
+		if p := d.Range.Start; !before(p, start) && before(p, end) {
+			return true
+		}
+	}
+	return false
+}
+
+// before reports whether a comes before b.
+func before(a, b lang.Pos) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 }
 
 // CompileFile reads path (or standard input for "-", which needs a format)
@@ -119,6 +155,9 @@ func cleanErr(err error) error {
 }
 
 func size(n int) string {
+	if n > MaxFileSize {
+		return fmt.Sprintf("more than %s", size(MaxFileSize))
+	}
 	if n >= 1<<20 {
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
 	}

@@ -30,13 +30,16 @@ func (k Kind) String() string {
 // "0.5", "1e3") so that the validator decides how to read it and can reject
 // integers that do not fit exactly.
 type Value struct {
-	Kind   Kind
-	Range  Range
-	Bool   bool
-	Number string
-	Str    string
-	List   []*Value
-	Fields []*Field
+	Kind  Kind
+	Range Range
+	// Sensitive marks a value that came from a sensitive variable: no
+	// message may show it.
+	Sensitive bool
+	Bool      bool
+	Number    string
+	Str       string
+	List      []*Value
+	Fields    []*Field
 }
 
 // Field is one entry of a Map value. KeyRange covers the key as written.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// durationSyntax matches what time.ParseDuration reads, so that a
+// well-formed duration it refuses is known to be too long.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // maxSeconds is the largest whole number of seconds a Duration holds.
 const maxSeconds = math.MaxInt64 / int64(time.Second)
 
@@ -68,6 +73,9 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if durationSyntax.MatchString(s) {
+			return 0, fmt.Errorf("duration %q is too long (at most %s)", s, time.Duration(math.MaxInt64).Truncate(time.Hour))
+		}
 		return 0, fmt.Errorf("invalid duration %q: want a Go duration such as \"90s\" or \"1h30m\", or whole seconds", s)
 	}
 	if d < 0 {
@@ -139,6 +147,9 @@ func ParseMemory(s string) (Memory, error) {
 	return Memory(n << shift), nil
 }
 
+// decimal is the plain decimal notation cpus strings may use.
+var decimal = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
+
 // ParseCPUs reads a cpu count written as a string: a decimal number ("0.5",
 // "2") or millicores ("500m"). It does not check bounds.
 func ParseCPUs(s string) (float64, error) {
@@ -150,7 +161,7 @@ func ParseCPUs(s string) (float64, error) {
 		}
 		return float64(n) / 1000, nil
 	}
-	if s == "" || strings.ContainsAny(s, "xXpP_") || s[0] == '+' {
+	if !decimal.MatchString(s) {
 		return 0, bad
 	}
 	f, err := strconv.ParseFloat(s, 64)

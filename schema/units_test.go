@@ -39,13 +39,13 @@ func TestParseCPUs(t *testing.T) {
 	tests := []struct {
 		in   string
 		want float64
-	}{{"500m", 0.5}, {"1", 1}, {"0.25", 0.25}, {"2000m", 2}, {".5", 0.5}, {"1e2", 100}}
+	}{{"500m", 0.5}, {"1", 1}, {"0.25", 0.25}, {"2000m", 2}, {".5", 0.5}, {"2.", 2}}
 	for _, tt := range tests {
 		if got, err := ParseCPUs(tt.in); err != nil || got != tt.want {
 			t.Errorf("ParseCPUs(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "m", "1.5m", "-1m", "+1", "0x10", "NaN", "Inf", "1_0", "abc"} {
+	for _, bad := range []string{"", "m", "1.5m", "-1m", "+1", "0x10", "NaN", "Inf", "1_0", "abc", "1e2", "-1"} {
 		if _, err := ParseCPUs(bad); err == nil {
 			t.Errorf("ParseCPUs(%q): want an error", bad)
 		}
@@ -72,7 +72,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "-1s", "-5", "5 s", "1d", "forever", "99999999999999999999"} {
+	for _, bad := range []string{"", "-1s", "-5", "5 s", "1d", "forever", "99999999999999999999", "3000000h"} {
 		_, err := ParseDuration(bad)
 		if err == nil {
 			t.Errorf("ParseDuration(%q): want an error", bad)

@@ -34,6 +34,9 @@ func Parse(expr string) (Requirement, error) {
 	if s == "" {
 		return Requirement{}, fmt.Errorf("empty expression: want key=value, key!=value, key in (a,b), key notin (a,b), key or !key")
 	}
+	if strings.ContainsAny(s, "<>") {
+		return Requirement{}, fmt.Errorf("in %q: unsupported operator; selectors use key=value, key!=value, key in (a,b), key notin (a,b), key and !key", expr)
+	}
 	if rest, ok := strings.CutPrefix(s, "!"); ok {
 		key := strings.TrimSpace(rest)
 		if err := ValidateKey(key); err != nil {

@@ -52,6 +52,8 @@ func TestParseErrors(t *testing.T) {
 		{"region in (a", "parentheses"},
 		{strings.Repeat("k", 64), "at most 63"},
 		{"!", "name part is empty"},
+		{"zone >= 3", "unsupported operator"},
+		{"zone<3", "unsupported operator"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.in)

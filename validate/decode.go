@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
@@ -71,7 +72,11 @@ func (d *decoder) unknown(f *lang.Field, path string, known []string) {
 		return
 	}
 	if home := elsewhere(f.Key, path); home != "" {
-		d.errorf(f.KeyRange, fpath, "unknown field %q here; it belongs in %s", f.Key, home)
+		if home == f.Key {
+			d.errorf(f.KeyRange, fpath, "unknown field %q here; it belongs at the top level of the job", f.Key)
+		} else {
+			d.errorf(f.KeyRange, fpath, "unknown field %q here; it belongs in %s", f.Key, home)
+		}
 		return
 	}
 	where := "in " + name(path)
@@ -130,7 +135,7 @@ func (d *decoder) integer(v *lang.Value, path string, lo, hi int64) (int, bool) 
 	}
 	n, ok := parseInt(v.Number)
 	if !ok {
-		if f, err := strconv.ParseFloat(v.Number, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e300 {
+		if f, err := strconv.ParseFloat(v.Number, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && f == math.Trunc(f) {
 			d.errorf(v.Range, path, "%s is %s, beyond 2^53: integers that large are not exact in JSON", path, v.Number)
 		} else {
 			d.errorf(v.Range, path, "%s must be a whole number, not %s", path, v.Number)

@@ -62,7 +62,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 		t.Cmd, _, _ = d.strings(f.Value, "task.cmd")
 		if engineKnown && t.Engine == schema.Exec && f.Value.Kind == lang.List && len(f.Value.List) == 0 {
 			d.errorf(f.Value.Range, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
-		} else if engineKnown && t.Engine == schema.Exec && len(t.Cmd) > 0 && t.Cmd[0] == "" {
+		} else if engineKnown && t.Engine == schema.Exec && len(t.Cmd) > 0 && t.Cmd[0] == "" && f.Value.List[0].Kind == lang.String {
 			d.errorf(f.Value.List[0].Range, "task.cmd[0]", "task.cmd[0] is the program to run and must not be empty")
 		}
 	} else if engineKnown && t.Engine == schema.Exec {
@@ -257,11 +257,14 @@ func (d *decoder) source(v *lang.Value, p, s string) {
 	switch {
 	case strings.HasPrefix(s, "file://"):
 		rest := strings.TrimPrefix(s, "file://")
-		if !strings.HasPrefix(rest, "/") {
-			d.errorf(v.Range, p, "%s %q: a file source is file:// and an absolute path, as in file:///data/in.csv", p, s)
-			return
+		switch {
+		case !strings.HasPrefix(rest, "/") || rest == "/":
+			d.errorf(v.Range, p, "%s %q: a file source is file:// and the absolute path of a file, as in file:///data/in.csv", p, s)
+		case containsDotDot(rest):
+			d.errorf(v.Range, p, "%s %q: the path must not contain ..", p, s)
+		case path.Clean(rest) != rest:
+			d.errorf(v.Range, p, "%s %q: the path is not clean; write %q", p, s, "file://"+path.Clean(rest))
 		}
-		d.absPath(v, p, rest)
 	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
 		d.httpURL(v, p, s)
 	case strings.HasPrefix(s, "sha256:"):

@@ -1,7 +1,10 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -21,6 +24,7 @@ func Job(v *lang.Value) (*schema.Job, lang.Diagnostics) {
 	j := schema.NewJob()
 	d.job(v, &j)
 	d.diags.Sort()
+	redact(v, d.diags)
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
@@ -76,7 +80,7 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 	}
 	if f := fs["count"]; f != nil && present(f.Value) {
 		if typeKnown && !j.Type.HasCount() {
-			d.errorf(f.KeyRange, "count", "count applies only to batch and service jobs; a %s job runs once on every matching node", j.Type)
+			d.errorf(f.KeyRange, "count", "count applies only to batch and service jobs; %s %s job runs once on every matching node", article(string(j.Type)), j.Type)
 		} else {
 			j.Count, _ = d.integer(f.Value, "count", 1, maxSafeInt)
 		}
@@ -103,6 +107,14 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 			d.duration(tf["total"], "timeouts.total", &j.Timeouts.Total)
 		}
 	}
+}
+
+// article returns "an" before a vowel and "a" otherwise.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func (d *decoder) dnsLabel(v *lang.Value, path string) (string, bool) {
@@ -211,6 +223,10 @@ func (d *decoder) duration(f *lang.Field, path string, dst *schema.Duration) {
 	case lang.Number:
 		n, ok := parseInt(v.Number)
 		if !ok {
+			if f, err := strconv.ParseFloat(v.Number, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && f == math.Trunc(f) {
+				d.errorf(v.Range, path, "%s: %s seconds is too long", path, v.Number)
+				return
+			}
 			d.errorf(v.Range, path, "%s: %s is not a whole number of seconds; write a duration string such as \"1.5s\"", path, v.Number)
 			return
 		}

@@ -259,7 +259,7 @@ func (p *parser) str() (string, *syntaxError) {
 			return p.escaped(start)
 		}
 		if c < 0x20 {
-			return "", p.fail("control character 0x%02x in a string; escape it", c)
+			return "", p.controlChar(c)
 		}
 		if c < utf8.RuneSelf {
 			p.off++
@@ -303,6 +303,7 @@ func (p *parser) escaped(start int) (string, *syntaxError) {
 			case 't':
 				b = append(b, '\t')
 			case 'u':
+				esc := p.off - 2
 				r, err := p.hex4()
 				if err != nil {
 					return "", err
@@ -316,16 +317,17 @@ func (p *parser) escaped(start int) (string, *syntaxError) {
 						}
 					}
 					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+						p.off = esc
 						return "", p.fail("invalid UTF-16 surrogate pair in a \\u escape")
 					}
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				p.off--
-				return "", p.fail("invalid escape \\%c", e)
+				p.off -= 2
+				return "", p.fail("invalid escape \\%c in a string (write \\\\ for a backslash)", e)
 			}
 		case c < 0x20:
-			return "", p.fail("control character 0x%02x in a string; escape it", c)
+			return "", p.controlChar(c)
 		default:
 			r, n := utf8.DecodeRune(p.src[p.off:])
 			if r == utf8.RuneError && n == 1 {
@@ -336,6 +338,13 @@ func (p *parser) escaped(start int) (string, *syntaxError) {
 		}
 	}
 	return "", p.fail("unterminated string")
+}
+
+func (p *parser) controlChar(c byte) *syntaxError {
+	if c == '\n' {
+		return p.fail("unterminated string: a string ends on the line it starts (write \\n for a newline)")
+	}
+	return p.fail("control character 0x%02x in a string; escape it", c)
 }
 
 func (p *parser) hex4() (rune, *syntaxError) {

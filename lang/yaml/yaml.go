@@ -178,11 +178,16 @@ func (c *converter) value(n *yaml.Node, path string, depth int) *lang.Value {
 	case yaml.MappingNode:
 		v := &lang.Value{Kind: lang.Map, Range: r}
 		c.mapping(n, v, path, depth)
+		for _, f := range v.Fields {
+			extend(&v.Range, f.Value.Range)
+		}
 		return v
 	case yaml.SequenceNode:
 		v := &lang.Value{Kind: lang.List, Range: r, List: make([]*lang.Value, 0, len(n.Content))}
 		for i, e := range n.Content {
-			v.List = append(v.List, c.value(e, path+"["+strconv.Itoa(i)+"]", depth+1))
+			ev := c.value(e, path+"["+strconv.Itoa(i)+"]", depth+1)
+			extend(&v.Range, ev.Range)
+			v.List = append(v.List, ev)
 		}
 		return v
 	case yaml.ScalarNode:
@@ -192,6 +197,15 @@ func (c *converter) value(n *yaml.Node, path string, depth int) *lang.Value {
 	}
 	c.errorf(n, path, "unsupported YAML node")
 	return &lang.Value{Kind: lang.Null, Range: r}
+}
+
+// extend stretches r to end where child ends, when that is later. YAML
+// nodes carry only their start; a collection ends where its last child does.
+func extend(r *lang.Range, child lang.Range) {
+	e := child.End
+	if e.Line > r.End.Line || e.Line == r.End.Line && e.Column > r.End.Column {
+		r.End = e
+	}
 }
 
 func (c *converter) mapping(n *yaml.Node, v *lang.Value, path string, depth int) {
