@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,12 @@ func (f *nodeFile) load() (*yaml.Node, error) {
 		return nil, err
 	}
 	if strings.EqualFold(filepath.Ext(f.path), ".json") {
+		// YAML is laxer than JSON (trailing commas, bare words): hold a
+		// .json file to JSON.
+		var v any
+		if err := json.Unmarshal(src, &v); err != nil {
+			return nil, f.jsonError(src, err)
+		}
 		// Outside strings a JSON tab is plain space, and inside strings it
 		// must be escaped; YAML rejects tabs as indentation.
 		src = bytes.ReplaceAll(src, []byte{'\t'}, []byte{' '})
@@ -67,6 +74,21 @@ func (f *nodeFile) load() (*yaml.Node, error) {
 		return nil, nil
 	}
 	return root, nil
+}
+
+// jsonError places a JSON syntax error at its line and column.
+func (f *nodeFile) jsonError(src []byte, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s: invalid JSON: %w", f.path, err)
+	}
+	off := min(int(se.Offset), len(src))
+	line := 1 + bytes.Count(src[:off], []byte{'\n'})
+	col := off - bytes.LastIndexByte(src[:off], '\n')
+	if off > 0 {
+		col-- // Offset counts the bad byte itself
+	}
+	return fmt.Errorf("%s:%d:%d: invalid JSON: %s", f.path, line, max(col, 1), se.Error())
 }
 
 func (f *nodeFile) loadError(err error) error {
