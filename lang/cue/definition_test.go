@@ -311,6 +311,8 @@ func TestDefinitionAgreesWithValidator(t *testing.T) {
 		{`{"priority":101}`, false},
 		{`{"priority":-1}`, false},
 		{`{"priority":1.5}`, false},
+		{`{"priority":50.0,"count":1e2}`, true},
+		{`{"timeouts":{"total":1.0}}`, true},
 		{`{"count":5}`, true},
 		{`{"count":0}`, false},
 		{`{"type":"service","count":2}`, true},

@@ -119,11 +119,13 @@ func (p *fileParser) convert(err error, strip int, prefix string) []cueDiag {
 	// why its alternatives failed.
 	group, inGroup := "", false
 	for i := range out {
+		under := inGroup && related(out[i].Path, group) && len(out[i].Path) >= len(group)
 		switch {
+		case under:
+			// Nested disjunctions belong to the outermost one.
+			out[i].group, out[i].inGroup = group, true
 		case out[i].summary:
 			group, inGroup = out[i].Path, true
-		case inGroup && related(out[i].Path, group) && len(out[i].Path) >= len(group):
-			out[i].group, out[i].inGroup = group, true
 		default:
 			inGroup = false
 		}
