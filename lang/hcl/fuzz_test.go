@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("variable \"v\" {\n  type = list(number)\n  default = [1, 2.5]\n}\nlocals {\n  x = [for n in var.v : n * 2]\n}\njob \"a\" {\n  labels = { \"k\" = \"${local.x[0]}\" }\n}\n"))
 	f.Add([]byte("job \"\xff\" {\n  x = \"\xfe\"\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
+		sameAsSlow(t, "fuzz", src, lang.Options{})
 		jobs, diags := Parse("fuzz.hcl", src, lang.Options{})
 		for _, d := range diags {
 			if d.Message == "" {

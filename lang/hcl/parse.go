@@ -35,27 +35,34 @@ var _ lang.Parser = Parse
 // still returned.
 func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
 	p := &parser{file: filename, src: src, pos: newPositions(filename, src)}
-	if d, ok := guard(filename, src); !ok {
-		return nil, lang.Diagnostics{d}
+	body, fast := (*hclsyntax.Body)(nil), false
+	if useFast {
+		body, fast = fastParse(filename, src)
 	}
-	f, hd, rewritten := parse(filename, src)
-	p.pos.recount = rewritten
-	p.hclDiags(hd, "", nil)
-	for _, d := range hd {
-		if d.Severity == hcl.DiagError && d.Subject != nil && d.Summary != "Attribute redefined" {
-			p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
+	if !fast {
+		if d, ok := guard(filename, src); !ok {
+			return nil, lang.Diagnostics{d}
 		}
-	}
-	if f == nil {
-		return nil, p.diags
-	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok || body == nil {
-		return nil, p.diags
-	}
-	if r, ok := checkFor(src, body); !ok {
-		p.errorf(r, "", "for expressions nested more than %d deep are not supported: they can take very long to evaluate", maxForNesting)
-		return nil, p.diags
+		f, hd, rewritten := parse(filename, src)
+		p.pos.recount = rewritten
+		p.hclDiags(hd, "", nil)
+		for _, d := range hd {
+			if d.Severity == hcl.DiagError && d.Subject != nil && d.Summary != "Attribute redefined" {
+				p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
+			}
+		}
+		if f == nil {
+			return nil, p.diags
+		}
+		var ok bool
+		if body, ok = f.Body.(*hclsyntax.Body); !ok || body == nil {
+			return nil, p.diags
+		}
+		// The fast path reads no for expressions.
+		if r, ok := checkFor(src, body); !ok {
+			p.errorf(r, "", "for expressions nested more than %d deep are not supported: they can take very long to evaluate", maxForNesting)
+			return nil, p.diags
+		}
 	}
 
 	for _, a := range sortedAttrs(body.Attributes) {

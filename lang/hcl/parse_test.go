@@ -29,6 +29,7 @@ func runCases(t *testing.T, cases []parseCase) {
 			if strings.Join(got, "\n") != strings.Join(tc.jobs, "\n") {
 				t.Errorf("jobs:\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(tc.jobs, "\n      "))
 			}
+			sameAsSlow(t, tc.name, []byte(tc.src), tc.opts)
 			dl := diagLines(diags)
 			if strings.Join(dl, "\n") != strings.Join(tc.diags, "\n") {
 				t.Errorf("diagnostics:\n got\n  %s\n want\n  %s", strings.Join(dl, "\n  "), strings.Join(tc.diags, "\n  "))

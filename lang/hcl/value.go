@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"math/big"
+	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -41,6 +42,9 @@ func (p *parser) expr(e hclsyntax.Expression, path string) *lang.Value {
 		}
 		return v
 	}
+	if lit, ok := e.(*hclsyntax.LiteralValueExpr); ok {
+		return p.fromCty(lit.Val, p.pos.rng(lit.SrcRange), path, 0)
+	}
 	val, d := e.Value(p.ctx)
 	if len(d) > 0 {
 		p.hclDiags(d, path, e)
@@ -62,7 +66,9 @@ func (p *parser) objectKey(e hclsyntax.Expression, path string) (string, bool) {
 		p.broken = true
 		return "", false
 	}
-	kv, _ = kv.UnmarkDeep()
+	if kv.IsMarked() {
+		kv, _ = kv.UnmarkDeep()
+	}
 	if !kv.IsKnown() {
 		p.unknown(e.Range(), path)
 		return "", false
@@ -186,6 +192,9 @@ func numberText(n *big.Float) (string, string) {
 		return "", "a number too large or too small to use"
 	}
 	if n.IsInt() {
+		if i, acc := n.Int64(); acc == big.Exact {
+			return strconv.FormatInt(i, 10), ""
+		}
 		return n.Text('f', 0), ""
 	}
 	return n.Text('g', -1), ""

@@ -95,10 +95,54 @@ func join(path, key string) string {
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// entry is a field already set in a map, and whether it came from blocks.
+// fieldSet is a map value being built: its fields, whether blocks set
+// them, and an index by key once there are many.
+type fieldSet struct {
+	m       *lang.Value
+	byBlock []bool // parallel to m.Fields
+	index   map[string]int
+}
+
+// entry is a field already set, and whether blocks set it.
 type entry struct {
 	field     *lang.Field
 	fromBlock bool
+}
+
+func (s *fieldSet) get(key string) *entry {
+	i := -1
+	if s.index != nil {
+		if j, ok := s.index[key]; ok {
+			i = j
+		}
+	} else {
+		for j, f := range s.m.Fields {
+			if f.Key == key {
+				i = j
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return nil
+	}
+	return &entry{field: s.m.Fields[i], fromBlock: s.byBlock[i]}
+}
+
+func (s *fieldSet) put(f *lang.Field, fromBlock bool) {
+	s.m.Fields = append(s.m.Fields, f)
+	s.byBlock = append(s.byBlock, fromBlock)
+	switch n := len(s.m.Fields); {
+	case s.index != nil:
+		s.index[f.Key] = n - 1
+	case n > 16:
+		s.index = make(map[string]int, 2*n)
+		for i, g := range s.m.Fields {
+			if _, dup := s.index[g.Key]; !dup {
+				s.index[g.Key] = i
+			}
+		}
+	}
 }
 
 // job walks one job block. It returns nil when a value of the job could
@@ -112,7 +156,7 @@ func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 		}
 	}
 	v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(r)}
-	seen := map[string]*entry{}
+	seen := &fieldSet{m: v}
 	switch len(b.Labels) {
 	case 0:
 		p.errorf(b.TypeRange, "name", `a job block needs one label, its name: job "web" { ... }`)
@@ -123,8 +167,7 @@ func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 		}
 		lr := p.pos.rng(b.LabelRanges[0])
 		f := &lang.Field{Key: "name", KeyRange: lr, Value: &lang.Value{Kind: lang.String, Str: b.Labels[0], Range: lr}}
-		v.Fields = append(v.Fields, f)
-		seen["name"] = &entry{field: f}
+		seen.put(f, false)
 	}
 	p.body(b.Body, jobSpec, "", v, seen, true)
 	if p.broken {
@@ -135,19 +178,19 @@ func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 
 // body walks the attributes and blocks of a block body, in source order,
 // into the fields of m.
-func (p *parser) body(body *hclsyntax.Body, sp *spec, path string, m *lang.Value, seen map[string]*entry, isJob bool) {
+func (p *parser) body(body *hclsyntax.Body, sp *spec, path string, m *lang.Value, seen *fieldSet, isJob bool) {
 	attrs := sortedAttrs(body.Attributes)
 	blocks := body.Blocks
-	if seen == nil {
-		seen = make(map[string]*entry, len(attrs)+len(blocks))
-	}
 	m.Fields = slicesGrow(m.Fields, len(attrs)+len(blocks))
+	if seen == nil {
+		seen = &fieldSet{m: m, byBlock: make([]bool, 0, len(attrs)+len(blocks))}
+	}
 	for len(attrs) > 0 || len(blocks) > 0 {
 		if len(blocks) == 0 || len(attrs) > 0 && attrs[0].SrcRange.Start.Byte < blocks[0].TypeRange.Start.Byte {
-			p.attribute(attrs[0], sp, path, m, seen, isJob)
+			p.attribute(attrs[0], sp, path, seen, isJob)
 			attrs = attrs[1:]
 		} else {
-			p.block(blocks[0], sp, path, m, seen)
+			p.block(blocks[0], sp, path, seen)
 			blocks = blocks[1:]
 		}
 	}
@@ -162,17 +205,15 @@ func slicesGrow(fs []*lang.Field, n int) []*lang.Field {
 	return out
 }
 
-func (p *parser) add(m *lang.Value, seen map[string]*entry, key string, keyRange hcl.Range, v *lang.Value, path string, fromBlock bool) {
-	if prev := seen[key]; prev != nil {
+func (p *parser) add(seen *fieldSet, key string, keyRange hcl.Range, v *lang.Value, path string, fromBlock bool) {
+	if prev := seen.get(key); prev != nil {
 		p.errorf(keyRange, path, "%s is set twice (first at line %d)", key, prev.field.KeyRange.Start.Line)
 		return
 	}
-	f := &lang.Field{Key: key, KeyRange: p.pos.rng(keyRange), Value: v}
-	m.Fields = append(m.Fields, f)
-	seen[key] = &entry{field: f, fromBlock: fromBlock}
+	seen.put(&lang.Field{Key: key, KeyRange: p.pos.rng(keyRange), Value: v}, fromBlock)
 }
 
-func (p *parser) attribute(a *hclsyntax.Attribute, sp *spec, path string, m *lang.Value, seen map[string]*entry, isJob bool) {
+func (p *parser) attribute(a *hclsyntax.Attribute, sp *spec, path string, seen *fieldSet, isJob bool) {
 	name := a.Name
 	fpath := join(path, name)
 	if isJob && name == "name" {
@@ -191,17 +232,17 @@ func (p *parser) attribute(a *hclsyntax.Attribute, sp *spec, path string, m *lan
 	if v == nil {
 		return
 	}
-	p.add(m, seen, name, a.NameRange, v, fpath, false)
+	p.add(seen, name, a.NameRange, v, fpath, false)
 }
 
-func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, m *lang.Value, seen map[string]*entry) {
+func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, seen *fieldSet) {
 	name := b.Type
 	fpath := join(path, name)
 	if len(b.Labels) > 0 {
 		p.errorf(b.LabelRanges[0], fpath, "a %s block takes no label: write %s { ... }", name, name)
 	}
 	if sub, ok := sp.blocks[name]; ok {
-		if prev := seen[name]; prev != nil {
+		if prev := seen.get(name); prev != nil {
 			if prev.fromBlock {
 				p.errorf(b.TypeRange, fpath, "only one %s block is allowed (the first is at line %d)", name, prev.field.KeyRange.Start.Line)
 			} else {
@@ -211,16 +252,16 @@ func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, m *lang.Value,
 		}
 		v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(blockRange(b))}
 		p.body(b.Body, sub, fpath, v, nil, false)
-		p.add(m, seen, name, b.TypeRange, v, fpath, true)
+		p.add(seen, name, b.TypeRange, v, fpath, true)
 		return
 	}
 	if l, ok := sp.lists[name]; ok {
-		p.listItem(b, l, path, m, seen)
+		p.listItem(b, l, path, seen)
 		return
 	}
 	if l, ok := sp.listByField(name); ok {
 		p.errorf(b.TypeRange, fpath, "write one %s { ... } block per item: the block is %s, the list it makes is %s", l.block, l.block, l.field)
-		p.listItem(b, l, path, m, seen)
+		p.listItem(b, l, path, seen)
 		return
 	}
 	sub := anySpec
@@ -238,18 +279,18 @@ func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, m *lang.Value,
 	// fields with a suggestion.
 	v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(blockRange(b))}
 	p.body(b.Body, sub, fpath, v, nil, false)
-	p.add(m, seen, name, b.TypeRange, v, fpath, true)
+	p.add(seen, name, b.TypeRange, v, fpath, true)
 }
 
 // listItem appends one repeated block (input { }) to its list (inputs).
-func (p *parser) listItem(b *hclsyntax.Block, l listSpec, path string, m *lang.Value, seen map[string]*entry) {
+func (p *parser) listItem(b *hclsyntax.Block, l listSpec, path string, seen *fieldSet) {
 	lpath := join(path, l.field)
 	r := p.pos.rng(blockRange(b))
-	e := seen[l.field]
+	e := seen.get(l.field)
 	if e == nil {
 		list := &lang.Value{Kind: lang.List, Range: r}
-		p.add(m, seen, l.field, b.TypeRange, list, lpath, true)
-		e = seen[l.field]
+		p.add(seen, l.field, b.TypeRange, list, lpath, true)
+		e = seen.get(l.field)
 	} else if !e.fromBlock || e.field.Value.Kind != lang.List {
 		p.errorf(b.TypeRange, lpath, "%s is set twice (first at line %d)", l.field, e.field.KeyRange.Start.Line)
 		return
