@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -17,15 +19,49 @@ import (
 
 // ReadFile reads the variable values of one var file, in file order. A file
 // that cannot be read is one error naming the path.
+//
+// A command that compiles many files reads the same var files for each of
+// them, so results are cached by path, size and modification time. The
+// returned slices are shared: callers must not modify them.
 func ReadFile(path string) ([]Value, lang.Diagnostics) {
+	info, statErr := os.Stat(path)
+	if statErr == nil {
+		cache.Lock()
+		e, ok := cache.m[path]
+		cache.Unlock()
+		if ok && e.size == info.Size() && e.mod.Equal(info.ModTime()) {
+			return e.vals, e.diags
+		}
+	}
 	src, err := readLimited(path)
 	if err != nil {
 		var diags lang.Diagnostics
 		diags.Add(lang.Range{Filename: path}, "", "cannot read var file: %v", err)
 		return nil, diags
 	}
-	return ParseFile(path, src)
+	vals, diags := ParseFile(path, src)
+	if statErr == nil {
+		cache.Lock()
+		if len(cache.m) >= 64 {
+			clear(cache.m)
+		}
+		cache.m[path] = cached{size: info.Size(), mod: info.ModTime(), vals: vals, diags: diags}
+		cache.Unlock()
+	}
+	return vals, diags
 }
+
+type cached struct {
+	size  int64
+	mod   time.Time
+	vals  []Value
+	diags lang.Diagnostics
+}
+
+var cache = struct {
+	sync.Mutex
+	m map[string]cached
+}{m: map[string]cached{}}
 
 func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
