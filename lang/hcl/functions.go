@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -87,6 +88,16 @@ var functions = sync.OnceValue(func() map[string]function.Function {
 		"can":      tryfunc.CanFunc,
 		"try":      tryfunc.TryFunc,
 	}
+})
+
+// functionNames lists the names of functions, sorted.
+var functionNames = sync.OnceValue(func() []string {
+	names := make([]string, 0, len(functions()))
+	for n := range functions() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 })
 
 // impure names functions other tools have that muster leaves out on

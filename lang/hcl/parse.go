@@ -13,6 +13,7 @@
 package hcl
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -179,19 +180,37 @@ func within(r hcl.Range, list []hcl.Range) bool {
 	return false
 }
 
-// message joins an HCL diagnostic's summary and detail, and explains why
-// an impure function is missing.
+// message joins an HCL diagnostic's summary and detail. HCL picks its
+// "Did you mean" for unknown functions and variables from a map, in random
+// order; those are replaced by a deterministic suggestion. It also explains
+// why an impure function is missing.
 func message(d *hcl.Diagnostic) string {
-	s := strings.TrimSuffix(d.Summary, ".")
-	if d.Detail != "" {
-		s += ": " + d.Detail
-	}
-	if d.Summary == "Call to unknown function" {
-		if _, rest, ok := strings.Cut(d.Detail, `named "`); ok {
-			if name, _, ok := strings.Cut(rest, `"`); ok && impure[name] {
-				s += " muster leaves out time, uuid, random, file and environment functions on purpose: the same file must always give the same job, whose hash is its identity."
-			}
+	detail := d.Detail
+	switch d.Summary {
+	case "Call to unknown function", "Unknown variable":
+		if i := strings.Index(detail, " Did you mean "); i >= 0 {
+			detail = detail[:i]
 		}
+		_, rest, ok := strings.Cut(detail, `named "`)
+		if !ok {
+			break
+		}
+		name, _, _ := strings.Cut(rest, `"`)
+		if d.Summary == "Unknown variable" {
+			if s := suggest(name, []string{"local", "var"}); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			}
+			break
+		}
+		if impure[name] {
+			detail += " muster leaves out time, uuid, random, file and environment functions on purpose: the same file must always give the same job, whose hash is its identity."
+		} else if s := suggest(name, functionNames()); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+	}
+	s := strings.TrimSuffix(d.Summary, ".")
+	if detail != "" {
+		s += ": " + detail
 	}
 	return s
 }
