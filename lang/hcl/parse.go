@@ -30,10 +30,9 @@ var _ lang.Parser = Parse
 // Parse reads the jobs of an HCL file. It satisfies lang.Parser: it returns
 // every job that could be read without error, in file order, and every
 // diagnostic of the file (syntax, variables, locals, evaluation and
-// structure). A job whose own text has an error that leaves a value unknown
-// is left out; a structural mistake that has one clear reading (a block
-// written as an attribute, a second task block) is reported and the job is
-// still returned.
+// structure). A job whose block holds an error, or uses a variable or local
+// that has none, is left out; the walk still goes on through it, so that
+// all of its errors are reported.
 func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
 	p := &parser{file: filename, src: src, pos: newPositions(filename, src)}
 	body, fast := (*hclsyntax.Body)(nil), false
@@ -48,7 +47,7 @@ func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.
 		p.pos.recount = rewritten
 		p.hclDiags(hd, "", nil)
 		for _, d := range hd {
-			if d.Severity == hcl.DiagError && d.Subject != nil && d.Summary != "Attribute redefined" {
+			if d.Severity == hcl.DiagError && d.Subject != nil {
 				p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
 			}
 		}

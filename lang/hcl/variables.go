@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -431,6 +432,10 @@ func (p *parser) secrets() []string {
 		case ty == cty.String:
 			if s := v.AsString(); len(s) >= 4 {
 				out = append(out, s)
+			} else if s != "" {
+				// Short values are hidden where a message quotes them, not
+				// wherever their letters occur.
+				out = append(out, strconv.Quote(s))
 			}
 		case ty == cty.Number:
 			if s := v.AsBigFloat().Text('g', -1); len(s) >= 4 {
@@ -460,7 +465,11 @@ func (p *parser) redact() {
 	}
 	for i := range p.diags {
 		for _, s := range secrets {
-			p.diags[i].Message = strings.ReplaceAll(p.diags[i].Message, s, "(sensitive value)")
+			hidden := "(sensitive value)"
+			if len(s) < 6 && strings.HasPrefix(s, `"`) {
+				hidden = `"(sensitive value)"`
+			}
+			p.diags[i].Message = strings.ReplaceAll(p.diags[i].Message, s, hidden)
 		}
 	}
 }

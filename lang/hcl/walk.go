@@ -145,10 +145,12 @@ func (s *fieldSet) put(f *lang.Field, fromBlock bool) {
 	}
 }
 
-// job walks one job block. It returns nil when a value of the job could
-// not be computed (the errors are reported).
+// job walks one job block. It returns nil when the block holds an error,
+// even one with an obvious reading: a patched-up tree must not compile
+// into a job that looks valid.
 func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 	p.broken, p.nodes = false, 0
+	errorsBefore := p.errorCount()
 	r := blockRange(b)
 	for _, off := range p.syntaxErrs {
 		if off >= r.Start.Byte && off <= r.End.Byte {
@@ -170,7 +172,7 @@ func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 		seen.put(f, false)
 	}
 	p.body(b.Body, jobSpec, "", v, seen, true)
-	if p.broken {
+	if p.broken || p.errorCount() > errorsBefore {
 		return nil
 	}
 	return v
@@ -300,4 +302,14 @@ func (p *parser) listItem(b *hclsyntax.Block, l listSpec, path string, seen *fie
 	p.body(b.Body, l.item, index(lpath, len(list.List)), item, nil, false)
 	list.List = append(list.List, item)
 	list.Range.End = r.End
+}
+
+func (p *parser) errorCount() int {
+	n := 0
+	for _, d := range p.diags {
+		if d.Severity != lang.Warning {
+			n++
+		}
+	}
+	return n
 }
