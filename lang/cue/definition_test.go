@@ -357,6 +357,8 @@ func TestDefinitionAgreesWithValidator(t *testing.T) {
 		{`{"task":{"resources":{"cpus":"0.25"}}}`, true},
 		{`{"task":{"resources":{"cpus":"1024"}}}`, true},
 		{`{"task":{"resources":{"cpus":"1024000m"}}}`, true},
+		{`{"task":{"resources":{"cpus":"2.5e1"}}}`, false},
+		{`{"task":{"resources":{"cpus":".5"}}}`, true},
 		{`{"task":{"resources":{"cpus":0}}}`, false},
 		{`{"task":{"resources":{"cpus":1024.5}}}`, false},
 		{`{"task":{"resources":{"cpus":-1}}}`, false},
