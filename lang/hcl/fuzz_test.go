@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/muster-dev/muster/lang"
@@ -94,5 +95,44 @@ func roundTrip(t *testing.T, tree *lang.Value) {
 	}
 	if j2.Hash() != j.Hash() {
 		t.Fatalf("hash drifted through canonical JSON:\n%s\n%s", canonical, j2.Canonical())
+	}
+}
+
+// TestExamplesAgree compiles every HCL example and the JSON file beside it
+// and checks that they give the same hashes (SPEC section 1: the same job in
+// every format hashes the same).
+func TestExamplesAgree(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*/*.hcl")
+	if len(files) == 0 {
+		t.Skip("no HCL examples")
+	}
+	for _, p := range files {
+		jsonPath := strings.TrimSuffix(p, ".hcl") + ".json"
+		jsrc, err := os.ReadFile(jsonPath)
+		if err != nil {
+			continue
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hj, diags := Parse(p, src, lang.Options{})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", p, diags)
+		}
+		jj, _ := json.Parse(jsonPath, jsrc, lang.Options{})
+		if len(hj) != len(jj) {
+			t.Fatalf("%s: %d jobs, %s has %d", p, len(hj), jsonPath, len(jj))
+		}
+		for i := range hj {
+			a, da := validate.Job(hj[i])
+			b, db := validate.Job(jj[i])
+			if a == nil || b == nil {
+				t.Fatalf("%s: %v %v", p, da, db)
+			}
+			if a.Hash() != b.Hash() {
+				t.Errorf("%s: hash %s, %s gives %s\n%s\n%s", p, a.Hash(), jsonPath, b.Hash(), a.Canonical(), b.Canonical())
+			}
+		}
 	}
 }

@@ -99,7 +99,7 @@ job b {
 }
 `,
 			jobs: []string{
-				`{name:"a",priority:70,auto:true,nothing:null,big:12345678901234567890123,rate:0.1,e:1000,neg:-5}`,
+				`{name:"a",priority:70,auto:true,nothing:null,big:12345678901234567890123,rate:0.1,e:1e3,neg:-5}`,
 				`{name:"b",description:"x"}`,
 			},
 		},
@@ -549,7 +549,7 @@ func TestLimits(t *testing.T) {
 		},
 		{
 			name:  "huge number",
-			src:   "job \"a\" {\n  x = 1e5000\n}\n",
+			src:   "job \"a\" {\n  x = 1e2500 * 1e2500\n}\n",
 			diags: []string{`2:7: error: the value is a number too large or too small to use (x)`},
 		},
 	})

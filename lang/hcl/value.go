@@ -43,7 +43,15 @@ func (p *parser) expr(e hclsyntax.Expression, path string) *lang.Value {
 		return v
 	}
 	if lit, ok := e.(*hclsyntax.LiteralValueExpr); ok {
-		return p.fromCty(lit.Val, p.pos.rng(lit.SrcRange), path, 0)
+		r := p.pos.rng(lit.SrcRange)
+		if lit.Val.Type() == cty.Number && lit.Val.IsKnown() && !lit.Val.IsNull() {
+			// A number as written keeps its literal text, as in the JSON
+			// and YAML frontends: exact, and cheaper than printing.
+			if a, b := lit.SrcRange.Start.Byte, lit.SrcRange.End.Byte; 0 <= a && a < b && b <= len(p.src) && isJSONNumber(p.src[a:b]) {
+				return &lang.Value{Kind: lang.Number, Number: string(p.src[a:b]), Range: r}
+			}
+		}
+		return p.fromCty(lit.Val, r, path, 0)
 	}
 	val, d := e.Value(p.ctx)
 	if len(d) > 0 {
@@ -198,4 +206,40 @@ func numberText(n *big.Float) (string, string) {
 		return n.Text('f', 0), ""
 	}
 	return n.Text('g', -1), ""
+}
+
+// isJSONNumber reports whether b is a number in JSON syntax.
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		st := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - st
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
