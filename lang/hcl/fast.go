@@ -365,7 +365,11 @@ func (f *fastParser) number() hclsyntax.Expression {
 		if c := f.peek(); c == '+' || c == '-' {
 			f.i++
 		}
+		from := f.i
 		digits()
+		if f.i-from > 4 {
+			f.fail() // a huge exponent: hclsyntax's path reports it
+		}
 	}
 	if c := f.peek(); identPart(c) || c == '.' || c >= utf8.RuneSelf {
 		f.fail()

@@ -1,11 +1,11 @@
 package hcl
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/muster-dev/muster/lang"
 )
@@ -93,38 +93,44 @@ func tooComplex(filename string, src []byte, r hcl.Range, what string) lang.Diag
 // can multiply the work by up to range()'s 1024 values.
 const maxForNesting = 2
 
-// forNesting finds a for expression nested deeper than maxForNesting.
-type forNesting struct {
-	depth int
-	deep  *hclsyntax.ForExpr
+// astCheck looks for what the lexer cannot see: for expressions nested
+// deeper than maxForNesting and number literals beyond 2^±maxExp.
+type astCheck struct {
+	depth   int
+	deepFor *hclsyntax.ForExpr
+	hugeLit *hclsyntax.LiteralValueExpr
 }
 
-func (w *forNesting) Enter(n hclsyntax.Node) hcl.Diagnostics {
-	if f, ok := n.(*hclsyntax.ForExpr); ok {
-		if w.depth++; w.depth > maxForNesting && w.deep == nil {
-			w.deep = f
+func (w *astCheck) Enter(n hclsyntax.Node) hcl.Diagnostics {
+	switch n := n.(type) {
+	case *hclsyntax.ForExpr:
+		if w.depth++; w.depth > maxForNesting && w.deepFor == nil {
+			w.deepFor = n
+		}
+	case *hclsyntax.LiteralValueExpr:
+		if w.hugeLit == nil && n.Val.Type() == cty.Number && hugeNumber(n.Val) {
+			w.hugeLit = n
 		}
 	}
 	return nil
 }
 
-func (w *forNesting) Exit(n hclsyntax.Node) hcl.Diagnostics {
+func (w *astCheck) Exit(n hclsyntax.Node) hcl.Diagnostics {
 	if _, ok := n.(*hclsyntax.ForExpr); ok {
 		w.depth--
 	}
 	return nil
 }
 
-// checkFor reports a for expression nested too deep in body, if any. The
-// cheap test on the source skips the walk for files without "for".
-func checkFor(src []byte, body *hclsyntax.Body) (hcl.Range, bool) {
-	if !bytes.Contains(src, []byte("for")) {
-		return hcl.Range{}, true
-	}
-	w := &forNesting{}
+// checkAST reports the first problem astCheck finds in body.
+func checkAST(body *hclsyntax.Body) (hcl.Range, string, bool) {
+	w := &astCheck{}
 	hclsyntax.Walk(body, w)
-	if w.deep != nil {
-		return w.deep.OpenRange, false
+	switch {
+	case w.deepFor != nil:
+		return w.deepFor.OpenRange, fmt.Sprintf("for expressions nested more than %d deep are not supported: they can take very long to evaluate", maxForNesting), false
+	case w.hugeLit != nil:
+		return w.hugeLit.SrcRange, fmt.Sprintf("this number is beyond 2^±%d, too large or too small to use", maxExp), false
 	}
-	return hcl.Range{}, true
+	return hcl.Range{}, "", true
 }

@@ -58,9 +58,9 @@ func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.
 		if body, ok = f.Body.(*hclsyntax.Body); !ok || body == nil {
 			return nil, p.diags
 		}
-		// The fast path reads no for expressions.
-		if r, ok := checkFor(src, body); !ok {
-			p.errorf(r, "", "for expressions nested more than %d deep are not supported: they can take very long to evaluate", maxForNesting)
+		// The fast path reads no for expressions and no huge numbers.
+		if r, msg, ok := checkAST(body); !ok {
+			p.errorf(r, "", "%s", msg)
 			return nil, p.diags
 		}
 	}

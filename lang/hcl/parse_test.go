@@ -552,6 +552,25 @@ func TestLimits(t *testing.T) {
 			src:   "job \"a\" {\n  x = 1e2500 * 1e2500\n}\n",
 			diags: []string{`2:7: error: the value is a number too large or too small to use (x)`},
 		},
+		{
+			name:  "huge literal",
+			src:   "job \"a\" {\n  x = \"${1e99999}\"\n}\n",
+			diags: []string{`2:10: error: this number is beyond 2^±65536, too large or too small to use`},
+		},
+		{
+			name: "growing numbers",
+			src:  "locals {\n  a = 1e9000 * 1e9000\n  b = local.a * local.a\n  c = tonumber(\"1e99999\")\n}\njob \"a\" {\n  x = \"${local.b}\"\n}\n",
+			diags: []string{
+				`3:7: error: Operation failed: Error during operation: the result is a number beyond 2^±65536, too large or too small to use.`,
+				`4:7: error: Error in function call: Call to function "tonumber" failed: the result is a number beyond 2^±65536, too large or too small to use.`,
+			},
+		},
+		{
+			name:  "huge variable",
+			src:   "variable \"n\" {\n  type = number\n}\njob \"a\" {\n  x = var.n\n}\n",
+			opts:  lang.Options{Vars: map[string]string{"n": "1e99999"}},
+			diags: []string{`1:10: error: invalid value for variable "n" (from --var): a number beyond 2^±65536, too large or too small to use`},
+		},
 	})
 }
 

@@ -313,6 +313,10 @@ func (p *parser) fromGiven(v *variable, g vars.Value) {
 		fail("want %s: %s", typeexpr.TypeString(v.ty), convertErr(err))
 		return
 	}
+	if hugeNumber(conv) {
+		fail("a number beyond 2^±%d, too large or too small to use", maxExp)
+		return
+	}
 	v.value = conv
 }
 
