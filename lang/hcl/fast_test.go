@@ -79,6 +79,10 @@ var fastSamples = []string{
 	"x = 1\njob \"a\" { }\nvariable \"b\" {\n  default = { a = [1] }\n}\n",
 	"job \"a\" {\n  _x-y = 1\n  labels = { _a = 1, a-b = 2 }\n}\n",
 	"job \"a\" {\n  x = {}\n  y = []\n  z = [[], [{}]]\n}\n",
+	"job \"a\" {\n  a {b = 1}\n  c { d = 1, }\n  e {f = 1, }\n  g { h = 1 , i = 2,}\n  j { k = 1 l = 2}\n}\n",
+	"job \"a\" {\n  a {b = 1 c = 2 }\n}\n",
+	"job \"a\" {\n  a { b = 1,c = 2 }\n  d { e = { f = 1 } g = [1, 2] }\n  h { i = 1,, j = 2 }\n}\n",
+	"job \"a\" {\n  a { b = 1 # c\n  }\n  d { e = 1 } # f\n  g { h { } }\n}\n",
 	"job \"a\" {\n  x = \"\"\n  y = \"${var.a}${var.b}\"\n}\nvariable \"a\" {\n  default = 1\n}\nvariable \"b\" {\n  default = null\n}\n",
 }
 
