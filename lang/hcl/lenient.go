@@ -14,7 +14,11 @@ import (
 // newlines in a copy of the source (same bytes, same offsets) and the copy
 // is parsed again. Positions are then recounted from the original source.
 
-const maxRewriteRounds = 16
+// Bounds of the rewrite: each round parses the whole file again.
+const (
+	maxRewriteRounds = 16
+	maxRewriteBytes  = 256 << 10
+)
 
 var oneLineSummaries = map[string]bool{
 	"Invalid single-argument block definition": true,
@@ -37,7 +41,7 @@ func hasOneLineErrors(hd hcl.Diagnostics) bool {
 // reports whether the file was rewritten (then HCL's lines are off).
 func parse(filename string, src []byte) (*hcl.File, hcl.Diagnostics, bool) {
 	f, hd := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if !hasOneLineErrors(hd) {
+	if len(src) > maxRewriteBytes || !hasOneLineErrors(hd) {
 		return f, hd, false
 	}
 	buf := append([]byte(nil), src...)
