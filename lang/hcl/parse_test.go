@@ -584,3 +584,57 @@ func TestSensitiveShort(t *testing.T) {
 		},
 	}})
 }
+
+func TestSensitiveMarks(t *testing.T) {
+	src := `variable "token" {
+  type      = string
+  sensitive = true
+}
+locals {
+  upper = upper(var.token)
+}
+job "web" {
+  labels = { token = var.token, plain = "x" }
+  env    = { A = local.upper }
+  match  = ["token=${var.token}"]
+  all    = { a = var.token }
+}
+job "keyed" {
+  keyed  = { (var.token) = "v" }
+}
+`
+	jobs, diags := Parse("t.hcl", []byte(src), lang.Options{Vars: map[string]string{"token": "s3cr3t"}})
+	for _, d := range diags {
+		if strings.Contains(d.Message, "s3cr3t") || strings.Contains(d.Message, "S3CR3T") {
+			t.Errorf("message shows the secret: %s", d.Error())
+		}
+	}
+	if want := []string{`15:14: error: a sensitive value cannot be an object key: keys are never hidden (keyed)`}; strings.Join(diagLines(diags), "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics %v, want %v", diagLines(diags), want)
+	}
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	} else {
+		j := jobs[0]
+		for _, c := range []struct {
+			path []string
+			want bool
+		}{
+			{[]string{"labels", "token"}, true},
+			{[]string{"labels", "plain"}, false},
+			{[]string{"env", "A"}, true},
+			{[]string{"all", "a"}, true},
+		} {
+			v := j
+			for _, k := range c.path {
+				v = v.Get(k).Value
+			}
+			if v.Sensitive != c.want {
+				t.Errorf("%v: Sensitive = %v", c.path, v.Sensitive)
+			}
+		}
+		if m := j.Get("match").Value.List[0]; !m.Sensitive {
+			t.Error("template with a sensitive part is not Sensitive")
+		}
+	}
+}

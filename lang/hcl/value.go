@@ -75,7 +75,13 @@ func (p *parser) objectKey(e hclsyntax.Expression, path string) (string, bool) {
 		return "", false
 	}
 	if kv.IsMarked() {
-		kv, _ = kv.UnmarkDeep()
+		var marks cty.ValueMarks
+		kv, marks = kv.UnmarkDeep()
+		if _, secret := marks[sensitive]; secret {
+			p.errorf(e.Range(), path, "a sensitive value cannot be an object key: keys are never hidden")
+			p.broken = true
+			return "", false
+		}
 	}
 	if !kv.IsKnown() {
 		p.unknown(e.Range(), path)
@@ -126,8 +132,11 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 		p.broken = true
 		return nil
 	}
+	secret := false
 	if val.IsMarked() {
-		val, _ = val.Unmark()
+		var marks cty.ValueMarks
+		val, marks = val.Unmark()
+		_, secret = marks[sensitive]
 	}
 	if !val.IsKnown() {
 		p.broken = true
@@ -136,6 +145,15 @@ func (p *parser) fromCty(val cty.Value, r lang.Range, path string, depth int) *l
 		}
 		return nil
 	}
+	v := p.fromKnown(val, r, path, depth)
+	if v != nil && secret {
+		v.Sensitive = true
+	}
+	return v
+}
+
+// fromKnown converts a known, unmarked value.
+func (p *parser) fromKnown(val cty.Value, r lang.Range, path string, depth int) *lang.Value {
 	if val.IsNull() {
 		return &lang.Value{Kind: lang.Null, Range: r}
 	}

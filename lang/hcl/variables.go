@@ -261,9 +261,22 @@ func (p *parser) assign(given map[string]vars.Value) {
 				v.name, v.name, vars.EnvPrefix, v.name)
 		}
 	}
+	for _, v := range p.varOrder {
+		if v.sensitive {
+			v.value = v.value.Mark(sensitive)
+		}
+	}
 	p.varObj = p.varObject()
 	p.validate()
 }
+
+// sensitive marks the values of sensitive variables. cty carries the mark
+// through operators, functions and templates, and the value tree gets
+// lang.Value.Sensitive wherever a marked value lands, so that the
+// validator hides it too.
+var sensitive = sensitiveMark{}
+
+type sensitiveMark struct{}
 
 // fromGiven converts a value the user gave to the declared type. Text
 // values (--var, environment) are taken as they are for primitive and
