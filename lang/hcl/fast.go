@@ -34,10 +34,8 @@ type fastParser struct {
 }
 
 // fastParse parses src when it lies in the subset, else returns ok=false.
+// src must be valid UTF-8 (Parse checks it first).
 func fastParse(filename string, src []byte) (body *hclsyntax.Body, ok bool) {
-	if !utf8.Valid(src) {
-		return nil, false
-	}
 	f := &fastParser{file: filename, src: src, line: 1}
 	defer func() {
 		if r := recover(); r != nil {

@@ -13,9 +13,11 @@
 package hcl
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -35,6 +37,9 @@ var _ lang.Parser = Parse
 // all of its errors are reported.
 func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
 	p := &parser{file: filename, src: src, pos: newPositions(filename, src)}
+	if d, ok := textFile(filename, src); !ok {
+		return nil, lang.Diagnostics{d}
+	}
 	body, fast := (*hclsyntax.Body)(nil), false
 	if useFast {
 		body, fast = fastParse(filename, src)
@@ -45,7 +50,7 @@ func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.
 		}
 		f, hd, rewritten := parse(filename, src)
 		p.pos.recount = rewritten
-		p.hclDiags(hd, "", nil)
+		p.hclDiags(capSyntax(hd), "", nil)
 		for _, d := range hd {
 			if d.Severity == hcl.DiagError && d.Subject != nil {
 				p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
@@ -226,4 +231,61 @@ func sortedAttrs(m hclsyntax.Attributes) []*hclsyntax.Attribute {
 
 func blockRange(b *hclsyntax.Block) hcl.Range {
 	return hcl.RangeBetween(b.TypeRange, b.CloseBraceRange)
+}
+
+// maxSyntaxErrors bounds the syntax errors reported for one file: after a
+// few, the rest are mostly echoes of the first.
+const maxSyntaxErrors = 10
+
+// capSyntax keeps the first maxSyntaxErrors errors of hd and says how many
+// more there were.
+func capSyntax(hd hcl.Diagnostics) hcl.Diagnostics {
+	n := 0
+	for i, d := range hd {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if n++; n > maxSyntaxErrors {
+			rest := 0
+			for _, e := range hd[i:] {
+				if e.Severity == hcl.DiagError {
+					rest++
+				}
+			}
+			out := append(hcl.Diagnostics(nil), hd[:i]...)
+			return append(out, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("%d more syntax errors", rest),
+				Detail: "Not shown: they often follow from the ones above. Is this an HCL file?", Subject: d.Subject})
+		}
+	}
+	return hd
+}
+
+// textFile refuses, with one clear error at the offending byte, a file that
+// is not UTF-8 text or holds a NUL byte: a binary file would otherwise give
+// an error for every stray byte.
+func textFile(filename string, src []byte) (lang.Diagnostic, bool) {
+	off, msg := -1, ""
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		off, msg = i, "the file holds a NUL byte: it is not a text file (is it binary?)"
+	}
+	if !utf8.Valid(src) {
+		b := src
+		for i := 0; len(b) > 0; {
+			r, n := utf8.DecodeRune(b)
+			if r == utf8.RuneError && n <= 1 {
+				if off < 0 || i < off {
+					off, msg = i, "the file is not valid UTF-8 text (is it binary?)"
+				}
+				break
+			}
+			b, i = b[n:], i+n
+		}
+	}
+	if off < 0 {
+		return lang.Diagnostic{}, true
+	}
+	line := 1 + bytes.Count(src[:off], []byte("\n"))
+	start := bytes.LastIndexByte(src[:off], '\n') + 1
+	p := lang.Pos{Line: line, Column: utf8.RuneCount(src[start:off]) + 1, Byte: off}
+	return lang.Diagnostic{Severity: lang.Error, Range: lang.Range{Filename: filename, Start: p, End: p}, Message: msg}, false
 }
