@@ -34,10 +34,12 @@ func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 	if kv := s.kvs[bucket]; kv != nil {
 		return kv, nil
 	}
-	kv, err := s.js.CreateKeyValue(ctx, kvConfigs[bucket])
+	cfg := kvConfigs[bucket]
+	cfg.Bucket = s.prefix + bucket
+	kv, err := s.js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		// Made by another version with another configuration: use it as it is.
-		kv, err = s.js.KeyValue(ctx, bucket)
+		kv, err = s.js.KeyValue(ctx, cfg.Bucket)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
@@ -53,10 +55,10 @@ func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
 	if s.docs != nil {
 		return s.docs, nil
 	}
-	cfg := jetstream.ObjectStoreConfig{Bucket: bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage}
+	cfg := jetstream.ObjectStoreConfig{Bucket: s.prefix + bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage}
 	obs, err := s.js.CreateObjectStore(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		obs, err = s.js.ObjectStore(ctx, bucketDocuments)
+		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open object store %s: %w", bucketDocuments, err)

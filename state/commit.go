@@ -77,6 +77,7 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 	next.Revision = cur.Revision + 1
 	next.State, next.Message, next.UpdatedAt = state, "", now
 	newVersion := hash != cur.Hash
+	var recRev uint64
 	if newVersion {
 		next.Version, next.Hash = cur.Version+1, hash
 		// The record's content is fixed by (job, version, hash): the
@@ -84,7 +85,9 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 		// racing writers of the same key write the same record, and a
 		// record is never taken for another one.
 		rec, _ := json.Marshal(versionRecord{Version: next.Version, Hash: hash, Prev: cur.Hash, CreatedAt: now})
-		if _, err := kv.Put(ctx, versionKey(ns, name, next.Version, hash), rec); err != nil {
+		// A plain Put, not a compare-and-set: an orphan under the same key
+		// holds the same record, and overwriting it is what we want.
+		if recRev, err = kv.Put(ctx, versionKey(ns, name, next.Version, hash), rec); err != nil {
 			return JobStatus{}, fmt.Errorf("commit %s: write version %d: %w", jobWhat(ns, name), next.Version, err)
 		}
 	}
@@ -97,7 +100,7 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 		if newVersion && latest.Version == next.Version && latest.Hash != hash {
 			// Another hash won this version number: ours can never be
 			// committed.
-			_ = kv.Delete(ctx, versionKey(ns, name, next.Version, hash))
+			_ = kv.Delete(ctx, versionKey(ns, name, next.Version, hash), jetstream.LastRevision(recRev))
 		}
 		return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: baseRevision, Current: latest.Revision}
 	}

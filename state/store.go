@@ -34,6 +34,10 @@ type Store struct {
 	srv *server.Server // nil when connected to an external server
 	lk  *dirLock       // nil when connected to an external server
 
+	// prefix is put before every bucket name; tests use it to give each
+	// test its own buckets on a shared server.
+	prefix string
+
 	mu   sync.Mutex
 	kvs  map[string]jetstream.KeyValue
 	docs jetstream.ObjectStore
