@@ -174,14 +174,15 @@ func run(ctx context.Context, c config, logw io.Writer) (*Report, error) {
 			if k.err != "" && len(k.times) == 0 && r > 0 {
 				continue
 			}
-			d, err := k.once(ctx)
+			smp, err := k.once(ctx)
 			if err != nil {
 				k.err = err.Error()
 				log.printf("%s %s: %v", k.Tool, k.Format, err)
 				continue
 			}
-			k.times = append(k.times, d)
-			log.debugf("run %d: %-16s %-5s %-28s %v", r+1, k.Tool, k.Format, k.Variant, d.Round(time.Millisecond))
+			k.times = append(k.times, smp.wall)
+			k.cpus = append(k.cpus, smp.cpu)
+			log.debugf("run %d: %-16s %-5s %-28s wall %v cpu %v", r+1, k.Tool, k.Format, k.Variant, smp.wall.Round(time.Millisecond), smp.cpu.Round(time.Millisecond))
 		}
 		log.printf("run %d of %d done (load average %s)", r+1, c.runs, loadAvg())
 	}

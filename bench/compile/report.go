@@ -55,6 +55,9 @@ type CaseResult struct {
 	MedianSeconds     float64   `json:"median_seconds"`
 	FilesPerSec       float64   `json:"files_per_sec"`
 	MedianFilesPerSec float64   `json:"median_files_per_sec"`
+	CPUSeconds        float64   `json:"cpu_seconds"`
+	MedianCPUSeconds  float64   `json:"median_cpu_seconds"`
+	FilesPerCPUSec    float64   `json:"files_per_cpu_sec"`
 	Error             string    `json:"error,omitempty"`
 }
 
@@ -70,6 +73,7 @@ type Target struct {
 	PeerCase     string  `json:"peer_case,omitempty"`
 	Ratio        float64 `json:"ratio"`
 	MedianRatio  float64 `json:"median_ratio"`
+	CPURatio     float64 `json:"cpu_ratio"`
 	Status       string  `json:"status"`
 	Note         string  `json:"note,omitempty"`
 }
@@ -108,14 +112,14 @@ func printText(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "mean lines per file: %s\n\n", strings.Join(lines, ", "))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\tvariant\tformat\tfiles\tbest\tmedian\tfiles/s best\tfiles/s median\t")
+	fmt.Fprintln(tw, "tool\tvariant\tformat\tfiles\tbest\tmedian\tfiles/s best\tfiles/s median\tCPU best\tfiles/CPU-s\t")
 	for _, c := range r.Cases {
 		if c.FilesPerSec == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t-\t-\t-\t-\t\n", c.Tool, c.Variant, c.Format, c.Files)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t\n", c.Tool, c.Variant, c.Format, c.Files)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", c.Tool, c.Variant, c.Format, c.Files,
-			secs(c.BestSeconds), secs(c.MedianSeconds), rate(c.FilesPerSec), rate(c.MedianFilesPerSec))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Tool, c.Variant, c.Format, c.Files,
+			secs(c.BestSeconds), secs(c.MedianSeconds), rate(c.FilesPerSec), rate(c.MedianFilesPerSec), secs(c.CPUSeconds), rate(c.FilesPerCPUSec))
 	}
 	tw.Flush()
 	for _, c := range r.Cases {
@@ -126,14 +130,14 @@ func printText(w io.Writer, r *Report) {
 		}
 	}
 
-	fmt.Fprintln(w, "\ntargets (muster files/s over the peer's, best runs; median ratio in brackets)")
+	fmt.Fprintln(w, "\ntargets (muster files/s over the peer's, best runs; median ratio in brackets; ratio of files per CPU-second last)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range r.Targets {
 		if t.Ratio == 0 {
 			fmt.Fprintf(tw, "  %s\t%s\t\n", t.Name, t.Status)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s vs %s %s\t= %.2fx (%.2fx)\twant %.0fx\t%s\t\n", t.Name, rate(t.Muster), t.PeerCase, rate(t.Peer), t.Ratio, t.MedianRatio, t.Want, t.Status)
+		fmt.Fprintf(tw, "  %s\t%s vs %s %s\t= %.2fx (%.2fx)\twant %.0fx\t%s\tCPU %.2fx\t\n", t.Name, rate(t.Muster), t.PeerCase, rate(t.Peer), t.Ratio, t.MedianRatio, t.Want, t.Status, t.CPURatio)
 	}
 	tw.Flush()
 
