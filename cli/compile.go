@@ -141,3 +141,6 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 	}
 	return jobs, nil
 }
+
+// compilerJob is a compiled job as the commands pass it around.
+type compilerJob = compiler.Job

@@ -67,6 +67,12 @@ the same sha256 spec hash.`,
 		newHash(),
 		newFmt(),
 		newSchema(),
+		newPlan(),
+		newApply(),
+		newHistory(),
+		newGet(),
+		newStatus(),
+		newNodes(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())

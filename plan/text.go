@@ -38,16 +38,7 @@ func writeJob(w io.Writer, j *JobPlan) {
 	default:
 		fmt.Fprintf(w, "  %s: no changes (version %d, %s)\n", j.Ref(), j.FromVersion, short(j.FromHash))
 	}
-	for _, c := range j.Diff {
-		switch c.Op {
-		case Add:
-			fmt.Fprintf(w, "    + %s: %s\n", c.Path, value(c.New))
-		case Remove:
-			fmt.Fprintf(w, "    - %s: %s\n", c.Path, value(c.Old))
-		default:
-			fmt.Fprintf(w, "    ~ %s: %s -> %s\n", c.Path, value(c.Old), value(c.New))
-		}
-	}
+	WriteDiff(w, j.Diff)
 	pl := &j.Placement
 	if j.Action != NoOp {
 		fmt.Fprintf(w, "    nodes: %s matched", count(len(pl.MatchedNodes), "node"))
@@ -70,6 +61,21 @@ func writeJob(w io.Writer, j *JobPlan) {
 		fmt.Fprintf(w, "    warning: %s\n", warn)
 	}
 	fmt.Fprintln(w)
+}
+
+// WriteDiff prints changes one per line: "+ path: new", "- path: old" or
+// "~ path: old -> new".
+func WriteDiff(w io.Writer, diff []Change) {
+	for _, c := range diff {
+		switch c.Op {
+		case Add:
+			fmt.Fprintf(w, "    + %s: %s\n", c.Path, value(c.New))
+		case Remove:
+			fmt.Fprintf(w, "    - %s: %s\n", c.Path, value(c.Old))
+		default:
+			fmt.Fprintf(w, "    ~ %s: %s -> %s\n", c.Path, value(c.Old), value(c.New))
+		}
+	}
 }
 
 func describeClass(c ChangeClass) string {

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+func newApply() *cobra.Command {
+	var in inputFlags
+	var sf stateFlags
+	var nf nodeFlags
+	var autoApprove bool
+	c := &cobra.Command{
+		Use:   "apply FILE...|PLANFILE",
+		Short: "Record new job versions, from job files or a saved plan",
+		Long: `Apply makes the stored state match job files: it plans (see 'muster plan'),
+shows the plan, asks for confirmation and records each changed job's new
+version, with a compare-and-set on the revision the plan was based on.
+
+Given a plan saved with 'muster plan --out', apply records exactly the
+versions that plan showed, without asking again, and refuses, naming the job,
+if any job's stored revision moved since the plan was made.
+
+Without --auto-approve, apply asks on a terminal and refuses to run when
+standard input is not one.`,
+		Example: `  muster apply jobs/
+  muster apply --auto-approve web.yaml
+  muster plan --out web.plan web.yaml && muster apply web.plan`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			w := c.OutOrStdout()
+			if len(args) == 1 {
+				if p, ok, err := readPlanFile(args[0]); err != nil {
+					return err
+				} else if ok {
+					st, err := sf.open(ctx)
+					if err != nil {
+						return err
+					}
+					defer st.Close()
+					return record(ctx, w, st, p, true)
+				}
+			}
+			jobs, err := compileArgs(c, &in, args)
+			if err != nil {
+				return err
+			}
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			nodes, source, err := nf.nodes(ctx, st)
+			if err != nil {
+				return err
+			}
+			p, err := plan.Make(ctx, stateReader{st}, specs(jobs), nodes, source)
+			if err != nil {
+				return err
+			}
+			plan.WriteText(w, p)
+			if !p.Changes() {
+				fmt.Fprintln(w, "No changes: the stored jobs already match.")
+				return nil
+			}
+			if !autoApprove {
+				if err := confirm(c.InOrStdin(), w); err != nil {
+					return err
+				}
+			}
+			return record(ctx, w, st, p, false)
+		},
+	}
+	in.register(c)
+	sf.register(c)
+	nf.register(c, true)
+	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	return c
+}
+
+// readPlanFile reads path as a saved plan. ok is false when the file is not
+// a plan (then it is a job file).
+func readPlanFile(path string) (*plan.Plan, bool, error) {
+	if path == "-" {
+		return nil, false, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %v", path, errText(err))
+	}
+	var probe struct {
+		FormatVersion *string `json:"format_version"`
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) || json.Unmarshal(b, &probe) != nil || probe.FormatVersion == nil {
+		return nil, false, nil
+	}
+	if *probe.FormatVersion != plan.FormatVersion {
+		return nil, false, fmt.Errorf("%s: plan format_version %q; this muster reads %q", path, *probe.FormatVersion, plan.FormatVersion)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, false, fmt.Errorf("%s: not a valid plan: %v", path, err)
+	}
+	for i := range p.Jobs {
+		j := &p.Jobs[i]
+		var spec bytes.Buffer
+		if err := json.Compact(&spec, j.Spec); err != nil {
+			return nil, false, fmt.Errorf("%s: the spec of %s: %v", path, j.Ref(), err)
+		}
+		j.Spec = spec.Bytes()
+		if got := schema.HashBytes(j.Spec); j.Action != plan.NoOp && got != j.ToHash {
+			return nil, false, fmt.Errorf("%s: the spec of %s hashes to %s, not the %s the plan shows: the file was edited", path, j.Ref(), got, j.ToHash)
+		}
+	}
+	return &p, true, nil
+}
+
+func confirm(stdin io.Reader, w io.Writer) error {
+	if f, ok := stdin.(*os.File); !ok || !isTerminal(f) {
+		return errors.New("refusing to apply without confirmation: standard input is not a terminal; pass --auto-approve, or save the plan with 'muster plan --out F' and run 'muster apply F'")
+	}
+	fmt.Fprint(w, "Apply these changes? Only 'yes' is accepted: ")
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled")
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// record commits the new versions of p. A saved plan is first checked whole:
+// if any job moved since it was made, nothing is recorded.
+func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, saved bool) error {
+	if saved {
+		if err := checkBase(ctx, st, p); err != nil {
+			return err
+		}
+	}
+	applied := 0
+	for _, j := range p.Jobs {
+		if j.Action == plan.NoOp {
+			continue
+		}
+		if _, err := st.PutSpec(ctx, j.Spec); err != nil {
+			return fmt.Errorf("%s: storing the spec: %w", j.Ref(), err)
+		}
+		js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.ToHash, j.BaseRevision, state.StatePending)
+		var conflict *state.ConflictError
+		if errors.As(err, &conflict) {
+			return fmt.Errorf("%s changed since this plan was made (revision %d, now %d): nothing more was applied; run 'muster plan' again", j.Ref(), j.BaseRevision, conflict.Current)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", j.Ref(), err)
+		}
+		applied++
+		fmt.Fprintf(w, "%s: recorded version %d (%s), revision %d\n", j.Ref(), js.Version, js.Hash, js.Revision)
+	}
+	if applied == 0 {
+		fmt.Fprintln(w, "No changes: the stored jobs already match.")
+	}
+	return nil
+}
+
+// checkBase refuses a saved plan when any of its jobs moved since.
+func checkBase(ctx context.Context, st *state.Store, p *plan.Plan) error {
+	var stale []string
+	for _, j := range p.Jobs {
+		js, err := st.Job(ctx, j.Namespace, j.Name)
+		var rev uint64
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("%s: %w", j.Ref(), err)
+		default:
+			rev = js.Revision
+		}
+		if rev != j.BaseRevision {
+			stale = append(stale, fmt.Sprintf("%s is at revision %d, the plan was made at revision %d", j.Ref(), rev, j.BaseRevision))
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("the saved plan is stale, nothing was applied:\n  %s\nrun 'muster plan' again", strings.Join(stale, "\n  "))
+	}
+	return nil
+}

@@ -1,0 +1,333 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/state"
+)
+
+func newHistory() *cobra.Command {
+	var sf stateFlags
+	var out outputFlag
+	var patch bool
+	c := &cobra.Command{
+		Use:   "history JOB",
+		Short: "List the versions of a job",
+		Long: `History lists every recorded version of a job (NAME or NAMESPACE/NAME) with
+its spec hash and when it was recorded. With -p it also shows the field diff
+between each version and the one before it.`,
+		Example: `  muster history web
+  muster history -p payments/web`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			versions, err := st.History(ctx, ns, name)
+			if errors.Is(err, state.ErrNotFound) || err == nil && len(versions) == 0 {
+				return fmt.Errorf("job %s/%s has no versions: it was never applied", ns, name)
+			}
+			if err != nil {
+				return err
+			}
+			type row struct {
+				state.Version
+				Diff []plan.Change `json:"diff,omitempty"`
+			}
+			rows := make([]row, len(versions))
+			var prev []byte
+			for i, v := range versions {
+				rows[i].Version = v
+				spec, err := st.Spec(ctx, v.Hash)
+				if err != nil {
+					return fmt.Errorf("version %d: %w", v.Version, err)
+				}
+				if patch && prev != nil {
+					if rows[i].Diff, err = plan.Diff(prev, spec); err != nil {
+						return err
+					}
+				}
+				prev = spec
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				return writeJSON(w, rows)
+			}
+			for _, r := range rows {
+				fmt.Fprintf(w, "version %d  %s  %s\n", r.Version.Version, r.Hash, r.CreatedAt.UTC().Format(time.RFC3339))
+				if patch {
+					plan.WriteDiff(w, r.Diff)
+				}
+			}
+			return nil
+		},
+	}
+	sf.register(c)
+	out.register(c, "text", "json")
+	c.Flags().BoolVarP(&patch, "patch", "p", false, "show the diff between consecutive versions")
+	return c
+}
+
+func newGet() *cobra.Command {
+	var sf stateFlags
+	var out outputFlag
+	c := &cobra.Command{
+		Use:   "get REF",
+		Short: "Print a stored canonical spec by job reference or hash",
+		Long: `Get prints the stored canonical spec of a job version. REF is one of:
+
+  NAMESPACE/NAME@sha256:HEX   a version of that job (HEX may be a unique prefix of 12 or more)
+  sha256:HEX or HEX           any stored spec by its hash or a unique prefix
+  NAMESPACE/NAME or NAME      the job's current version
+
+With -o json it prints exactly the stored (hashed) bytes.`,
+		Example: `  muster get default/web@sha256:3f2a9c0b1d4e
+  muster get -o json sha256:3f2a9c0b1d4e5f60 | sha256sum`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			spec, err := resolveRef(c, st, args[0])
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				_, err := fmt.Fprintf(w, "%s\n", spec)
+				return err
+			}
+			var buf bytes.Buffer
+			if err := json.Indent(&buf, spec, "", "  "); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(w, "%s\n", buf.Bytes())
+			return err
+		},
+	}
+	sf.register(c)
+	out.register(c, "text", "json")
+	return c
+}
+
+func resolveRef(c *cobra.Command, st *state.Store, ref string) ([]byte, error) {
+	ctx := c.Context()
+	job, hash, hasHash := strings.Cut(ref, "@")
+	if !hasHash && (strings.HasPrefix(ref, "sha256:") || isHex(ref)) {
+		job, hash, hasHash = "", ref, true
+	}
+	if !hasHash {
+		ns, name, err := splitJob(job)
+		if err != nil {
+			return nil, err
+		}
+		js, err := st.Job(ctx, ns, name)
+		if errors.Is(err, state.ErrNotFound) {
+			return nil, fmt.Errorf("job %s/%s was never applied", ns, name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return st.Spec(ctx, js.Hash)
+	}
+	full, err := st.ResolveSpec(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if job != "" {
+		ns, name, err := splitJob(job)
+		if err != nil {
+			return nil, err
+		}
+		versions, err := st.History(ctx, ns, name)
+		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			return nil, err
+		}
+		found := false
+		for _, v := range versions {
+			found = found || v.Hash == full
+		}
+		if !found {
+			return nil, fmt.Errorf("%s is not a version of %s/%s (see 'muster history %s/%s')", full, ns, name, ns, name)
+		}
+	}
+	return st.Spec(ctx, full)
+}
+
+func isHex(s string) bool {
+	if len(s) < 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func newNodes() *cobra.Command {
+	var sf stateFlags
+	var nf nodeFlags
+	var out outputFlag
+	c := &cobra.Command{
+		Use:   "nodes",
+		Short: "List the nodes and their labels",
+		Long: `Nodes lists the nodes known to the control plane, with their labels, after
+the local node has registered itself (os, arch and hostname labels, plus
+--label and --node-config). With --nodes it reads an inventory file instead,
+which is a quick way to check one.`,
+		Example: `  muster nodes
+  muster nodes --label zone=a -o json
+  muster nodes --nodes inventory.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			var list []state.Node
+			if nf.inventory != "" {
+				inv, err := state.LoadInventory(nf.inventory)
+				if err != nil {
+					return err
+				}
+				list = inv
+			} else {
+				ctx := c.Context()
+				st, err := sf.open(ctx)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if err := nf.registerLocal(ctx, st); err != nil {
+					return err
+				}
+				if list, err = st.Nodes(ctx); err != nil {
+					return err
+				}
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				return writeJSON(w, list)
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATUS\tLABELS")
+			for _, n := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", n.ID, orDash(n.Status), labelString(n.Labels))
+			}
+			return tw.Flush()
+		},
+	}
+	sf.register(c)
+	nf.register(c, true)
+	out.register(c, "text", "json")
+	return c
+}
+
+func newStatus() *cobra.Command {
+	var sf stateFlags
+	var out outputFlag
+	c := &cobra.Command{
+		Use:   "status [JOB]",
+		Short: "Show the status of jobs",
+		Long: `Status shows each job's current version, spec hash, state and revision, or
+one job's when JOB (NAME or NAMESPACE/NAME) is given.`,
+		Example: `  muster status
+  muster status -o json payments/web`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var list []state.JobStatus
+			if len(args) == 1 {
+				ns, name, err := splitJob(args[0])
+				if err != nil {
+					return err
+				}
+				js, err := st.Job(ctx, ns, name)
+				if errors.Is(err, state.ErrNotFound) {
+					return fmt.Errorf("job %s/%s was never applied", ns, name)
+				}
+				if err != nil {
+					return err
+				}
+				list = []state.JobStatus{js}
+			} else if list, err = st.Jobs(ctx); err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				if list == nil {
+					list = []state.JobStatus{}
+				}
+				return writeJSON(w, list)
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(w, "No jobs: apply one with 'muster apply FILE'.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "JOB\tVERSION\tSTATE\tREVISION\tHASH\tMESSAGE")
+			for _, js := range list {
+				fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%d\t%s\t%s\n", js.Namespace, js.Name, js.Version, js.State, js.Revision, js.Hash, js.Message)
+			}
+			return tw.Flush()
+		},
+	}
+	sf.register(c)
+	out.register(c, "text", "json")
+	return c
+}
+
+func labelString(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return orDash(strings.Join(parts, ","))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
+)
+
+func newPlan() *cobra.Command {
+	var in inputFlags
+	var sf stateFlags
+	var nf nodeFlags
+	var out outputFlag
+	var saveTo string
+	var detailed bool
+	c := &cobra.Command{
+		Use:   "plan FILE...",
+		Short: "Show what applying job files would change",
+		Long: `Plan compiles job files and diffs them against the stored state: for each job
+the action (create, update, no-op), the version and spec hash before and
+after, the field-level diff (+ added, - removed, ~ changed, with exact paths),
+the change class (none, metadata, in-place, destructive: which executions are
+replaced), the matched nodes, the canary set and the waves of the rollout.
+
+A job whose canonical spec is unchanged shows no diff, whatever format or
+spelling of defaults it is written in. Plans are deterministic.
+
+--out saves the plan with each job's base revision and spec; 'muster apply
+PLANFILE' applies exactly that and refuses if any job moved since.
+--nodes plans against an inventory file instead of the live nodes, for CI and
+what-if questions.
+
+Exit status: 0 success; 1 error; with --detailed-exitcode, 0 when nothing
+changes and 2 when something does.`,
+		Example: `  muster plan jobs/
+  muster plan --out web.plan web.hcl --var image=web:1.5
+  muster plan --nodes inventory.yaml -o json jobs/ | jq '.jobs[].placement'
+  muster plan --detailed-exitcode jobs/ || [ $? -eq 2 ]`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			jobs, err := compileArgs(c, &in, args)
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			nodes, source, err := nf.nodes(ctx, st)
+			if err != nil {
+				return err
+			}
+			p, err := plan.Make(ctx, stateReader{st}, specs(jobs), nodes, source)
+			if err != nil {
+				return err
+			}
+			if saveTo != "" {
+				if err := savePlan(saveTo, p); err != nil {
+					return err
+				}
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				if err := writeJSON(w, p); err != nil {
+					return err
+				}
+			} else {
+				plan.WriteText(w, p)
+				if saveTo != "" {
+					fmt.Fprintf(w, "Saved the plan to %s: run 'muster apply %s' to apply exactly this.\n", saveTo, saveTo)
+				}
+			}
+			if detailed && p.Changes() {
+				return exitCode(exitChanges)
+			}
+			return nil
+		},
+	}
+	in.register(c)
+	sf.register(c)
+	nf.register(c, true)
+	out.register(c, "text", "json")
+	c.Flags().StringVar(&saveTo, "out", "", "save the plan to `file` for 'muster apply'")
+	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
+	return c
+}
+
+func specs(jobs []compilerJob) []*schema.Job {
+	out := make([]*schema.Job, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.Spec
+	}
+	return out
+}
+
+// savePlan writes p atomically, readable only by its owner (plans hold
+// specs, which may hold secrets). Specs are written without HTML escaping,
+// so that compacting them again gives back their exact canonical bytes.
+func savePlan(path string, p *plan.Plan) error {
+	var b bytes.Buffer
+	if err := writeJSON(&b, p); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

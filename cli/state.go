@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/state"
+)
+
+// stateFlags choose the control plane a command talks to: the embedded one
+// of a state directory, or an external NATS server.
+type stateFlags struct {
+	dir  string
+	nats string
+}
+
+func (f *stateFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR)")
+	c.Flags().StringVar(&f.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "use an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL)")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// lockWait is how long a command waits for another muster process that
+// holds the state directory, so that concurrent commands take turns.
+const lockWait = 30 * time.Second
+
+func (f *stateFlags) open(ctx context.Context) (*state.Store, error) {
+	if f.nats != "" {
+		return state.Connect(ctx, f.nats)
+	}
+	return state.Open(ctx, f.dir, state.Options{LockWait: lockWait})
+}
+
+// nodeFlags describe the local node, or name an inventory file to plan
+// against instead of live nodes.
+type nodeFlags struct {
+	inventory string
+	labels    []string
+	config    string
+}
+
+func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
+	if inventory {
+		c.Flags().StringVar(&f.inventory, "nodes", "", "plan against a node inventory `file` ([{id, labels}] in YAML or JSON) instead of live nodes")
+	}
+	c.Flags().StringArrayVar(&f.labels, "label", nil, "add a `key=value` label to the local node (repeatable)")
+	c.Flags().StringVar(&f.config, "node-config", os.Getenv("MUSTER_NODE_CONFIG"), "YAML or JSON `file` {id, labels} describing the local node (MUSTER_NODE_CONFIG)")
+}
+
+// nodes returns the nodes to plan against and where they came from: the
+// inventory file, or the live nodes of the store after the local node has
+// registered itself.
+func (f *nodeFlags) nodes(ctx context.Context, st *state.Store) ([]plan.Node, string, error) {
+	var list []state.Node
+	source := "live"
+	if f.inventory != "" {
+		inv, err := state.LoadInventory(f.inventory)
+		if err != nil {
+			return nil, "", err
+		}
+		list, source = inv, f.inventory
+	} else {
+		if err := f.registerLocal(ctx, st); err != nil {
+			return nil, "", err
+		}
+		live, err := st.Nodes(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		list = live
+	}
+	out := make([]plan.Node, len(list))
+	for i, n := range list {
+		out[i] = plan.Node{ID: n.ID, Labels: n.Labels}
+	}
+	return out, source, nil
+}
+
+// registerLocal records the local node with its labels.
+func (f *nodeFlags) registerLocal(ctx context.Context, st *state.Store) error {
+	extra := map[string]string{}
+	for _, kv := range f.labels {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--label %q: want key=value", kv)
+		}
+		extra[k] = v
+	}
+	n, err := state.LocalNode(f.config, extra)
+	if err != nil {
+		return err
+	}
+	n.LastSeen = time.Now().UTC()
+	_, err = st.PutNode(ctx, n)
+	return err
+}
+
+// stateReader adapts a store to what plan reads.
+type stateReader struct{ st *state.Store }
+
+func (r stateReader) Current(ctx context.Context, ns, name string) (*plan.Current, error) {
+	js, err := r.st.Job(ctx, ns, name)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	spec, err := r.st.Spec(ctx, js.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("the spec %s of %s/%s version %d: %w", js.Hash, ns, name, js.Version, err)
+	}
+	return &plan.Current{Version: js.Version, Hash: js.Hash, Revision: js.Revision, Spec: spec}, nil
+}
+
+// splitJob reads a job argument: "name" (namespace default) or "ns/name".
+func splitJob(arg string) (ns, name string, err error) {
+	ns, name, ok := strings.Cut(arg, "/")
+	if !ok {
+		ns, name = "default", arg
+	}
+	if ns == "" || name == "" || strings.ContainsAny(name, "/@") {
+		return "", "", fmt.Errorf("%q: want a job as NAME or NAMESPACE/NAME", arg)
+	}
+	return ns, name, nil
+}
