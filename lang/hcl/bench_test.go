@@ -32,7 +32,17 @@ func BenchmarkParseSmall(b *testing.B) { benchFile(b, "../../examples/hello/job.
 
 // BenchmarkParseCorpus parses generated job files like those of
 // bench/compile (testdata/corpus), one file per iteration.
-func BenchmarkParseCorpus(b *testing.B) {
+func BenchmarkParseCorpus(b *testing.B) { benchCorpus(b) }
+
+// BenchmarkParseCorpusHCLSyntax is BenchmarkParseCorpus without the fast
+// path: what hclsyntax alone costs.
+func BenchmarkParseCorpusHCLSyntax(b *testing.B) {
+	useFast = false
+	defer func() { useFast = true }()
+	benchCorpus(b)
+}
+
+func benchCorpus(b *testing.B) {
 	paths, err := filepath.Glob("testdata/corpus/*.hcl")
 	if err != nil || len(paths) == 0 {
 		b.Fatal("no corpus", err)

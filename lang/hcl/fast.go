@@ -353,9 +353,13 @@ func (f *fastParser) expr() hclsyntax.Expression {
 	return nil
 }
 
-// reference reads true, false, null or a traversal such as var.x.
+// reference reads true, false, null, a function call or a traversal such
+// as var.x.
 func (f *fastParser) reference(inTemplate bool) hclsyntax.Expression {
 	name, r := f.ident()
+	if f.peek() == '(' {
+		return f.call(name, r)
+	}
 	if !inTemplate {
 		switch name {
 		case "true":
@@ -388,6 +392,37 @@ func (f *fastParser) reference(inTemplate bool) hclsyntax.Expression {
 			f.fail() // a call, an index or a namespaced call
 		}
 	}
+	return e
+}
+
+// call reads the arguments of a function call; newlines and comments may
+// come between them, as in hclsyntax.
+func (f *fastParser) call(name string, nameRange hcl.Range) hclsyntax.Expression {
+	if f.depth++; f.depth > MaxDepth {
+		f.fail()
+	}
+	defer func() { f.depth-- }()
+	open := f.pos()
+	f.i++
+	e := &hclsyntax.FunctionCallExpr{Name: name, NameRange: nameRange, OpenParenRange: f.rangeFrom(open)}
+	for {
+		f.space()
+		if f.peek() == ')' {
+			break
+		}
+		e.Args = append(e.Args, f.expr())
+		f.space()
+		if f.peek() == ',' {
+			f.i++
+			continue
+		}
+		if f.peek() != ')' {
+			f.fail() // an operator, an expansion (...) or an error
+		}
+	}
+	closeParen := f.pos()
+	f.i++
+	e.CloseParenRange = f.rangeFrom(closeParen)
 	return e
 }
 

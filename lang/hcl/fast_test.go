@@ -83,6 +83,8 @@ var fastSamples = []string{
 	"job \"a\" {\n  a {b = 1 c = 2 }\n}\n",
 	"job \"a\" {\n  a { b = 1,c = 2 }\n  d { e = { f = 1 } g = [1, 2] }\n  h { i = 1,, j = 2 }\n}\n",
 	"job \"a\" {\n  a { b = 1 # c\n  }\n  d { e = 1 } # f\n  g { h { } }\n}\n",
+	"job \"a\" {\n  x = upper(\"a\")\n  y = \"${lower(\"B\")}-${max(1, 2)}\"\n  z = concat([1], [\n    2, # two\n  ],)\n  w = uper(1)\n  v = upper(1, 2)\n  u = length()\n}\n",
+	"job \"a\" {\n  x = upper (\"a\")\n  y = merge({}, {a = 1}...)\n  z = true()\n}\n",
 	"job \"a\" {\n  x = \"\"\n  y = \"${var.a}${var.b}\"\n}\nvariable \"a\" {\n  default = 1\n}\nvariable \"b\" {\n  default = null\n}\n",
 }
 
