@@ -23,6 +23,7 @@ func newApply() *cobra.Command {
 	var sf stateFlags
 	var nf nodeFlags
 	var autoApprove bool
+	var out outputFlag
 	c := &cobra.Command{
 		Use:   "apply FILE...|PLANFILE",
 		Short: "Record new job versions, from job files or a saved plan",
@@ -34,15 +35,29 @@ Given a plan saved with 'muster plan --out', apply records exactly the
 versions that plan showed, without asking again, and refuses, naming the job,
 if any job's stored revision moved since the plan was made.
 
+Then it rolls out every recorded batch and ops job on the local node: the
+canary set, then the waves, each execution through its engine's driver, with
+progress as it goes; at the end it says where the logs and the output
+documents are. A failed rollout rolls back to the last stable version unless
+the job sets no_auto_rollback. A canary rollout without auto_promote pauses
+after its canary set until 'muster promote JOB'.
+
 Without --auto-approve, apply asks on a terminal and refuses to run when
-standard input is not one.`,
+standard input is not one. Exit status is 1 when any rollout fails or rolls
+back. With -o json, progress is printed as JSON lines, one event each.`,
 		Example: `  muster apply jobs/
   muster apply --auto-approve web.yaml
   muster plan --out web.plan web.yaml && muster apply web.plan`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
 			ctx := c.Context()
-			w := c.OutOrStdout()
+			w, events := c.OutOrStdout(), c.OutOrStdout()
+			if out.value == "json" {
+				w = c.ErrOrStderr() // stdout carries only the JSON events
+			}
 			if len(args) == 1 {
 				if p, ok, err := readPlanFile(args[0]); err != nil {
 					return err
@@ -52,7 +67,11 @@ standard input is not one.`,
 						return err
 					}
 					defer st.Close()
-					return record(ctx, w, st, p, true)
+					recorded, err := record(ctx, w, st, p, true)
+					if err != nil {
+						return err
+					}
+					return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json")
 				}
 			}
 			jobs, err := compileArgs(c, &in, args)
@@ -82,14 +101,32 @@ standard input is not one.`,
 					return err
 				}
 			}
-			return record(ctx, w, st, p, false)
+			recorded, err := record(ctx, w, st, p, false)
+			if err != nil {
+				return err
+			}
+			return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json")
 		},
 	}
 	in.register(c)
 	sf.register(c)
 	nf.register(c, true)
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	out.register(c, "text", "json")
 	return c
+}
+
+// rollOut runs the rollouts of the recorded versions on the local node.
+func rollOut(ctx context.Context, w io.Writer, st *state.Store, sf *stateFlags, nf *nodeFlags, recorded []rolloutJob, asJSON bool) error {
+	if len(recorded) == 0 {
+		return nil
+	}
+	pr := &progress{w: w, json: asJSON}
+	eng, err := localEngine(ctx, st, sf, nf, pr.event)
+	if err != nil {
+		return err
+	}
+	return runRollouts(ctx, w, eng, st, recorded, asJSON)
 }
 
 // readPlanFile reads path as a saved plan. ok is false when the file is not
@@ -148,35 +185,39 @@ func isTerminal(f *os.File) bool {
 
 // record commits the new versions of p. A saved plan is first checked whole:
 // if any job moved since it was made, nothing is recorded.
-func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, saved bool) error {
+func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, saved bool) ([]rolloutJob, error) {
 	if saved {
 		if err := checkBase(ctx, st, p); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	applied := 0
+	var recorded []rolloutJob
 	for _, j := range p.Jobs {
 		if j.Action == plan.NoOp {
 			continue
 		}
+		spec, err := specFromCanonical(j.Spec)
+		if err != nil {
+			return recorded, fmt.Errorf("%s: %w", j.Ref(), err)
+		}
 		if _, err := st.PutSpec(ctx, j.Spec); err != nil {
-			return fmt.Errorf("%s: storing the spec: %w", j.Ref(), err)
+			return recorded, fmt.Errorf("%s: storing the spec: %w", j.Ref(), err)
 		}
 		js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.ToHash, j.BaseRevision, state.StatePending)
 		var conflict *state.ConflictError
 		if errors.As(err, &conflict) {
-			return fmt.Errorf("%s changed since this plan was made (revision %d, now %d): nothing more was applied; run 'muster plan' again", j.Ref(), j.BaseRevision, conflict.Current)
+			return recorded, fmt.Errorf("%s changed since this plan was made (revision %d, now %d): nothing more was applied; run 'muster plan' again", j.Ref(), j.BaseRevision, conflict.Current)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", j.Ref(), err)
+			return recorded, fmt.Errorf("%s: %w", j.Ref(), err)
 		}
-		applied++
+		recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
 		fmt.Fprintf(w, "%s: recorded version %d (%s), revision %d\n", j.Ref(), js.Version, js.Hash, js.Revision)
 	}
-	if applied == 0 {
+	if len(recorded) == 0 {
 		fmt.Fprintln(w, "No changes: the stored jobs already match.")
 	}
-	return nil
+	return recorded, nil
 }
 
 // checkBase refuses a saved plan when any of its jobs moved since.

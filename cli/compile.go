@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/compiler"
+	"github.com/muster-dev/muster/schema"
 )
 
 func newCompile() *cobra.Command {
@@ -144,3 +145,6 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 
 // compilerJob is a compiled job as the commands pass it around.
 type compilerJob = compiler.Job
+
+// compilerSpec is a normalized job spec.
+type compilerSpec = schema.Job

@@ -73,6 +73,9 @@ the same sha256 spec hash.`,
 		newGet(),
 		newStatus(),
 		newNodes(),
+		newPromote(),
+		newExecutions(),
+		newLogs(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())

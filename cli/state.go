@@ -89,17 +89,22 @@ func (f *nodeFlags) nodes(ctx context.Context, st *state.Store) ([]plan.Node, st
 	return out, source, nil
 }
 
-// registerLocal records the local node with its labels.
-func (f *nodeFlags) registerLocal(ctx context.Context, st *state.Store) error {
+// localNode describes the local node with its labels.
+func (f *nodeFlags) localNode() (state.Node, error) {
 	extra := map[string]string{}
 	for _, kv := range f.labels {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return fmt.Errorf("--label %q: want key=value", kv)
+			return state.Node{}, fmt.Errorf("--label %q: want key=value", kv)
 		}
 		extra[k] = v
 	}
-	n, err := state.LocalNode(f.config, extra)
+	return state.LocalNode(f.config, extra)
+}
+
+// registerLocal records the local node with its labels.
+func (f *nodeFlags) registerLocal(ctx context.Context, st *state.Store) error {
+	n, err := f.localNode()
 	if err != nil {
 		return err
 	}

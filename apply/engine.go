@@ -1,0 +1,377 @@
+package apply
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// Engine drives rollouts of run-to-completion jobs (batch and ops) on the
+// nodes its agents serve.
+type Engine struct {
+	Store *state.Store
+	// Agents run executions, by node id.
+	Agents map[string]*runner.Agent
+	// Events receives every step; nil drops them.
+	Events func(Event)
+	// Parallel bounds the executions running at once (default 32).
+	Parallel int
+	// Backoff is the first delay before an execution is restarted; it
+	// doubles on every restart (default 250ms, at most 10s).
+	Backoff time.Duration
+}
+
+// Outcome is how a rollout ended.
+type Outcome struct {
+	// State is the job state the rollout left: completed, rollout_paused,
+	// rollout_failed or failed.
+	State   string
+	Message string
+	// RolledBackTo is the version recorded by an automatic rollback (a new
+	// version carrying the last stable spec), 0 if none.
+	RolledBackTo int
+}
+
+// Failed reports whether the rollout failed (rolled back or not).
+func (o Outcome) Failed() bool {
+	return o.State == state.StateRolloutFailed || o.State == state.StateFailed
+}
+
+// Rollout drives version of job j (already recorded as the job's current
+// version) through pl. With promote, a canary rollout does not pause after
+// its canary set.
+func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl plan.Placement, promote bool) (Outcome, error) {
+	ref := j.Namespace + "/" + j.Name
+	if j.Type.LongRunning() {
+		return Outcome{}, fmt.Errorf("%s is a %s job: it keeps running, which needs a long-lived control plane; this command only runs batch and ops jobs", ref, j.Type)
+	}
+	if t := j.Timeouts.Total; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(t))
+		defer cancel()
+	}
+	r := &rollout{Engine: e, job: j, ref: ref, version: version, pl: pl}
+	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+		return Outcome{}, err
+	}
+	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d nodes", j.Rollout.Strategy, len(targets(pl)))})
+	done, err := r.completedPerNode(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	sets := append([][]string{pl.Canary}, pl.Waves...)
+	failedNodes := 0
+	for i, nodes := range sets {
+		if len(nodes) == 0 {
+			continue
+		}
+		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !promote {
+			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
+			r.emit(Event{Kind: CanaryPaused, Message: msg})
+			return Outcome{State: state.StateRolloutPaused, Message: msg}, r.setState(ctx, state.StateRolloutPaused, msg)
+		}
+		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
+		failed, err := r.wave(ctx, i, nodes, done)
+		if err != nil {
+			return Outcome{}, err
+		}
+		failedNodes += failed
+		if reason := r.tooMany(failedNodes); reason != "" {
+			return r.fail(ctx, reason)
+		}
+		if ctx.Err() != nil {
+			return r.fail(ctx, "timed out (timeouts.total "+j.Timeouts.Total.String()+")")
+		}
+	}
+	if failedNodes > 0 {
+		msg := fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
+		r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
+		return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+	}
+	msg := fmt.Sprintf("version %d completed", version)
+	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
+	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+}
+
+type rollout struct {
+	*Engine
+	job     *schema.Job
+	ref     string
+	version int
+	pl      plan.Placement
+}
+
+func (r *rollout) emit(ev Event) {
+	if r.Events == nil {
+		return
+	}
+	ev.Time, ev.Job, ev.Version = time.Now().UTC(), r.ref, r.version
+	r.Events(ev)
+}
+
+func (r *rollout) setState(ctx context.Context, st, msg string) error {
+	_, err := r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
+		if js.Version != r.version {
+			return fmt.Errorf("%s moved to version %d while version %d was rolling out", r.ref, js.Version, r.version)
+		}
+		js.State, js.Message = st, msg
+		return nil
+	})
+	return err
+}
+
+// completedPerNode counts the executions of this version that already
+// completed, by node, so that a resumed rollout runs only what is missing.
+func (r *rollout) completedPerNode(ctx context.Context) (map[string]int, error) {
+	execs, err := r.Store.Executions(ctx, r.job.Namespace, r.job.Name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	done := map[string]int{}
+	for _, x := range execs {
+		if x.JobVersion == r.version && x.Status.ComputeState == state.ComputeComplete {
+			done[x.NodeID]++
+		}
+	}
+	return done, nil
+}
+
+// wave runs the executions of one set of nodes and returns how many nodes
+// failed.
+func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (int, error) {
+	type slot struct{ node string }
+	var slots []slot
+	for _, n := range nodes {
+		want := 1
+		if r.job.Type.HasCount() {
+			want = r.pl.Executions[n]
+		}
+		for k := done[n]; k < want; k++ {
+			slots = append(slots, slot{n})
+		}
+	}
+	parallel := r.Parallel
+	if parallel <= 0 {
+		parallel = 32
+	}
+	sem := make(chan struct{}, parallel)
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	var firstErr error
+	var wg sync.WaitGroup
+	for _, s := range slots {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := r.runSlot(ctx, wave, s.node)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if !ok {
+				failed[s.node] = true
+			}
+		}()
+	}
+	wg.Wait()
+	return len(failed), firstErr
+}
+
+// runSlot runs one execution on node, restarting it per the restart policy
+// up to failure_threshold attempts. It reports whether it completed.
+func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, error) {
+	agent := r.Agents[node]
+	attempts := 1
+	if r.job.RestartPolicy != schema.Never {
+		attempts = r.job.Rollout.HealthCheck.FailureThreshold
+	}
+	backoff := r.Backoff
+	if backoff <= 0 {
+		backoff = 250 * time.Millisecond
+	}
+	var prev *state.Execution
+	for attempt := 1; attempt <= attempts; attempt++ {
+		x := state.Execution{
+			ID:           newID(),
+			JobID:        r.ref,
+			JobVersion:   r.version,
+			Namespace:    r.job.Namespace,
+			NodeID:       node,
+			DeploymentID: fmt.Sprintf("%s@%d", r.ref, r.version),
+			Status:       state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning},
+		}
+		if prev != nil {
+			x.PreviousExecutionID = prev.ID
+		}
+		x, err := r.Store.CreateExecution(ctx, x)
+		if err != nil {
+			return false, err
+		}
+		if prev != nil {
+			prev.NextExecutionID = x.ID
+			if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), *prev); err != nil {
+				return false, err
+			}
+		}
+		if agent == nil {
+			x.Status.ComputeState, x.Status.Message = state.ComputeLost, "no agent serves node "+node+" in this process"
+			x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+			return false, err
+		}
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: state.ComputeStarting})
+		x, res, err := agent.Run(ctx, x, r.job)
+		if err != nil {
+			return false, err
+		}
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		if x.Status.ComputeState == state.ComputeComplete {
+			return true, nil
+		}
+		if ctx.Err() != nil || attempt == attempts || (r.job.RestartPolicy == schema.OnFailure && res.Succeeded()) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+		prev = &x
+	}
+	return false, nil
+}
+
+// tooMany says why failedNodes breaks the rollout's limits, or "".
+func (r *rollout) tooMany(failedNodes int) string {
+	if failedNodes == 0 {
+		return ""
+	}
+	ro := &r.job.Rollout
+	total := len(targets(r.pl))
+	if failedNodes > ro.MaxFailedNodes {
+		return fmt.Sprintf("%d nodes failed, more than max_failed_nodes %d", failedNodes, ro.MaxFailedNodes)
+	}
+	if pct := float64(failedNodes) * 100 / float64(max(total, 1)); pct > ro.MaxFailedNodesPercent {
+		return fmt.Sprintf("%d of %d nodes failed (%.0f%%), more than max_failed_nodes_percent %g%%", failedNodes, total, pct, ro.MaxFailedNodesPercent)
+	}
+	return ""
+}
+
+// fail records the failed rollout and rolls back unless the job says not to.
+func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
+	ctx = context.WithoutCancel(ctx)
+	msg := fmt.Sprintf("version %d failed: %s", r.version, reason)
+	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
+	if r.job.Rollout.NoAutoRollback {
+		msg += "; no_auto_rollback is set, so it stays in place"
+		return Outcome{State: state.StateRolloutFailed, Message: msg}, r.setState(ctx, state.StateRolloutFailed, msg)
+	}
+	stable, err := r.lastStable(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if stable == nil {
+		msg += "; there is no earlier stable version to roll back to"
+		return Outcome{State: state.StateFailed, Message: msg}, r.setState(ctx, state.StateFailed, msg)
+	}
+	if err := r.setState(ctx, state.StateRolloutFailed, msg); err != nil {
+		return Outcome{}, err
+	}
+	cur, err := r.Store.Job(ctx, r.job.Namespace, r.job.Name)
+	if err != nil {
+		return Outcome{}, err
+	}
+	msg += fmt.Sprintf("; rolled back to the spec of version %d", stable.Version)
+	js, err := r.Store.CommitVersion(ctx, r.job.Namespace, r.job.Name, stable.Hash, cur.Revision, state.StateRolloutFailed)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("rolling back %s: %w", r.ref, err)
+	}
+	if _, err := r.Store.UpdateStatus(ctx, r.job.Namespace, r.job.Name, func(s *state.JobStatus) error {
+		s.Message = msg + fmt.Sprintf(" (now version %d)", js.Version)
+		return nil
+	}); err != nil {
+		return Outcome{}, err
+	}
+	r.emit(Event{Kind: RolledBack, State: state.StateRolloutFailed, Message: fmt.Sprintf("rolled back to the spec of version %d as version %d", stable.Version, js.Version)})
+	return Outcome{State: state.StateRolloutFailed, Message: msg, RolledBackTo: js.Version}, nil
+}
+
+// lastStable returns the newest earlier version with a different spec whose
+// executions all completed, or nil.
+func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
+	versions, err := r.Store.History(ctx, r.job.Namespace, r.job.Name)
+	if err != nil {
+		return nil, err
+	}
+	execs, err := r.Store.Executions(ctx, r.job.Namespace, r.job.Name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	cur := ""
+	for _, v := range versions {
+		if v.Version == r.version {
+			cur = v.Hash
+		}
+	}
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		if v.Version >= r.version || v.Hash == cur {
+			continue
+		}
+		complete, bad := 0, 0
+		for _, x := range execs {
+			if x.JobVersion != v.Version || x.NextExecutionID != "" {
+				continue
+			}
+			if x.Status.ComputeState == state.ComputeComplete {
+				complete++
+			} else {
+				bad++
+			}
+		}
+		if complete > 0 && bad == 0 {
+			return &v, nil
+		}
+	}
+	return nil, nil
+}
+
+func targets(pl plan.Placement) []string {
+	out := append([]string{}, pl.Canary...)
+	for _, w := range pl.Waves {
+		out = append(out, w...)
+	}
+	return out
+}
+
+func join(ids []string) string {
+	s := ""
+	for i, id := range ids {
+		if i > 0 {
+			s += ", "
+		}
+		if i == 5 {
+			return s + fmt.Sprintf("and %d more", len(ids)-5)
+		}
+		s += id
+	}
+	return s
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "x" + hex.EncodeToString(b[:])
+}

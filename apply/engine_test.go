@@ -1,0 +1,320 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/yaml"
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+	"github.com/muster-dev/muster/validate"
+)
+
+// scripted is a test driver: the exit code of each run comes from the
+// job's env EXIT (one code per attempt, comma separated, the last repeats).
+// The real drivers are tested in their own packages; this one lets the
+// engine's logic be tested over a real store without processes.
+type scripted struct {
+	mu   sync.Mutex
+	runs map[string]int // per job version: how many runs
+}
+
+func (s *scripted) Name() string   { return "exec" }
+func (s *scripted) Limits() string { return "none" }
+func (s *scripted) Recover(context.Context, *runner.Spec) (runner.Handle, error) {
+	return nil, runner.ErrNotRecoverable
+}
+
+func (s *scripted) Start(_ context.Context, sp *runner.Spec) (runner.Handle, error) {
+	s.mu.Lock()
+	key := sp.Env["MUSTER_JOB_NAME"] + "@" + sp.Env["MUSTER_JOB_VERSION"] + "/" + sp.Env["MUSTER_NODE_ID"]
+	n := s.runs[key]
+	s.runs[key]++
+	s.mu.Unlock()
+	codes := strings.Split(sp.Job.Task.Env["EXIT"], ",")
+	code := 0
+	fmt.Sscan(codes[min(n, len(codes)-1)], &code)
+	fmt.Fprintf(sp.Stdout, "run %d of %s\n", n, key)
+	return handle(code), nil
+}
+
+type handle int
+
+func (h handle) Wait(context.Context) (runner.Result, error) {
+	return runner.Result{ExitCode: int(h)}, nil
+}
+func (h handle) Stop(context.Context, time.Duration) error { return nil }
+
+var driver = &scripted{runs: map[string]int{}}
+
+func init() { runner.Register(driver) }
+
+type harness struct {
+	t     *testing.T
+	st    *state.Store
+	eng   *Engine
+	nodes []plan.Node
+	evs   []Event
+	mu    sync.Mutex
+}
+
+func newHarness(t *testing.T, nodes ...string) *harness {
+	st, err := state.Open(context.Background(), t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &harness{t: t, st: st}
+	agents := map[string]*runner.Agent{}
+	for _, n := range nodes {
+		h.nodes = append(h.nodes, plan.Node{ID: n, Labels: map[string]string{}})
+		agents[n] = &runner.Agent{NodeID: n, Dir: t.TempDir(), Store: st}
+	}
+	h.eng = &Engine{Store: st, Agents: agents, Backoff: time.Millisecond, Events: func(e Event) {
+		h.mu.Lock()
+		h.evs = append(h.evs, e)
+		h.mu.Unlock()
+	}}
+	return h
+}
+
+// apply records src as a new version and rolls it out.
+func (h *harness) apply(src string, promote bool) (Outcome, *schema.Job, int) {
+	h.t.Helper()
+	trees, diags := yaml.Parse("job.yaml", []byte(src), lang.Options{})
+	if diags.HasErrors() {
+		h.t.Fatal(diags)
+	}
+	j, diags := validate.Job(trees[0])
+	if j == nil {
+		h.t.Fatal(diags)
+	}
+	ctx := context.Background()
+	var base uint64
+	if js, err := h.st.Job(ctx, j.Namespace, j.Name); err == nil {
+		base = js.Revision
+	}
+	if _, err := h.st.PutSpec(ctx, j.Canonical()); err != nil {
+		h.t.Fatal(err)
+	}
+	js, err := h.st.CommitVersion(ctx, j.Namespace, j.Name, j.Hash(), base, state.StatePending)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pl := h.placement(j)
+	out, err := h.eng.Rollout(ctx, j, js.Version, pl, promote)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out, j, js.Version
+}
+
+func (h *harness) placement(j *schema.Job) plan.Placement {
+	p, err := plan.Make(context.Background(), nilState{}, []*schema.Job{j}, h.nodes, "test")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p.Jobs[0].Placement
+}
+
+type nilState struct{}
+
+func (nilState) Current(context.Context, string, string) (*plan.Current, error) { return nil, nil }
+
+func (h *harness) status(j *schema.Job) state.JobStatus {
+	js, err := h.st.Job(context.Background(), j.Namespace, j.Name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return js
+}
+
+func (h *harness) executions(j *schema.Job, version int) (complete, failed int) {
+	xs, err := h.st.Executions(context.Background(), j.Namespace, j.Name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, x := range xs {
+		if x.JobVersion != version {
+			continue
+		}
+		switch x.Status.ComputeState {
+		case state.ComputeComplete:
+			complete++
+		case state.ComputeFailed:
+			failed++
+		}
+	}
+	return
+}
+
+func TestRolloutCompletes(t *testing.T) {
+	h := newHarness(t, "n1", "n2", "n3")
+	out, j, v := h.apply("name: ok\ntype: ops\nrollout: {strategy: rolling, max_parallel: 34}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n", false)
+	if out.State != state.StateCompleted || out.Failed() {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if c, f := h.executions(j, v); c != 3 || f != 0 {
+		t.Errorf("executions complete=%d failed=%d, want 3/0", c, f)
+	}
+	waves := 0
+	for _, e := range h.evs {
+		if e.Kind == WaveStarted {
+			waves++
+		}
+	}
+	if waves != 3 {
+		t.Errorf("%d waves, want 3 (34%% of 3 nodes is one node per wave)", waves)
+	}
+	if js := h.status(j); js.State != state.StateCompleted {
+		t.Errorf("job state = %s", js.State)
+	}
+}
+
+func TestRestartThenSucceed(t *testing.T) {
+	h := newHarness(t, "n1")
+	// Fails twice, then succeeds: within failure_threshold 3.
+	out, j, v := h.apply("name: flaky\ntask: {engine: exec, cmd: [x], env: {EXIT: \"1,1,0\"}}\n", false)
+	if out.State != state.StateCompleted {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if c, f := h.executions(j, v); c != 1 || f != 2 {
+		t.Errorf("complete=%d failed=%d, want 1 complete after 2 failed attempts", c, f)
+	}
+	xs, _ := h.st.Executions(context.Background(), j.Namespace, j.Name)
+	linked := 0
+	for _, x := range xs {
+		if x.PreviousExecutionID != "" {
+			linked++
+		}
+	}
+	if linked != 2 {
+		t.Errorf("%d executions link to a previous one, want 2", linked)
+	}
+}
+
+func TestFailureRollsBack(t *testing.T) {
+	h := newHarness(t, "n1")
+	out, j, _ := h.apply("name: web\ntask: {engine: exec, cmd: [v1], env: {EXIT: \"0\"}}\n", false)
+	if out.State != state.StateCompleted {
+		t.Fatalf("v1: %+v", out)
+	}
+	v1 := j.Hash()
+	out, _, v2 := h.apply("name: web\nrestart_policy: never\ntask: {engine: exec, cmd: [v2], env: {EXIT: \"1\"}}\n", false)
+	if !out.Failed() || out.RolledBackTo != v2+1 {
+		t.Fatalf("v2 outcome = %+v", out)
+	}
+	js := h.status(j)
+	if js.Hash != v1 || js.Version != 3 || js.State != state.StateRolloutFailed || !strings.Contains(js.Message, "rolled back to the spec of version 1") {
+		t.Errorf("after rollback: %+v", js)
+	}
+}
+
+func TestNoAutoRollback(t *testing.T) {
+	h := newHarness(t, "n1")
+	h.apply("name: web2\ntask: {engine: exec, cmd: [v1], env: {EXIT: \"0\"}}\n", false)
+	out, j, v2 := h.apply("name: web2\nrollout: {no_auto_rollback: true}\ntask: {engine: exec, cmd: [v2], env: {EXIT: \"1\"}}\n", false)
+	if out.State != state.StateRolloutFailed || out.RolledBackTo != 0 {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if js := h.status(j); js.Version != v2 || js.Hash != j.Hash() {
+		t.Errorf("the failed version must stay: %+v", js)
+	}
+}
+
+func TestFirstVersionFailsWithoutRollback(t *testing.T) {
+	h := newHarness(t, "n1")
+	out, _, _ := h.apply("name: web3\ntask: {engine: exec, cmd: [v1], env: {EXIT: \"2\"}}\n", false)
+	if out.State != state.StateFailed || !strings.Contains(out.Message, "no earlier stable version") {
+		t.Fatalf("outcome = %+v", out)
+	}
+}
+
+func TestFailureLimits(t *testing.T) {
+	h := newHarness(t, "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10")
+	// One node of ten failing is 10%: not more than max_failed_nodes_percent 10.
+	src := "name: fleet\ntype: ops\nrestart_policy: never\nrollout: {strategy: rolling, max_parallel: 100, max_failed_nodes: 1, max_failed_nodes_percent: 10}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n"
+	failOne := &failOn{node: "n3"}
+	runner.Register(failOne)
+	defer runner.Register(driver)
+	out, _, _ := h.apply(src, false)
+	if out.State != state.StateCompleted || !strings.Contains(out.Message, "1 failed nodes") {
+		t.Fatalf("outcome = %+v", out)
+	}
+	failOne.node2 = "n4"
+	out, _, _ = h.apply(strings.Replace(src, "[x]", "[y]", 1), false)
+	if !out.Failed() || !strings.Contains(out.Message, "2 nodes failed, more than max_failed_nodes 1") {
+		t.Fatalf("outcome = %+v", out)
+	}
+}
+
+// failOn fails on one or two nodes and succeeds elsewhere.
+type failOn struct {
+	scripted
+	node, node2 string
+}
+
+func (f *failOn) Start(_ context.Context, sp *runner.Spec) (runner.Handle, error) {
+	n := sp.Env["MUSTER_NODE_ID"]
+	if n == f.node || n == f.node2 {
+		return handle(1), nil
+	}
+	return handle(0), nil
+}
+
+func TestCanaryPausesThenPromotes(t *testing.T) {
+	h := newHarness(t, "n1", "n2", "n3", "n4")
+	src := "name: can\ntype: ops\nrollout: {strategy: canary, canary_count: 1, max_parallel: 50}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n"
+	out, j, v := h.apply(src, false)
+	if out.State != state.StateRolloutPaused {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if c, _ := h.executions(j, v); c != 1 {
+		t.Fatalf("%d executions ran before promotion, want the 1 canary", c)
+	}
+	if js := h.status(j); js.State != state.StateRolloutPaused || !strings.Contains(js.Message, "muster promote default/can") {
+		t.Errorf("status = %+v", js)
+	}
+	// Promote: the canary is not run again.
+	out, err := h.eng.Rollout(context.Background(), j, v, h.placement(j), true)
+	if err != nil || out.State != state.StateCompleted {
+		t.Fatalf("promote: %+v, %v", out, err)
+	}
+	if c, _ := h.executions(j, v); c != 4 {
+		t.Errorf("%d executions complete, want 4 (canary once + 3)", c)
+	}
+}
+
+func TestAutoPromote(t *testing.T) {
+	h := newHarness(t, "n1", "n2")
+	out, _, _ := h.apply("name: auto\ntype: ops\nrollout: {strategy: canary, auto_promote: true}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n", false)
+	if out.State != state.StateCompleted {
+		t.Fatalf("outcome = %+v", out)
+	}
+}
+
+func TestBatchCountSpreads(t *testing.T) {
+	h := newHarness(t, "n1", "n2")
+	out, j, v := h.apply("name: b\ncount: 5\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n", false)
+	if out.State != state.StateCompleted {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if c, _ := h.executions(j, v); c != 5 {
+		t.Errorf("%d executions complete, want count 5", c)
+	}
+}
+
+func TestLongRunningRefused(t *testing.T) {
+	h := newHarness(t, "n1")
+	j := &schema.Job{Name: "s", Namespace: "default", Type: schema.Service}
+	if _, err := h.eng.Rollout(context.Background(), j, 1, plan.Placement{}, false); err == nil || !strings.Contains(err.Error(), "keeps running") {
+		t.Errorf("err = %v", err)
+	}
+}

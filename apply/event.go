@@ -1,0 +1,31 @@
+package apply
+
+import "time"
+
+// Event is one step of a rollout, for progress views and `-o json`.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Job     string    `json:"job"`
+	Version int       `json:"version"`
+	// Kind is rollout_started, wave_started, execution, canary_paused,
+	// rollout_failed, rolled_back or completed.
+	Kind string `json:"kind"`
+	// Wave is 0 for the canary set, 1.. for the waves.
+	Wave      int    `json:"wave"`
+	Node      string `json:"node,omitempty"`
+	Execution string `json:"execution,omitempty"`
+	// State is the execution's compute state or the job's state.
+	State   string `json:"state,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// The kinds of Event.
+const (
+	RolloutStarted = "rollout_started"
+	WaveStarted    = "wave_started"
+	ExecutionEvent = "execution"
+	CanaryPaused   = "canary_paused"
+	RolloutFailed  = "rollout_failed"
+	RolledBack     = "rolled_back"
+	Completed      = "completed"
+)

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// localEngine returns a rollout engine whose only agent is the local node,
+// running executions under the state directory.
+func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeFlags, events func(apply.Event)) (*apply.Engine, error) {
+	n, err := nf.localNode()
+	if err != nil {
+		return nil, err
+	}
+	agent := &runner.Agent{NodeID: n.ID, Dir: filepath.Join(sf.dir, "executions"), Store: st}
+	return &apply.Engine{Store: st, Agents: map[string]*runner.Agent{n.ID: agent}, Events: events}, nil
+}
+
+// rolloutJob is a recorded version to roll out.
+type rolloutJob struct {
+	spec      *schema.Job
+	version   int
+	placement plan.Placement
+}
+
+// progress prints rollout events as plain lines, or as JSON lines.
+type progress struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+}
+
+func (p *progress) event(ev apply.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		b, _ := json.Marshal(ev)
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	where := "canary"
+	if ev.Wave > 0 {
+		where = fmt.Sprintf("wave %d", ev.Wave)
+	}
+	switch ev.Kind {
+	case apply.RolloutStarted:
+		fmt.Fprintf(p.w, "%s: rolling out version %d (%s)\n", ev.Job, ev.Version, ev.Message)
+	case apply.WaveStarted:
+		fmt.Fprintf(p.w, "%s: %s: %s\n", ev.Job, where, ev.Message)
+	case apply.ExecutionEvent:
+		msg := ""
+		if ev.Message != "" {
+			msg = ": " + ev.Message
+		}
+		fmt.Fprintf(p.w, "%s: %s: node %s: execution %s %s%s\n", ev.Job, where, ev.Node, ev.Execution, ev.State, msg)
+	default:
+		fmt.Fprintf(p.w, "%s: %s\n", ev.Job, ev.Message)
+	}
+}
+
+// runRollouts drives each recorded run-to-completion version and prints
+// where its logs and outputs are. It fails when any rollout failed.
+func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.Store, jobs []rolloutJob, asJSON bool) error {
+	failed := 0
+	for _, rj := range jobs {
+		ref := rj.spec.Namespace + "/" + rj.spec.Name
+		if rj.spec.Type.LongRunning() {
+			if !asJSON {
+				fmt.Fprintf(w, "%s: recorded; %s jobs keep running, which needs a long-lived control plane ('muster dev'), not this command\n", ref, rj.spec.Type)
+			}
+			continue
+		}
+		out, err := eng.Rollout(ctx, rj.spec, rj.version, rj.placement, false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+		if out.Failed() {
+			failed++
+		}
+		if !asJSON {
+			printOutputs(ctx, w, eng, st, rj)
+		}
+	}
+	if failed > 0 {
+		return exitCode(exitError)
+	}
+	return nil
+}
+
+// printOutputs tells where the logs and output documents of a version are.
+func printOutputs(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.Store, rj rolloutJob) {
+	execs, err := st.Executions(ctx, rj.spec.Namespace, rj.spec.Name)
+	if err != nil {
+		return
+	}
+	for _, x := range execs {
+		if x.JobVersion != rj.version || x.NextExecutionID != "" {
+			continue
+		}
+		if a := eng.Agents[x.NodeID]; a != nil {
+			stdout, _ := a.LogPaths(x.ID)
+			fmt.Fprintf(w, "  %s on %s: %s; logs %s, root %s\n", x.ID, x.NodeID, x.Status.ComputeState, filepath.Dir(stdout), filepath.Join(a.ExecutionDir(x.ID), "root"))
+		}
+		for _, d := range x.Outputs {
+			fmt.Fprintf(w, "    output %s: %s (%d bytes; muster doc get %s)\n", d.Path, d.Hash, d.Size, d.Hash)
+		}
+	}
+}
+
+// loadJob reads the stored spec of a job's current version.
+func loadJob(ctx context.Context, st *state.Store, ns, name string) (*schema.Job, state.JobStatus, error) {
+	js, err := st.Job(ctx, ns, name)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, js, fmt.Errorf("job %s/%s was never applied", ns, name)
+	}
+	if err != nil {
+		return nil, js, err
+	}
+	b, err := st.Spec(ctx, js.Hash)
+	if err != nil {
+		return nil, js, err
+	}
+	j, err := specFromCanonical(b)
+	return j, js, err
+}
+
+// specFromCanonical decodes canonical spec bytes, checking that they read
+// back to the same hash.
+func specFromCanonical(b []byte) (*schema.Job, error) {
+	var j schema.Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", schema.HashBytes(b), err)
+	}
+	schema.Normalize(&j)
+	if got, want := j.Hash(), schema.HashBytes(b); got != want {
+		return nil, fmt.Errorf("spec %s reads back as %s", want, got)
+	}
+	return &j, nil
+}

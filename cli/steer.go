@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/state"
+)
+
+func newPromote() *cobra.Command {
+	var sf stateFlags
+	var nf nodeFlags
+	var out outputFlag
+	c := &cobra.Command{
+		Use:   "promote JOB",
+		Short: "Continue a canary rollout paused after its canary set",
+		Long: `Promote continues the rollout of a job whose canary rollout paused after the
+canary set succeeded (state rollout_paused): the remaining waves run now.
+Executions that already completed for this version are not run again.`,
+		Example: `  muster promote web
+  muster promote -o json payments/report`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			j, js, err := loadJob(ctx, st, ns, name)
+			if err != nil {
+				return err
+			}
+			if js.State != state.StateRolloutPaused {
+				return fmt.Errorf("%s/%s is %s, not waiting for promotion (rollout_paused)", ns, name, js.State)
+			}
+			nodes, source, err := nf.nodes(ctx, st)
+			if err != nil {
+				return err
+			}
+			p, err := plan.Make(ctx, stateReader{st}, []*compilerSpec{j}, nodes, source)
+			if err != nil {
+				return err
+			}
+			pr := &progress{w: c.OutOrStdout(), json: out.value == "json"}
+			eng, err := localEngine(ctx, st, &sf, &nf, pr.event)
+			if err != nil {
+				return err
+			}
+			rj := rolloutJob{spec: j, version: js.Version, placement: p.Jobs[0].Placement}
+			o, err := eng.Rollout(ctx, j, js.Version, rj.placement, true)
+			if err != nil {
+				return err
+			}
+			if !pr.json {
+				printOutputs(ctx, c.OutOrStdout(), eng, st, rj)
+			}
+			if o.Failed() {
+				return exitCode(exitError)
+			}
+			return nil
+		},
+	}
+	sf.register(c)
+	nf.register(c, false)
+	out.register(c, "text", "json")
+	return c
+}
+
+func newExecutions() *cobra.Command {
+	var sf stateFlags
+	var out outputFlag
+	var all bool
+	c := &cobra.Command{
+		Use:   "executions JOB",
+		Short: "List the executions of a job",
+		Long: `Executions lists the executions of a job's current version (all versions with
+--all): id, version, node, compute and desired state, and the message.`,
+		Example: `  muster executions hello
+  muster executions --all -o json payments/report`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			js, err := st.Job(ctx, ns, name)
+			if errors.Is(err, state.ErrNotFound) {
+				return fmt.Errorf("job %s/%s was never applied", ns, name)
+			}
+			if err != nil {
+				return err
+			}
+			execs, err := st.Executions(ctx, ns, name)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				return err
+			}
+			list := []state.Execution{}
+			for _, x := range execs {
+				if all || x.JobVersion == js.Version {
+					list = append(list, x)
+				}
+			}
+			w := c.OutOrStdout()
+			if out.value == "json" {
+				return writeJSON(w, list)
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tVERSION\tNODE\tSTATE\tDESIRED\tUPDATED\tMESSAGE")
+			for _, x := range list {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.JobVersion, x.NodeID, x.Status.ComputeState,
+					x.Status.DesiredState, x.UpdatedAt.UTC().Format(time.RFC3339), x.Status.Message)
+			}
+			return tw.Flush()
+		},
+	}
+	sf.register(c)
+	out.register(c, "text", "json")
+	c.Flags().BoolVar(&all, "all", false, "list the executions of every version")
+	return c
+}
+
+func newLogs() *cobra.Command {
+	var sf stateFlags
+	var nf nodeFlags
+	var stderrOnly bool
+	c := &cobra.Command{
+		Use:   "logs JOB",
+		Short: "Print the logs of a job's latest executions on this node",
+		Long: `Logs prints what the executions of a job's current version wrote to stdout
+(and, with --stderr, to stderr), for the executions this node ran, each
+preceded by a header line when there are several.`,
+		Example: `  muster logs hello
+  muster logs --stderr payments/report`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			js, err := st.Job(ctx, ns, name)
+			if errors.Is(err, state.ErrNotFound) {
+				return fmt.Errorf("job %s/%s was never applied", ns, name)
+			}
+			if err != nil {
+				return err
+			}
+			eng, err := localEngine(ctx, st, &sf, &nf, nil)
+			if err != nil {
+				return err
+			}
+			execs, err := st.Executions(ctx, ns, name)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				return err
+			}
+			var mine []state.Execution
+			for _, x := range execs {
+				if x.JobVersion == js.Version && eng.Agents[x.NodeID] != nil {
+					mine = append(mine, x)
+				}
+			}
+			if len(mine) == 0 {
+				return fmt.Errorf("%s/%s version %d has no executions on this node", ns, name, js.Version)
+			}
+			w := c.OutOrStdout()
+			for _, x := range mine {
+				stdout, stderr := eng.Agents[x.NodeID].LogPaths(x.ID)
+				path := stdout
+				if stderrOnly {
+					path = stderr
+				}
+				if len(mine) > 1 {
+					fmt.Fprintf(w, "==> %s on %s (%s) <==\n", x.ID, x.NodeID, x.Status.ComputeState)
+				}
+				f, err := os.Open(path)
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				_, err = io.Copy(w, f)
+				f.Close()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	sf.register(c)
+	nf.register(c, false)
+	c.Flags().BoolVar(&stderrOnly, "stderr", false, "print stderr instead of stdout")
+	return c
+}

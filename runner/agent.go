@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// Agent runs the executions assigned to one node: it prepares each
+// execution's root, places its inputs, starts the driver, keeps its logs,
+// stores its outputs as documents and records every state change in the
+// store.
+type Agent struct {
+	// NodeID is the node this agent runs on.
+	NodeID string
+	// Dir holds one directory per execution: <Dir>/<id>/root is the
+	// execution root, <Dir>/<id>/stdout.log and stderr.log its logs.
+	Dir string
+	// Store records executions and holds documents.
+	Store *state.Store
+	// Logs, when set, also receives every line the task prints, for live
+	// progress.
+	Logs func(executionID string) (stdout, stderr io.Writer)
+	// Grace is how long Stop waits before killing; 10s when zero.
+	Grace time.Duration
+}
+
+// ExecutionDir returns the directory of an execution.
+func (a *Agent) ExecutionDir(id string) string { return filepath.Join(a.Dir, id) }
+
+// LogPaths returns the paths of an execution's stdout and stderr logs.
+func (a *Agent) LogPaths(id string) (stdout, stderr string) {
+	d := a.ExecutionDir(id)
+	return filepath.Join(d, "stdout.log"), filepath.Join(d, "stderr.log")
+}
+
+// Run runs execution e of job j to its end and returns the execution as
+// last recorded. The error is about muster itself (the store, the disk);
+// a task that fails is a Result, recorded in e.Status.
+func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (state.Execution, Result, error) {
+	driver, ok := Lookup(string(j.Task.Engine))
+	if !ok {
+		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, Names()))
+	}
+	e, err := a.update(ctx, e, state.ComputeStarting, "preparing the execution root")
+	if err != nil {
+		return e, Result{}, err
+	}
+	dir := a.ExecutionDir(e.ID)
+	root := filepath.Join(dir, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return e, Result{}, err
+	}
+	accessed, err := a.placeInputs(ctx, root, j)
+	if err != nil {
+		return a.fail(ctx, e, err.Error())
+	}
+	e.Accessed = accessed
+
+	outPath, errPath := a.LogPaths(e.ID)
+	stdout, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return e, Result{}, err
+	}
+	defer stdout.Close()
+	stderr, err := os.OpenFile(errPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return e, Result{}, err
+	}
+	defer stderr.Close()
+	var so, se io.Writer = stdout, stderr
+	if a.Logs != nil {
+		lo, le := a.Logs(e.ID)
+		so, se = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
+	}
+
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: so, Stderr: se}
+	runCtx := ctx
+	if t := j.Timeouts.Execution; t > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, time.Duration(t))
+		defer cancel()
+	}
+	h, err := driver.Start(runCtx, spec)
+	if err != nil {
+		return a.fail(ctx, e, fmt.Sprintf("%s driver: %v", j.Task.Engine, err))
+	}
+	if e, err = a.update(ctx, e, state.ComputeRunning, "running"); err != nil {
+		h.Stop(context.Background(), a.grace())
+		return e, Result{}, err
+	}
+	res, err := h.Wait(runCtx)
+	if err != nil {
+		// The context ended first: a timeout or a stop.
+		h.Stop(context.Background(), a.grace())
+		res, _ = h.Wait(context.Background())
+		switch {
+		case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+			res.Message = fmt.Sprintf("timed out after %s (timeouts.execution)", j.Timeouts.Execution)
+			res.ExitCode = -1
+		default:
+			res.Message, res.ExitCode = "stopped", -1
+		}
+	}
+	outputs, oerr := a.storeOutputs(context.WithoutCancel(ctx), root, j)
+	e.Outputs = outputs
+	switch {
+	case oerr != nil:
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, "storing outputs: "+oerr.Error())
+		res.ExitCode, res.Message = -1, "storing outputs: "+oerr.Error()
+	case res.Succeeded():
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeComplete, orText(res.Message, "exited with code 0"))
+	case ctx.Err() != nil:
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStopped, res.Message)
+	default:
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, orText(res.Message, "exited with code "+strconv.Itoa(res.ExitCode)))
+	}
+	return e, res, err
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (a *Agent) grace() time.Duration {
+	if a.Grace > 0 {
+		return a.Grace
+	}
+	return 10 * time.Second
+}
+
+// env is the task environment of SPEC section 4, less MUSTER_ROOT, which
+// the driver sets as the task sees it.
+func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
+	env := make(map[string]string, len(j.Task.Env)+5)
+	for k, v := range j.Task.Env {
+		env[k] = v
+	}
+	env["MUSTER_JOB_NAME"] = j.Name
+	env["MUSTER_NAMESPACE"] = j.Namespace
+	env["MUSTER_EXECUTION_ID"] = e.ID
+	env["MUSTER_NODE_ID"] = a.NodeID
+	env["MUSTER_JOB_VERSION"] = strconv.Itoa(e.JobVersion)
+	return env
+}
+
+func (a *Agent) update(ctx context.Context, e state.Execution, compute, msg string) (state.Execution, error) {
+	e.Status.ComputeState = compute
+	e.Status.Message = msg
+	return a.Store.UpdateExecution(ctx, e)
+}
+
+func (a *Agent) fail(ctx context.Context, e state.Execution, msg string) (state.Execution, Result, error) {
+	e, err := a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, msg)
+	return e, Result{ExitCode: -1, Message: msg}, err
+}
