@@ -1,0 +1,41 @@
+// Package exec is the exec driver: it runs task.cmd as a plain process on
+// the node, registered as the "exec" engine.
+//
+// What a task gets:
+//
+//   - Program: cmd[0]. A name without a slash is looked up in the node's
+//     PATH (the PATH of the node process when the driver was made); a
+//     relative path with a slash ("./bin/tool") is relative to the working
+//     directory, so it names a file inside the execution root; an absolute
+//     path is a path on the node. There is no chroot: the root is the
+//     task's working area, not its whole view of the file system.
+//   - Arguments: cmd[1:].
+//   - Working directory: the execution root, or root+task.workdir when
+//     workdir is set (created when missing). Input targets and output
+//     paths are root+path, so a task reaches its inputs as
+//     $MUSTER_ROOT/<target> or relative to the root.
+//   - Environment: exactly Spec.Env (task.env and the MUSTER_* variables of
+//     SPEC section 4), plus PATH (the node's, which task.env cannot set),
+//     HOME (the execution root, unless task.env sets HOME) and MUSTER_ROOT
+//     (the execution root). Nothing else of the node's environment leaks
+//     in, so an execution does not depend on how the node was started.
+//   - Stdin is empty (/dev/null); stdout and stderr go to Spec.Stdout and
+//     Spec.Stderr (straight to the file when they are *os.File, through a
+//     pipe otherwise).
+//   - A process group of its own: Stop sends SIGTERM to the whole group,
+//     then SIGKILL after the grace period. When the program exits, whatever
+//     it left running in its group (and its cgroup) is killed: an execution
+//     ends with its program.
+//   - Limits: where cgroup v2 is writable, each execution runs in a cgroup
+//     of its own with memory.max (task.resources.memory, swap off, the
+//     whole cgroup killed on OOM) and cpu.max (task.resources.cpus per
+//     100ms period); the process is placed in it at clone time
+//     (CLONE_INTO_CGROUP), and the cgroup is removed after the run.
+//     Elsewhere the task runs without limits and Limits says so.
+//   - Network: not isolated; exec tasks share the node's network whatever
+//     task.network says.
+//
+// Processes do not survive the node process in this design: the child is
+// started with a parent-death signal (SIGKILL) and Recover always returns
+// runner.ErrNotRecoverable.
+package exec
