@@ -447,6 +447,33 @@ func TestReliabilityConcurrentApplyNATS(t *testing.T) {
 	}
 }
 
+// watchWriter collects a process's output and closes seen once mark was
+// written.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	mark []byte
+	seen chan struct{}
+	done bool
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.done && bytes.Contains(w.buf.Bytes(), w.mark) {
+		w.done = true
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
 // startNATS runs a nats-server with JetStream on a free loopback port, as
 // an external server for the muster processes, and shuts it down at the end
 // of the test.
@@ -496,18 +523,33 @@ func TestReliabilityKilledApply(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, kills spread over 0-%s", seed, span)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	var kept, replaced, finished, planned int
+	var kept, replaced, finished, planned, plannedKept int
 	for i := range kills {
 		file := c.jobFile(fmt.Sprint("k", i))
 		want := c.hashes([]string{file})[file]
-		delay := time.Duration(rng.Int64N(int64(span) + 1))
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		cmd, stdout, stderr := c.command(ctx, "apply", "--auto-approve", file)
+		cmd, _, stderr := c.command(ctx, "apply", "--auto-approve", file)
+		stdout := &watchWriter{mark: []byte("\nPlan: "), seen: make(chan struct{})}
+		cmd.Stdout = stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(delay)
+		// Even kills: anywhere in the run. Odd kills: within 1 ms of the
+		// plan being printed, which is when apply stores the spec and
+		// commits the version.
+		var delay time.Duration
+		if i%2 == 0 {
+			delay = time.Duration(rng.Int64N(int64(span) + 1))
+			time.Sleep(delay)
+		} else {
+			select {
+			case <-stdout.seen:
+			case <-time.After(10 * time.Second):
+			}
+			delay = time.Duration(rng.Int64N(int64(time.Millisecond) + 1))
+			time.Sleep(delay)
+		}
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
 		cancel()
@@ -522,23 +564,43 @@ func TestReliabilityKilledApply(t *testing.T) {
 		switch {
 		case st.Version == prev.Version && st.Hash == prev.Hash:
 			kept++
+			if err != nil && strings.Contains(stdout.String(), "Plan: ") {
+				plannedKept++
+			}
 		case st.Version == prev.Version+1 && st.Hash == want:
 			replaced++
 		default:
 			t.Fatalf("kill %d after %s: status is version %d %s, want version %d %s (old) or %d %s (new)\nhistory %+v\nstdout:\n%s\nstderr:\n%s",
-				i, delay, st.Version, st.Hash, prev.Version, prev.Hash, prev.Version+1, want, hist, stdout, stderr)
+				i, delay, st.Version, st.Hash, prev.Version, prev.Hash, prev.Version+1, want, hist, stdout.String(), stderr)
 		}
-		// The next apply of the same file works: it records the new
-		// version, or finds it already recorded.
-		r := c.ok("apply", "--auto-approve", file)
-		if st.Hash == want && !strings.Contains(r.stdout, "No changes") {
-			t.Fatalf("kill %d: the spec was recorded, yet apply again did not say no changes:\n%v", i, r)
+		if i%4 == 3 {
+			// The next apply of another spec works, even where the dead
+			// process left a version record that no commit reached.
+			next := c.jobFile(fmt.Sprint("k", i, "-next"))
+			want = c.hashes([]string{next})[next]
+			n, h := recorded(t, c.ok("apply", "--auto-approve", next))
+			if n != st.Version+1 || h != want {
+				t.Fatalf("kill %d: apply of another spec recorded version %d %s, want %d %s", i, n, h, st.Version+1, want)
+			}
+		} else {
+			// The next apply of the same file works: it records the new
+			// version, or finds it already recorded.
+			r := c.ok("apply", "--auto-approve", file)
+			if st.Hash == want && !strings.Contains(r.stdout, "No changes") {
+				t.Fatalf("kill %d: the spec was recorded, yet apply again did not say no changes:\n%v", i, r)
+			}
 		}
-		prev, _ = c.consistent()
+		var hist2 []versionJSON
+		prev, hist2 = c.consistent()
 		if prev.Hash != want {
 			t.Fatalf("kill %d: after a new apply the status hash is %s, want %s", i, prev.Hash, want)
 		}
+		for k, v := range hist {
+			if hist2[k] != v {
+				t.Fatalf("kill %d: history changed below the head: %+v, then %+v", i, hist, hist2)
+			}
+		}
 	}
-	t.Logf("%d kills: %d left the old version, %d the new one; %d processes were killed after planning, %d ended before the kill",
-		kills, kept, replaced, planned, finished)
+	t.Logf("%d kills: %d left the old version, %d the new one; %d processes were killed after planning (%d of them before the commit), %d ended before the kill",
+		kills, kept, replaced, planned, plannedKept, finished)
 }
