@@ -442,4 +442,3 @@ func waitFor(t testing.TB, b *syncBuffer, s string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
