@@ -71,6 +71,14 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 					if err != nil {
 						return err
 					}
+					if p.Nodes != "live" {
+						// A plan made against an inventory (in CI, say) records
+						// its versions exactly; where they run is decided by the
+						// nodes that are really here.
+						if recorded, err = placeLive(ctx, w, st, &nf, recorded, p.Nodes); err != nil {
+							return err
+						}
+					}
 					return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json")
 				}
 			}
@@ -110,10 +118,24 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 	}
 	in.register(c)
 	sf.register(c)
-	nf.register(c, true)
+	nf.register(c, false)
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	out.register(c, "text", "json")
 	return c
+}
+
+// placeLive places recorded versions on the live nodes.
+func placeLive(ctx context.Context, w io.Writer, st *state.Store, nf *nodeFlags, recorded []rolloutJob, source string) ([]rolloutJob, error) {
+	nodes, _, err := nf.nodes(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recorded {
+		pl, _ := plan.Place(recorded[i].spec, nodes)
+		recorded[i].placement = pl
+	}
+	fmt.Fprintf(w, "The plan was made against %s; its versions run on the live nodes.\n", source)
+	return recorded, nil
 }
 
 // rollOut runs the rollouts of the recorded versions on the local node.

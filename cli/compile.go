@@ -132,7 +132,7 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 	failed := false
 	for _, r := range results {
 		for _, d := range r.Diags {
-			writeText(c.ErrOrStderr(), d, r.Source)
+			writeText(c.ErrOrStderr(), d, r.File, r.Source)
 		}
 		failed = failed || r.Diags.HasErrors()
 		jobs = append(jobs, r.Jobs...)

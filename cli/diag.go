@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -38,9 +39,16 @@ func toJSON(d lang.Diagnostic) diagJSON {
 }
 
 // writeText prints d as `file:line:col: error: message (path)` followed by
-// the source line and a marker under the range, when the source is known.
-func writeText(w io.Writer, d lang.Diagnostic, src []byte) {
+// the source line and a marker under the range. src is the source of file;
+// a diagnostic about another file (a var file) reads that one.
+func writeText(w io.Writer, d lang.Diagnostic, file string, src []byte) {
 	fmt.Fprintln(w, d.Error())
+	if d.Range.Filename != file {
+		src = nil
+		if b, err := os.ReadFile(d.Range.Filename); err == nil && len(b) <= 4<<20 {
+			src = b
+		}
+	}
 	line := sourceLine(src, d.Range.Start.Line)
 	if line == "" || !utf8.ValidString(line) {
 		return

@@ -59,7 +59,7 @@ output.`,
 				out, diags := format.Source(p, string(f), src)
 				if diags.HasErrors() {
 					for _, d := range diags {
-						writeText(c.ErrOrStderr(), d, src)
+						writeText(c.ErrOrStderr(), d, p, src)
 					}
 					failed = true
 					continue

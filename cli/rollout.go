@@ -12,6 +12,7 @@ import (
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner"
+	_ "github.com/muster-dev/muster/runner/exec" // the exec driver
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )

@@ -102,7 +102,7 @@ func report(c *cobra.Command, format string, results []compiler.Result) error {
 			case "github":
 				writeGitHub(w, d)
 			default:
-				writeText(w, d, r.Source)
+				writeText(w, d, r.File, r.Source)
 			}
 		}
 	}

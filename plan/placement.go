@@ -41,9 +41,13 @@ func newNodeIndex(nodes []Node) *nodeIndex {
 	return &nodeIndex{nodes: sorted}
 }
 
-// Place computes the placement of j over the nodes of idx, and the warnings
-// a user should read before applying it.
-func Place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
+// Place computes the placement of j over nodes, and the warnings a user
+// should read before applying it.
+func Place(j *schema.Job, nodes []Node) (Placement, []string) {
+	return place(j, newNodeIndex(nodes))
+}
+
+func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	pl := Placement{MatchedNodes: []string{}, Canary: []string{}, Waves: [][]string{}}
 	warnings := []string{}
 	reqs := make([]selector.Requirement, 0, len(j.Selector.MatchExpressions))

@@ -127,6 +127,6 @@ func planJob(j *schema.Job, cur *Current, idx *nodeIndex) (JobPlan, error) {
 		}
 		jp.Diff, jp.ChangeClass = diff, Classify(diff)
 	}
-	jp.Placement, jp.Warnings = Place(j, idx)
+	jp.Placement, jp.Warnings = place(j, idx)
 	return jp, nil
 }

@@ -180,7 +180,7 @@ func TestPlacement(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			j := job(t, tt.src)
-			pl, warns := Place(j, newNodeIndex(inv))
+			pl, warns := Place(j, inv)
 			if len(pl.MatchedNodes) != tt.matched || len(pl.Canary) != tt.canary || len(pl.Waves) != tt.waves {
 				t.Fatalf("placement = %+v", pl)
 			}
@@ -201,7 +201,7 @@ func TestPlacement(t *testing.T) {
 				seen[id] = true
 			}
 			// Deterministic.
-			again, _ := Place(j, newNodeIndex(inv))
+			again, _ := Place(j, inv)
 			if !reflect.DeepEqual(pl, again) {
 				t.Error("placement is not deterministic")
 			}
@@ -219,7 +219,7 @@ func slicesConcat(s ...[]string) []string {
 
 func TestExecutionsSpread(t *testing.T) {
 	j := job(t, "name: a\ntype: batch\ncount: 7\ntask: {engine: exec, cmd: [x]}\n")
-	pl, _ := Place(j, newNodeIndex(nodes(3, func(int) map[string]string { return nil })))
+	pl, _ := Place(j, nodes(3, func(int) map[string]string { return nil }))
 	total, most := 0, 0
 	for _, n := range pl.Executions {
 		total += n

@@ -338,8 +338,7 @@ job "a" {
 			src:  decl,
 			opts: lang.Options{Vars: map[string]string{"l": `["a"`, "o": `{ b = 1 }`, "zz": "1"}, Env: map[string]string{"n2": "x"}},
 			diags: []string{
-				` warning: MUSTER_VAR_n2 sets a variable this file does not declare`,
-				` error: --var zz sets a variable this file does not declare (declare it with variable "zz" { })`,
+				` warning: --var zz sets a variable this file does not declare`,
 				`1:10: error: variable "n" has no value: set it with --var n=..., the environment variable MUSTER_VAR_n=... or a var file, or give it a default`,
 				`4:10: error: invalid value for variable "l" (from --var): want list(string), written as an HCL literal such as ["a", "b"] or { key = "value" }: Unterminated tuple constructor expression: There is no corresponding closing bracket before the end of the file. This may be caused by incorrect bracket nesting elsewhere in this file.`,
 				`15:10: error: invalid value for variable "o" (from --var): want object({a=string,b=number}): attribute "a" is required`,

@@ -237,11 +237,16 @@ func (p *parser) assign(given map[string]vars.Value) {
 		if s := suggest(n, declared); s != "" {
 			hint = fmt.Sprintf("; did you mean %q?", s)
 		}
+		// One command line may name several files, each declaring its own
+		// variables, so a value no file here declares is not an error; it
+		// is worth a word when it looks like a typo of a declared one.
 		switch {
 		case g.IsFlag():
-			p.diags.Add(lang.Range{Filename: p.file}, "", "--var %s sets a variable this file does not declare%s (declare it with variable %q { })", n, hint, n)
+			p.warnf(lang.Range{Filename: p.file}, "--var %s sets a variable this file does not declare%s", n, hint)
 		case g.IsEnv():
-			p.warnf(lang.Range{Filename: p.file}, "%s sets a variable this file does not declare%s", g.Source, hint)
+			if hint != "" {
+				p.warnf(lang.Range{Filename: p.file}, "%s sets a variable this file does not declare%s", g.Source, hint)
+			}
 		default:
 			p.warnf(g.NameRange, "the var file sets %q, a variable %s does not declare%s", n, p.file, hint)
 		}
