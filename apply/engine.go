@@ -63,7 +63,8 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d nodes", j.Rollout.Strategy, len(targets(pl)))})
+	n := len(targets(pl))
+	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, map[bool]string{true: "", false: "s"}[n == 1])})
 	done, err := r.completedPerNode(ctx)
 	if err != nil {
 		return Outcome{}, err

@@ -148,6 +148,9 @@ func rollOut(ctx context.Context, w io.Writer, st *state.Store, sf *stateFlags, 
 	if err != nil {
 		return err
 	}
+	if !asJSON {
+		streamLogs(eng, w)
+	}
 	return runRollouts(ctx, w, eng, st, recorded, asJSON)
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,8 +25,46 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 	if err != nil {
 		return nil, err
 	}
-	agent := &runner.Agent{NodeID: n.ID, Dir: filepath.Join(sf.dir, "executions"), Store: st}
+	dir, err := filepath.Abs(filepath.Join(sf.dir, "executions"))
+	if err != nil {
+		return nil, err
+	}
+	agent := &runner.Agent{NodeID: n.ID, Dir: dir, Store: st}
 	return &apply.Engine{Store: st, Agents: map[string]*runner.Agent{n.ID: agent}, Events: events}, nil
+}
+
+// streamLogs makes the engine's agents copy every line a task prints to w,
+// prefixed with its execution id, as it is printed.
+func streamLogs(eng *apply.Engine, w io.Writer) {
+	var mu sync.Mutex
+	for _, a := range eng.Agents {
+		a.Logs = func(id string) (io.Writer, io.Writer) {
+			return &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " | "}, &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " ! "}
+		}
+	}
+}
+
+// linePrefixer writes whole lines to w, each after prefix.
+type linePrefixer struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	prefix string
+	buf    []byte
+}
+
+func (l *linePrefixer) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.mu.Lock()
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i])
+		l.mu.Unlock()
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
 }
 
 // rolloutJob is a recorded version to roll out.

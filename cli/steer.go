@@ -61,6 +61,9 @@ Executions that already completed for this version are not run again.`,
 			if err != nil {
 				return err
 			}
+			if !pr.json {
+				streamLogs(eng, c.OutOrStdout())
+			}
 			rj := rolloutJob{spec: j, version: js.Version, placement: p.Jobs[0].Placement}
 			o, err := eng.Rollout(ctx, j, js.Version, rj.placement, true)
 			if err != nil {
