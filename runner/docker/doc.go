@@ -34,12 +34,14 @@
 //     carries the inner one's files. A mounted output directory hides what
 //     the image has at that path, so outputs belong in directories of their
 //     own (/out, not /etc).
-//   - An input target inside an output directory is still mounted read-only
-//     on top of it; an input target that is itself an output path, or that
-//     is an output directory, is left read-write (the output wins).
 //   - An output directly in "/" cannot be mounted (the container's root is
 //     not a mount): it is copied out of the container to Root+P after the
 //     container ends, before it is removed. A missing output is skipped.
+//   - An input target inside an output directory is still mounted read-only
+//     on top of it. An input target that is itself an output path (or an
+//     output directory) is writable: the output wins. It is reached through
+//     its output directory, or, in "/", mounted read-write from Root+T,
+//     which then holds the output without a copy.
 //
 // Bind sources are paths on the engine's host, so the engine must share the
 // node's file system (a local engine).

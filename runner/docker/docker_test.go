@@ -406,6 +406,44 @@ func TestRecoverEnded(t *testing.T) {
 	}
 }
 
+// TestRecoverSince resumes the logs from a timestamp instead of replaying
+// them from the start.
+func TestRecoverSince(t *testing.T) {
+	_, _, image := engine(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d1, err := New(Options{KeepContainers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, out1, _ := newSpec(t, image, "hello", "ignoreterm", "500ms", "stderr", "late")
+	h1, err := d1.Start(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out1, "hello from app\n")
+	since := time.Now()
+	h1.Wait(ctx)
+	d1.Close()
+	d2, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	var out, errOut syncBuffer
+	spec.Stdout, spec.Stderr = &out, &errOut
+	h, err := d2.RecoverSince(ctx, spec, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.Wait(ctx); err != nil || !res.Succeeded() {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if strings.Contains(out.String(), "hello") || errOut.String() != "late\n" {
+		t.Fatalf("logs since %s: stdout %q stderr %q", since, out.String(), errOut.String())
+	}
+}
+
 func TestUnreachableEngine(t *testing.T) {
 	host := "unix://" + filepath.Join(t.TempDir(), "no.sock")
 	if _, err := New(Options{Host: host}); err == nil || !strings.HasPrefix(err.Error(), "docker engine not reachable at "+host+": ") {

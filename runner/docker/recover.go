@@ -64,7 +64,7 @@ func (d *Driver) RecoverSince(ctx context.Context, spec *runner.Spec, since time
 	}
 	ts := ""
 	if !since.IsZero() {
-		ts = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+		ts = since.UTC().Format(time.RFC3339Nano)
 	}
 	if err := d.track(h, ts); err != nil {
 		return nil, err
