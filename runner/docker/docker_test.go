@@ -293,8 +293,16 @@ func TestStop(t *testing.T) {
 }
 
 func TestMissingImage(t *testing.T) {
-	d, _, _ := engine(t, Options{})
-	spec, _, _ := newSpec(t, "muster-test/absent:never")
+	d, cli, image := engine(t, Options{})
+	// An entrypoint the image lacks fails Start and leaves no container.
+	spec, _, _ := newSpec(t, image)
+	spec.Job.Task.Entrypoint = []string{"/nope"}
+	if _, err := d.Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "start container for execution") {
+		t.Fatalf("bad entrypoint: %v", err)
+	}
+	gone(t, cli, spec.ExecutionID)
+
+	spec, _, _ = newSpec(t, "muster-test/absent:never")
 	_, err := d.Start(context.Background(), spec)
 	var missing *ImageMissingError
 	if !errors.As(err, &missing) || err.Error() != "image muster-test/absent:never is not present on this node and muster does not pull; load or build it first" {
