@@ -76,6 +76,9 @@ the same sha256 spec hash.`,
 		newPromote(),
 		newExecutions(),
 		newLogs(),
+		newStop(),
+		newRollback(),
+		newDoc(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())

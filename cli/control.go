@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/state"
+)
+
+func newStop() *cobra.Command {
+	var sf stateFlags
+	c := &cobra.Command{
+		Use:   "stop JOB",
+		Short: "Stop a job: no execution of it runs any more",
+		Long: `Stop marks a job stopped and every execution of it that has not ended as
+desired stopped and stopped. Its versions stay; applying it again starts it.`,
+		Example: "  muster stop web",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if _, _, err := loadJob(ctx, st, ns, name); err != nil {
+				return err
+			}
+			execs, err := st.Executions(ctx, ns, name)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				return err
+			}
+			stopped := 0
+			for _, x := range execs {
+				switch x.Status.ComputeState {
+				case state.ComputeComplete, state.ComputeFailed, state.ComputeStopped, state.ComputeLost:
+					continue
+				}
+				x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
+				if _, err := st.UpdateExecution(ctx, x); err != nil {
+					return err
+				}
+				stopped++
+			}
+			if _, err := st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
+				js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
+				return nil
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s/%s: stopped (%d executions stopped)\n", ns, name, stopped)
+			return nil
+		},
+	}
+	sf.register(c)
+	return c
+}
+
+func newRollback() *cobra.Command {
+	var sf stateFlags
+	var nf nodeFlags
+	var out outputFlag
+	var to int
+	c := &cobra.Command{
+		Use:   "rollback JOB",
+		Short: "Record an earlier version's spec as the job's new version and roll it out",
+		Long: `Rollback takes the spec of an earlier version (--to-version N, or the version
+before the current one) and records it as a new version, the way a fix
+would be applied, then rolls it out like apply does. History keeps every
+version, so a rollback can itself be rolled back.`,
+		Example: "  muster rollback web\n  muster rollback web --to-version 3",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ns, name, err := splitJob(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, js, err := loadJob(ctx, st, ns, name)
+			if err != nil {
+				return err
+			}
+			versions, err := st.History(ctx, ns, name)
+			if err != nil {
+				return err
+			}
+			var target *state.Version
+			for i := len(versions) - 1; i >= 0; i-- {
+				v := versions[i]
+				if to == 0 && v.Version < js.Version && v.Hash != js.Hash || to != 0 && v.Version == to {
+					target = &v
+					break
+				}
+			}
+			switch {
+			case target == nil && to != 0:
+				return fmt.Errorf("%s/%s has no version %d (see 'muster history %s/%s')", ns, name, to, ns, name)
+			case target == nil:
+				return fmt.Errorf("%s/%s has no earlier version with another spec to roll back to", ns, name)
+			case target.Hash == js.Hash:
+				return fmt.Errorf("version %d has the spec of the current version %d: nothing to roll back", target.Version, js.Version)
+			}
+			spec, err := st.Spec(ctx, target.Hash)
+			if err != nil {
+				return err
+			}
+			j, err := specFromCanonical(spec)
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			nodes, source, err := nf.nodes(ctx, st)
+			if err != nil {
+				return err
+			}
+			p, err := plan.Make(ctx, stateReader{st}, []*compilerSpec{j}, nodes, source)
+			if err != nil {
+				return err
+			}
+			if out.value != "json" {
+				plan.WriteText(w, p)
+			}
+			recorded, err := record(ctx, w, st, p, false)
+			if err != nil {
+				return err
+			}
+			return rollOut(ctx, w, st, &sf, &nf, recorded, out.value == "json")
+		},
+	}
+	sf.register(c)
+	nf.register(c, false)
+	out.register(c, "text", "json")
+	c.Flags().IntVar(&to, "to-version", 0, "roll back to version `N` (default: the version before the current one)")
+	return c
+}
