@@ -161,14 +161,14 @@ func (corp *corpus) writeBroken(c config, cueDef string, peers peerSet) error {
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(bp.musterDir, "job-00050-broken.yaml"), src, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(bp.musterDir, "job-broken.yaml"), src, 0o644); err != nil {
 				return err
 			}
-			bp.cueYAML = append(bp.cueYAML, filepath.Join(bp.musterDir, "job-00050-broken.yaml"))
+			bp.cueYAML = append(bp.cueYAML, filepath.Join(bp.musterDir, "job-broken.yaml"))
 			if src, err = os.ReadFile(bad.kube); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(bp.kubeDir, "job-00050-broken.yaml"), src, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(bp.kubeDir, "job-broken.yaml"), src, 0o644); err != nil {
 				return err
 			}
 			bf := baseJob()

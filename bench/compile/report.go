@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
@@ -213,6 +214,9 @@ func reason(out string) string {
 			l = "schema: " + strings.TrimSpace(l[i+2:]) // kubeconform: the innermost failure
 		} else if i := strings.Index(l, " - "); i >= 0 && strings.Contains(l[:i], ".yaml") {
 			l = l[i+3:] // kubeconform: "file - MusterJob  is invalid: ..."
+		}
+		if i := strings.Index(l, ": error: "); i > 0 && !strings.Contains(l[:i], " ") {
+			l = filepath.Base(l[:i]) + l[i:] // muster: keep the file name, not its directory
 		}
 		if len(l) > 110 {
 			l = l[:107] + "..."
