@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -117,6 +118,9 @@ type cgroup struct {
 	fd  *os.File // open until the process is started in it
 }
 
+// anonCgroups numbers the cgroups of executions without an id.
+var anonCgroups atomic.Int64
+
 // cpuPeriod is the cpu.max period, in microseconds.
 const cpuPeriod = 100000
 
@@ -124,7 +128,13 @@ const cpuPeriod = 100000
 // of res (a zero limit is left unlimited) and opens it for
 // CLONE_INTO_CGROUP.
 func newCgroup(parent, id string, res schema.Resources) (*cgroup, error) {
-	dir := filepath.Join(parent, "exec-"+safeName(id))
+	name := safeName(id)
+	if name == "" {
+		// Execution ids are unique; a spec without one still gets a
+		// cgroup of its own.
+		name = fmt.Sprintf("anon-%d-%d", os.Getpid(), anonCgroups.Add(1))
+	}
+	dir := filepath.Join(parent, "exec-"+name)
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("creating cgroup: %w", err)
 	}
