@@ -65,6 +65,9 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	}
 	n := len(targets(pl))
 	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, map[bool]string{true: "", false: "s"}[n == 1])})
+	if err := r.markLost(ctx); err != nil {
+		return Outcome{}, err
+	}
 	done, err := r.completedPerNode(ctx)
 	if err != nil {
 		return Outcome{}, err
@@ -128,6 +131,31 @@ func (r *rollout) setState(ctx context.Context, st, msg string) error {
 		return nil
 	})
 	return err
+}
+
+// markLost records as lost the executions of this version that an earlier
+// process left unfinished (it was killed mid-rollout): nothing watches them
+// any more, and the rollout starts their replacements.
+func (r *rollout) markLost(ctx context.Context) error {
+	execs, err := r.Store.Executions(ctx, r.job.Namespace, r.job.Name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
+	}
+	for _, x := range execs {
+		if x.JobVersion != r.version {
+			continue
+		}
+		switch x.Status.ComputeState {
+		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
+			x.Status.ComputeState = state.ComputeLost
+			x.Status.Message = "the control plane that ran it stopped before it ended"
+			if _, err := r.Store.UpdateExecution(ctx, x); err != nil {
+				return err
+			}
+			r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		}
+	}
+	return nil
 }
 
 // completedPerNode counts the executions of this version that already

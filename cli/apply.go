@@ -100,11 +100,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 				return err
 			}
 			plan.WriteText(w, p)
-			if !p.Changes() {
-				fmt.Fprintln(w, "No changes: the stored jobs already match.")
-				return nil
-			}
-			if !autoApprove {
+			if p.Changes() && !autoApprove {
 				if err := confirm(c.InOrStdin(), w); err != nil {
 					return err
 				}
@@ -219,6 +215,16 @@ func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, sav
 	var recorded []rolloutJob
 	for _, j := range p.Jobs {
 		if j.Action == plan.NoOp {
+			// A rollout that an earlier process started and did not finish
+			// (it was killed) resumes: what completed is not run again.
+			if js, err := st.Job(ctx, j.Namespace, j.Name); err == nil && unfinished(js.State) {
+				spec, err := specFromCanonical(j.Spec)
+				if err != nil {
+					return recorded, err
+				}
+				fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
+				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+			}
 			continue
 		}
 		spec, err := specFromCanonical(j.Spec)
@@ -243,6 +249,12 @@ func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, sav
 		fmt.Fprintln(w, "No changes: the stored jobs already match.")
 	}
 	return recorded, nil
+}
+
+// unfinished reports whether a job state means a rollout is under way (and
+// so, when no process drives it, was interrupted).
+func unfinished(s string) bool {
+	return s == state.StatePending || s == state.StateDeploying || s == state.StateQueued
 }
 
 // checkBase refuses a saved plan when any of its jobs moved since.

@@ -13,7 +13,8 @@ import (
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner"
-	_ "github.com/muster-dev/muster/runner/exec" // the exec driver
+	_ "github.com/muster-dev/muster/runner/docker" // the docker driver
+	_ "github.com/muster-dev/muster/runner/exec"   // the exec driver
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
