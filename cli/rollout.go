@@ -15,6 +15,7 @@ import (
 	"github.com/muster-dev/muster/runner"
 	_ "github.com/muster-dev/muster/runner/docker" // the docker driver
 	_ "github.com/muster-dev/muster/runner/exec"   // the exec driver
+	"github.com/muster-dev/muster/runner/wasm"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
@@ -31,6 +32,10 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 		return nil, err
 	}
 	agent := &runner.Agent{NodeID: n.ID, Dir: dir, Store: st}
+	wd := wasm.New()
+	wd.Resolve = agent.FetchModule
+	wd.CacheDir = filepath.Join(filepath.Dir(dir), "wasm-cache")
+	runner.Register(wd)
 	return &apply.Engine{Store: st, Agents: map[string]*runner.Agent{n.ID: agent}, Events: events}, nil
 }
 
