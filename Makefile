@@ -17,6 +17,7 @@ test: ## run every test (the command README.md and .ci/run use)
 bench: ## run the go benchmarks and the peer comparison of bench/compile
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/compile
+	$(GO) run ./bench/plan
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	./.ci/fuzz $(FUZZTIME)
