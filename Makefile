@@ -18,6 +18,7 @@ bench: ## run the go benchmarks and the peer comparison of bench/compile
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/compile
 	$(GO) run ./bench/plan
+	$(GO) run ./bench/apply
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	./.ci/fuzz $(FUZZTIME)
