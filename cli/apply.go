@@ -222,6 +222,9 @@ func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, sav
 				if err != nil {
 					return recorded, err
 				}
+				if spec.Type.LongRunning() {
+					continue // recorded only: this command does not run them
+				}
 				fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
 				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
 			}
