@@ -556,7 +556,7 @@ func killApplies(t *testing.T, kills int, batch bool) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, kills spread over 0-%s", seed, span)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	var kept, replaced, finished, planned, plannedKept, stuck int
+	var kept, replaced, finished, planned, plannedKept int
 	for i := range kills {
 		file := c.jobFile(fmt.Sprint("k", i))
 		want := c.hashes([]string{file})[file]
@@ -617,10 +617,11 @@ func killApplies(t *testing.T, kills int, batch bool) {
 			}
 		} else {
 			// The next apply of the same file works: it records the new
-			// version, or finds it already recorded.
+			// version, or finds it already recorded (and, for a batch job,
+			// finishes its interrupted rollout).
 			r := c.ok("apply", "--auto-approve", file)
-			if st.Hash == want && !strings.Contains(r.stdout, "No changes") {
-				t.Fatalf("kill %d: the spec was recorded, yet apply again did not say no changes:\n%v", i, r)
+			if st.Hash == want && recordedRE.MatchString(r.stdout) {
+				t.Fatalf("kill %d: the spec was recorded, yet apply again recorded a version:\n%v", i, r)
 			}
 		}
 		var hist2 []versionJSON
@@ -634,58 +635,85 @@ func killApplies(t *testing.T, kills int, batch bool) {
 			}
 		}
 		if batch && prev.State != "completed" {
-			// See TestReliabilityKilledRollout.
-			stuck++
+			t.Fatalf("kill %d: after the next apply the batch job is %s, not completed", i, prev.State)
+		}
+		if batch {
+			if live := c.unfinished("web"); len(live) > 0 {
+				t.Fatalf("kill %d: after the next apply executions are still shown unfinished: %v", i, live)
+			}
 		}
 	}
 	t.Logf("%d kills: %d left the old version, %d the new one; %d processes were killed after planning (%d of them before the commit), %d ended before the kill",
 		kills, kept, replaced, planned, plannedKept, finished)
-	if stuck > 0 {
-		t.Logf("after %d kills the next apply left the batch job unfinished (see TestReliabilityKilledRollout)", stuck)
-	}
 }
 
 // TestReliabilityKilledRollout kills an apply while it runs a batch job on
-// the local node, then applies the same file again. The version is
-// recorded, but the execution was being driven by the dead process: the
-// next apply must not leave the job deploying forever, with an execution
-// shown as running that nothing runs.
-//
-// Known bug: apply says "No changes" and leaves both as they are, so the
-// test is skipped unless MUSTER_KNOWN_BUGS is set.
+// the local node, then the apply that resumes it, then applies the same
+// file again. The version is recorded, but the executions were driven by
+// dead processes: the last apply must finish the rollout (the dead
+// executions are lost), not leave the job deploying with executions shown
+// as running that nothing runs.
 func TestReliabilityKilledRollout(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
 	file := c.write("slow.yaml", `name: slow
 type: batch
-task: {engine: exec, cmd: [sh, -c, "sleep 3; echo done"]}
+task: {engine: exec, cmd: [sh, -c, "sleep 2; echo done"]}
 `)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd, _, _ := c.command(ctx, "apply", "--auto-approve", file)
-	stdout := &watchWriter{mark: []byte(" starting\n"), seen: make(chan struct{})}
-	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-stdout.seen:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the execution did not start:\n%s", stdout.String())
-	}
-	time.Sleep(100 * time.Millisecond)
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-
-	r := c.ok("apply", "--auto-approve", file)
-	st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "slow"))[0]
-	ex := c.ok("executions", "slow").stdout
-	if st.State == "deploying" || strings.Contains(ex, " running ") {
-		msg := fmt.Sprintf("after a SIGKILL during the rollout, apply of the same file again exits 0 and leaves job state %q and the executions\n%s\napply printed:\n%s", st.State, ex, r.stdout)
-		if os.Getenv("MUSTER_KNOWN_BUGS") == "" {
-			t.Skip("known bug: " + msg)
+	// Kill the first apply once its execution started, then the apply that
+	// resumes the rollout, once its new execution started too.
+	for kill := range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd, _, _ := c.command(ctx, "apply", "--auto-approve", file)
+		stdout := &watchWriter{mark: []byte(" starting\n"), seen: make(chan struct{})}
+		cmd.Stdout = stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		t.Error(msg)
+		select {
+		case <-stdout.seen:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("kill %d: the execution did not start:\n%s", kill, stdout.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		cancel()
+		if kill == 1 && !strings.Contains(stdout.String(), "resuming") {
+			t.Errorf("the second apply did not resume the interrupted rollout:\n%s", stdout.String())
+		}
+		st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "slow"))[0]
+		if st.Version != 1 || st.State != "deploying" {
+			t.Fatalf("after kill %d: version %d %s, want 1 deploying\napply printed:\n%s", kill, st.Version, st.State, stdout.String())
+		}
 	}
+	r := c.ok("apply", "--auto-approve", file)
+	if recordedRE.MatchString(r.stdout) {
+		t.Errorf("apply again recorded a version:\n%v", r)
+	}
+	st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "slow"))[0]
+	if live := c.unfinished("slow"); st.Version != 1 || st.State != "completed" || len(live) > 0 {
+		t.Errorf("after a SIGKILL during the rollout and apply again: job version %d %s, unfinished executions %v\napply printed:\n%s",
+			st.Version, st.State, live, r.stdout)
+	}
+}
+
+// unfinished lists the executions of a job that are shown as pending,
+// starting or running, as "id state".
+func (c *musterCLI) unfinished(job string) []string {
+	c.t.Helper()
+	var out []string
+	for _, x := range decode[[]struct {
+		ID     string `json:"id"`
+		Status struct {
+			ComputeState string `json:"compute_state"`
+		} `json:"status"`
+	}](c.t, c.ok("executions", "-o", "json", job)) {
+		switch x.Status.ComputeState {
+		case "pending", "starting", "running":
+			out = append(out, x.ID+" "+x.Status.ComputeState)
+		}
+	}
+	return out
 }
