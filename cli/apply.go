@@ -153,7 +153,7 @@ func rollOut(ctx context.Context, w io.Writer, st *state.Store, sf *stateFlags, 
 // readPlanFile reads path as a saved plan. ok is false when the file is not
 // a plan (then it is a job file).
 func readPlanFile(path string) (*plan.Plan, bool, error) {
-	if path == "-" {
+	if fi, err := os.Stat(path); path == "-" || err == nil && fi.IsDir() {
 		return nil, false, nil
 	}
 	b, err := os.ReadFile(path)

@@ -1,7 +1,12 @@
 package state
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -13,6 +18,9 @@ import (
 // missing or invalid ids, duplicate ids and invalid labels. An empty file or
 // list gives no nodes. The nodes come back in file order.
 func LoadInventory(path string) ([]Node, error) {
+	if nodes, ok := loadJSONInventory(path); ok {
+		return nodes, nil
+	}
 	f := &nodeFile{path: path}
 	root, err := f.load()
 	if err != nil {
@@ -62,4 +70,44 @@ func LoadInventory(path string) ([]Node, error) {
 		return nil, err
 	}
 	return nodes, nil
+}
+
+// loadJSONInventory is the fast path for a valid .json inventory: one pass
+// of encoding/json. Anything it does not accept (a syntax error, an unknown
+// field, a bad id or label, a duplicate) makes it give up, and the positional
+// reader above reports the problem with file:line:col.
+func loadJSONInventory(path string) ([]Node, bool) {
+	if !strings.EqualFold(filepath.Ext(path), ".json") {
+		return nil, false
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.DisallowUnknownFields()
+	var items []struct {
+		ID     *string           `json:"id"`
+		Labels map[string]string `json:"labels"`
+	}
+	if err := dec.Decode(&items); err != nil || dec.More() {
+		return nil, false
+	}
+	nodes := make([]Node, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if it.ID == nil || seen[*it.ID] || CheckNodeID(*it.ID) != nil {
+			return nil, false
+		}
+		seen[*it.ID] = true
+		n := Node{ID: *it.ID, Labels: it.Labels}
+		if n.Labels == nil {
+			n.Labels = map[string]string{}
+		}
+		if n.Validate() != nil {
+			return nil, false
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, true
 }
