@@ -41,7 +41,7 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 	if len(src) > MaxFileSize {
 		p := lang.Pos{Line: 1, Column: 1}
 		res.Diags.Add(lang.Range{Filename: filename, Start: p, End: p}, "",
-			"the file is %s; job files are limited to %s", size(len(src)), size(MaxFileSize))
+			"the file is %s; job files are limited to %s", sizeText(len(src)), sizeText(MaxFileSize))
 		return res
 	}
 	parse := parsers[f]
@@ -126,25 +126,49 @@ func CompileFile(path string, f Format, opts lang.Options) Result {
 // ReadFile reads a job file, or standard input for "-", refusing files
 // larger than MaxFileSize without reading them whole.
 func ReadFile(path string) ([]byte, error) {
-	var r io.Reader
-	if path == "-" {
-		r = os.Stdin
-	} else {
+	var r io.Reader = os.Stdin
+	size := 512
+	if path != "-" {
 		file, err := os.Open(path)
 		if err != nil {
 			return nil, cleanErr(err)
 		}
 		defer file.Close()
+		if info, err := file.Stat(); err == nil && info.Mode().IsRegular() {
+			if info.Size() > MaxFileSize {
+				return nil, fmt.Errorf("the file is larger than %s; job files are limited to that", sizeText(MaxFileSize))
+			}
+			size = int(info.Size()) + 1 // one read, and one more to see the end
+		}
 		r = file
 	}
-	src, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	src, err := readAll(io.LimitReader(r, MaxFileSize+1), size)
 	if err != nil {
 		return nil, cleanErr(err)
 	}
 	if len(src) > MaxFileSize {
-		return nil, fmt.Errorf("the file is larger than %s; job files are limited to that", size(MaxFileSize))
+		return nil, fmt.Errorf("the file is larger than %s; job files are limited to that", sizeText(MaxFileSize))
 	}
 	return src, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the expected size, so that
+// a regular file is read in one system call instead of several.
+func readAll(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func cleanErr(err error) error {
@@ -154,9 +178,9 @@ func cleanErr(err error) error {
 	return err
 }
 
-func size(n int) string {
+func sizeText(n int) string {
 	if n > MaxFileSize {
-		return fmt.Sprintf("more than %s", size(MaxFileSize))
+		return fmt.Sprintf("more than %s", sizeText(MaxFileSize))
 	}
 	if n >= 1<<20 {
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
