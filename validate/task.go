@@ -12,8 +12,6 @@ import (
 )
 
 var (
-	envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	hexPattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	// imagePattern follows the Docker reference grammar: optional registry
 	// host[:port], lowercase path components, an optional tag and digest.
 	imagePattern = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`)
@@ -71,7 +69,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	if f := fs["env"]; f != nil && present(f.Value) {
 		t.Env = d.stringMap(f.Value, "task.env", func(f *lang.Field, _ string, p string) {
 			switch {
-			case !envKeyPattern.MatchString(f.Key):
+			case !isEnvKey(f.Key):
 				d.errorf(f.KeyRange, p, "environment variable name %q is invalid: use letters, digits and '_', not starting with a digit", f.Key)
 			case f.Key == "PATH":
 				d.errorf(f.KeyRange, p, "PATH cannot be set: the node decides where programs are found")
@@ -156,7 +154,7 @@ func (d *decoder) httpURL(v *lang.Value, fpath, s string) {
 }
 
 func (d *decoder) docHash(v *lang.Value, fpath, s string) {
-	if !hexPattern.MatchString(strings.TrimPrefix(s, "sha256:")) {
+	if !isHex64(strings.TrimPrefix(s, "sha256:")) {
 		d.errorf(v.Range, fpath, "%s %q: a document hash is sha256: and 64 lowercase hex digits", fpath, s)
 	}
 }
@@ -280,8 +278,8 @@ func (d *decoder) jobRef(v *lang.Value, p, s string) {
 	ref, frag, hasFrag := strings.Cut(strings.TrimPrefix(s, "job:"), "#")
 	nsName, hash, ok := strings.Cut(ref, "@")
 	ns, name, ok2 := strings.Cut(nsName, "/")
-	bad := !ok || !ok2 || !namePattern.MatchString(ns) || len(ns) > 63 || !namePattern.MatchString(name) || len(name) > 63 ||
-		!strings.HasPrefix(hash, "sha256:") || !hexPattern.MatchString(strings.TrimPrefix(hash, "sha256:"))
+	bad := !ok || !ok2 || !isDNSLabel(ns) || len(ns) > 63 || !isDNSLabel(name) || len(name) > 63 ||
+		!strings.HasPrefix(hash, "sha256:") || !isHex64(strings.TrimPrefix(hash, "sha256:"))
 	if bad {
 		d.errorf(v.Range, p, "%s %q: a job source is job:<namespace>/<name>@sha256:<64 hex>, optionally followed by #<output path>", p, s)
 		return

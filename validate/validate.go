@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,8 +12,6 @@ import (
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/selector"
 )
-
-var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // Job decodes the tree of one job, checks every rule, fills the defaults and
 // normalizes. It returns the job (nil when any error was found) and every
@@ -127,7 +124,7 @@ func (d *decoder) dnsLabel(v *lang.Value, path string) (string, bool) {
 		d.errorf(v.Range, path, "%s is empty", path)
 	case len(s) > 63:
 		d.errorf(v.Range, path, "%s is %d characters long; at most 63 are allowed", path, len(s))
-	case !namePattern.MatchString(s):
+	case !isDNSLabel(s):
 		d.errorf(v.Range, path, "%s %q is invalid: use lowercase letters, digits and '-', starting and ending with a letter or digit", path, s)
 	default:
 		return s, true

@@ -200,3 +200,20 @@ func TestNormalizeIsIdempotent(t *testing.T) {
 		t.Errorf("Normalize changed a normalized job:\n%s\n%s", before, after)
 	}
 }
+
+func TestCharClasses(t *testing.T) {
+	for _, tt := range []struct {
+		s        string
+		dns, env bool
+	}{
+		{"web", true, true}, {"web-1", true, false}, {"-web", false, false}, {"web-", false, false},
+		{"Web", false, true}, {"_x", false, true}, {"1a", true, false}, {"", false, false}, {"a_b", false, true},
+	} {
+		if got := validate.IsDNSLabelForTest(tt.s); got != tt.dns {
+			t.Errorf("isDNSLabel(%q) = %v", tt.s, got)
+		}
+		if got := validate.IsEnvKeyForTest(tt.s); got != tt.env {
+			t.Errorf("isEnvKey(%q) = %v", tt.s, got)
+		}
+	}
+}
