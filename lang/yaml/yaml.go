@@ -37,6 +37,11 @@ func Parse(filename string, src []byte, _ lang.Options) ([]*lang.Value, lang.Dia
 		diags = append(diags, invalidUTF8(filename, src))
 		return nil, diags
 	}
+	if useFast {
+		if jobs, ok := fastParse(filename, src); ok {
+			return jobs, nil
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var jobs []*lang.Value
 	for {
