@@ -16,9 +16,20 @@ import (
 // The benchmarks run over the shared generated corpus (bench/jobgen); one
 // op is one file, so ns/op is the cost of one job file of 20-60 lines.
 
-// BenchmarkParse is the whole frontend: go.yaml.in/yaml/v4 into yaml.Node,
-// then the conversion into the lang value tree.
-func BenchmarkParse(b *testing.B) {
+// BenchmarkParse is the whole frontend: the fast path, which takes every
+// generated file.
+func BenchmarkParse(b *testing.B) { benchParse(b) }
+
+// BenchmarkParseSlow is the frontend without the fast path:
+// go.yaml.in/yaml/v4 into yaml.Node, then the conversion into the lang
+// value tree.
+func BenchmarkParseSlow(b *testing.B) {
+	yaml.SetFast(false)
+	defer yaml.SetFast(true)
+	benchParse(b)
+}
+
+func benchParse(b *testing.B) {
 	srcs := jobgen.Sources(jobgen.BenchSeed, jobgen.BenchFiles, jobgen.YAML)
 	b.ReportAllocs()
 	b.SetBytes(meanSize(srcs))

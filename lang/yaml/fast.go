@@ -33,11 +33,67 @@ type fastBail struct{}
 type fastParser struct {
 	file  string
 	src   []byte
+	text  string // src as one string: keys and values are slices of it
 	i     int
 	line  int
 	ls    int // offset where the current line starts
 	ascii bool
 	depth int
+
+	// Values, fields and the slices that hold them come from chunks, which
+	// costs a few allocations per file instead of a few per value.
+	vals   []lang.Value
+	fields []lang.Field
+	fptrs  []*lang.Field
+	vptrs  []*lang.Value
+	fstack []*lang.Field
+	vstack []*lang.Value
+}
+
+func (p *fastParser) value(k lang.Kind, r lang.Range) *lang.Value {
+	if len(p.vals) == cap(p.vals) {
+		p.vals = make([]lang.Value, 0, max(64, len(p.src)/16))
+	}
+	p.vals = p.vals[:len(p.vals)+1]
+	v := &p.vals[len(p.vals)-1]
+	v.Kind, v.Range = k, r
+	return v
+}
+
+func (p *fastParser) field(key string, kr lang.Range, val *lang.Value) *lang.Field {
+	if len(p.fields) == cap(p.fields) {
+		p.fields = make([]lang.Field, 0, max(32, len(p.src)/24))
+	}
+	p.fields = append(p.fields, lang.Field{Key: key, KeyRange: kr, Value: val})
+	return &p.fields[len(p.fields)-1]
+}
+
+// fieldsFrom moves the fields stacked since base into their own slice.
+func (p *fastParser) fieldsFrom(base int) []*lang.Field {
+	n := len(p.fstack) - base
+	if n == 0 {
+		return nil
+	}
+	if cap(p.fptrs)-len(p.fptrs) < n {
+		p.fptrs = make([]*lang.Field, 0, max(n, 32, len(p.src)/24))
+	}
+	a := len(p.fptrs)
+	p.fptrs = append(p.fptrs, p.fstack[base:]...)
+	p.fstack = p.fstack[:base]
+	return p.fptrs[a:len(p.fptrs):len(p.fptrs)]
+}
+
+// listFrom moves the elements stacked since base into their own slice,
+// which is never nil (the converter's lists are not).
+func (p *fastParser) listFrom(base int) []*lang.Value {
+	n := len(p.vstack) - base
+	if cap(p.vptrs)-len(p.vptrs) < n || cap(p.vptrs) == 0 {
+		p.vptrs = make([]*lang.Value, 0, max(n, 32, len(p.src)/48))
+	}
+	a := len(p.vptrs)
+	p.vptrs = append(p.vptrs, p.vstack[base:]...)
+	p.vstack = p.vstack[:base]
+	return p.vptrs[a:len(p.vptrs):len(p.vptrs)]
 }
 
 // fastParse parses src when it lies in the subset, else returns ok=false.
@@ -47,7 +103,7 @@ func fastParse(filename string, src []byte) (jobs []*lang.Value, ok bool) {
 	if !good {
 		return nil, false
 	}
-	p := &fastParser{file: filename, src: src, line: 1, ascii: ascii}
+	p := &fastParser{file: filename, src: src, text: string(src), line: 1, ascii: ascii}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, isBail := r.(fastBail); !isBail {
@@ -301,16 +357,18 @@ func (p *fastParser) enter() {
 // starts at p.i.
 func (p *fastParser) mapping(ind int) (*lang.Value, int) {
 	p.enter()
-	v := &lang.Value{Kind: lang.Map, Range: p.point(p.pos())}
+	v := p.value(lang.Map, p.point(p.pos()))
+	base := len(p.fstack)
 	for {
 		key, kr := p.key()
 		val, next := p.mapValue(ind)
-		v.Fields = append(v.Fields, &lang.Field{Key: key, KeyRange: kr, Value: val})
+		p.fstack = append(p.fstack, p.field(key, kr, val))
 		extend(&v.Range, val.Range)
 		if next != ind {
 			if next > ind {
 				p.bail()
 			}
+			v.Fields = p.fieldsFrom(base)
 			p.depth--
 			return v, next
 		}
@@ -357,7 +415,7 @@ func (p *fastParser) mapValue(ind int) (*lang.Value, int) {
 		if next == ind && p.atDash() {
 			return p.sequence(ind)
 		}
-		return &lang.Value{Kind: lang.Null, Range: p.point(empty)}, next
+		return p.value(lang.Null, p.point(empty)), next
 	}
 	v := p.inline()
 	p.endLine()
@@ -368,7 +426,8 @@ func (p *fastParser) mapValue(ind int) (*lang.Value, int) {
 // first dash is at p.i.
 func (p *fastParser) sequence(ind int) (*lang.Value, int) {
 	p.enter()
-	v := &lang.Value{Kind: lang.List, Range: p.point(p.pos()), List: []*lang.Value{}}
+	v := p.value(lang.List, p.point(p.pos()))
+	base := len(p.vstack)
 	for {
 		p.i++ // the '-'
 		empty := p.pos()
@@ -383,17 +442,18 @@ func (p *fastParser) sequence(ind int) (*lang.Value, int) {
 			if next > ind {
 				item, next = p.blockNode(next)
 			} else {
-				item = &lang.Value{Kind: lang.Null, Range: p.point(empty)}
+				item = p.value(lang.Null, p.point(empty))
 			}
 		} else {
 			item, next = p.blockNode(p.i - p.ls)
 		}
-		v.List = append(v.List, item)
+		p.vstack = append(p.vstack, item)
 		extend(&v.Range, item.Range)
 		if next != ind || !p.atDash() {
 			if next > ind {
 				p.bail()
 			}
+			v.List = p.listFrom(base)
 			p.depth--
 			return v, next
 		}
@@ -409,7 +469,9 @@ func (p *fastParser) inline() *lang.Value {
 		return p.flow()
 	case '"', '\'':
 		s := p.quoted()
-		return &lang.Value{Kind: lang.String, Str: s, Range: p.scalarRange(start, s, true)}
+		v := p.value(lang.String, p.scalarRange(start, s, true))
+		v.Str = s
+		return v
 	}
 	if p.atDash() {
 		p.bail()
@@ -419,7 +481,7 @@ func (p *fastParser) inline() *lang.Value {
 	if isKey {
 		p.bail()
 	}
-	return p.plain(p.src[a:a+len(text)], start)
+	return p.plain(a, a+len(text), start)
 }
 
 // indicator reports whether c may not start a plain scalar (when the next
@@ -470,13 +532,10 @@ scan:
 		p.bail()
 	}
 	if key {
-		return string(p.src[a:e]), true
+		return p.text[a:e], true
 	}
-	return unsafeString(p.src[a:e]), false
+	return p.text[a:e], false
 }
-
-// unsafeString is only for texts that are looked at, never kept.
-func unsafeString(b []byte) string { return string(b) }
 
 // flow reads a flow sequence or mapping that ends on this line.
 func (p *fastParser) flow() *lang.Value {
@@ -485,15 +544,17 @@ func (p *fastParser) flow() *lang.Value {
 	start := p.pos()
 	if p.peek() == '[' {
 		p.i++
-		v := &lang.Value{Kind: lang.List, Range: p.point(start), List: []*lang.Value{}}
+		v := p.value(lang.List, p.point(start))
+		base := len(p.vstack)
 		p.flowSpaces()
 		if p.peek() == ']' {
 			p.i++
+			v.List = p.listFrom(base)
 			return v
 		}
 		for {
 			e := p.flowItem(false)
-			v.List = append(v.List, e)
+			p.vstack = append(p.vstack, e)
 			extend(&v.Range, e.Range)
 			p.flowSpaces()
 			switch p.peek() {
@@ -505,6 +566,7 @@ func (p *fastParser) flow() *lang.Value {
 				}
 			case ']':
 				p.i++
+				v.List = p.listFrom(base)
 				return v
 			default:
 				p.bail()
@@ -512,7 +574,8 @@ func (p *fastParser) flow() *lang.Value {
 		}
 	}
 	p.i++ // '{'
-	v := &lang.Value{Kind: lang.Map, Range: p.point(start)}
+	v := p.value(lang.Map, p.point(start))
+	base := len(p.fstack)
 	p.flowSpaces()
 	if p.peek() == '}' {
 		p.i++
@@ -529,7 +592,7 @@ func (p *fastParser) flow() *lang.Value {
 		default:
 			a := p.i
 			p.flowPlainEnd(true)
-			key = string(p.src[a:p.i])
+			key = p.text[a:p.i]
 			if key == "<<" {
 				p.bail()
 			}
@@ -541,7 +604,7 @@ func (p *fastParser) flow() *lang.Value {
 		p.i++
 		p.flowSpaces()
 		val := p.flowItem(false)
-		v.Fields = append(v.Fields, &lang.Field{Key: key, KeyRange: kr, Value: val})
+		p.fstack = append(p.fstack, p.field(key, kr, val))
 		extend(&v.Range, val.Range)
 		p.flowSpaces()
 		switch p.peek() {
@@ -553,6 +616,7 @@ func (p *fastParser) flow() *lang.Value {
 			}
 		case '}':
 			p.i++
+			v.Fields = p.fieldsFrom(base)
 			return v
 		default:
 			p.bail()
@@ -578,11 +642,13 @@ func (p *fastParser) flowItem(bool) *lang.Value {
 		return p.flow()
 	case '"', '\'':
 		s := p.quoted()
-		return &lang.Value{Kind: lang.String, Str: s, Range: p.scalarRange(start, s, true)}
+		v := p.value(lang.String, p.scalarRange(start, s, true))
+		v.Str = s
+		return v
 	}
 	a := p.i
 	p.flowPlainEnd(false)
-	return p.plain(p.src[a:p.i], start)
+	return p.plain(a, p.i, start)
 }
 
 // flowPlainEnd scans a plain scalar inside a flow collection and leaves
@@ -635,7 +701,7 @@ func (p *fastParser) quoted() string {
 				break
 			}
 			p.i = j + 1
-			return string(p.src[a:j])
+			return p.text[a:j]
 		}
 		if c == '\\' && q == '"' {
 			break
@@ -730,28 +796,38 @@ func (p *fastParser) quoted() string {
 
 // plain resolves a plain scalar the way yaml.v4's core schema resolver and
 // converter.scalar do, or gives up where it is not sure.
-func (p *fastParser) plain(t []byte, start lang.Pos) *lang.Value {
-	r := p.scalarRange(start, unsafeString(t), false)
+func (p *fastParser) plain(a, e int, start lang.Pos) *lang.Value {
+	t := p.src[a:e]
+	r := p.scalarRange(start, p.text[a:e], false)
 	switch t[0] {
 	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~', '<':
 		switch string(t) {
 		case "true", "True", "TRUE":
-			return &lang.Value{Kind: lang.Bool, Bool: true, Range: r}
+			v := p.value(lang.Bool, r)
+			v.Bool = true
+			return v
 		case "false", "False", "FALSE":
-			return &lang.Value{Kind: lang.Bool, Range: r}
+			return p.value(lang.Bool, r)
 		case "~", "null", "Null", "NULL":
-			return &lang.Value{Kind: lang.Null, Range: r}
+			return p.value(lang.Null, r)
 		case "<<":
 			p.bail()
 		}
 	case '+', '-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return p.number(t, r)
+		return p.number(a, e, r)
 	}
-	return &lang.Value{Kind: lang.String, Str: string(t), Range: r}
+	return p.str(a, e, r)
+}
+
+func (p *fastParser) str(a, e int, r lang.Range) *lang.Value {
+	v := p.value(lang.String, r)
+	v.Str = p.text[a:e]
+	return v
 }
 
 // number resolves a plain scalar that starts like a number.
-func (p *fastParser) number(t []byte, r lang.Range) *lang.Value {
+func (p *fastParser) number(a, e int, r lang.Range) *lang.Value {
+	t := p.src[a:e]
 	// .inf, -.Inf, .NaN and the like resolve to floats the converter
 	// rejects.
 	for i := 0; i+3 < len(t); i++ {
@@ -759,7 +835,7 @@ func (p *fastParser) number(t []byte, r lang.Range) *lang.Value {
 			p.bail()
 		}
 	}
-	if isJSONNumber(unsafeString(t)) {
+	if isJSONNumber(p.text[a:e]) {
 		float := false
 		for _, c := range t {
 			if c == '.' || c == 'e' || c == 'E' {
@@ -770,16 +846,18 @@ func (p *fastParser) number(t []byte, r lang.Range) *lang.Value {
 			p.bail()
 		}
 		if float {
-			if _, err := strconv.ParseFloat(unsafeString(t), 64); err != nil {
+			if _, err := strconv.ParseFloat(p.text[a:e], 64); err != nil {
 				p.bail()
 			}
 		}
-		return &lang.Value{Kind: lang.Number, Number: string(t), Range: r}
+		v := p.value(lang.Number, r)
+		v.Number = p.text[a:e]
+		return v
 	}
 	// Dates (YYYY-...) are timestamps or strings, and the converter keeps
 	// both as strings.
 	if len(t) > 4 && t[4] == '-' && isDigits(t[:4]) {
-		return &lang.Value{Kind: lang.String, Str: string(t), Range: r}
+		return p.str(a, e, r)
 	}
 	// A byte that no integer or float syntax Go or YAML accepts makes it a
 	// string.
@@ -788,7 +866,7 @@ func (p *fastParser) number(t []byte, r lang.Range) *lang.Value {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
 		case c == '+', c == '-', c == '_', c == '.', c == 'x', c == 'X', c == 'o', c == 'O', c == 'p', c == 'P':
 		default:
-			return &lang.Value{Kind: lang.String, Str: string(t), Range: r}
+			return p.str(a, e, r)
 		}
 	}
 	p.bail()
