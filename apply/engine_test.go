@@ -54,8 +54,6 @@ func (h handle) Stop(context.Context, time.Duration) error { return nil }
 
 var driver = &scripted{runs: map[string]int{}}
 
-func init() { runner.Register(driver) }
-
 type harness struct {
 	t     *testing.T
 	st    *state.Store
@@ -71,6 +69,11 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// The scripted driver stands in for "exec" during this test only.
+	if prev, ok := runner.Lookup("exec"); ok {
+		t.Cleanup(func() { runner.Register(prev) })
+	}
+	runner.Register(driver)
 	h := &harness{t: t, st: st}
 	agents := map[string]*runner.Agent{}
 	for _, n := range nodes {
