@@ -859,12 +859,22 @@ func (p *fastParser) number(a, e int, r lang.Range) *lang.Value {
 	if len(t) > 4 && t[4] == '-' && isDigits(t[:4]) {
 		return p.str(a, e, r)
 	}
-	// A byte that no integer or float syntax Go or YAML accepts makes it a
-	// string.
-	for _, c := range t {
+	// Without a 0x, 0o or 0b prefix, yaml.v4 reads only digits, '_', '.',
+	// signs and exponents as numbers (through strconv and its float
+	// pattern), so any other byte makes it a string.
+	u := t
+	if u[0] == '+' || u[0] == '-' {
+		u = u[1:]
+	}
+	if len(u) >= 2 && u[0] == '0' {
+		switch u[1] {
+		case 'x', 'X', 'o', 'O', 'b', 'B':
+			p.bail()
+		}
+	}
+	for _, c := range u {
 		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
-		case c == '+', c == '-', c == '_', c == '.', c == 'x', c == 'X', c == 'o', c == 'O', c == 'p', c == 'P':
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '_', c == '.', c == 'e', c == 'E':
 		default:
 			return p.str(a, e, r)
 		}

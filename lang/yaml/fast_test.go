@@ -141,6 +141,9 @@ var fastSamples = []string{
 	"",
 	"# nothing\n",
 	"a: '#'\nb: \"a # b\"\n",
+	"a: 1d\nb: -10s\nc: 5 minutes\nd: 3000000h\ne: 9999999999999\nf: 0xg\ng: +x\nh: .x\ni: 1e\nj: 0b1\nk: 0O7\nl: -0x1\nm: 1_0\nn: 1.5e\n",
+	"a: 1d\nb: -10s\nc: 5 minutes\nd: 3000000h\ne: 9999999999999\ng: +x\nh: .x\n",
+	"a: 0x1\n", "a: 0o7\n", "a: 0b1\n", "a: 1_0\n", "a: +1\n", "a: 1.\n", "a: .5\n", "a: 00\n", "a: 1e\n", "a: +.inf\n", "a: .NaN\n", "a: -1e3\n", "a: 1E+2\n", "a: 1.5e-3\n", "a: +0\n", "a: 0.\n", "a: 1.5.3\n", "a: 12-3\n", "a: 2024-1-2\n", "a: 2024-01-02T10:00:00Z\n",
 	"a: x y z\nb: x  y \n",
 }
 
