@@ -417,6 +417,9 @@ func (p *fastParser) mapValue(ind int) (*lang.Value, int) {
 		}
 		return p.value(lang.Null, p.point(empty)), next
 	}
+	if c := p.peek(); c == '|' || c == '>' {
+		return p.blockScalar(ind)
+	}
 	v := p.inline()
 	p.endLine()
 	return v, p.nextContent()
@@ -444,6 +447,8 @@ func (p *fastParser) sequence(ind int) (*lang.Value, int) {
 			} else {
 				item = p.value(lang.Null, p.point(empty))
 			}
+		} else if c == '|' || c == '>' {
+			item, next = p.blockScalar(ind)
 		} else {
 			item, next = p.blockNode(p.i - p.ls)
 		}
@@ -890,4 +895,93 @@ func isDigits(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// blockScalar reads a literal (|) or folded (>) block scalar with clip or
+// strip chomping and no indentation indicator, whose parent collection is
+// in column parent; p.i is at the indicator. Folded scalars with
+// more-indented lines, leading empty lines and a last line without a line
+// break give up.
+func (p *fastParser) blockScalar(parent int) (*lang.Value, int) {
+	start := p.pos()
+	folded := p.peek() == '>'
+	p.i++
+	strip := false
+	if p.peek() == '-' {
+		strip = true
+		p.i++
+	}
+	if !p.blankAt(p.i) {
+		p.bail()
+	}
+	p.endLine()
+	var b []byte
+	ind, blanks, lines := -1, 0, 0
+	for p.i < len(p.src) {
+		k := 0
+		for p.i+k < len(p.src) && p.src[p.i+k] == ' ' {
+			k++
+		}
+		if p.i+k >= len(p.src) {
+			p.bail()
+		}
+		if p.src[p.i+k] == '\n' {
+			if ind == -1 || k > ind {
+				p.bail()
+			}
+			blanks++
+			p.i += k + 1
+			p.line++
+			p.ls = p.i
+			continue
+		}
+		if ind == -1 {
+			if k <= parent {
+				p.bail()
+			}
+			ind = k
+		}
+		if k < ind {
+			break
+		}
+		if k > ind && folded {
+			p.bail()
+		}
+		e := p.i + ind
+		for e < len(p.src) && p.src[e] != '\n' {
+			e++
+		}
+		if e >= len(p.src) {
+			p.bail()
+		}
+		switch {
+		case lines == 0:
+		case !folded:
+			for range blanks + 1 {
+				b = append(b, '\n')
+			}
+		case blanks == 0:
+			b = append(b, ' ')
+		default:
+			for range blanks {
+				b = append(b, '\n')
+			}
+		}
+		b = append(b, p.src[p.i+ind:e]...)
+		lines++
+		blanks = 0
+		p.i = e + 1
+		p.line++
+		p.ls = p.i
+	}
+	if lines == 0 {
+		p.bail()
+	}
+	if !strip {
+		b = append(b, '\n')
+	}
+	str := string(b)
+	v := p.value(lang.String, p.scalarRange(start, str, false))
+	v.Str = str
+	return v, p.nextContent()
 }

@@ -143,6 +143,12 @@ var fastSamples = []string{
 	"a: '#'\nb: \"a # b\"\n",
 	"a: 1d\nb: -10s\nc: 5 minutes\nd: 3000000h\ne: 9999999999999\nf: 0xg\ng: +x\nh: .x\ni: 1e\nj: 0b1\nk: 0O7\nl: -0x1\nm: 1_0\nn: 1.5e\n",
 	"a: 1d\nb: -10s\nc: 5 minutes\nd: 3000000h\ne: 9999999999999\ng: +x\nh: .x\n",
+	"a: |\n  x\n  y\n\n  z\nb: 1\n",
+	"a: |-\n  x\n    y\n\n\nb: >\n  x\n  y\n\n  z\n# c\nc: >-\n  x y  \n  z\n",
+	"a:\n  - >-\n    x\n    y\n  - |\n    #x\n  - b\n",
+	"a: |\n  x\n b: 1\n",
+	"a: |\n\n  x\n",
+	"a: |\n  x", "a: |+\n  x\n\n", "a: |2\n   x\n", "a: >\n  x\n    y\n  z\n", "a: |\nb: 1\n", "a: | # c\n  x\n", "a: |\n  x\n  \n  y\n", "a: |-\n  x\n",
 	"a: 0x1\n", "a: 0o7\n", "a: 0b1\n", "a: 1_0\n", "a: +1\n", "a: 1.\n", "a: .5\n", "a: 00\n", "a: 1e\n", "a: +.inf\n", "a: .NaN\n", "a: -1e3\n", "a: 1E+2\n", "a: 1.5e-3\n", "a: +0\n", "a: 0.\n", "a: 1.5.3\n", "a: 12-3\n", "a: 2024-1-2\n", "a: 2024-01-02T10:00:00Z\n",
 	"a: x y z\nb: x  y \n",
 }
