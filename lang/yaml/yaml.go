@@ -7,6 +7,10 @@
 // booleans). Anchors, aliases and merge keys (<<) are supported; alias
 // expansion is bounded so that a small file cannot expand into a huge tree.
 // Duplicate keys stay in the tree, where the validator reports them.
+//
+// Most job files go through a faster parser of their common subset
+// (fast.go), which builds the same trees and falls back to yaml.v4 for
+// the whole file on anything it does not read.
 package yaml
 
 import (
