@@ -26,7 +26,7 @@ func newApply() *cobra.Command {
 	var out outputFlag
 	c := &cobra.Command{
 		Use:   "apply FILE...|PLANFILE",
-		Short: "Record new job versions, from job files or a saved plan",
+		Short: "Record new job versions (from job files or a saved plan) and roll them out",
 		Long: `Apply makes the stored state match job files: it plans (see 'muster plan'),
 shows the plan, asks for confirmation and records each changed job's new
 version, with a compare-and-set on the revision the plan was based on.
