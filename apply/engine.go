@@ -147,6 +147,19 @@ func (r *rollout) markLost(ctx context.Context) error {
 		}
 		switch x.Status.ComputeState {
 		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
+			if agent := r.Agents[x.NodeID]; agent != nil && x.Status.ComputeState != state.ComputePending {
+				// Drivers whose executions outlive the process (docker)
+				// re-attach instead of starting a duplicate.
+				got, res, ok, err := agent.Recover(ctx, x, r.job)
+				if err != nil {
+					return err
+				}
+				if ok {
+					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: got.Status.ComputeState,
+						Message: "re-attached: " + orText(got.Status.Message, res.Message)})
+					continue
+				}
+			}
 			x.Status.ComputeState = state.ComputeLost
 			x.Status.Message = "the control plane that ran it stopped before it ended"
 			if _, err := r.Store.UpdateExecution(ctx, x); err != nil {
@@ -375,6 +388,13 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 		}
 	}
 	return nil, nil
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func targets(pl plan.Placement) []string {

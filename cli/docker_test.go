@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/muster-dev/muster/runner/docker/dockertest"
 )
@@ -69,4 +73,69 @@ task:
 	if code == 0 || !strings.Contains(out, "rolled back to the spec of version 1") {
 		t.Errorf("apply v2: exit %d, want a rollback:\n%s", code, out)
 	}
+}
+
+// TestDockerSurvivesControlPlaneRestart kills the apply process while its
+// docker execution runs: the container keeps running, and the next apply
+// re-attaches to it instead of starting a second one.
+func TestDockerSurvivesControlPlaneRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a process mid-rollout")
+	}
+	cli := dockertest.Client(t)
+	image := dockertest.AppImage(t, cli)
+	bin := musterBin(t)
+	dir := t.TempDir()
+	job := filepath.Join(dir, "long.yaml")
+	os.WriteFile(job, []byte(fmt.Sprintf("name: long\ntask:\n  engine: docker\n  image: %q\n  cmd: [sleep, 3s, hello]\n", image)), 0o644)
+	stateDir := filepath.Join(dir, "state")
+
+	first := osexec.Command(bin, "apply", "--auto-approve", "--state-dir", stateDir, job)
+	firstOut := &lockedBuffer{}
+	first.Stdout, first.Stderr = firstOut, firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(firstOut.String(), "| tick") {
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatalf("the container never started:\n%s", firstOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+
+	second := osexec.Command(bin, "apply", "--auto-approve", "--state-dir", stateDir, job)
+	out, err := second.CombinedOutput()
+	if err != nil {
+		t.Fatalf("second apply: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "re-attached") || !strings.Contains(string(out), "version 1 completed") {
+		t.Errorf("second apply did not re-attach:\n%s", out)
+	}
+	var list bytes.Buffer
+	run([]string{"executions", "-o", "json", "long", "--state-dir", stateDir}, strings.NewReader(""), &list, &list)
+	if n := strings.Count(list.String(), `"id"`); n != 1 {
+		t.Errorf("%d executions, want the one re-attached:\n%s", n, list.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -97,6 +97,46 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		h.Stop(context.Background(), a.grace())
 		return e, Result{}, err
 	}
+	return a.finish(ctx, runCtx, e, j, h, root)
+}
+
+// Recover re-attaches to execution e, which an earlier process started and
+// did not see end, when its driver keeps executions alive across processes
+// (docker), and waits for it as Run does. ok is false when there is nothing
+// to re-attach to; the caller then replaces the execution.
+func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (_ state.Execution, _ Result, ok bool, _ error) {
+	driver, found := Lookup(string(j.Task.Engine))
+	if !found {
+		return e, Result{}, false, nil
+	}
+	dir := a.ExecutionDir(e.ID)
+	root := filepath.Join(dir, "root")
+	outPath, errPath := a.LogPaths(e.ID)
+	stdout, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return e, Result{}, false, err
+	}
+	defer stdout.Close()
+	stderr, err := os.OpenFile(errPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return e, Result{}, false, err
+	}
+	defer stderr.Close()
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: stdout, Stderr: stderr}
+	h, err := driver.Recover(ctx, spec)
+	if err != nil {
+		return e, Result{}, false, nil
+	}
+	if e, err = a.update(ctx, e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
+		return e, Result{}, true, err
+	}
+	e, res, err := a.finish(ctx, ctx, e, j, h, root)
+	return e, res, true, err
+}
+
+// finish waits for a started execution, stores its outputs and records how
+// it ended.
+func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema.Job, h Handle, root string) (state.Execution, Result, error) {
 	res, err := h.Wait(runCtx)
 	if err != nil {
 		// The context ended first: a timeout or a stop.
