@@ -80,10 +80,13 @@ func (d *Driver) Enforced() bool {
 	return d.parent != ""
 }
 
-// Recover returns runner.ErrNotRecoverable: exec processes die with the
-// node process that started them.
+// Recover cannot re-attach: an exec process is not a child of a new node
+// process, so it cannot be waited for. It kills what a killed node process
+// left running of the execution (its process group, noted at Start) and
+// returns an error wrapping runner.ErrNotRecoverable, so the caller replaces
+// the execution without a duplicate running beside it.
 func (d *Driver) Recover(ctx context.Context, spec *runner.Spec) (runner.Handle, error) {
-	return nil, runner.ErrNotRecoverable
+	return nil, killOrphans(spec.Root)
 }
 
 // Start starts the program of spec.Job.Task in its own process group (and
@@ -157,6 +160,8 @@ func (d *Driver) Start(ctx context.Context, spec *runner.Spec) (runner.Handle, e
 		h.cg.closeFD()
 	}
 	h.cmd, h.pgid = cmd, cmd.Process.Pid
+	notePgid(spec.Root, h.pgid)
+	h.root = spec.Root
 	h.startCopies()
 	go h.run()
 	return h, nil

@@ -34,6 +34,7 @@ type copyJob struct {
 type handle struct {
 	cmd    *osexec.Cmd
 	pgid   int
+	root   string        // the execution root, whose pgid note run removes
 	cg     *cgroup       // nil when limits are not enforced
 	memory schema.Memory // the memory limit, for the OOM message
 	copies []copyJob
@@ -67,6 +68,7 @@ func (h *handle) closeReaders() {
 // run waits for the program to exit, kills what it left in its group and
 // cgroup, collects its logs and records the result.
 func (h *handle) run() {
+	defer forgetPgid(h.root)
 	pid := h.cmd.Process.Pid
 	var err error
 	if waitExited(pid) {
