@@ -114,20 +114,13 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 	if err != nil {
 		return nil, err
 	}
-	paths, err := expandPaths(args)
+	results, err := compilePaths(args, in, opts)
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
+	if len(results) == 0 {
 		return nil, fmt.Errorf("no job files found in %v", args)
 	}
-	results := make([]compiler.Result, len(paths))
-	for i, p := range paths {
-		if results[i].Format, err = in.formatFor(p); err != nil {
-			return nil, err
-		}
-	}
-	compileAll(paths, results, opts)
 	var jobs []compiler.Job
 	failed := false
 	for _, r := range results {

@@ -5,39 +5,52 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/muster-dev/muster/compiler"
 )
 
-// expandPaths turns files and directories into the list of job files:
-// directories recurse over the four extensions, skipping hidden directories;
-// files named explicitly are kept whatever their extension. The order is
-// the arguments' order, each directory sorted.
+// expandPaths turns files and directories into the list of job files; see
+// walkPaths for the rules and the order.
 func expandPaths(args []string) ([]string, error) {
 	var out []string
+	err := walkPaths(args, func(p string) error {
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// walkPaths calls visit for every job file of args, as it finds them:
+// directories recurse over the four extensions in lexical order, skipping
+// hidden directories; files named explicitly are kept whatever their
+// extension; a path given twice is visited once.
+func walkPaths(args []string, visit func(string) error) error {
 	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
+	add := func(p string) error {
+		if seen[p] {
+			return nil
 		}
+		seen[p] = true
+		return visit(p)
 	}
 	for _, arg := range args {
 		if arg == "-" {
-			add(arg)
+			if err := add(arg); err != nil {
+				return err
+			}
 			continue
 		}
 		info, err := os.Stat(arg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", arg, errText(err))
+			return fmt.Errorf("%s: %v", arg, errText(err))
 		}
 		if !info.IsDir() {
-			add(arg)
+			if err := add(arg); err != nil {
+				return err
+			}
 			continue
 		}
-		var found []string
 		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -49,19 +62,15 @@ func expandPaths(args []string) ([]string, error) {
 				return nil
 			}
 			if _, ok := compiler.FormatOf(p); ok {
-				found = append(found, p)
+				return add(p)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
-		}
-		slices.Sort(found)
-		for _, p := range found {
-			add(p)
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func errText(err error) string {

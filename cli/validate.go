@@ -41,19 +41,10 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			paths, err := expandPaths(args)
+			results, err := compilePaths(args, &in, opts)
 			if err != nil {
 				return err
 			}
-			results := make([]compiler.Result, len(paths))
-			for i, p := range paths {
-				f, err := in.formatFor(p)
-				if err != nil {
-					return err
-				}
-				results[i].Format = f
-			}
-			compileAll(paths, results, opts)
 			return report(c, out.value, results)
 		},
 	}
@@ -62,24 +53,49 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 	return c
 }
 
-// compileAll compiles every path on GOMAXPROCS workers; results[i].Format
-// holds the forced format of paths[i], if any.
-func compileAll(paths []string, results []compiler.Result, opts lang.Options) {
-	workers := min(runtime.GOMAXPROCS(0), len(paths))
-	next := make(chan int)
+// compilePaths finds the job files of args and compiles them on GOMAXPROCS
+// workers while the search goes on; the results come back in the order the
+// files were found.
+func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
+	type item struct {
+		i      int
+		path   string
+		format compiler.Format
+	}
+	items := make(chan item, 256)
+	var mu sync.Mutex
+	done := map[int]compiler.Result{}
 	var wg sync.WaitGroup
-	for range workers {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for i := range next {
-				results[i] = compiler.CompileFile(paths[i], results[i].Format, opts)
+			for it := range items {
+				r := compiler.CompileFile(it.path, it.format, opts)
+				mu.Lock()
+				done[it.i] = r
+				mu.Unlock()
 			}
 		})
 	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
+	n := 0
+	err := walkPaths(args, func(p string) error {
+		f, err := in.formatFor(p)
+		if err != nil {
+			return err
+		}
+		items <- item{n, p, f}
+		n++
+		return nil
+	})
+	close(items)
 	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	results := make([]compiler.Result, n)
+	for i := range results {
+		results[i] = done[i]
+	}
+	return results, nil
 }
 
 // report prints the diagnostics of results and fails when any is an error.
