@@ -46,6 +46,13 @@ func writeJob(w io.Writer, j *JobPlan) {
 			fmt.Fprintf(w, " (%s)", sample(pl.MatchedNodes))
 		}
 		fmt.Fprintln(w)
+		if n := len(pl.Executions); n > 0 {
+			total := 0
+			for _, c := range pl.Executions {
+				total += c
+			}
+			fmt.Fprintf(w, "    executions: %d on %s\n", total, count(n, "node"))
+		}
 		if len(pl.Canary) > 0 {
 			fmt.Fprintf(w, "    canary: %s\n", sample(pl.Canary))
 		}
