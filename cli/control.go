@@ -20,12 +20,7 @@ desired stopped and stopped. Its versions stay; applying it again starts it.`,
 		Example: "  muster stop web",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}
@@ -81,12 +76,7 @@ version, so a rollback can itself be rolled back.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}

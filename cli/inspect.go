@@ -33,12 +33,7 @@ between each version and the one before it.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}
@@ -277,10 +272,7 @@ one job's when JOB (NAME or NAMESPACE/NAME) is given.`,
 				if err != nil {
 					return err
 				}
-				js, err := st.Job(ctx, ns, name)
-				if errors.Is(err, state.ErrNotFound) {
-					return fmt.Errorf("job %s/%s was never applied", ns, name)
-				}
+				js, err := jobStatus(ctx, st, ns, name)
 				if err != nil {
 					return err
 				}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -166,10 +165,7 @@ func printOutputs(ctx context.Context, w io.Writer, eng *apply.Engine, st *state
 
 // loadJob reads the stored spec of a job's current version.
 func loadJob(ctx context.Context, st *state.Store, ns, name string) (*schema.Job, state.JobStatus, error) {
-	js, err := st.Job(ctx, ns, name)
-	if errors.Is(err, state.ErrNotFound) {
-		return nil, js, fmt.Errorf("job %s/%s was never applied", ns, name)
-	}
+	js, err := jobStatus(ctx, st, ns, name)
 	if err != nil {
 		return nil, js, err
 	}

@@ -44,6 +44,27 @@ func (f *stateFlags) open(ctx context.Context) (*state.Store, error) {
 	return state.Open(ctx, f.dir, state.Options{LockWait: lockWait})
 }
 
+// openJob reads a job argument (NAME or NAMESPACE/NAME) and opens the
+// control plane; the caller closes the store.
+func (f *stateFlags) openJob(c *cobra.Command, arg string) (context.Context, *state.Store, string, string, error) {
+	ns, name, err := splitJob(arg)
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	ctx := c.Context()
+	st, err := f.open(ctx)
+	return ctx, st, ns, name, err
+}
+
+// jobStatus reads a job's status, saying plainly when it was never applied.
+func jobStatus(ctx context.Context, st *state.Store, ns, name string) (state.JobStatus, error) {
+	js, err := st.Job(ctx, ns, name)
+	if errors.Is(err, state.ErrNotFound) {
+		return js, fmt.Errorf("job %s/%s was never applied", ns, name)
+	}
+	return js, err
+}
+
 // nodeFlags describe the local node, or name an inventory file to plan
 // against instead of live nodes.
 type nodeFlags struct {

@@ -31,12 +31,7 @@ Executions that already completed for this version are not run again.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}
@@ -100,20 +95,12 @@ func newExecutions() *cobra.Command {
 			if err := out.check(); err != nil {
 				return err
 			}
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			js, err := st.Job(ctx, ns, name)
-			if errors.Is(err, state.ErrNotFound) {
-				return fmt.Errorf("job %s/%s was never applied", ns, name)
-			}
+			js, err := jobStatus(ctx, st, ns, name)
 			if err != nil {
 				return err
 			}
@@ -160,20 +147,12 @@ preceded by a header line when there are several.`,
   muster logs --stderr payments/report`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, name, err := splitJob(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
+			ctx, st, ns, name, err := sf.openJob(c, args[0])
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			js, err := st.Job(ctx, ns, name)
-			if errors.Is(err, state.ErrNotFound) {
-				return fmt.Errorf("job %s/%s was never applied", ns, name)
-			}
+			js, err := jobStatus(ctx, st, ns, name)
 			if err != nil {
 				return err
 			}
