@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/compiler"
-	"github.com/muster-dev/muster/schema"
 )
 
 func newCompile() *cobra.Command {
@@ -135,9 +134,3 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 	}
 	return jobs, nil
 }
-
-// compilerJob is a compiled job as the commands pass it around.
-type compilerJob = compiler.Job
-
-// compilerSpec is a normalized job spec.
-type compilerSpec = schema.Job

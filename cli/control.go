@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -118,7 +119,7 @@ version, so a rollback can itself be rolled back.`,
 			if err != nil {
 				return err
 			}
-			p, err := plan.Make(ctx, stateReader{st}, []*compilerSpec{j}, nodes, source)
+			p, err := plan.Make(ctx, stateReader{st}, []*schema.Job{j}, nodes, source)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/compiler"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 )
@@ -95,7 +96,7 @@ changes and 2 when something does.`,
 	return c
 }
 
-func specs(jobs []compilerJob) []*schema.Job {
+func specs(jobs []compiler.Job) []*schema.Job {
 	out := make([]*schema.Job, len(jobs))
 	for i, j := range jobs {
 		out[i] = j.Spec

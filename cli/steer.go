@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -47,7 +48,7 @@ Executions that already completed for this version are not run again.`,
 			if err != nil {
 				return err
 			}
-			p, err := plan.Make(ctx, stateReader{st}, []*compilerSpec{j}, nodes, source)
+			p, err := plan.Make(ctx, stateReader{st}, []*schema.Job{j}, nodes, source)
 			if err != nil {
 				return err
 			}
