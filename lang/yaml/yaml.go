@@ -239,6 +239,14 @@ func (c *converter) mapping(n *yaml.Node, v *lang.Value, path string, depth int)
 
 // merge adds the fields of a merge key's mapping(s) that v does not set.
 func (c *converter) merge(m *yaml.Node, v *lang.Value, path string, depth int) {
+	// A merge may name the mapping it sits in (a: &x {<<: *x}): count every
+	// merge against the depth and node bounds so that it cannot recurse
+	// without end.
+	c.nodes++
+	if depth > MaxDepth || c.nodes > maxNodes {
+		c.errorf(m, path, "merge keys (<<) nest deeper than %d levels or expand to more than %d nodes: does a mapping merge itself?", MaxDepth, maxNodes)
+		return
+	}
 	src := resolve(m)
 	var maps []*yaml.Node
 	switch src.Kind {
@@ -255,7 +263,7 @@ func (c *converter) merge(m *yaml.Node, v *lang.Value, path string, depth int) {
 			return
 		}
 		tmp := &lang.Value{Kind: lang.Map}
-		c.mapping(mm, tmp, path, depth)
+		c.mapping(mm, tmp, path, depth+1)
 		for _, f := range tmp.Fields {
 			if v.Get(f.Key) == nil {
 				v.Fields = append(v.Fields, f)
