@@ -51,7 +51,7 @@ func BenchmarkRollout1000(b *testing.B) {
 	var completed atomic.Int64
 	eng := &Engine{
 		Store:  st,
-		Agents: map[string]*runner.Agent{node: {NodeID: node, Dir: b.TempDir(), Store: st}},
+		Runners: NewRunners(map[string]Runner{node: &runner.Agent{NodeID: node, Dir: b.TempDir(), Store: st}}),
 		Events: func(ev Event) {
 			if ev.Kind == ExecutionEvent && ev.State == state.ComputeComplete {
 				completed.Add(1)

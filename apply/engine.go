@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/plan"
-	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
@@ -19,8 +18,8 @@ import (
 // nodes its agents serve.
 type Engine struct {
 	Store *state.Store
-	// Agents run executions, by node id.
-	Agents map[string]*runner.Agent
+	// Runners run executions, by node id.
+	Runners *Runners
 	// Events receives every step; nil drops them.
 	Events func(Event)
 	// Parallel bounds the executions running at once (default 32).
@@ -147,7 +146,7 @@ func (r *rollout) markLost(ctx context.Context) error {
 		}
 		switch x.Status.ComputeState {
 		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
-			if agent := r.Agents[x.NodeID]; agent != nil && x.Status.ComputeState != state.ComputePending {
+			if agent := r.Runners.Get(x.NodeID); agent != nil && x.Status.ComputeState != state.ComputePending {
 				// Drivers whose executions outlive the process (docker)
 				// re-attach instead of starting a duplicate.
 				got, res, ok, err := agent.Recover(ctx, x, r.job)
@@ -233,7 +232,7 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 // runSlot runs one execution on node, restarting it per the restart policy
 // up to failure_threshold attempts. It reports whether it completed.
 func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, error) {
-	agent := r.Agents[node]
+	agent := r.Runners.Get(node)
 	attempts := 1
 	if r.job.RestartPolicy != schema.Never {
 		attempts = r.job.Rollout.HealthCheck.FailureThreshold

@@ -75,12 +75,12 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 	}
 	runner.Register(driver)
 	h := &harness{t: t, st: st}
-	agents := map[string]*runner.Agent{}
+	agents := map[string]Runner{}
 	for _, n := range nodes {
 		h.nodes = append(h.nodes, plan.Node{ID: n, Labels: map[string]string{}})
 		agents[n] = &runner.Agent{NodeID: n, Dir: t.TempDir(), Store: st}
 	}
-	h.eng = &Engine{Store: st, Agents: agents, Backoff: time.Millisecond, Events: func(e Event) {
+	h.eng = &Engine{Store: st, Runners: NewRunners(agents), Backoff: time.Millisecond, Events: func(e Event) {
 		h.mu.Lock()
 		h.evs = append(h.evs, e)
 		h.mu.Unlock()

@@ -140,14 +140,14 @@ func rollOut(ctx context.Context, w io.Writer, st *state.Store, sf *stateFlags, 
 		return nil
 	}
 	pr := &progress{w: w, json: asJSON}
-	eng, err := localEngine(ctx, st, sf, nf, pr.event)
+	eng, agent, err := localEngine(ctx, st, sf, nf, pr.event)
 	if err != nil {
 		return err
 	}
 	if !asJSON {
-		streamLogs(eng, w)
+		streamLogs(agent, w)
 	}
-	return runRollouts(ctx, w, eng, st, recorded, asJSON)
+	return runRollouts(ctx, w, eng, agent, st, recorded, asJSON)
 }
 
 // readPlanFile reads path as a saved plan. ok is false when the file is not

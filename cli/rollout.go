@@ -19,30 +19,40 @@ import (
 	"github.com/muster-dev/muster/state"
 )
 
-// localEngine returns a rollout engine whose only agent is the local node,
-// running executions under the state directory.
-func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeFlags, events func(apply.Event)) (*apply.Engine, error) {
+// localEngine returns a rollout engine whose only runner is the local
+// node's agent, running executions under the state directory.
+func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeFlags, events func(apply.Event)) (*apply.Engine, *runner.Agent, error) {
 	n, err := nf.localNode()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dir, err := filepath.Abs(filepath.Join(sf.dir, "executions"))
+	agent, err := localAgent(st, sf.dir, n.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &apply.Engine{Store: st, Runners: apply.NewRunners(map[string]apply.Runner{n.ID: agent}), Events: events}, agent, nil
+}
+
+// localAgent returns the agent of the local node, keeping executions under
+// the state directory, with the wasm driver fetching modules through it.
+func localAgent(st *state.Store, stateDir, nodeID string) (*runner.Agent, error) {
+	dir, err := filepath.Abs(filepath.Join(stateDir, "executions"))
 	if err != nil {
 		return nil, err
 	}
-	agent := &runner.Agent{NodeID: n.ID, Dir: dir, Store: st}
+	agent := &runner.Agent{NodeID: nodeID, Dir: dir, Store: st}
 	wd := wasm.New()
 	wd.Resolve = agent.FetchModule
 	wd.CacheDir = filepath.Join(filepath.Dir(dir), "wasm-cache")
 	runner.Register(wd)
-	return &apply.Engine{Store: st, Agents: map[string]*runner.Agent{n.ID: agent}, Events: events}, nil
+	return agent, nil
 }
 
 // streamLogs makes the engine's agents copy every line a task prints to w,
 // prefixed with its execution id, as it is printed.
-func streamLogs(eng *apply.Engine, w io.Writer) {
+func streamLogs(a *runner.Agent, w io.Writer) {
 	var mu sync.Mutex
-	for _, a := range eng.Agents {
+	{
 		a.Logs = func(id string) (io.Writer, io.Writer) {
 			return &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " | "}, &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " ! "}
 		}
@@ -116,7 +126,7 @@ func (p *progress) event(ev apply.Event) {
 
 // runRollouts drives each recorded run-to-completion version and prints
 // where its logs and outputs are. It fails when any rollout failed.
-func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.Store, jobs []rolloutJob, asJSON bool) error {
+func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *runner.Agent, st *state.Store, jobs []rolloutJob, asJSON bool) error {
 	failed := 0
 	for _, rj := range jobs {
 		ref := rj.spec.Namespace + "/" + rj.spec.Name
@@ -134,7 +144,7 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.
 			failed++
 		}
 		if !asJSON {
-			printOutputs(ctx, w, eng, st, rj)
+			printOutputs(ctx, w, agent, st, rj)
 		}
 	}
 	if failed > 0 {
@@ -144,7 +154,7 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.
 }
 
 // printOutputs tells where the logs and output documents of a version are.
-func printOutputs(ctx context.Context, w io.Writer, eng *apply.Engine, st *state.Store, rj rolloutJob) {
+func printOutputs(ctx context.Context, w io.Writer, a *runner.Agent, st *state.Store, rj rolloutJob) {
 	execs, err := st.Executions(ctx, rj.spec.Namespace, rj.spec.Name)
 	if err != nil {
 		return
@@ -153,7 +163,7 @@ func printOutputs(ctx context.Context, w io.Writer, eng *apply.Engine, st *state
 		if x.JobVersion != rj.version || x.NextExecutionID != "" {
 			continue
 		}
-		if a := eng.Agents[x.NodeID]; a != nil {
+		if x.NodeID == a.NodeID {
 			stdout, _ := a.LogPaths(x.ID)
 			fmt.Fprintf(w, "  %s on %s: %s; logs %s, root %s\n", x.ID, x.NodeID, x.Status.ComputeState, filepath.Dir(stdout), filepath.Join(a.ExecutionDir(x.ID), "root"))
 		}

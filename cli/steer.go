@@ -53,12 +53,12 @@ Executions that already completed for this version are not run again.`,
 				return err
 			}
 			pr := &progress{w: c.OutOrStdout(), json: out.value == "json"}
-			eng, err := localEngine(ctx, st, &sf, &nf, pr.event)
+			eng, agent, err := localEngine(ctx, st, &sf, &nf, pr.event)
 			if err != nil {
 				return err
 			}
 			if !pr.json {
-				streamLogs(eng, c.OutOrStdout())
+				streamLogs(agent, c.OutOrStdout())
 			}
 			rj := rolloutJob{spec: j, version: js.Version, placement: p.Jobs[0].Placement}
 			o, err := eng.Rollout(ctx, j, js.Version, rj.placement, true)
@@ -66,7 +66,7 @@ Executions that already completed for this version are not run again.`,
 				return err
 			}
 			if !pr.json {
-				printOutputs(ctx, c.OutOrStdout(), eng, st, rj)
+				printOutputs(ctx, c.OutOrStdout(), agent, st, rj)
 			}
 			if o.Failed() {
 				return exitCode(exitError)
@@ -157,7 +157,7 @@ preceded by a header line when there are several.`,
 			if err != nil {
 				return err
 			}
-			eng, err := localEngine(ctx, st, &sf, &nf, nil)
+			_, agent, err := localEngine(ctx, st, &sf, &nf, nil)
 			if err != nil {
 				return err
 			}
@@ -167,7 +167,7 @@ preceded by a header line when there are several.`,
 			}
 			var mine []state.Execution
 			for _, x := range execs {
-				if x.JobVersion == js.Version && eng.Agents[x.NodeID] != nil {
+				if x.JobVersion == js.Version && x.NodeID == agent.NodeID {
 					mine = append(mine, x)
 				}
 			}
@@ -176,7 +176,7 @@ preceded by a header line when there are several.`,
 			}
 			w := c.OutOrStdout()
 			for _, x := range mine {
-				stdout, stderr := eng.Agents[x.NodeID].LogPaths(x.ID)
+				stdout, stderr := agent.LogPaths(x.ID)
 				path := stdout
 				if stderrOnly {
 					path = stderr

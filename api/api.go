@@ -1,0 +1,85 @@
+// Package api is the versioned JSON HTTP API of a long-lived muster control
+// plane (`muster dev`, `muster server`) and its client. The server serves a
+// Backend (the stored state: jobs, versions, specs, executions, nodes,
+// documents) and a Control (what needs the running control plane: starting
+// and promoting rollouts, stopping jobs, live events, logs). The Client
+// implements both interfaces over HTTP, so a command works the same against
+// an in-process control plane and a remote one.
+//
+// Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
+// with code not_found (404), conflict (409), unauthorized (401) or
+// bad_request (400); the client turns not_found and conflict back into
+// errors that match state.ErrNotFound and state.ErrConflict.
+package api
+
+import (
+	"context"
+	"io"
+
+	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/state"
+)
+
+// Version is the API version, the first segment of every route.
+const Version = "v1"
+
+// Backend is the stored state a control plane serves. *state.Store
+// implements it.
+type Backend interface {
+	Job(ctx context.Context, ns, name string) (state.JobStatus, error)
+	Jobs(ctx context.Context) ([]state.JobStatus, error)
+	History(ctx context.Context, ns, name string) ([]state.Version, error)
+	Spec(ctx context.Context, hash string) ([]byte, error)
+	ResolveSpec(ctx context.Context, prefix string) (string, error)
+	PutSpec(ctx context.Context, canonical []byte) (string, error)
+	CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (state.JobStatus, error)
+	Executions(ctx context.Context, ns, name string) ([]state.Execution, error)
+	Nodes(ctx context.Context) ([]state.Node, error)
+	PutNode(ctx context.Context, n state.Node) (state.Node, error)
+	PutDocument(ctx context.Context, r io.Reader) (hash string, size int64, err error)
+	Document(ctx context.Context, hash string) (io.ReadCloser, error)
+}
+
+var _ Backend = (*state.Store)(nil)
+
+// Control is what only a running control plane can do.
+// *apply.Controller implements it.
+type Control interface {
+	// Info describes the control plane.
+	Info(ctx context.Context) (Info, error)
+	// Rollout starts rolling out version of a job (already recorded) in the
+	// background and returns; Events reports its progress. promote skips a
+	// canary pause.
+	Rollout(ctx context.Context, ns, name string, version int, promote bool) error
+	// Promote continues a canary rollout paused after its canary set.
+	Promote(ctx context.Context, ns, name string) error
+	// Stop stops every execution of a job and marks it stopped; it returns
+	// how many executions it stopped.
+	Stop(ctx context.Context, ns, name string) (int, error)
+	// Events sends the rollout and execution events of a job (every job
+	// when name is "") from now on, until ctx is done.
+	Events(ctx context.Context, ns, name string) (<-chan apply.Event, error)
+	// ReadLog returns what an execution wrote to stream ("stdout" or
+	// "stderr") from byte offset on, at most 1 MiB; an empty result at the
+	// end. It fails with an error matching state.ErrNotFound when no node
+	// serving the execution answers.
+	ReadLog(ctx context.Context, ns, name, executionID, stream string, offset int64) ([]byte, error)
+}
+
+// Info describes a control plane.
+type Info struct {
+	// APIVersion is Version.
+	APIVersion string `json:"api_version"`
+	// Mode is "dev" or "server".
+	Mode string `json:"mode"`
+	// NATSURL is where node agents connect (nats://host:port).
+	NATSURL string `json:"nats_url"`
+	// StateDir is the state directory the control plane holds, "" when
+	// its state lives in an external NATS server.
+	StateDir string `json:"state_dir,omitempty"`
+	// Nodes are the ids of the nodes whose agents run in the control
+	// plane's own process.
+	Nodes []string `json:"nodes,omitempty"`
+	// PID is the control plane's process id.
+	PID int `json:"pid"`
+}
