@@ -50,7 +50,7 @@ func BenchmarkRollout1000(b *testing.B) {
 	const node = "bench"
 	var completed atomic.Int64
 	eng := &Engine{
-		Store:  st,
+		Store:   st,
 		Runners: NewRunners(map[string]Runner{node: &runner.Agent{NodeID: node, Dir: b.TempDir(), Store: st}}),
 		Events: func(ev Event) {
 			if ev.Kind == ExecutionEvent && ev.State == state.ComputeComplete {
