@@ -43,4 +43,3 @@ func (p *progress) event(ev apply.Event) {
 		fmt.Fprintf(p.w, "%s: %s\n", ev.Job, ev.Message)
 	}
 }
-
