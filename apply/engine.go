@@ -88,6 +88,10 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 			return Outcome{}, err
 		}
 		failedNodes += failed
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Stopped or superseded: not a failure of this version.
+			return Outcome{}, ctx.Err()
+		}
 		if reason := r.tooMany(failedNodes); reason != "" {
 			return r.fail(ctx, reason)
 		}
@@ -243,30 +247,18 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 	}
 	var prev *state.Execution
 	for attempt := 1; attempt <= attempts; attempt++ {
-		x := state.Execution{
-			ID:           newID(),
-			JobID:        r.ref,
-			JobVersion:   r.version,
-			Namespace:    r.job.Namespace,
-			NodeID:       node,
-			DeploymentID: fmt.Sprintf("%s@%d", r.ref, r.version),
-			Status:       state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning},
-		}
-		if prev != nil {
-			x.PreviousExecutionID = prev.ID
-		}
-		x, err := r.Store.CreateExecution(ctx, x)
+		x, err := r.newExecution(ctx, node, prev)
 		if err != nil {
 			return false, err
 		}
-		if prev != nil {
-			prev.NextExecutionID = x.ID
-			if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), *prev); err != nil {
-				return false, err
-			}
+		if agent == nil {
+			agent = r.waitRunner(ctx, node)
 		}
 		if agent == nil {
-			x.Status.ComputeState, x.Status.Message = state.ComputeLost, "no agent serves node "+node+" in this process"
+			x.Status.ComputeState, x.Status.Message = state.ComputeLost, "no agent serves node "+node
+			if q := r.job.Timeouts.Queue; q > 0 {
+				x.Status.Message += " (waited timeouts.queue " + q.String() + ")"
+			}
 			x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
 			return false, err
@@ -292,6 +284,57 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		prev = &x
 	}
 	return false, nil
+}
+
+// newExecution records a pending execution of this version on node, as
+// the replacement of prev when prev is not nil.
+func (r *rollout) newExecution(ctx context.Context, node string, prev *state.Execution) (state.Execution, error) {
+	x := state.Execution{
+		ID:           newID(),
+		JobID:        r.ref,
+		JobVersion:   r.version,
+		Namespace:    r.job.Namespace,
+		NodeID:       node,
+		DeploymentID: fmt.Sprintf("%s@%d", r.ref, r.version),
+		Status:       state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning},
+	}
+	if prev != nil {
+		x.PreviousExecutionID = prev.ID
+	}
+	x, err := r.Store.CreateExecution(ctx, x)
+	if err != nil {
+		return x, err
+	}
+	if prev != nil {
+		prev.NextExecutionID = x.ID
+		if p, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), *prev); err != nil {
+			return x, err
+		} else {
+			*prev = p
+		}
+	}
+	return x, nil
+}
+
+// waitRunner waits up to timeouts.queue for an agent to serve node (one
+// that restarts, or joins late); nil when none did.
+func (r *rollout) waitRunner(ctx context.Context, node string) Runner {
+	q := time.Duration(r.job.Timeouts.Queue)
+	if q <= 0 {
+		return nil
+	}
+	deadline := time.Now().Add(q)
+	for time.Now().Before(deadline) {
+		if x := r.Runners.Get(node); x != nil {
+			return x
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return r.Runners.Get(node)
 }
 
 // tooMany says why failedNodes breaks the rollout's limits, or "".

@@ -8,7 +8,8 @@ type Event struct {
 	Job     string    `json:"job"`
 	Version int       `json:"version"`
 	// Kind is rollout_started, wave_started, execution, canary_paused,
-	// rollout_failed, rolled_back or completed.
+	// promoted, rollout_failed, rolled_back, completed, deployed, health
+	// or finished.
 	Kind string `json:"kind"`
 	// Wave is 0 for the canary set, 1.. for the waves.
 	Wave      int    `json:"wave"`
@@ -28,4 +29,13 @@ const (
 	RolloutFailed  = "rollout_failed"
 	RolledBack     = "rolled_back"
 	Completed      = "completed"
+	// Promoted: a paused canary rollout goes on.
+	Promoted = "promoted"
+	// Deployed: every wave of a long-running job is healthy.
+	Deployed = "deployed"
+	// Health: a deployed long-running job became running or degraded.
+	Health = "health"
+	// Finished is the last event of a rollout in a long-lived control
+	// plane; State is where it left the job.
+	Finished = "finished"
 )

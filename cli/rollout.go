@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -154,14 +153,4 @@ func loadJob(ctx context.Context, st *state.Store, ns, name string) (*schema.Job
 
 // specFromCanonical decodes canonical spec bytes, checking that they read
 // back to the same hash.
-func specFromCanonical(b []byte) (*schema.Job, error) {
-	var j schema.Job
-	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("spec %s: %w", schema.HashBytes(b), err)
-	}
-	schema.Normalize(&j)
-	if got, want := j.Hash(), schema.HashBytes(b); got != want {
-		return nil, fmt.Errorf("spec %s reads back as %s", want, got)
-	}
-	return &j, nil
-}
+func specFromCanonical(b []byte) (*schema.Job, error) { return schema.FromCanonical(b) }

@@ -159,6 +159,7 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 	case res.Succeeded():
 		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeComplete, orText(res.Message, "exited with code 0"))
 	case ctx.Err() != nil:
+		e.Status.DesiredState = state.DesiredStopped
 		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStopped, res.Message)
 	default:
 		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, orText(res.Message, "exited with code "+strconv.Itoa(res.ExitCode)))

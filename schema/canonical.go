@@ -3,6 +3,8 @@ package schema
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 )
 
 // HashPrefix starts every spec hash.
@@ -126,4 +128,19 @@ func orNone(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// FromCanonical decodes canonical spec bytes (as stored under their hash)
+// back into a normalized Job, and checks that it hashes to the same
+// address: bytes that do not read back exactly are an error.
+func FromCanonical(b []byte) (*Job, error) {
+	var j Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", HashBytes(b), err)
+	}
+	Normalize(&j)
+	if got, want := j.Hash(), HashBytes(b); got != want {
+		return nil, fmt.Errorf("spec %s reads back as %s", want, got)
+	}
+	return &j, nil
 }

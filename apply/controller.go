@@ -1,0 +1,445 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// Controller is the rollout side of a long-lived control plane (`muster
+// dev`, `muster server`): it runs the rollouts it is asked for in the
+// background, keeps the executions of service and daemon jobs alive, starts
+// daemon executions on nodes that join, resumes what an earlier control
+// plane left unfinished, and publishes every event to subscribers.
+type Controller struct {
+	// Store holds the state.
+	Store *state.Store
+	// Runners serve the nodes. Nodes of remote agents are added as they
+	// register (see Connect).
+	Runners *Runners
+	// Connect returns the runner of a node that registered in the store
+	// and is not served yet (a remote agent), or nil. Nil means only
+	// Runners serve.
+	Connect func(n state.Node) Runner
+	// NodeTTL is how long a node may go unseen before its runner from
+	// Connect is dropped; 30s when zero.
+	NodeTTL time.Duration
+	// Backoff is passed to the engine (see Engine.Backoff).
+	Backoff time.Duration
+
+	hub       hub
+	mu        sync.Mutex
+	jobs      map[string]*jobRun
+	connected map[string]bool // nodes whose runner came from Connect
+	life context.Context
+	wg   sync.WaitGroup
+}
+
+// jobRun is what the controller runs for one job.
+type jobRun struct {
+	version int
+	cancel  context.CancelFunc // ends the rollout (and a batch's executions)
+	done    chan struct{}      // closed when the rollout goroutine returned
+	promote chan struct{}      // closed by Promote
+	paused  bool
+	dep     *Deployment // the long-running executions, once deployed
+	depStop context.CancelFunc
+}
+
+// Run serves until ctx is done: it resumes the jobs an earlier control
+// plane left rolling out or running, then watches the nodes (every 2s) for
+// agents that come and go and for daemon jobs to extend. When ctx is done
+// it stops every execution it runs and returns.
+func (c *Controller) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.life = ctx
+	if c.jobs == nil {
+		c.jobs = map[string]*jobRun{}
+		c.connected = map[string]bool{}
+	}
+	if c.Runners == nil {
+		c.Runners = &Runners{}
+	}
+	c.mu.Unlock()
+	c.syncNodes(ctx)
+	if err := c.resume(ctx); err != nil {
+		return err
+	}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.shutdown()
+			return nil
+		case <-tick.C:
+			c.syncNodes(ctx)
+			c.extendDaemons(ctx)
+		}
+	}
+}
+
+// Events sends the events of job ns/name ("" name: every job) from now on
+// until ctx is done.
+func (c *Controller) Events(ctx context.Context, ns, name string) (<-chan Event, error) {
+	job := ""
+	if name != "" {
+		if ns == "" {
+			ns = "default"
+		}
+		job = ns + "/" + name
+	}
+	ch, cancel := c.hub.subscribe(job)
+	context.AfterFunc(ctx, cancel)
+	return ch, nil
+}
+
+// Rollout starts rolling out version (the job's current version) in the
+// background; a rollout of the same job still under way is cancelled
+// first (a newer version supersedes it). With promote a canary rollout
+// does not pause.
+func (c *Controller) Rollout(ctx context.Context, ns, name string, version int, promote bool) error {
+	js, err := c.Store.Job(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	if js.Version != version {
+		return fmt.Errorf("%s/%s is at version %d, not %d", ns, name, js.Version, version)
+	}
+	j, err := c.spec(ctx, js.Hash)
+	if err != nil {
+		return err
+	}
+	return c.start(j, version, promote)
+}
+
+// Promote continues a canary rollout paused after its canary set.
+func (c *Controller) Promote(ctx context.Context, ns, name string) error {
+	js, err := c.Store.Job(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	if js.State != state.StateRolloutPaused {
+		return fmt.Errorf("%s/%s is %s, not waiting for promotion (rollout_paused)", ns, name, js.State)
+	}
+	c.mu.Lock()
+	run := c.jobs[ns+"/"+name]
+	if run != nil && run.version == js.Version && run.paused {
+		run.paused = false
+		close(run.promote)
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	// Nothing waits in this process (it restarted, or a batch rollout
+	// paused and returned): start the rollout again, promoted; what
+	// completed is not run again.
+	return c.Rollout(ctx, ns, name, js.Version, true)
+}
+
+// Stop stops every execution of a job and records it stopped; it returns
+// how many executions were still running.
+func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
+	if _, err := c.Store.Job(ctx, ns, name); err != nil {
+		return 0, err
+	}
+	ref := ns + "/" + name
+	live := func() ([]state.Execution, error) {
+		execs, err := c.Store.Executions(ctx, ns, name)
+		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			return nil, err
+		}
+		var out []state.Execution
+		for _, x := range execs {
+			switch x.Status.ComputeState {
+			case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded, state.ComputeStopping:
+				out = append(out, x)
+			}
+		}
+		return out, nil
+	}
+	before, err := live()
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	run := c.jobs[ref]
+	delete(c.jobs, ref)
+	c.mu.Unlock()
+	if run != nil {
+		run.cancel()
+		<-run.done
+		run.dep.Stop()
+	}
+	// What no slot stopped (left by an earlier process): record it.
+	after, err := live()
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range after {
+		x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
+		if _, err := c.Store.UpdateExecution(ctx, x); err != nil && !errors.Is(err, state.ErrConflict) {
+			return len(before), err
+		}
+	}
+	stopped := len(before)
+	_, err = c.Store.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
+		js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
+		return nil
+	})
+	c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: "stopped by 'muster stop'"})
+	return stopped, err
+}
+
+// ReadLog reads an execution's log through the node that ran it.
+func (c *Controller) ReadLog(ctx context.Context, ns, name, id, stream string, offset int64) ([]byte, error) {
+	x, err := c.Store.Execution(ctx, ns, name, id)
+	if err != nil {
+		return nil, err
+	}
+	run := c.Runners.Get(x.NodeID)
+	if run == nil {
+		return nil, fmt.Errorf("the logs of %s are on node %s, which no agent serves now: %w", id, x.NodeID, state.ErrNotFound)
+	}
+	return run.ReadLog(ctx, id, stream, offset)
+}
+
+// start launches the rollout of version of j.
+func (c *Controller) start(j *schema.Job, version int, promote bool) error {
+	ref := j.Namespace + "/" + j.Name
+	c.mu.Lock()
+	if c.life == nil {
+		c.mu.Unlock()
+		return errors.New("the controller is not running")
+	}
+	old := c.jobs[ref]
+	ctx, cancel := context.WithCancel(c.life)
+	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{})}
+	c.jobs[ref] = run
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		defer close(run.done)
+		var prev *Deployment
+		if old != nil {
+			old.cancel()
+			<-old.done
+			prev = old.dep
+		}
+		c.drive(ctx, run, j, version, promote, prev)
+	}()
+	return nil
+}
+
+// drive runs one rollout to its end and publishes Finished.
+func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote bool, prev *Deployment) {
+	ref := j.Namespace + "/" + j.Name
+	finish := func(st, msg string) {
+		c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
+	}
+	pl, err := c.placement(ctx, j)
+	if err != nil {
+		finish(state.StateFailed, err.Error())
+		return
+	}
+	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff}
+	if !j.Type.LongRunning() {
+		out, err := eng.Rollout(ctx, j, version, pl, promote)
+		if err != nil {
+			finish(state.StateFailed, err.Error())
+			return
+		}
+		finish(out.State, out.Message)
+		return
+	}
+	o := DeployOptions{Life: c.life, Prev: prev, Promote: run.promote, Promoted: promote,
+		Paused: func() {
+			c.mu.Lock()
+			run.paused = true
+			c.mu.Unlock()
+		}}
+	out, dep, err := eng.Deploy(ctx, j, version, pl, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Superseded or stopped: the next rollout or Stop takes over prev.
+			c.mu.Lock()
+			if run.dep == nil {
+				run.dep = prev
+			}
+			c.mu.Unlock()
+			finish(state.StateDeploying, "superseded")
+			return
+		}
+		finish(state.StateFailed, err.Error())
+		return
+	}
+	c.mu.Lock()
+	if dep != nil {
+		run.dep = dep
+	} else {
+		run.dep = prev // failed: what still runs of the previous version stays
+	}
+	c.mu.Unlock()
+	finish(out.State, out.Message)
+	if out.RolledBackTo > 0 {
+		// Roll the stable spec out again as the new version.
+		if err := c.Rollout(context.WithoutCancel(ctx), j.Namespace, j.Name, out.RolledBackTo, true); err != nil {
+			c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: out.RolledBackTo, Kind: RolloutFailed, Message: "rolling out the rolled-back version: " + err.Error()})
+		}
+	}
+}
+
+// placement places j on the nodes that are served now.
+func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
+	nodes, err := c.Store.Nodes(ctx)
+	if err != nil {
+		return plan.Placement{}, err
+	}
+	var live []plan.Node
+	for _, n := range nodes {
+		if c.Runners.Get(n.ID) != nil {
+			live = append(live, plan.Node{ID: n.ID, Labels: n.Labels})
+		}
+	}
+	pl, _ := plan.Place(j, live)
+	return pl, nil
+}
+
+// resume restarts what an earlier control plane left under way.
+func (c *Controller) resume(ctx context.Context) error {
+	jobs, err := c.Store.Jobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, js := range jobs {
+		switch js.State {
+		case state.StatePending, state.StateQueued, state.StateDeploying, state.StateRolloutPaused:
+		case state.StateRunning, state.StateDegraded:
+		default:
+			continue
+		}
+		j, err := c.spec(ctx, js.Hash)
+		if err != nil {
+			return fmt.Errorf("resuming %s/%s: %w", js.Namespace, js.Name, err)
+		}
+		if js.State == state.StateRunning || js.State == state.StateDegraded {
+			if !j.Type.LongRunning() {
+				continue
+			}
+		}
+		if err := c.start(j, js.Version, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncNodes gives a runner to registered nodes that have none (remote
+// agents that joined) and drops the runners of nodes gone silent.
+func (c *Controller) syncNodes(ctx context.Context) {
+	if c.Connect == nil {
+		return
+	}
+	nodes, err := c.Store.Nodes(ctx)
+	if err != nil {
+		return
+	}
+	ttl := c.NodeTTL
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	for _, n := range nodes {
+		fresh := time.Since(n.LastSeen) < ttl
+		has := c.Runners.Get(n.ID) != nil
+		switch {
+		case fresh && !has:
+			if r := c.Connect(n); r != nil {
+				c.Runners.Set(n.ID, r)
+				c.mu.Lock()
+				c.connected[n.ID] = true
+				c.mu.Unlock()
+			}
+		case !fresh && has && c.remote(n.ID):
+			c.Runners.Set(n.ID, nil)
+			c.mu.Lock()
+			delete(c.connected, n.ID)
+			c.mu.Unlock()
+		}
+	}
+}
+
+// remote says whether node id's runner came from Connect.
+func (c *Controller) remote(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connected[id]
+}
+
+// extendDaemons starts the executions of deployed daemon jobs on nodes
+// that match their selector and have none yet.
+func (c *Controller) extendDaemons(ctx context.Context) {
+	c.mu.Lock()
+	var runs []*jobRun
+	for _, run := range c.jobs {
+		if run.dep != nil && run.dep.r.job.Type == schema.Daemon {
+			select {
+			case <-run.done:
+				runs = append(runs, run)
+			default: // still rolling out
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, run := range runs {
+		d := run.dep
+		if d.ctx.Err() != nil {
+			continue
+		}
+		pl, err := c.placement(ctx, d.r.job)
+		if err != nil {
+			continue
+		}
+		have := d.Nodes()
+		for _, node := range pl.MatchedNodes {
+			if slices.Contains(have, node) {
+				continue
+			}
+			d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "node joined: starting the daemon there"})
+			d.add(node, 0, nil)
+		}
+	}
+}
+
+// shutdown cancels every rollout and stops every execution.
+func (c *Controller) shutdown() {
+	c.mu.Lock()
+	runs := make([]*jobRun, 0, len(c.jobs))
+	for _, r := range c.jobs {
+		runs = append(runs, r)
+	}
+	c.mu.Unlock()
+	for _, r := range runs {
+		r.cancel()
+	}
+	c.wg.Wait()
+	for _, r := range runs {
+		r.dep.Stop()
+	}
+}
+
+// spec reads a stored spec back into a job.
+func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error) {
+	b, err := c.Store.Spec(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	return schema.FromCanonical(b)
+}

@@ -1,0 +1,267 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// DeployOptions is what a long-running rollout needs from the control
+// plane that keeps its executions.
+type DeployOptions struct {
+	// Life bounds the new executions: they run until it is done or the
+	// Deployment is stopped. Required.
+	Life context.Context
+	// Prev holds the executions of the version being replaced; Deploy
+	// stops them node by node as the new ones become healthy, and the rest
+	// at the end. Nil when there are none.
+	Prev *Deployment
+	// Promote is closed (or sent to) by 'muster promote'; a canary rollout
+	// without auto_promote waits for it after its canary set. Nil with
+	// Promoted means no wait.
+	Promote <-chan struct{}
+	// Promoted skips the canary pause.
+	Promoted bool
+	// Paused is called when the rollout pauses for promotion.
+	Paused func()
+}
+
+// Deploy rolls out version of a long-running job (service or daemon): in
+// each set of nodes (the canary, then the waves) it starts the executions,
+// waits until each is healthy per rollout.health_check and then stops the
+// previous version's executions on those nodes. It returns when the
+// rollout ended: Outcome.State is running or degraded with the Deployment
+// that keeps the executions going, or a failed state (rolled back per
+// no_auto_rollback) with a nil Deployment. ctx bounds the rollout, not the
+// executions (see DeployOptions.Life).
+func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan.Placement, o DeployOptions) (Outcome, *Deployment, error) {
+	ref := j.Namespace + "/" + j.Name
+	if !j.Type.LongRunning() {
+		return Outcome{}, nil, fmt.Errorf("%s is a %s job: it runs to completion, use Rollout", ref, j.Type)
+	}
+	if t := j.Timeouts.Total; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(t))
+		defer cancel()
+	}
+	r := &rollout{Engine: e, job: j, ref: ref, version: version, pl: pl}
+	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+		return Outcome{}, nil, err
+	}
+	n := len(targets(pl))
+	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, plural(n))})
+	d := newDeployment(o.Life, r)
+	prev, err := r.adopt(ctx, d, o.Prev)
+	if err != nil {
+		d.Stop()
+		return Outcome{}, nil, err
+	}
+	o.Prev = prev
+	sets := append([][]string{pl.Canary}, pl.Waves...)
+	failedNodes := 0
+	for i, nodes := range sets {
+		if len(nodes) == 0 {
+			continue
+		}
+		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !o.Promoted {
+			msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
+			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+			if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
+				d.Stop()
+				return Outcome{}, nil, err
+			}
+			if o.Paused != nil {
+				o.Paused()
+			}
+			select {
+			case <-o.Promote:
+			case <-ctx.Done():
+				d.Stop()
+				return Outcome{State: state.StateRolloutPaused, Message: msg}, nil, ctx.Err()
+			}
+			r.emit(Event{Kind: Promoted, Message: "promoted: rolling out the remaining waves"})
+			if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d after promotion", version)); err != nil {
+				d.Stop()
+				return Outcome{}, nil, err
+			}
+		}
+		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
+		failed := r.deployWave(ctx, d, i, nodes)
+		for _, node := range nodes {
+			if !failed[node] {
+				o.Prev.StopNode(node)
+			}
+		}
+		failedNodes += len(failed)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Stopped or superseded: not a failure of this version.
+			d.Stop()
+			return Outcome{}, nil, ctx.Err()
+		}
+		reason := r.tooMany(failedNodes)
+		if reason == "" && ctx.Err() != nil {
+			reason = "timed out (timeouts.total " + j.Timeouts.Total.String() + ")"
+		}
+		if reason != "" {
+			d.Stop()
+			out, err := r.fail(ctx, reason)
+			return out, nil, err
+		}
+	}
+	// Nodes the new version no longer targets.
+	if o.Prev != nil {
+		o.Prev.Stop()
+	}
+	st, msg := d.settle()
+	if failedNodes > 0 {
+		msg += fmt.Sprintf("; %d nodes failed, within the rollout's limits", failedNodes)
+	}
+	r.emit(Event{Kind: Deployed, State: st, Message: msg})
+	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
+}
+
+// deployWave starts the executions of one set of nodes and waits for each
+// to be healthy; it returns the nodes where one was not.
+func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) map[string]bool {
+	type verdict struct {
+		node string
+		why  string
+	}
+	var slots []*slot
+	for _, node := range nodes {
+		want := 1
+		if r.job.Type.HasCount() {
+			want = r.pl.Executions[node]
+		}
+		for k := d.count(node); k < want; k++ {
+			slots = append(slots, d.add(node, wave, nil))
+		}
+	}
+	results := make(chan verdict, len(slots))
+	for _, s := range slots {
+		go func() {
+			select {
+			case why := <-s.health:
+				results <- verdict{s.node, why}
+			case <-ctx.Done():
+				results <- verdict{s.node, "the rollout ended first"}
+			}
+		}()
+	}
+	failed := map[string]bool{}
+	for range slots {
+		v := <-results
+		if v.why != "" {
+			failed[v.node] = true
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, State: "unhealthy", Message: v.why})
+		} else {
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, State: "healthy"})
+		}
+	}
+	return failed
+}
+
+// adopt takes over the executions an earlier control plane left behind
+// (it was killed or restarted). Those of this version become slots of d:
+// the node re-attaches to them when its driver can (docker), otherwise they
+// are recorded lost and the slot starts a replacement. Those of other
+// versions are gathered into a Deployment returned as the one to replace,
+// so that they are stopped like any previous version's. It returns the
+// adopted slots per node.
+func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*Deployment, error) {
+	execs, err := r.Store.Executions(ctx, r.job.Namespace, r.job.Name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return prev, err
+	}
+	known := map[string]bool{}
+	for _, dep := range []*Deployment{prev, d} {
+		for _, id := range dep.executionIDs() {
+			known[id] = true
+		}
+	}
+	var legacy *Deployment
+	for _, x := range execs {
+		if known[x.ID] || x.NextExecutionID != "" {
+			continue
+		}
+		switch x.Status.ComputeState {
+		case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
+		default:
+			continue
+		}
+		run := r.Runners.Get(x.NodeID)
+		if run == nil || x.Status.ComputeState == state.ComputePending {
+			if err := r.recordLost(ctx, x); err != nil {
+				return prev, err
+			}
+			continue
+		}
+		target := d
+		if x.JobVersion != r.version {
+			if legacy == nil {
+				legacy = newDeployment(d.ctx, &rollout{Engine: r.Engine, job: r.job, ref: r.ref, version: x.JobVersion, pl: r.pl})
+			}
+			target = legacy
+		}
+		target.add(x.NodeID, 0, r.recoverer(run, x, target != d))
+	}
+	if legacy != nil {
+		if prev != nil {
+			// Both: stop the leftovers at once, keep prev to replace.
+			go legacy.Stop()
+			return prev, nil
+		}
+		return legacy, nil
+	}
+	return prev, nil
+}
+
+// recoverer re-attaches to x through its node in the background.
+func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recovered {
+	rc := &recovered{x: x, done: make(chan runResult, 1), retiring: retiring}
+	rc.start = func(ctx context.Context) {
+		got, res, ok, err := run.Recover(ctx, x, r.job)
+		rc.done <- runResult{x: got, err: err, lost: !ok && err == nil,
+			ok: err == nil && got.Status.ComputeState == state.ComputeComplete && res.Succeeded()}
+	}
+	return rc
+}
+
+// recordLost records x, which nothing watches any more, as lost.
+func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
+	if cur, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID); err == nil {
+		x = cur
+	}
+	switch x.Status.ComputeState {
+	case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
+	default:
+		return nil
+	}
+	x.Status.ComputeState = state.ComputeLost
+	x.Status.Message = "the control plane that ran it stopped before it ended"
+	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
+		return err
+	}
+	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: state.ComputeLost, Message: x.Status.Message})
+	return nil
+}
+
+// setSteadyState records a running job as running or degraded, unless a
+// newer version or another state (a rollout, a stop) took over.
+func (r *rollout) setSteadyState(ctx context.Context, st, msg string) {
+	r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
+		if js.Version != r.version || js.State != state.StateRunning && js.State != state.StateDegraded {
+			return errSkip
+		}
+		js.State, js.Message = st, msg
+		return nil
+	})
+	r.emit(Event{Kind: Health, State: st, Message: msg})
+}
+
+var errSkip = errors.New("skip")

@@ -1,0 +1,472 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+)
+
+// Deployment is the set of long-running executions (service and daemon
+// jobs) of one job version, each kept alive by a slot that restarts it per
+// restart_policy with backoff and checks its health. Its zero value is not
+// usable; Deploy makes one.
+type Deployment struct {
+	// Version is the job version the executions run.
+	Version int
+
+	r      *rollout
+	ctx    context.Context // the executions run until it is done
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	slots map[string][]*slot // by node id
+	up    bool               // the last state reported: all slots running
+	wg    sync.WaitGroup
+	// steady is set once the rollout ended: from then on the slots report
+	// the job's running and degraded states.
+	steady bool
+}
+
+func newDeployment(parent context.Context, r *rollout) *Deployment {
+	ctx, cancel := context.WithCancel(parent)
+	return &Deployment{Version: r.version, r: r, ctx: ctx, cancel: cancel, slots: map[string][]*slot{}, up: true}
+}
+
+// Nodes returns the ids of the nodes the deployment runs executions on.
+func (d *Deployment) Nodes() []string {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := make([]string, 0, len(d.slots))
+	for id, s := range d.slots {
+		if len(s) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// executionIDs lists the executions the slots run now.
+func (d *Deployment) executionIDs() []string {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for _, ss := range d.slots {
+		for _, s := range ss {
+			if id := s.current(); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// StopNode stops the deployment's executions on node and waits for them to
+// end.
+func (d *Deployment) StopNode(node string) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	slots := d.slots[node]
+	delete(d.slots, node)
+	d.mu.Unlock()
+	for _, s := range slots {
+		s.cancel()
+	}
+	for _, s := range slots {
+		<-s.done
+	}
+}
+
+// Stop stops every execution of the deployment and waits for them to end.
+func (d *Deployment) Stop() {
+	if d == nil {
+		return
+	}
+	d.cancel()
+	d.wg.Wait()
+}
+
+// add starts a slot on node; adopt, when set, is an execution already
+// running there (re-attached after a restart) that the slot watches first.
+func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
+	ctx, cancel := context.WithCancel(d.ctx)
+	s := &slot{d: d, node: node, wave: wave, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		health: make(chan string, 1), running: true}
+	d.mu.Lock()
+	d.slots[node] = append(d.slots[node], s)
+	d.mu.Unlock()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer close(s.done)
+		s.run(adopt)
+	}()
+	return s
+}
+
+// count returns how many slots run on node.
+func (d *Deployment) count(node string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.slots[node])
+}
+
+// changed recomputes whether every slot runs and, once the rollout ended,
+// records the job as running or degraded when that changed.
+func (d *Deployment) changed() {
+	d.mu.Lock()
+	up, total, down := true, 0, 0
+	for _, ss := range d.slots {
+		for _, s := range ss {
+			total++
+			if !s.isRunning() {
+				up = false
+				down++
+			}
+		}
+	}
+	report := d.steady && up != d.up
+	d.up = up
+	d.mu.Unlock()
+	if !report || d.ctx.Err() != nil {
+		return
+	}
+	st, msg := state.StateRunning, fmt.Sprintf("version %d running: %d of %d executions up", d.Version, total, total)
+	if !up {
+		st, msg = state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions not running", d.Version, down, total)
+	}
+	d.r.setSteadyState(d.ctx, st, msg)
+}
+
+// settle marks the rollout over: from now on the slots report the job's
+// state. It returns the state to record now.
+func (d *Deployment) settle() (string, string) {
+	d.mu.Lock()
+	d.steady = true
+	total, down := 0, 0
+	for _, ss := range d.slots {
+		for _, s := range ss {
+			total++
+			if !s.isRunning() {
+				down++
+			}
+		}
+	}
+	d.up = down == 0
+	d.mu.Unlock()
+	if down > 0 {
+		return state.StateDegraded, fmt.Sprintf("version %d deployed, degraded: %d of %d executions not running", d.Version, down, total)
+	}
+	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, total, plural(total), len(d.Nodes()), plural(len(d.Nodes())))
+}
+
+// recovered is an execution an earlier control plane started, which the
+// slot re-attaches to through its node before anything else.
+type recovered struct {
+	x     state.Execution
+	done  chan runResult
+	start func(ctx context.Context)
+	// retiring: it belongs to an older version, so it is not restarted.
+	retiring bool
+}
+
+type runResult struct {
+	x    state.Execution
+	err  error
+	ok   bool // the task ended successfully
+	lost bool // there was nothing to re-attach to
+}
+
+// slot keeps one long-running execution alive on one node: it starts it,
+// restarts it per restart_policy with backoff, and checks its health every
+// health_check.interval.
+type slot struct {
+	d      *Deployment
+	node   string
+	wave   int
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	// health receives "" once the execution is healthy, or why it is not.
+	health chan string
+
+	mu      sync.Mutex
+	running bool
+	cur     string // the execution running now
+}
+
+func (s *slot) current() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+func (s *slot) setCurrent(id string) {
+	s.mu.Lock()
+	s.cur = id
+	s.mu.Unlock()
+}
+
+func (s *slot) isRunning() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
+}
+
+func (s *slot) setRunning(v bool) {
+	s.mu.Lock()
+	changed := s.running != v
+	s.running = v
+	s.mu.Unlock()
+	if changed {
+		s.d.changed()
+	}
+}
+
+// report sends the first health verdict; later ones are dropped.
+func (s *slot) report(why string) {
+	select {
+	case s.health <- why:
+	default:
+	}
+}
+
+// run is the slot's loop: one execution after another until the slot is
+// stopped, or the restart policy says the last one stays ended.
+func (s *slot) run(adopt *recovered) {
+	r := s.d.r
+	hc := r.job.Rollout.HealthCheck
+	backoff := r.Backoff
+	if backoff <= 0 {
+		backoff = 250 * time.Millisecond
+	}
+	h := &healthState{hc: hc, start: time.Now()}
+	deadline := time.NewTimer(time.Duration(hc.Deadline))
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Duration(hc.Interval))
+	defer tick.Stop()
+	var prev *state.Execution
+	healthy := false
+	for {
+		var cur state.Execution
+		var done chan runResult
+		retiring := false
+		if adopt != nil {
+			cur, done, retiring = adopt.x, adopt.done, adopt.retiring
+			s.setCurrent(cur.ID)
+			go adopt.start(s.ctx)
+			adopt = nil
+		} else {
+			var err error
+			cur, done, err = s.start(prev)
+			if err != nil {
+				s.setRunning(false)
+				s.report(err.Error())
+				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, State: state.ComputeFailed, Message: err.Error()})
+				return
+			}
+		}
+		var res runResult
+		ended := false
+		for !ended {
+			select {
+			case <-s.ctx.Done():
+				// The run's context is the slot's: the node stops it.
+				<-done
+				s.setRunning(false)
+				return
+			case res = <-done:
+				ended = true
+			case <-tick.C:
+				if why := h.check(s.ctx, r, cur, &healthy); why != "" {
+					s.report(why)
+				} else if healthy {
+					s.report("")
+				}
+			case <-deadline.C:
+				if !healthy {
+					s.report(fmt.Sprintf("not healthy within health_check.deadline %s", hc.Deadline))
+				}
+			}
+		}
+		s.setRunning(false)
+		if res.lost {
+			// Nothing to re-attach to: record it lost and replace it at once.
+			if err := r.recordLost(s.ctx, cur); err != nil {
+				s.report(err.Error())
+				return
+			}
+			if retiring {
+				return
+			}
+			continue
+		}
+		if res.err != nil {
+			s.report(res.err.Error())
+			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: state.ComputeFailed, Message: res.err.Error()})
+			return
+		}
+		x := res.x
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		h.ended()
+		if retiring {
+			return
+		}
+		if r.job.RestartPolicy == schema.Never || r.job.RestartPolicy == schema.OnFailure && res.ok {
+			if !healthy {
+				s.report(fmt.Sprintf("execution %s ended (%s) and restart_policy %s does not restart it", x.ID, x.Status.ComputeState, r.job.RestartPolicy))
+			}
+			return
+		}
+		if why := h.failing(); why != "" && !healthy {
+			s.report(why)
+		}
+		// A run that stayed up past min_healthy_time earns a fresh backoff.
+		if time.Since(x.CreatedAt) > time.Duration(hc.MinHealthyTime) && healthy {
+			backoff = r.Backoff
+			if backoff <= 0 {
+				backoff = 250 * time.Millisecond
+			}
+		}
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState,
+			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", backoff, r.job.RestartPolicy)})
+		wait := time.NewTimer(backoff)
+		for waiting := true; waiting; {
+			select {
+			case <-s.ctx.Done():
+				wait.Stop()
+				return
+			case <-wait.C:
+				waiting = false
+			case <-tick.C:
+				// Checks go on while the execution is down: they fail.
+				if why := h.check(s.ctx, r, state.Execution{}, &healthy); why != "" {
+					s.report(why)
+				}
+			case <-deadline.C:
+				if !healthy {
+					s.report(fmt.Sprintf("not healthy within health_check.deadline %s", hc.Deadline))
+				}
+			}
+		}
+		backoff = min(2*backoff, maxBackoff)
+		prev = &x
+	}
+}
+
+// maxBackoff caps the delay between restarts of a long-running execution.
+const maxBackoff = 30 * time.Second
+
+// start records a new execution (linked to prev) and starts it on the
+// node; the result arrives on the channel when it ends.
+func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, error) {
+	r := s.d.r
+	x, err := r.newExecution(s.ctx, s.node, prev)
+	if err != nil {
+		return x, nil, err
+	}
+	run := r.Runners.Get(s.node)
+	if run == nil {
+		run = r.waitRunner(s.ctx, s.node)
+	}
+	if run == nil {
+		msg := "no agent serves node " + s.node
+		if q := r.job.Timeouts.Queue; q > 0 {
+			msg += " (waited timeouts.queue " + q.String() + ")"
+		}
+		x.Status.ComputeState, x.Status.Message = state.ComputeLost, msg
+		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
+		return x, nil, fmt.Errorf("%s", msg)
+	}
+	s.setRunning(true)
+	s.setCurrent(x.ID)
+	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: state.ComputeStarting})
+	done := make(chan runResult, 1)
+	go func() {
+		got, res, err := run.Run(s.ctx, x, r.job)
+		done <- runResult{x: got, err: err, ok: err == nil && got.Status.ComputeState == state.ComputeComplete && res.Succeeded()}
+	}()
+	return x, done, nil
+}
+
+// healthState counts the health checks of one slot (SPEC section 2,
+// rollout.health_check): a check passes when the execution is running.
+type healthState struct {
+	hc                schema.HealthCheck
+	start             time.Time
+	checks, failed    int
+	successes, misses int // consecutive
+}
+
+// check runs one health check of x and says why the slot is unhealthy, or
+// "" (setting *healthy once it became healthy).
+func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, healthy *bool) string {
+	pass := false
+	var since time.Time
+	if x.ID != "" {
+		got, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID)
+		if err == nil {
+			switch got.Status.ComputeState {
+			case state.ComputePending, state.ComputeStarting:
+				// Still being prepared (inputs, image): not a check yet.
+				return ""
+			case state.ComputeRunning:
+				pass, since = true, got.UpdatedAt
+			}
+		}
+	}
+	h.checks++
+	if pass {
+		h.successes++
+		h.misses = 0
+	} else {
+		h.failed++
+		h.misses++
+		h.successes = 0
+	}
+	if !*healthy && pass && h.successes >= h.hc.SuccessThreshold && time.Since(since) >= time.Duration(h.hc.MinHealthyTime) {
+		*healthy = true
+		return ""
+	}
+	if *healthy {
+		return ""
+	}
+	return h.failing()
+}
+
+// ended counts an execution that ended as a failed check.
+func (h *healthState) ended() {
+	h.checks++
+	h.failed++
+	h.misses++
+	h.successes = 0
+}
+
+// failing says why the checks so far make the slot unhealthy, or "".
+func (h *healthState) failing() string {
+	if h.misses >= h.hc.FailureThreshold {
+		return fmt.Sprintf("%d health checks failed in a row (failure_threshold %d)", h.misses, h.hc.FailureThreshold)
+	}
+	if h.checks >= h.hc.FailureThreshold && float64(h.failed)/float64(h.checks) > h.hc.MaxErrorRate {
+		return fmt.Sprintf("%d of %d health checks failed, above max_error_rate %g", h.failed, h.checks, h.hc.MaxErrorRate)
+	}
+	return ""
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
