@@ -38,8 +38,17 @@ type Controller struct {
 	mu        sync.Mutex
 	jobs      map[string]*jobRun
 	connected map[string]bool // nodes whose runner came from Connect
-	life context.Context
-	wg   sync.WaitGroup
+	life      context.Context
+	wg        sync.WaitGroup
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+// Ready is closed once Run has resumed what an earlier control plane left
+// and takes requests.
+func (c *Controller) Ready() <-chan struct{} {
+	c.readyOnce.Do(func() { c.ready = make(chan struct{}) })
+	return c.ready
 }
 
 // jobRun is what the controller runs for one job.
@@ -72,6 +81,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	if err := c.resume(ctx); err != nil {
 		return err
 	}
+	c.Ready()
+	close(c.ready)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {

@@ -393,7 +393,8 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 }
 
 // lastStable returns the newest earlier version with a different spec whose
-// executions all completed, or nil.
+// executions all completed (long-running: run, or were stopped on purpose),
+// or nil.
 func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 	versions, err := r.Store.History(ctx, r.job.Namespace, r.job.Name)
 	if err != nil {
@@ -419,7 +420,7 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 			if x.JobVersion != v.Version || x.NextExecutionID != "" {
 				continue
 			}
-			if x.Status.ComputeState == state.ComputeComplete {
+			if x.Status.ComputeState == state.ComputeComplete || r.job.Type.LongRunning() && settled(x) {
 				complete++
 			} else {
 				bad++
@@ -430,6 +431,18 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 		}
 	}
 	return nil, nil
+}
+
+// settled reports whether a long-running execution shows its version
+// worked: it runs, or it was stopped on purpose (replaced, or 'muster stop').
+func settled(x state.Execution) bool {
+	switch x.Status.ComputeState {
+	case state.ComputeRunning:
+		return true
+	case state.ComputeStopped:
+		return x.Status.DesiredState == state.DesiredStopped
+	}
+	return false
 }
 
 func orText(s, def string) string {

@@ -74,6 +74,9 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 		t.Cleanup(func() { runner.Register(prev) })
 	}
 	runner.Register(driver)
+	driver.mu.Lock()
+	driver.runs = map[string]int{} // each test counts its own runs
+	driver.mu.Unlock()
 	h := &harness{t: t, st: st}
 	agents := map[string]Runner{}
 	for _, n := range nodes {

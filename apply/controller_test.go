@@ -1,0 +1,230 @@
+package apply
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/lang/yaml"
+	"github.com/muster-dev/muster/runner"
+	_ "github.com/muster-dev/muster/runner/exec" // real processes
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+	"github.com/muster-dev/muster/validate"
+)
+
+// plane is a Controller over a real store with local agents running real
+// processes through the exec driver.
+type plane struct {
+	t   *testing.T
+	st  *state.Store
+	c   *Controller
+	evs <-chan Event
+}
+
+func newPlane(t *testing.T, nodes ...string) *plane {
+	t.Helper()
+	if d, ok := runner.Lookup("exec"); !ok || d == driver {
+		t.Skip("the real exec driver is not registered")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := state.Open(ctx, t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Controller{Store: st, Runners: &Runners{}, Backoff: 50 * time.Millisecond}
+	p := &plane{t: t, st: st, c: c}
+	for _, n := range nodes {
+		p.addNode(n, map[string]string{"role": "web"})
+	}
+	evs, _ := c.Events(ctx, "", "")
+	p.evs = evs
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		st.Close()
+	})
+	<-c.Ready()
+	return p
+}
+
+func (p *plane) addNode(id string, labels map[string]string) {
+	p.t.Helper()
+	if _, err := p.st.PutNode(context.Background(), state.Node{ID: id, Labels: labels, LastSeen: time.Now().UTC()}); err != nil {
+		p.t.Fatal(err)
+	}
+	p.c.Runners.Set(id, &runner.Agent{NodeID: id, Dir: p.t.TempDir(), Store: p.st, Grace: time.Second})
+}
+
+// apply records src as the job's next version and starts its rollout.
+func (p *plane) apply(src string) (*schema.Job, int) {
+	p.t.Helper()
+	trees, diags := yaml.Parse("job.yaml", []byte(src), lang.Options{})
+	if diags.HasErrors() {
+		p.t.Fatal(diags)
+	}
+	j, diags := validate.Job(trees[0])
+	if j == nil {
+		p.t.Fatal(diags)
+	}
+	ctx := context.Background()
+	var base uint64
+	if js, err := p.st.Job(ctx, j.Namespace, j.Name); err == nil {
+		base = js.Revision
+	}
+	if _, err := p.st.PutSpec(ctx, j.Canonical()); err != nil {
+		p.t.Fatal(err)
+	}
+	js, err := p.st.CommitVersion(ctx, j.Namespace, j.Name, j.Hash(), base, state.StatePending)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := p.c.Rollout(ctx, j.Namespace, j.Name, js.Version, false); err != nil {
+		p.t.Fatal(err)
+	}
+	return j, js.Version
+}
+
+// wait returns the first event of kind for version, failing after 20s.
+func (p *plane) wait(kind string, version int) Event {
+	p.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case ev, ok := <-p.evs:
+			if !ok {
+				p.t.Fatal("event stream closed")
+			}
+			if ev.Kind == kind && (version == 0 || ev.Version == version) {
+				return ev
+			}
+		case <-timeout:
+			p.t.Fatalf("no %s event for version %d within 20s", kind, version)
+		}
+	}
+}
+
+// running counts the running executions of a job per version.
+func (p *plane) running(j *schema.Job) map[int]int {
+	p.t.Helper()
+	execs, err := p.st.Executions(context.Background(), j.Namespace, j.Name)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	out := map[int]int{}
+	for _, x := range execs {
+		if x.Status.ComputeState == state.ComputeRunning {
+			out[x.JobVersion]++
+		}
+	}
+	return out
+}
+
+const service = `
+name: web
+type: service
+count: 2
+task:
+  engine: exec
+  cmd: ["sleep", "300"]
+  env: {V: "1"}
+rollout:
+  max_parallel: 50
+  health_check: {min_healthy_time: 200ms, interval: 100ms, deadline: 10s}
+`
+
+func TestServiceRollsOutReplacesAndStops(t *testing.T) {
+	p := newPlane(t, "node-a", "node-b")
+	j, v1 := p.apply(service)
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
+	}
+	if got := p.running(j); got[v1] != 2 {
+		t.Fatalf("running after v1: %v, want 2 of version %d", got, v1)
+	}
+	_, v2 := p.apply(strings.Replace(service, `V: "1"`, `V: "2"`, 1))
+	if ev := p.wait(Finished, v2); ev.State != state.StateRunning {
+		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
+	}
+	if got := p.running(j); got[v2] != 2 || got[v1] != 0 {
+		t.Fatalf("running after v2: %v, want only 2 of version %d", got, v2)
+	}
+	n, err := p.c.Stop(context.Background(), "default", "web")
+	if err != nil || n != 2 {
+		t.Fatalf("stop: %d, %v; want 2 stopped", n, err)
+	}
+	if got := p.running(j); len(got) != 0 {
+		t.Fatalf("running after stop: %v", got)
+	}
+	js, _ := p.st.Job(context.Background(), "default", "web")
+	if js.State != state.StateStopped {
+		t.Fatalf("state after stop: %s", js.State)
+	}
+}
+
+func TestServiceThatCrashesRollsBack(t *testing.T) {
+	p := newPlane(t, "node-a")
+	j, v1 := p.apply(service)
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
+	}
+	bad := `
+name: web
+type: service
+count: 2
+task:
+  engine: exec
+  cmd: ["sh", "-c", "exit 1"]
+rollout:
+  max_failed_nodes: 0
+  health_check: {min_healthy_time: 200ms, interval: 100ms, deadline: 5s, failure_threshold: 2}
+`
+	_, v2 := p.apply(bad)
+	ev := p.wait(Finished, v2)
+	if ev.State != state.StateRolloutFailed {
+		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
+	}
+	v3 := v2 + 1
+	if ev := p.wait(Finished, v3); ev.State != state.StateRunning {
+		t.Fatalf("rollback version %d finished %s: %s", v3, ev.State, ev.Message)
+	}
+	js, _ := p.st.Job(context.Background(), "default", "web")
+	if js.Version != v3 || js.State != state.StateRunning {
+		t.Fatalf("job after rollback: version %d %s (%s)", js.Version, js.State, js.Message)
+	}
+	if got := p.running(j); got[v3] != 2 || got[v2] != 0 {
+		t.Fatalf("running after rollback: %v", got)
+	}
+}
+
+func TestDaemonReachesJoiningNodes(t *testing.T) {
+	p := newPlane(t, "node-a")
+	j, v1 := p.apply(`
+name: agent
+type: daemon
+selector: {match_labels: {role: web}}
+task:
+  engine: exec
+  cmd: ["sleep", "300"]
+rollout:
+  health_check: {min_healthy_time: 100ms, interval: 100ms}
+`)
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("finished %s: %s", ev.State, ev.Message)
+	}
+	p.addNode("node-b", map[string]string{"role": "web"})
+	p.addNode("node-c", map[string]string{"role": "db"})
+	deadline := time.Now().Add(10 * time.Second)
+	for p.running(j)[v1] != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("running: %v, want 2 (node-a and the joining node-b)", p.running(j))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
