@@ -1,0 +1,171 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/muster-dev/muster/state"
+)
+
+// The Backend methods of the Client.
+
+// Job returns the status of job ns/name, or an error matching
+// state.ErrNotFound.
+func (c *Client) Job(ctx context.Context, ns, name string) (state.JobStatus, error) {
+	var st state.JobStatus
+	p, err := jobPath(ns, name)
+	if err != nil {
+		return st, err
+	}
+	err = c.call(ctx, http.MethodGet, p, nil, nil, &st)
+	return st, err
+}
+
+// Jobs returns the status of every job, sorted by namespace and name.
+func (c *Client) Jobs(ctx context.Context) ([]state.JobStatus, error) {
+	var jobs []state.JobStatus
+	err := c.call(ctx, http.MethodGet, "/jobs", nil, nil, &jobs)
+	return jobs, err
+}
+
+// History returns the committed versions of job ns/name, oldest first.
+func (c *Client) History(ctx context.Context, ns, name string) ([]state.Version, error) {
+	var versions []state.Version
+	p, err := jobPath(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	err = c.call(ctx, http.MethodGet, p+"/versions", nil, nil, &versions)
+	return versions, err
+}
+
+// CommitVersion records hash as the spec of job ns/name in state, if the
+// job's revision is still baseRevision; otherwise it fails with an error
+// matching state.ErrConflict.
+func (c *Client) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, st string) (state.JobStatus, error) {
+	var out state.JobStatus
+	p, err := jobPath(ns, name)
+	if err != nil {
+		return out, err
+	}
+	in := commitRequest{Hash: hash, BaseRevision: baseRevision, State: st}
+	err = c.call(ctx, http.MethodPost, p+"/versions", nil, in, &out)
+	return out, err
+}
+
+// Executions returns the executions of job ns/name.
+func (c *Client) Executions(ctx context.Context, ns, name string) ([]state.Execution, error) {
+	var execs []state.Execution
+	p, err := jobPath(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	err = c.call(ctx, http.MethodGet, p+"/executions", nil, nil, &execs)
+	return execs, err
+}
+
+// Spec returns the canonical bytes stored under hash, exactly as stored.
+func (c *Client) Spec(ctx context.Context, hash string) ([]byte, error) {
+	if err := checkHash("spec", hash); err != nil {
+		return nil, err
+	}
+	var b []byte
+	err := c.callBytes(ctx, http.MethodGet, "/specs/"+url.PathEscape(hash), nil, nil, "", func(r io.Reader) error {
+		var err error
+		b, err = io.ReadAll(r)
+		return err
+	})
+	return b, err
+}
+
+// ResolveSpec expands a unique spec hash prefix to the full hash.
+func (c *Client) ResolveSpec(ctx context.Context, prefix string) (string, error) {
+	var out hashResponse
+	err := c.call(ctx, http.MethodGet, "/specs", url.Values{"prefix": {prefix}}, nil, &out)
+	return out.Hash, err
+}
+
+// PutSpec stores canonical spec bytes and returns their hash.
+func (c *Client) PutSpec(ctx context.Context, canonical []byte) (string, error) {
+	var out hashResponse
+	if canonical == nil {
+		canonical = []byte{}
+	}
+	err := c.callBytes(ctx, http.MethodPost, "/specs", nil, canonical, contentJSON, decodeJSON(&out))
+	return out.Hash, err
+}
+
+// Nodes returns every node.
+func (c *Client) Nodes(ctx context.Context) ([]state.Node, error) {
+	var nodes []state.Node
+	err := c.call(ctx, http.MethodGet, "/nodes", nil, nil, &nodes)
+	return nodes, err
+}
+
+// PutNode stores n and returns the stored node.
+func (c *Client) PutNode(ctx context.Context, n state.Node) (state.Node, error) {
+	var out state.Node
+	if n.ID == "" {
+		return out, badf("invalid node id \"\": a node needs an id")
+	}
+	err := c.call(ctx, http.MethodPut, "/nodes/"+url.PathEscape(n.ID), nil, n, &out)
+	return out, err
+}
+
+// PutDocument streams the bytes of r into the document store and returns
+// their hash and size. It has no timeout but ctx. r is not closed.
+func (c *Client) PutDocument(ctx context.Context, r io.Reader) (string, int64, error) {
+	body := io.NopCloser(r)
+	req, err := c.newRequest(ctx, http.MethodPost, "/documents", nil, body)
+	if err != nil {
+		return "", 0, err
+	}
+	// Tell the size when it is known, as http.NewRequest does.
+	switch v := r.(type) {
+	case *bytes.Reader:
+		req.ContentLength = int64(v.Len())
+	case *bytes.Buffer:
+		req.ContentLength = int64(v.Len())
+	case *strings.Reader:
+		req.ContentLength = int64(v.Len())
+	}
+	req.Header.Set("Content-Type", contentBytes)
+	resp, err := c.send(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	var out documentResponse
+	if err := decodeJSON(&out)(resp.Body); err != nil {
+		return "", 0, c.readErr(req, err)
+	}
+	return out.Hash, out.Size, nil
+}
+
+// Document opens the document stored under hash, or fails with an error
+// matching state.ErrNotFound. It has no timeout but ctx: close the reader
+// when done. Reading fails if the transfer is cut short.
+func (c *Client) Document(ctx context.Context, hash string) (io.ReadCloser, error) {
+	if err := checkHash("document", hash); err != nil {
+		return nil, err
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "/documents/"+url.PathEscape(hash), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// decodeJSON returns a response reader that decodes JSON into out.
+func decodeJSON(out any) func(io.Reader) error {
+	return func(r io.Reader) error { return json.NewDecoder(r).Decode(out) }
+}

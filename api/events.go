@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/muster-dev/muster/apply"
+)
+
+// The event stream, GET /v1/events?namespace=NS&name=NAME: newline-delimited
+// JSON apply.Event values, one per line, flushed after each.
+
+// eventsBuffer is how many events the client buffers ahead of a slow
+// reader; beyond that it stops reading the stream until the reader
+// catches up.
+const eventsBuffer = 64
+
+// events streams the events of one job, or of every job when name is "".
+// The namespace defaults to "default" when a name is given. The response
+// headers are flushed as soon as the subscription is registered, so that a
+// client knows it is subscribed before it triggers a rollout.
+func (s *server) events(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ns, name := q.Get("namespace"), q.Get("name")
+	switch {
+	case name != "":
+		if ns == "" {
+			ns = "default"
+		}
+		if err := checkJobRef(ns, name); err != nil {
+			return err
+		}
+	case ns != "":
+		if err := checkLabel("namespace", ns); err != nil {
+			return err
+		}
+	}
+	ctx := r.Context()
+	ch, err := s.c.Events(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", contentNDJSON)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			if err := enc.Encode(ev); err != nil {
+				return nil
+			}
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// Events subscribes to the events of job ns/name, or of every job when
+// name is "". It returns once the control plane has registered the
+// subscription, so that events of a rollout started afterwards are not
+// missed. The channel is closed when ctx is done or the stream ends (the
+// control plane went away, or sent a line that is not an event).
+func (c *Client) Events(ctx context.Context, ns, name string) (<-chan apply.Event, error) {
+	q := url.Values{}
+	if ns != "" {
+		q.Set("namespace", ns)
+	}
+	if name != "" {
+		q.Set("name", name)
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "/events", q, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", contentNDJSON)
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan apply.Event, eventsBuffer)
+	go func() {
+		defer close(ch)
+		defer resp.Body.Close()
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var ev apply.Event
+			if err := dec.Decode(&ev); err != nil {
+				return
+			}
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
