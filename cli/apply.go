@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -121,7 +122,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 }
 
 // placeLive places recorded versions on the live nodes.
-func placeLive(ctx context.Context, w io.Writer, st *state.Store, nf *nodeFlags, recorded []rolloutJob, source string) ([]rolloutJob, error) {
+func placeLive(ctx context.Context, w io.Writer, st *plane, nf *nodeFlags, recorded []rolloutJob, source string) ([]rolloutJob, error) {
 	nodes, _, err := nf.nodes(ctx, st)
 	if err != nil {
 		return nil, err
@@ -134,11 +135,16 @@ func placeLive(ctx context.Context, w io.Writer, st *state.Store, nf *nodeFlags,
 	return recorded, nil
 }
 
-// rollOut runs the rollouts of the recorded versions on the local node.
-func rollOut(ctx context.Context, w io.Writer, st *state.Store, sf *stateFlags, nf *nodeFlags, recorded []rolloutJob, asJSON bool) error {
+// rollOut runs the rollouts of the recorded versions: through the API of a
+// running control plane, or in this process on the local node.
+func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nodeFlags, recorded []rolloutJob, asJSON bool) error {
 	if len(recorded) == 0 {
 		return nil
 	}
+	if p.ctl != nil {
+		return remoteRollouts(ctx, w, p, recorded, asJSON, false)
+	}
+	st := p.store
 	pr := &progress{w: w, json: asJSON}
 	eng, agent, err := localEngine(ctx, st, sf, nf, pr.event)
 	if err != nil {
@@ -206,7 +212,7 @@ func isTerminal(f *os.File) bool {
 
 // record commits the new versions of p. A saved plan is first checked whole:
 // if any job moved since it was made, nothing is recorded.
-func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, saved bool) ([]rolloutJob, error) {
+func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved bool) ([]rolloutJob, error) {
 	if saved {
 		if err := checkBase(ctx, st, p); err != nil {
 			return nil, err
@@ -222,8 +228,10 @@ func record(ctx context.Context, w io.Writer, st *state.Store, p *plan.Plan, sav
 				if err != nil {
 					return recorded, err
 				}
-				if spec.Type.LongRunning() {
-					continue // recorded only: this command does not run them
+				if spec.Type.LongRunning() || st.ctl != nil {
+					// A long-lived control plane resumes its own rollouts;
+					// this command does not run long-running jobs.
+					continue
 				}
 				fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
 				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
@@ -261,7 +269,7 @@ func unfinished(s string) bool {
 }
 
 // checkBase refuses a saved plan when any of its jobs moved since.
-func checkBase(ctx context.Context, st *state.Store, p *plan.Plan) error {
+func checkBase(ctx context.Context, st api.Backend, p *plan.Plan) error {
 	var stale []string
 	for _, j := range p.Jobs {
 		js, err := st.Job(ctx, j.Namespace, j.Name)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -29,26 +30,13 @@ desired stopped and stopped. Its versions stay; applying it again starts it.`,
 			if _, _, err := loadJob(ctx, st, ns, name); err != nil {
 				return err
 			}
-			execs, err := st.Executions(ctx, ns, name)
-			if err != nil && !errors.Is(err, state.ErrNotFound) {
-				return err
+			var stopped int
+			if st.ctl != nil {
+				stopped, err = st.ctl.Stop(ctx, ns, name)
+			} else {
+				stopped, err = stopRecorded(ctx, st.store, ns, name)
 			}
-			stopped := 0
-			for _, x := range execs {
-				switch x.Status.ComputeState {
-				case state.ComputeComplete, state.ComputeFailed, state.ComputeStopped, state.ComputeLost:
-					continue
-				}
-				x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
-				if _, err := st.UpdateExecution(ctx, x); err != nil {
-					return err
-				}
-				stopped++
-			}
-			if _, err := st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
-				js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
-				return nil
-			}); err != nil {
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "%s/%s: stopped (%d executions stopped)\n", ns, name, stopped)
@@ -57,6 +45,32 @@ desired stopped and stopped. Its versions stay; applying it again starts it.`,
 	}
 	sf.register(c)
 	return c
+}
+
+// stopRecorded stops a job in the state directory, where no process runs
+// its executions: it records them stopped.
+func stopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, error) {
+	execs, err := st.Executions(ctx, ns, name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return 0, err
+	}
+	stopped := 0
+	for _, x := range execs {
+		switch x.Status.ComputeState {
+		case state.ComputeComplete, state.ComputeFailed, state.ComputeStopped, state.ComputeLost:
+			continue
+		}
+		x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
+		if _, err := st.UpdateExecution(ctx, x); err != nil {
+			return stopped, err
+		}
+		stopped++
+	}
+	_, err = st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
+		js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
+		return nil
+	})
+	return stopped, err
 }
 
 func newRollback() *cobra.Command {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/state"
 )
@@ -131,7 +132,7 @@ With -o json it prints exactly the stored (hashed) bytes.`,
 	return c
 }
 
-func resolveRef(c *cobra.Command, st *state.Store, ref string) ([]byte, error) {
+func resolveRef(c *cobra.Command, st api.Backend, ref string) ([]byte, error) {
 	ctx := c.Context()
 	job, hash, hasHash := strings.Cut(ref, "@")
 	if !hasHash && (strings.HasPrefix(ref, "sha256:") || isHex(ref)) {

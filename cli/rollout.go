@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner"
@@ -138,7 +139,7 @@ func printOutputs(ctx context.Context, w io.Writer, a *runner.Agent, st *state.S
 }
 
 // loadJob reads the stored spec of a job's current version.
-func loadJob(ctx context.Context, st *state.Store, ns, name string) (*schema.Job, state.JobStatus, error) {
+func loadJob(ctx context.Context, st api.Backend, ns, name string) (*schema.Job, state.JobStatus, error) {
 	js, err := jobStatus(ctx, st, ns, name)
 	if err != nil {
 		return nil, js, err

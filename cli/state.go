@@ -10,19 +10,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/state"
 )
 
-// stateFlags choose the control plane a command talks to: the embedded one
-// of a state directory, or an external NATS server.
+// stateFlags choose the control plane a command talks to: a running
+// `muster dev` or `muster server` by its API address, the embedded one of
+// a state directory (or the `muster dev` holding it), or an external NATS
+// server.
 type stateFlags struct {
 	dir  string
 	nats string
+	addr string
 }
 
 func (f *stateFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR)")
+	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR); a 'muster dev' holding it is reached through its API")
+	c.Flags().StringVar(&f.addr, "addr", os.Getenv("MUSTER_ADDR"), "`host:port` of a running 'muster dev' or 'muster server' API (MUSTER_ADDR; MUSTER_TOKEN is its bearer token)")
 	c.Flags().StringVar(&f.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "use an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL)")
 }
 
@@ -37,16 +42,9 @@ func envOr(key, def string) string {
 // holds the state directory, so that concurrent commands take turns.
 const lockWait = 30 * time.Second
 
-func (f *stateFlags) open(ctx context.Context) (*state.Store, error) {
-	if f.nats != "" {
-		return state.Connect(ctx, f.nats)
-	}
-	return state.Open(ctx, f.dir, state.Options{LockWait: lockWait})
-}
-
 // openJob reads a job argument (NAME or NAMESPACE/NAME) and opens the
 // control plane; the caller closes the store.
-func (f *stateFlags) openJob(c *cobra.Command, arg string) (context.Context, *state.Store, string, string, error) {
+func (f *stateFlags) openJob(c *cobra.Command, arg string) (context.Context, *plane, string, string, error) {
 	ns, name, err := splitJob(arg)
 	if err != nil {
 		return nil, nil, "", "", err
@@ -57,7 +55,7 @@ func (f *stateFlags) openJob(c *cobra.Command, arg string) (context.Context, *st
 }
 
 // jobStatus reads a job's status, saying plainly when it was never applied.
-func jobStatus(ctx context.Context, st *state.Store, ns, name string) (state.JobStatus, error) {
+func jobStatus(ctx context.Context, st api.Backend, ns, name string) (state.JobStatus, error) {
 	js, err := st.Job(ctx, ns, name)
 	if errors.Is(err, state.ErrNotFound) {
 		return js, fmt.Errorf("job %s/%s was never applied", ns, name)
@@ -84,7 +82,7 @@ func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
 // nodes returns the nodes to plan against and where they came from: the
 // inventory file, or the live nodes of the store after the local node has
 // registered itself.
-func (f *nodeFlags) nodes(ctx context.Context, st *state.Store) ([]plan.Node, string, error) {
+func (f *nodeFlags) nodes(ctx context.Context, st *plane) ([]plan.Node, string, error) {
 	var list []state.Node
 	source := "live"
 	if f.inventory != "" {
@@ -94,8 +92,11 @@ func (f *nodeFlags) nodes(ctx context.Context, st *state.Store) ([]plan.Node, st
 		}
 		list, source = inv, f.inventory
 	} else {
-		if err := f.registerLocal(ctx, st); err != nil {
-			return nil, "", err
+		if st.store != nil {
+			// This process is the control plane: its node is the local one.
+			if err := f.registerLocal(ctx, st); err != nil {
+				return nil, "", err
+			}
 		}
 		live, err := st.Nodes(ctx)
 		if err != nil {
@@ -124,7 +125,7 @@ func (f *nodeFlags) localNode() (state.Node, error) {
 }
 
 // registerLocal records the local node with its labels.
-func (f *nodeFlags) registerLocal(ctx context.Context, st *state.Store) error {
+func (f *nodeFlags) registerLocal(ctx context.Context, st api.Backend) error {
 	n, err := f.localNode()
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func (f *nodeFlags) registerLocal(ctx context.Context, st *state.Store) error {
 }
 
 // stateReader adapts a store to what plan reads.
-type stateReader struct{ st *state.Store }
+type stateReader struct{ st api.Backend }
 
 func (r stateReader) Current(ctx context.Context, ns, name string) (*plan.Current, error) {
 	js, err := r.st.Job(ctx, ns, name)

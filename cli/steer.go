@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+
 	"text/tabwriter"
 	"time"
 
@@ -44,6 +44,9 @@ Executions that already completed for this version are not run again.`,
 			if js.State != state.StateRolloutPaused {
 				return fmt.Errorf("%s/%s is %s, not waiting for promotion (rollout_paused)", ns, name, js.State)
 			}
+			if st.ctl != nil {
+				return remoteRollouts(ctx, c.OutOrStdout(), st, []rolloutJob{{spec: j, version: js.Version}}, out.value == "json", true)
+			}
 			nodes, source, err := nf.nodes(ctx, st)
 			if err != nil {
 				return err
@@ -53,7 +56,7 @@ Executions that already completed for this version are not run again.`,
 				return err
 			}
 			pr := &progress{w: c.OutOrStdout(), json: out.value == "json"}
-			eng, agent, err := localEngine(ctx, st, &sf, &nf, pr.event)
+			eng, agent, err := localEngine(ctx, st.store, &sf, &nf, pr.event)
 			if err != nil {
 				return err
 			}
@@ -66,7 +69,7 @@ Executions that already completed for this version are not run again.`,
 				return err
 			}
 			if !pr.json {
-				printOutputs(ctx, c.OutOrStdout(), agent, st, rj)
+				printOutputs(ctx, c.OutOrStdout(), agent, st.store, rj)
 			}
 			if o.Failed() {
 				return exitCode(exitError)
@@ -137,14 +140,19 @@ func newExecutions() *cobra.Command {
 func newLogs() *cobra.Command {
 	var sf stateFlags
 	var nf nodeFlags
-	var stderrOnly bool
+	var stderrOnly, follow, all bool
 	c := &cobra.Command{
 		Use:   "logs JOB",
-		Short: "Print the logs of a job's latest executions on this node",
+		Short: "Print the logs of a job's latest executions",
 		Long: `Logs prints what the executions of a job's current version wrote to stdout
-(and, with --stderr, to stderr), for the executions this node ran, each
-preceded by a header line when there are several.`,
+(with --stderr, to stderr), each preceded by a header line when there are
+several. Through a running 'muster dev' or 'muster server' it reads the logs
+from the node that ran each execution; otherwise from this node.
+
+With --follow it keeps printing what the executions write until they end
+(or until interrupted), and follows the executions that replace them.`,
 		Example: `  muster logs hello
+  muster logs --follow web
   muster logs --stderr payments/report`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -157,51 +165,35 @@ preceded by a header line when there are several.`,
 			if err != nil {
 				return err
 			}
-			_, agent, err := localEngine(ctx, st, &sf, &nf, nil)
-			if err != nil {
-				return err
-			}
-			execs, err := st.Executions(ctx, ns, name)
-			if err != nil && !errors.Is(err, state.ErrNotFound) {
-				return err
-			}
-			var mine []state.Execution
-			for _, x := range execs {
-				if x.JobVersion == js.Version && x.NodeID == agent.NodeID {
-					mine = append(mine, x)
+			var read logReader
+			if st.ctl != nil {
+				read = func(ctx context.Context, x state.Execution, stream string, off int64) ([]byte, error) {
+					return st.ctl.ReadLog(ctx, ns, name, x.ID, stream, off)
 				}
-			}
-			if len(mine) == 0 {
-				return fmt.Errorf("%s/%s version %d has no executions on this node", ns, name, js.Version)
-			}
-			w := c.OutOrStdout()
-			for _, x := range mine {
-				stdout, stderr := agent.LogPaths(x.ID)
-				path := stdout
-				if stderrOnly {
-					path = stderr
-				}
-				if len(mine) > 1 {
-					fmt.Fprintf(w, "==> %s on %s (%s) <==\n", x.ID, x.NodeID, x.Status.ComputeState)
-				}
-				f, err := os.Open(path)
-				if errors.Is(err, os.ErrNotExist) {
-					continue
-				}
+			} else {
+				_, agent, err := localEngine(ctx, st.store, &sf, &nf, nil)
 				if err != nil {
 					return err
 				}
-				_, err = io.Copy(w, f)
-				f.Close()
-				if err != nil {
-					return err
+				read = func(ctx context.Context, x state.Execution, stream string, off int64) ([]byte, error) {
+					if x.NodeID != agent.NodeID {
+						return nil, fmt.Errorf("execution %s ran on node %s, not this one; reach that node through 'muster dev' or 'muster server'", x.ID, x.NodeID)
+					}
+					return agent.ReadLog(ctx, x.ID, stream, off)
 				}
 			}
-			return nil
+			stream := "stdout"
+			if stderrOnly {
+				stream = "stderr"
+			}
+			l := &logPrinter{w: c.OutOrStdout(), read: read, stream: stream, offsets: map[string]int64{}}
+			return l.run(ctx, st, ns, name, js.Version, all, follow)
 		},
 	}
 	sf.register(c)
 	nf.register(c, false)
 	c.Flags().BoolVar(&stderrOnly, "stderr", false, "print stderr instead of stdout")
+	c.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing as the executions write, until they end")
+	c.Flags().BoolVar(&all, "all", false, "include executions that were replaced (restarts), not only the latest of each")
 	return c
 }

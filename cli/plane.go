@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/state"
+)
+
+// plane is the control plane a command talks to: the API of a running
+// `muster dev` or `muster server` (ctl is set), or the embedded control
+// plane of the state directory (store is set), opened for this command
+// alone.
+type plane struct {
+	api.Backend
+	// ctl drives rollouts in a long-lived control plane; nil when this
+	// process is the control plane.
+	ctl api.Control
+	// store is the state opened by this process; nil when remote.
+	store *state.Store
+	// addr is the API address when remote.
+	addr  string
+	close func() error
+}
+
+// Close releases the control plane (for an embedded one, the state
+// directory).
+func (p *plane) Close() error { return p.close() }
+
+// devFile is where `muster dev` records its API address in the state
+// directory, so that commands pointed at the directory talk to it.
+const devFile = "dev.json"
+
+// devRecord is the content of devFile.
+type devRecord struct {
+	Addr string `json:"addr"`
+	PID  int    `json:"pid"`
+}
+
+// open connects to the control plane the flags choose: --addr
+// (MUSTER_ADDR), else --nats, else the `muster dev` recorded in the state
+// directory if it answers, else the state directory itself.
+func (f *stateFlags) open(ctx context.Context) (*plane, error) {
+	if f.addr != "" {
+		return dial(ctx, f.addr, "--addr")
+	}
+	if f.nats != "" {
+		st, err := state.Connect(ctx, f.nats)
+		if err != nil {
+			return nil, err
+		}
+		return &plane{Backend: st, store: st, close: st.Close}, nil
+	}
+	if rec, ok := readDevRecord(f.dir); ok {
+		p, err := dial(ctx, rec.Addr, filepath.Join(f.dir, devFile))
+		if err == nil {
+			return p, nil
+		}
+		if !processAlive(rec.PID) {
+			// A dev that died without cleaning up: the directory is free.
+			os.Remove(filepath.Join(f.dir, devFile))
+		} else {
+			return nil, fmt.Errorf("'muster dev' (pid %d) holds %s but its API does not answer: %w", rec.PID, f.dir, err)
+		}
+	}
+	st, err := state.Open(ctx, f.dir, state.Options{LockWait: lockWait})
+	if err != nil {
+		return nil, err
+	}
+	return &plane{Backend: st, store: st, close: st.Close}, nil
+}
+
+// dial connects to the API at addr and checks that it answers.
+func dial(ctx context.Context, addr, from string) (*plane, error) {
+	c := api.NewClient(addr, os.Getenv("MUSTER_TOKEN"))
+	if _, err := c.Info(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("control plane at %s (from %s): %w", addr, from, err)
+	}
+	return &plane{Backend: c, ctl: c, addr: addr, close: c.Close}, nil
+}
+
+func readDevRecord(dir string) (devRecord, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, devFile))
+	if err != nil {
+		return devRecord{}, false
+	}
+	var rec devRecord
+	if json.Unmarshal(b, &rec) != nil || rec.Addr == "" {
+		return devRecord{}, false
+	}
+	return rec, true
+}
+
+// writeDevRecord records addr in dir atomically.
+func writeDevRecord(dir, addr string) error {
+	b, _ := json.Marshal(devRecord{Addr: addr, PID: os.Getpid()})
+	tmp := filepath.Join(dir, devFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, devFile))
+}
+
+// errRemote is returned where a command needs the embedded control plane.
+var errRemote = errors.New("this needs the local state directory, not a remote control plane")
