@@ -20,7 +20,11 @@ import (
 // that shuts down should cancel its BaseContext, or http.Server.Shutdown
 // waits for open event streams.
 func NewServer(b Backend, c Control, token string) http.Handler {
-	s := &server{b: b, c: c}
+	return (&server{b: b, c: c, maxDocument: maxDocumentBody}).handler(token)
+}
+
+// handler returns the handler of s, requiring token when not "".
+func (s *server) handler(token string) http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
 		mux.Handle(r.pattern, r.h)
@@ -36,6 +40,9 @@ func NewServer(b Backend, c Control, token string) http.Handler {
 type server struct {
 	b Backend
 	c Control
+	// maxDocument bounds an uploaded document: maxDocumentBody, less in
+	// tests.
+	maxDocument int64
 }
 
 // route is one pattern of the mux.

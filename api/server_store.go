@@ -93,7 +93,7 @@ func (s *server) putNode(w http.ResponseWriter, r *http.Request) error {
 func (s *server) putDocument(w http.ResponseWriter, r *http.Request) error {
 	// A large upload may outlast the server's read timeout.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
-	body := &errReader{r: http.MaxBytesReader(w, r.Body, maxDocumentBody)}
+	body := &errReader{r: http.MaxBytesReader(w, r.Body, s.maxDocument)}
 	hash, size, err := s.b.PutDocument(r.Context(), body)
 	if err != nil {
 		// The store may not wrap the reader's error: report the body's

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/apply"
+)
+
+// next receives an event or fails after a while.
+func next(t *testing.T, ch <-chan apply.Event) apply.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("event stream closed early")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event after 10s")
+	}
+	return apply.Event{}
+}
+
+// closed waits for ch to be closed, draining it.
+func closed(t *testing.T, ch <-chan apply.Event) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("event stream not closed 10s after its context ended")
+		}
+	}
+}
+
+func TestEvents(t *testing.T) {
+	h := newHarness(t, "", nil)
+	c := h.client
+	commit(t, c, "web", 1, 0)
+	commit(t, c, "api", 1, 0)
+
+	webCtx, cancelWeb := context.WithCancel(ctxT(t))
+	defer cancelWeb()
+	web, err := c.Events(webCtx, "", "web") // namespace defaults to default
+	if err != nil {
+		t.Fatal(err)
+	}
+	allCtx, cancelAll := context.WithCancel(ctxT(t))
+	defer cancelAll()
+	all, err := c.Events(allCtx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events returned: the server has subscribed, with no waiting.
+	if n := h.ctl.subscribers(); n != 2 {
+		t.Fatalf("%d subscribers after Events returned, want 2", n)
+	}
+
+	ctx := ctxT(t)
+	if err := c.Rollout(ctx, "default", "api", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rollout(ctx, "default", "web", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{apply.RolloutStarted, apply.WaveStarted, apply.ExecutionEvent, apply.Completed}
+
+	var got []string
+	for range kinds {
+		ev := next(t, web)
+		if ev.Job != "default/web" || ev.Version != 1 || ev.Time.IsZero() {
+			t.Errorf("web event = %+v", ev)
+		}
+		got = append(got, ev.Kind)
+	}
+	if !slices.Equal(got, kinds) {
+		t.Errorf("web events = %v, want %v", got, kinds)
+	}
+
+	got = nil
+	for range 2 * len(kinds) {
+		ev := next(t, all)
+		got = append(got, ev.Job+" "+ev.Kind)
+	}
+	var want []string
+	for _, job := range []string{"default/api", "default/web"} {
+		for _, k := range kinds {
+			want = append(want, job+" "+k)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("all events = %v, want %v", got, want)
+	}
+
+	// The stream ends with its context, on both sides.
+	cancelWeb()
+	closed(t, web)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.ctl.subscribers() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribers 10s after a client went away, want 1", h.ctl.subscribers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancelAll()
+	closed(t, all)
+}
+
+// TestEventsServerGone checks that the channel closes when the stream ends
+// from the server's side.
+func TestEventsServerGone(t *testing.T) {
+	h := newHarness(t, "", nil)
+	ch, err := h.client.Events(ctxT(t), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.CloseClientConnections()
+	closed(t, ch)
+}
