@@ -13,8 +13,9 @@ import (
 const serverReadyTimeout = 10 * time.Second
 
 // startServer runs a nats-server with JetStream file storage in dir
-// (dir/jetstream) and, if listen is not empty, a client listener there.
-func startServer(dir, listen string) (*server.Server, error) {
+// (dir/jetstream) and, if listen is not empty, a client listener there,
+// which requires token from clients when it is not empty.
+func startServer(dir, listen, token string) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:      "muster",
 		JetStream:       true,
@@ -45,6 +46,7 @@ func startServer(dir, listen string) (*server.Server, error) {
 			l.Close()
 		}
 		opts.DontListen, opts.Host, opts.Port = false, host, p
+		opts.Authorization = token
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

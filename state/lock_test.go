@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 func TestLockSecondOpenFails(t *testing.T) {
@@ -197,4 +199,25 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := s.Spec(ctx, h[0]); err != nil {
 		t.Error(err)
 	}
+}
+
+func TestListenerRequiresToken(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{Listen: "127.0.0.1:0", Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Nodes(ctx); err != nil {
+		t.Fatalf("the in-process connection: %v", err)
+	}
+	if c, err := Connect(ctx, st.ClientURL()); err == nil {
+		c.Close()
+		t.Fatal("connected without the token")
+	}
+	c, err := Connect(ctx, st.ClientURL(), nats.Token("s3cret"))
+	if err != nil {
+		t.Fatalf("with the token: %v", err)
+	}
+	c.Close()
 }

@@ -20,6 +20,10 @@ type Options struct {
 	// on this TCP address ("127.0.0.1:0" picks a free port; ClientURL tells
 	// which). Empty means no listener: only this process can connect.
 	Listen string
+	// Token, when set, is required from every client connecting to the
+	// Listen address (NATS token authentication); connect with
+	// nats.Token.
+	Token string
 	// LockWait is how long Open waits for another process to release the
 	// state directory before it fails with *LockedError. Zero fails at once.
 	LockWait time.Duration
@@ -66,12 +70,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(dir, opts.Listen)
+	srv, err := startServer(dir, opts.Listen, opts.Token)
 	if err != nil {
 		lk.release()
 		return nil, err
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("muster"), nats.MaxReconnects(-1))
+	copts := []nats.Option{nats.InProcessServer(srv), nats.Name("muster"), nats.MaxReconnects(-1)}
+	if opts.Token != "" {
+		copts = append(copts, nats.Token(opts.Token))
+	}
+	nc, err := nats.Connect("", copts...)
 	if err != nil {
 		srv.Shutdown()
 		srv.WaitForShutdown()
