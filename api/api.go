@@ -7,9 +7,36 @@
 // an in-process control plane and a remote one.
 //
 // Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
-// with code not_found (404), conflict (409), unauthorized (401) or
-// bad_request (400); the client turns not_found and conflict back into
-// errors that match state.ErrNotFound and state.ErrConflict.
+// with code not_found (404), conflict (409), unauthorized (401),
+// bad_request (400), too_large (413), unknown_route (404: no such route,
+// never taken for a missing record) or internal (500); the client turns
+// not_found and conflict back into errors that match state.ErrNotFound and
+// state.ErrConflict (see Error).
+//
+// The routes (NewServer):
+//
+//	GET  /v1/info                                      Info
+//	GET  /v1/jobs                                      []state.JobStatus
+//	GET  /v1/jobs/{ns}/{name}                          state.JobStatus
+//	GET  /v1/jobs/{ns}/{name}/versions                 []state.Version
+//	POST /v1/jobs/{ns}/{name}/versions                 {"hash","base_revision","state"} → state.JobStatus
+//	GET  /v1/jobs/{ns}/{name}/executions               []state.Execution
+//	GET  /v1/jobs/{ns}/{name}/executions/{id}/logs     ?stream=stdout|stderr&offset=N → raw bytes
+//	POST /v1/jobs/{ns}/{name}/rollout                  {"version","promote"} → 202 {}
+//	POST /v1/jobs/{ns}/{name}/promote                  {}
+//	POST /v1/jobs/{ns}/{name}/stop                     {"stopped": n}
+//	GET  /v1/events?namespace=NS&name=NAME             newline-delimited apply.Event values
+//	GET  /v1/specs/{hash}                              the canonical bytes, as stored
+//	GET  /v1/specs?prefix=P                            {"hash"}
+//	POST /v1/specs                                     canonical bytes → {"hash"}
+//	GET  /v1/nodes                                     []state.Node
+//	PUT  /v1/nodes/{id}                                state.Node → state.Node
+//	POST /v1/documents                                 raw bytes → {"hash","size"}
+//	GET  /v1/documents/{hash}                          raw bytes
+//
+// JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
+// given a token requires "Authorization: Bearer <token>" on every route; a
+// control plane listening beyond loopback (IsLoopback) should have one.
 package api
 
 import (
