@@ -4,21 +4,43 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/muster-dev/muster/apply"
 )
 
-// progress prints rollout events as plain lines, or as JSON lines. Its
-// methods are safe for concurrent use.
+// progress prints rollout events as plain lines, as JSON lines, or, when
+// made by newProgress for a terminal, as a live view of bars. A progress
+// built as &progress{w: w, json: asJSON} prints lines, never a live view;
+// close is then a no-op. Its methods are safe for concurrent use.
 type progress struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
+	// live, when not nil, draws the events instead of printing them.
+	// Set only by newProgress.
+	live *live
 }
 
-// event prints one rollout event.
+// newProgress returns the progress printer for w: JSON lines when asJSON,
+// a live view when w is a terminal and the environment does not ask for
+// plain output (NO_COLOR, TERM=dumb, CI), plain lines otherwise. Callers
+// must call close when the rollouts are over, before printing more to w.
+func newProgress(w io.Writer, asJSON bool) *progress {
+	p := &progress{w: w, json: asJSON}
+	if !asJSON && canLive(w, os.Getenv) {
+		p.live = newLive(w)
+	}
+	return p
+}
+
+// event prints or draws one rollout event.
 func (p *progress) event(ev apply.Event) {
+	if p.live != nil {
+		p.live.event(ev)
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
@@ -27,6 +49,24 @@ func (p *progress) event(ev apply.Event) {
 		return
 	}
 	fmt.Fprint(p.w, plainLine(ev))
+}
+
+// close stops the live view, if any, leaving its final state on screen.
+// It is safe to call on a progress without one, and more than once.
+func (p *progress) close() {
+	if p != nil && p.live != nil {
+		p.live.close()
+	}
+}
+
+// progressWriter returns where lines that are not events (task output)
+// should be written while p shows progress on w: p's live view, which
+// prints them above its bars, when it has one; w otherwise.
+func progressWriter(p *progress, w io.Writer) io.Writer {
+	if p != nil && p.live != nil {
+		return p.live
+	}
+	return w
 }
 
 // plainLine is the plain-text line (with its newline) of ev.
