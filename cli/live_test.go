@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+
+	"github.com/muster-dev/muster/apply"
+)
+
+// TestNewProgressChooses checks that newProgress prints plain lines to a
+// buffer, JSON lines when asked, and never draws on what is not a terminal.
+func TestNewProgressChooses(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, false)
+	if p.live != nil || p.json {
+		t.Fatalf("a buffer got live=%v json=%v, want plain lines", p.live != nil, p.json)
+	}
+	if got := progressWriter(p, &buf); got != &buf {
+		t.Errorf("progressWriter of a plain progress = %T, want the buffer", got)
+	}
+	p.event(apply.Event{Job: "default/web", Version: 1, Kind: apply.Completed, Message: "version 1 completed"})
+	if got, want := buf.String(), "default/web: version 1 completed\n"; got != want {
+		t.Errorf("plain line = %q, want %q", got, want)
+	}
+	p.close()
+	p.close()
+
+	buf.Reset()
+	p = newProgress(&buf, true)
+	if p.live != nil || !p.json {
+		t.Fatalf("asJSON got live=%v json=%v, want JSON lines", p.live != nil, p.json)
+	}
+	p.event(apply.Event{Job: "default/web", Version: 1, Kind: apply.Completed})
+	if !strings.HasPrefix(buf.String(), "{") || !strings.Contains(buf.String(), `"kind":"completed"`) {
+		t.Errorf("JSON line = %q", buf.String())
+	}
+	p.close()
+
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if canLive(f, func(string) string { return "" }) {
+		t.Errorf("a regular file was taken for a terminal")
+	}
+}
+
+// TestCanLiveEnvironment checks that NO_COLOR, TERM=dumb and CI turn the
+// live view off, on what would otherwise qualify.
+func TestCanLiveEnvironment(t *testing.T) {
+	// A character device passes for a terminal (see isTerminal).
+	tty, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no character device to test on: %v", err)
+	}
+	defer tty.Close()
+	if !canLive(tty, func(string) string { return "" }) {
+		t.Skipf("%s is not taken for a terminal here", os.DevNull)
+	}
+	for _, env := range []map[string]string{{"NO_COLOR": "1"}, {"TERM": "dumb"}, {"CI": "true"}} {
+		if canLive(tty, func(k string) string { return env[k] }) {
+			t.Errorf("live despite %v", env)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for mpb's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// scriptedRollout is a canary and one wave of two nodes, with a retry,
+// then completion, as the engine sends them.
+func scriptedRollout(job string) []apply.Event {
+	ev := func(kind string, wave int, node, exec, st, msg string) apply.Event {
+		return apply.Event{Time: time.Now(), Job: job, Version: 2, Kind: kind, Wave: wave, Node: node, Execution: exec, State: st, Message: msg}
+	}
+	return []apply.Event{
+		ev(apply.RolloutStarted, 0, "", "", "", "canary over 3 nodes"),
+		ev(apply.ExecutionEvent, 0, "node-a", "x0", "lost", "re-attached? no: lost before the waves"),
+		ev(apply.WaveStarted, 0, "", "", "", "node-a"),
+		ev(apply.ExecutionEvent, 0, "node-a", "x1", "starting", ""),
+		ev(apply.ExecutionEvent, 0, "node-a", "x1", "complete", ""),
+		ev(apply.WaveStarted, 1, "", "", "", "node-b, node-c"),
+		ev(apply.ExecutionEvent, 1, "node-b", "x2", "starting", ""),
+		ev(apply.ExecutionEvent, 1, "node-c", "x3", "starting", ""),
+		ev(apply.ExecutionEvent, 1, "node-b", "x2", "failed", "exit status 1"),
+		ev(apply.ExecutionEvent, 1, "node-b", "x4", "starting", ""),
+		ev(apply.ExecutionEvent, 1, "node-c", "x3", "complete", ""),
+		ev(apply.ExecutionEvent, 1, "node-b", "x4", "complete", ""),
+		ev("health", 0, "", "", "running", "a kind the view does not know"),
+		ev(apply.Completed, 0, "", "", "completed", "version 2 completed"),
+	}
+}
+
+// TestLiveRollout feeds a scripted rollout, with task output written
+// between its events, to a live view drawing into a buffer, and checks
+// that it ends without deadlock and keeps the messages.
+func TestLiveRollout(t *testing.T) {
+	var out syncBuffer
+	l := newLive(&out, mpb.WithWidth(100))
+	p := &progress{w: &out, live: l}
+	w := progressWriter(p, &out)
+	if w != l {
+		t.Fatalf("progressWriter of a live progress = %T, want its live view", w)
+	}
+	for i, ev := range scriptedRollout("default/web") {
+		p.event(ev)
+		fmt.Fprintf(w, "  x%d | task line %d\n", i, i)
+		if i == 7 {
+			time.Sleep(2 * liveRefresh) // a frame of the wave in progress
+		}
+		if i == 5 {
+			fmt.Fprint(w, "  half a ")
+			fmt.Fprint(w, "line\n")
+		}
+	}
+	fmt.Fprint(w, "  no newline at the end")
+	finished := make(chan struct{})
+	go func() {
+		p.close()
+		p.close()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not return: the live view deadlocked")
+	}
+	got := out.String()
+	if os.Getenv("MUSTER_SHOW_LIVE") != "" {
+		t.Logf("%q", got)
+	}
+	for _, want := range []string{
+		"default/web: rolling out version 2 (canary over 3 nodes)",
+		"default/web: canary: node node-a: execution x0 lost",
+		"default/web: wave 1: node node-b: execution x2 failed: exit status 1",
+		"default/web: a kind the view does not know",
+		"default/web: version 2 completed",
+		"default/web v2 canary",
+		"default/web v2 wave 1",
+		"3/3",
+		"node-b: starting, node-c: starting",
+		"  x13 | task line 13",
+		"  half a line\n",
+		"  no newline at the end\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+
+	// After close, events and writes still reach the output, as lines.
+	p.event(apply.Event{Job: "default/web", Version: 2, Kind: apply.RolledBack, Message: "after close"})
+	fmt.Fprint(w, "  late line\n")
+	if got := out.String(); !strings.Contains(got, "default/web: after close\n") || !strings.Contains(got, "  late line\n") {
+		t.Errorf("output after close lacks the late lines:\n%s", got)
+	}
+}
+
+// TestLiveFailureAndPause checks a failed rollout, a paused canary and
+// events from several goroutines, under the race detector when it is on.
+func TestLiveFailureAndPause(t *testing.T) {
+	var out syncBuffer
+	l := newLive(&out)
+	var wg sync.WaitGroup
+	for _, job := range []string{"default/a", "default/b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.event(apply.Event{Job: job, Version: 1, Kind: apply.RolloutStarted, Message: "rolling over 2 nodes"})
+			l.event(apply.Event{Job: job, Version: 1, Kind: apply.WaveStarted, Message: "node-a"})
+			l.event(apply.Event{Job: job, Version: 1, Kind: apply.ExecutionEvent, Node: "node-a", Execution: "e1", State: "starting"})
+			fmt.Fprintf(l, "  e1 | from %s\n", job)
+			if job == "default/a" {
+				l.event(apply.Event{Job: job, Version: 1, Kind: apply.ExecutionEvent, Node: "node-a", Execution: "e1", State: "complete"})
+				l.event(apply.Event{Job: job, Version: 1, Kind: apply.CanaryPaused, Message: "canary succeeded on node-a; run 'muster promote default/a' to continue"})
+				return
+			}
+			l.event(apply.Event{Job: job, Version: 1, Kind: apply.RolloutFailed, Message: "rollout failed: too many failed nodes"})
+			l.event(apply.Event{Job: job, Version: 1, Kind: apply.RolledBack, Message: "rolled back to the spec of version 0 as version 2"})
+		}()
+	}
+	wg.Wait()
+	time.Sleep(2 * liveRefresh) // let the ticker draw a frame or two
+	l.close()
+	got := out.String()
+	for _, want := range []string{
+		"run 'muster promote default/a' to continue",
+		"default/b: rollout failed: too many failed nodes",
+		"default/b: rolled back to the spec of version 0 as version 2",
+		"  e1 | from default/a",
+		"  e1 | from default/b",
+		"✓", "✗",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestLiveCloseEmpty closes a live view that drew nothing, twice.
+func TestLiveCloseEmpty(t *testing.T) {
+	var out syncBuffer
+	p := &progress{w: &out, live: newLive(&out)}
+	p.close()
+	p.close()
+	var none *progress
+	none.close()
+	if got := progressWriter(none, &out); got != &out {
+		t.Errorf("progressWriter(nil) = %T, want w", got)
+	}
+}
