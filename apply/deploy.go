@@ -129,8 +129,8 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 // to be healthy; it returns the nodes where one was not.
 func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) map[string]bool {
 	type verdict struct {
-		node string
-		why  string
+		node, execution string
+		why             string
 	}
 	var slots []*slot
 	for _, node := range nodes {
@@ -147,9 +147,9 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 		go func() {
 			select {
 			case why := <-s.health:
-				results <- verdict{s.node, why}
+				results <- verdict{s.node, s.current(), why}
 			case <-ctx.Done():
-				results <- verdict{s.node, "the rollout ended first"}
+				results <- verdict{s.node, s.current(), "the rollout ended first"}
 			}
 		}()
 	}
@@ -158,9 +158,9 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 		v := <-results
 		if v.why != "" {
 			failed[v.node] = true
-			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, State: "unhealthy", Message: v.why})
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "unhealthy", Message: v.why})
 		} else {
-			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, State: "healthy"})
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "healthy"})
 		}
 	}
 	return failed

@@ -145,11 +145,14 @@ func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nod
 		return remoteRollouts(ctx, w, p, recorded, asJSON, false)
 	}
 	st := p.store
-	pr := &progress{w: w, json: asJSON}
+	pr := newProgress(w, asJSON)
+	defer pr.close()
 	eng, agent, err := localEngine(ctx, st, sf, nf, pr.event)
 	if err != nil {
 		return err
 	}
+	// Task output and summaries go above a live view's bars.
+	w = progressWriter(pr, w)
 	if !asJSON {
 		streamLogs(agent, w)
 	}

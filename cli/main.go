@@ -86,6 +86,9 @@ the same sha256 spec hash.`,
 		newStop(),
 		newRollback(),
 		newDoc(),
+		newDev(),
+		newServer(),
+		newAgent(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())

@@ -15,7 +15,9 @@ import (
 // it continues paused canary rollouts instead. It fails when any rollout
 // failed.
 func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJob, asJSON, promote bool) error {
-	pr := &progress{w: w, json: asJSON}
+	pr := newProgress(w, asJSON)
+	defer pr.close()
+	w = progressWriter(pr, w)
 	failed := 0
 	for _, rj := range jobs {
 		ns, name := rj.spec.Namespace, rj.spec.Name

@@ -55,13 +55,15 @@ Executions that already completed for this version are not run again.`,
 			if err != nil {
 				return err
 			}
-			pr := &progress{w: c.OutOrStdout(), json: out.value == "json"}
+			pr := newProgress(c.OutOrStdout(), out.value == "json")
+			defer pr.close()
+			w := progressWriter(pr, c.OutOrStdout())
 			eng, agent, err := localEngine(ctx, st.store, &sf, &nf, pr.event)
 			if err != nil {
 				return err
 			}
 			if !pr.json {
-				streamLogs(agent, c.OutOrStdout())
+				streamLogs(agent, w)
 			}
 			rj := rolloutJob{spec: j, version: js.Version, placement: p.Jobs[0].Placement}
 			o, err := eng.Rollout(ctx, j, js.Version, rj.placement, true)
@@ -69,7 +71,7 @@ Executions that already completed for this version are not run again.`,
 				return err
 			}
 			if !pr.json {
-				printOutputs(ctx, c.OutOrStdout(), agent, st.store, rj)
+				printOutputs(ctx, w, agent, st.store, rj)
 			}
 			if o.Failed() {
 				return exitCode(exitError)

@@ -1,0 +1,352 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/runner/remote"
+	"github.com/muster-dev/muster/state"
+)
+
+// defaultListen is where `muster dev` and `muster server` serve their API.
+const defaultListen = "127.0.0.1:4747"
+
+// heartbeat is how often a node records that it is alive; the control
+// plane drops the runner of a node silent for three of them.
+const heartbeat = 10 * time.Second
+
+func newDev() *cobra.Command {
+	var sf stateFlags
+	var nf nodeFlags
+	var listen, natsListen string
+	c := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a local control plane with a local node, until interrupted",
+		Long: `Dev runs a control plane and a node agent in one process over the state
+directory, for development on one machine. It keeps service and daemon jobs
+running (restarting them per restart_policy, checking their health), drives
+the rollouts that 'muster apply' asks for, and resumes what an earlier
+control plane left unfinished.
+
+Other muster commands given the same --state-dir (or MUSTER_ADDR) talk to it
+through its versioned JSON HTTP API on --listen: dev records that address in
+the state directory. Node agents on other machines or in other processes
+join with 'muster agent --server ADDR'.
+
+Listening beyond loopback requires a bearer token in MUSTER_TOKEN, which
+clients and agents must then present. Interrupt (Ctrl-C) stops every
+execution it runs and exits.`,
+		Example: `  muster dev
+  muster dev --label zone=a --listen 127.0.0.1:5858
+  MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return serveControlPlane(c, &sf, &nf, listen, natsListen, "dev")
+		},
+	}
+	registerServe(c, &sf, &listen, &natsListen)
+	nf.register(c, false)
+	return c
+}
+
+func newServer() *cobra.Command {
+	var sf stateFlags
+	var listen, natsListen string
+	c := &cobra.Command{
+		Use:   "server",
+		Short: "Run a control plane without a node, until interrupted",
+		Long: `Server runs a control plane over the state directory, like 'muster dev' but
+with no node of its own: executions run on the nodes whose agents join it
+('muster agent --server ADDR'). Its API listens on --listen and agents reach
+its NATS server on --nats-listen.
+
+Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
+and clients present the same token.`,
+		Example: `  muster server
+  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return serveControlPlane(c, &sf, nil, listen, natsListen, "server")
+		},
+	}
+	registerServe(c, &sf, &listen, &natsListen)
+	return c
+}
+
+func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string) {
+	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
+	c.Flags().StringVar(listen, "listen", envOr("MUSTER_LISTEN", defaultListen), "`host:port` of the HTTP API (MUSTER_LISTEN)")
+	c.Flags().StringVar(natsListen, "nats-listen", "", "`host:port` where node agents reach the NATS server (default: the API host, a free port)")
+}
+
+// controlPlane serves a Controller through the API, with its Info.
+type controlPlane struct {
+	*apply.Controller
+	info api.Info
+}
+
+// Info describes the control plane.
+func (c controlPlane) Info(context.Context) (api.Info, error) { return c.info, nil }
+
+// serveControlPlane runs `muster dev` (nf set: with the local node) or
+// `muster server` until interrupted.
+func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen, mode string) error {
+	token := os.Getenv("MUSTER_TOKEN")
+	if !api.IsLoopback(listen) && token == "" {
+		return fmt.Errorf("--listen %s reaches beyond loopback: set MUSTER_TOKEN to a secret that clients and agents must present", listen)
+	}
+	if natsListen == "" {
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			return fmt.Errorf("--listen %q: %w", listen, err)
+		}
+		natsListen = net.JoinHostPort(host, "0")
+	} else if !api.IsLoopback(natsListen) && token == "" {
+		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
+	}
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w := c.OutOrStdout()
+
+	if rec, ok := readDevRecord(sf.dir); ok && processAlive(rec.PID) && rec.PID != os.Getpid() {
+		return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer ln.Close()
+	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	runners := &apply.Runners{}
+	info := api.Info{APIVersion: api.Version, Mode: mode, NATSURL: st.ClientURL(), PID: os.Getpid()}
+	if abs, err := filepath.Abs(sf.dir); err == nil {
+		info.StateDir = abs
+	}
+	if nf != nil {
+		n, err := nf.localNode()
+		if err != nil {
+			return err
+		}
+		agent, err := localAgent(st, sf.dir, n.ID)
+		if err != nil {
+			return err
+		}
+		runners.Set(n.ID, agent)
+		info.Nodes = []string{n.ID}
+		if err := beat(ctx, st, n); err != nil {
+			return err
+		}
+		go func() {
+			for range tick(ctx, heartbeat) {
+				beat(ctx, st, n)
+			}
+		}()
+	}
+	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: 3 * heartbeat,
+		Connect: func(n state.Node) apply.Runner { return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st} }}
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- ctl.Run(ctx) }()
+	select {
+	case <-ctl.Ready():
+	case err := <-ctlDone:
+		return err
+	}
+	// Event streams end with this context, so that shutdown does not wait
+	// for the clients that follow them.
+	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
+	srv := &http.Server{Handler: api.NewServer(st, controlPlane{ctl, info}, token), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	if err := writeDevRecord(sf.dir, addr); err != nil {
+		return err
+	}
+	defer os.Remove(filepath.Join(sf.dir, devFile))
+
+	fmt.Fprintf(w, "muster %s: API on http://%s (state in %s)\n", mode, addr, sf.dir)
+	if len(info.Nodes) > 0 {
+		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
+	}
+	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
+	fmt.Fprintf(w, "  commands reach it with --state-dir %s, or MUSTER_ADDR=%s\n", sf.dir, addr)
+
+	select {
+	case <-ctx.Done():
+	case err := <-srvDone:
+		stop()
+		<-ctlDone
+		return fmt.Errorf("API server: %w", err)
+	case err := <-ctlDone:
+		shutdownHTTP(srv)
+		return err
+	}
+	fmt.Fprintf(w, "muster %s: stopping the executions it runs\n", mode)
+	endRequests()
+	shutdownHTTP(srv)
+	return <-ctlDone
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
+
+// beat records node n as alive now.
+func beat(ctx context.Context, st api.Backend, n state.Node) error {
+	n.LastSeen = time.Now().UTC()
+	_, err := st.PutNode(ctx, n)
+	return err
+}
+
+// tick sends on the returned channel every d until ctx is done.
+func tick(ctx context.Context, d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time)
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		defer close(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				select {
+				case ch <- now:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return ch
+}
+
+func newAgent() *cobra.Command {
+	var nf nodeFlags
+	var server, dir string
+	c := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a node agent that joins a control plane, until interrupted",
+		Long: `Agent runs the executions a control plane ('muster server' or 'muster dev')
+assigns to this node. It finds the control plane's NATS server through the
+API at --server, registers the node with its labels (--label,
+--node-config) and keeps it alive with a heartbeat; daemon jobs whose
+selector matches it start here as it joins.
+
+Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
+to the control plane when it requires one. Interrupt (Ctrl-C) stops the
+executions it runs; the control plane then replaces them elsewhere or when
+the node comes back.`,
+		Example: `  muster agent --server 127.0.0.1:4747 --label zone=b
+  muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if server == "" {
+				return errors.New("--server (or MUSTER_ADDR) is required: the API address of 'muster server' or 'muster dev'")
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir)
+		},
+	}
+	nf.register(c, false)
+	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR)")
+	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
+	return c
+}
+
+// runAgent joins the control plane at server and serves this node.
+func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string) error {
+	token := os.Getenv("MUSTER_TOKEN")
+	client := api.NewClient(server, token)
+	defer client.Close()
+	info, err := client.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("control plane at %s: %w", server, err)
+	}
+	natsURL, err := reachableNATS(info.NATSURL, server)
+	if err != nil {
+		return err
+	}
+	var opts []nats.Option
+	if token != "" {
+		opts = append(opts, nats.Token(token))
+	}
+	opts = append(opts, nats.MaxReconnects(-1))
+	st, err := state.Connect(ctx, natsURL, opts...)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := nf.localNode()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	agent, err := localAgent(st, dir, n.ID)
+	if err != nil {
+		return err
+	}
+	// localAgent keeps executions under <dir>/executions.
+	if err := beat(ctx, st, n); err != nil {
+		return err
+	}
+	go func() {
+		for range tick(ctx, heartbeat) {
+			beat(ctx, st, n)
+		}
+	}()
+	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
+	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
+	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
+	return err
+}
+
+// reachableNATS rewrites a NATS URL whose host is unspecified (the server
+// listens on every address) to the host the API was reached at.
+func reachableNATS(natsURL, server string) (string, error) {
+	if natsURL == "" {
+		return "", errors.New("the control plane has no NATS listener for agents")
+	}
+	u, err := url.Parse(natsURL)
+	if err != nil {
+		return "", fmt.Errorf("the control plane's NATS URL %q: %w", natsURL, err)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		s := server
+		if p, err := url.Parse(server); err == nil && p.Host != "" {
+			s = p.Host
+		}
+		host, _, err := net.SplitHostPort(s)
+		if err != nil {
+			host = s
+		}
+		u.Host = net.JoinHostPort(host, u.Port())
+	}
+	return u.String(), nil
+}
