@@ -1,0 +1,139 @@
+// Package remote carries executions between the rollout engine of a control
+// plane and node agents in other processes, over NATS core request/reply.
+//
+// An agent serves its node on subjects under "muster.node.<node id>."
+// (see NodeSubject): run, recover, stop, logs and running. When an
+// execution it runs ends, it records the final state in the store and then
+// publishes a Done on "muster.exec.<execution id>.done" (DoneSubject).
+// Client is the engine's side: an apply.Runner for one remote node.
+package remote
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/state"
+)
+
+// Operations, the last token of a node subject.
+const (
+	// OpRun starts an execution: RunRequest, answered by a StartReply.
+	OpRun = "run"
+	// OpRecover re-attaches to an execution an earlier process started:
+	// RunRequest, answered by a StartReply whose Accepted says whether
+	// there was something to re-attach to.
+	OpRecover = "recover"
+	// OpStop stops an execution: ExecRequest, answered by a StopReply once
+	// the execution ended (or did not in time).
+	OpStop = "stop"
+	// OpLogs reads a log: LogsRequest, answered by the raw bytes, with an
+	// error in the ErrorHeader header.
+	OpLogs = "logs"
+	// OpRunning asks whether the agent runs an execution: ExecRequest,
+	// answered by a RunningReply.
+	OpRunning = "running"
+)
+
+// ErrorHeader is the header of a logs reply that carries an error instead
+// of bytes.
+const ErrorHeader = "Muster-Error"
+
+// NodeSubject is the subject of operation op (one of the Op constants) of
+// the agent of node nodeID: "muster.node.<node id>.<op>". Node ids may hold
+// dots; the operation is always the last token, so subjects never collide.
+func NodeSubject(nodeID, op string) string { return "muster.node." + nodeID + "." + op }
+
+// DoneSubject is where an agent publishes the Done of an execution:
+// "muster.exec.<execution id>.done".
+func DoneSubject(executionID string) string { return "muster.exec." + executionID + ".done" }
+
+// RunRequest asks an agent to run, or re-attach to, an execution.
+type RunRequest struct {
+	// Execution is the execution as last recorded in the store; the agent
+	// writes its next states over this revision.
+	Execution state.Execution `json:"execution"`
+	// SpecHash names the job spec in the store ("sha256:<hex>").
+	SpecHash string `json:"spec_hash"`
+}
+
+// StartReply answers a RunRequest. Its zero value refuses.
+type StartReply struct {
+	// Accepted says that the agent runs the execution now (OpRun) or
+	// re-attached to it (OpRecover); a Done follows when it ends.
+	Accepted bool `json:"accepted"`
+	// Error says why the agent refused, when it did; empty on an
+	// OpRecover that found nothing to re-attach to.
+	Error string `json:"error,omitempty"`
+	// GraceMillis is how long the agent lets an execution end after a stop
+	// before it kills it, in milliseconds.
+	GraceMillis int64 `json:"grace_ms,omitempty"`
+}
+
+// Grace returns GraceMillis as a duration.
+func (r StartReply) Grace() time.Duration { return time.Duration(r.GraceMillis) * time.Millisecond }
+
+// ExecRequest names one execution, for OpStop and OpRunning.
+type ExecRequest struct {
+	ExecutionID string `json:"execution_id"`
+}
+
+// StopReply answers an OpStop.
+type StopReply struct {
+	// Running says that the agent was running the execution.
+	Running bool `json:"running"`
+	// Ended says that it ended before the reply; its Done was published
+	// first.
+	Ended bool `json:"ended"`
+}
+
+// RunningReply answers an OpRunning.
+type RunningReply struct {
+	// Running says that the agent runs the execution and has not published
+	// its Done yet.
+	Running bool `json:"running"`
+}
+
+// LogsRequest asks for what an execution wrote to a stream, as
+// runner.Agent.ReadLog.
+type LogsRequest struct {
+	ExecutionID string `json:"execution_id"`
+	// Stream is "stdout" or "stderr"; empty means stdout.
+	Stream string `json:"stream,omitempty"`
+	// Offset is the byte offset to read from.
+	Offset int64 `json:"offset"`
+}
+
+// Done tells how an execution ended. The agent publishes it after it
+// recorded the final state in the store.
+type Done struct {
+	ExitCode  int    `json:"exit_code"`
+	Signal    string `json:"signal,omitempty"`
+	OOMKilled bool   `json:"oom_killed,omitempty"`
+	Message   string `json:"message,omitempty"`
+	// Error is an error about muster itself (the store, the node's disk)
+	// that ended the run, as runner.Agent.Run returns it.
+	Error string `json:"error,omitempty"`
+}
+
+// NewDone returns the Done of a run that returned res and err.
+func NewDone(res runner.Result, err error) Done {
+	d := Done{ExitCode: res.ExitCode, Signal: res.Signal, OOMKilled: res.OOMKilled, Message: res.Message}
+	if err != nil {
+		d.Error = err.Error()
+	}
+	return d
+}
+
+// Result returns the runner.Result d carries.
+func (d Done) Result() runner.Result {
+	return runner.Result{ExitCode: d.ExitCode, Signal: d.Signal, OOMKilled: d.OOMKilled, Message: d.Message}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of this file are encoded
+	}
+	return b
+}

@@ -1,0 +1,439 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
+	"github.com/nats-io/nats.go"
+)
+
+// specTimeout bounds loading a spec before the agent answers a run.
+const specTimeout = 10 * time.Second
+
+// attachPoll is how often a recover request looks for the re-attach in the
+// store, and attachWait how long it looks before it answers "attached" on
+// the strength of the attempt still going on.
+const (
+	attachPoll = 20 * time.Millisecond
+	attachWait = 30 * time.Second
+)
+
+// Serve serves node a.NodeID on nc until ctx is done, then stops the
+// executions it still runs (each gets a.Grace to end) and returns nil. It
+// returns an error when it cannot subscribe or when nc closes (after
+// stopping the executions the same way). specs loads the job of a spec
+// hash; SpecsFrom reads them from the store.
+//
+// Executions run under a context of Serve's own: neither the request nor
+// the requester's connection going away stops them, only an OpStop or
+// Serve's end does. a.Store records their states; their Done is published
+// on nc after that.
+func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx context.Context, hash string) (*schema.Job, error)) error {
+	if err := state.CheckNodeID(a.NodeID); err != nil {
+		return err
+	}
+	s := &server{
+		base:  context.WithoutCancel(ctx),
+		nc:    nc,
+		a:     a,
+		specs: specs,
+		runs:  map[string]*run{},
+	}
+	closed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(closed)
+
+	handlers := []struct {
+		op    string
+		serve func(*nats.Msg)
+		async bool
+	}{
+		{OpRun, s.handleRun, true},
+		{OpRecover, s.handleRecover, true},
+		{OpStop, s.handleStop, true},
+		{OpRunning, s.handleRunning, false},
+		{OpLogs, s.handleLogs, false},
+	}
+	var subs []*nats.Subscription
+	var err error
+	for _, h := range handlers {
+		cb := h.serve
+		if h.async {
+			cb = s.async(h.serve)
+		}
+		var sub *nats.Subscription
+		sub, err = nc.Subscribe(NodeSubject(a.NodeID, h.op), cb)
+		if err != nil {
+			err = fmt.Errorf("serve node %s: %w", a.NodeID, err)
+			break
+		}
+		subs = append(subs, sub)
+	}
+	if err == nil {
+		// Have the server take the subscriptions now. A failed flush is
+		// not fatal: a reconnecting connection sends them again once back.
+		nc.Flush()
+		select {
+		case <-ctx.Done():
+		case <-closed:
+			err = fmt.Errorf("serve node %s: %w", a.NodeID, nats.ErrConnectionClosed)
+		}
+	}
+	for _, sub := range subs {
+		sub.Unsubscribe()
+	}
+	if stuck := s.shutdown(); stuck > 0 {
+		err = errors.Join(err, fmt.Errorf("node %s: %d executions did not end within the grace period", a.NodeID, stuck))
+	}
+	return err
+}
+
+// server is the state of one Serve.
+type server struct {
+	base  context.Context // Serve's context without its cancellation
+	nc    *nats.Conn
+	a     *runner.Agent
+	specs func(ctx context.Context, hash string) (*schema.Job, error)
+
+	mu       sync.Mutex
+	runs     map[string]*run // by execution id
+	closing  bool
+	runWG    sync.WaitGroup // run goroutines
+	handleWG sync.WaitGroup // handlers running in their own goroutine
+}
+
+func (s *server) grace() time.Duration {
+	if s.a.Grace > 0 {
+		return s.a.Grace
+	}
+	return 10 * time.Second
+}
+
+// async runs a handler in its own goroutine, so that a slow one (a spec to
+// load, a stop to wait for) does not hold up the requests behind it.
+func (s *server) async(h func(*nats.Msg)) nats.MsgHandler {
+	return func(m *nats.Msg) {
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			return
+		}
+		s.handleWG.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.handleWG.Done()
+			h(m)
+		}()
+	}
+}
+
+// shutdown stops every execution and waits for them and the handlers. It
+// returns how many executions did not end within the grace period and a
+// few seconds.
+func (s *server) shutdown() int {
+	s.mu.Lock()
+	s.closing = true // no run starts after this
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		r.cancel()
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	deadline := time.After(s.grace() + 10*time.Second)
+	stuck := 0
+	for _, r := range runs {
+		select {
+		case <-r.ended:
+		case <-deadline:
+			stuck++
+		}
+	}
+	if stuck == 0 {
+		s.handleWG.Wait()
+		s.runWG.Wait()
+	}
+	return stuck
+}
+
+// run is an execution the agent runs.
+type run struct {
+	ctx    context.Context // cancelled by OpStop and Serve's end
+	cancel context.CancelFunc
+	ended  chan struct{} // closed after the Done was published
+}
+
+// reserve registers execution id as running here before its spec is
+// loaded, so that OpRunning says yes from the start. It fails when the
+// execution already runs here, returning that run, or when Serve ends.
+func (s *server) reserve(id string) (r, existing *run, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, nil, fmt.Errorf("the agent of node %s is shutting down", s.a.NodeID)
+	}
+	if x := s.runs[id]; x != nil {
+		return nil, x, fmt.Errorf("execution %s already runs on node %s", id, s.a.NodeID)
+	}
+	ctx, cancel := context.WithCancel(s.base)
+	r = &run{ctx: ctx, cancel: cancel, ended: make(chan struct{})}
+	s.runs[id] = r
+	s.runWG.Add(1)
+	return r, nil, nil
+}
+
+// release ends a reserved run; a Done, when there is one, was published.
+func (s *server) release(id string, r *run) {
+	s.mu.Lock()
+	if s.runs[id] == r {
+		delete(s.runs, id)
+	}
+	s.mu.Unlock()
+	r.cancel()
+	close(r.ended)
+	s.runWG.Done()
+}
+
+func (s *server) lookup(id string) *run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs[id]
+}
+
+// publishDone tells the waiting client how execution id ended. A lost
+// message is not fatal: the client then reads the end from the store.
+func (s *server) publishDone(id string, res runner.Result, err error) {
+	s.nc.Publish(DoneSubject(id), mustJSON(NewDone(res, err)))
+}
+
+// prepare decodes a RunRequest, reserves its execution and loads its spec.
+// On failure it answers the request itself and returns a nil run.
+func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existing *run) {
+	refuse := func(err error) { m.Respond(mustJSON(StartReply{Error: err.Error()})) }
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		refuse(fmt.Errorf("decode request: %w", err))
+		return req, nil, nil, nil
+	}
+	e := &req.Execution
+	if e.NodeID != "" && e.NodeID != s.a.NodeID {
+		refuse(fmt.Errorf("execution %s is for node %s, this is node %s", e.ID, e.NodeID, s.a.NodeID))
+		return req, nil, nil, nil
+	}
+	r, existing, err := s.reserve(e.ID)
+	if err != nil {
+		if existing == nil {
+			refuse(err)
+		}
+		return req, nil, nil, existing
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, specTimeout)
+	j, err = s.specs(ctx, req.SpecHash)
+	cancel()
+	if err == nil && r.ctx.Err() != nil {
+		err = fmt.Errorf("execution %s was stopped before it started", e.ID)
+	}
+	if err != nil {
+		s.release(e.ID, r)
+		refuse(fmt.Errorf("node %s: %w", s.a.NodeID, err))
+		return req, nil, nil, nil
+	}
+	return req, j, r, nil
+}
+
+func (s *server) accepted() []byte {
+	return mustJSON(StartReply{Accepted: true, GraceMillis: s.grace().Milliseconds()})
+}
+
+// handleRun answers at once and runs the execution in the background.
+func (s *server) handleRun(m *nats.Msg) {
+	req, j, r, existing := s.prepare(m)
+	if existing != nil {
+		m.Respond(mustJSON(StartReply{Error: fmt.Sprintf("execution %s already runs on node %s", req.Execution.ID, s.a.NodeID)}))
+		return
+	}
+	if r == nil {
+		return
+	}
+	e := req.Execution
+	m.Respond(s.accepted())
+	go func() {
+		defer s.release(e.ID, r)
+		_, res, err := s.a.Run(r.ctx, e, j)
+		res, err = s.stopped(r, e, res, err)
+		s.publishDone(e.ID, res, err)
+	}()
+}
+
+// stopped makes a run that a stop cut short while the agent recorded a
+// state change (runner.Agent writes them under the run's context) end as
+// stopped rather than with the error of the cancelled write, which would
+// leave the execution "starting" or "running" in the store.
+func (s *server) stopped(r *run, e state.Execution, res runner.Result, err error) (runner.Result, error) {
+	if err == nil || r.ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+		return res, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), specTimeout)
+	defer cancel()
+	ns, name, jerr := e.JobRef()
+	if jerr != nil {
+		return res, err
+	}
+	x, xerr := s.a.Store.Execution(ctx, ns, name, e.ID)
+	if xerr != nil {
+		return res, err
+	}
+	switch x.Status.ComputeState {
+	case state.ComputeComplete, state.ComputeFailed, state.ComputeLost, state.ComputeStopped:
+	default:
+		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped"
+		if _, xerr := s.a.Store.UpdateExecution(ctx, x); xerr != nil {
+			return res, err
+		}
+	}
+	return runner.Result{ExitCode: -1, Message: "stopped"}, nil
+}
+
+// handleRecover re-attaches in the background and answers once it knows
+// whether there was something to re-attach to: when Agent.Recover returned,
+// or when the store shows that it recorded the re-attach.
+func (s *server) handleRecover(m *nats.Msg) {
+	req, j, r, existing := s.prepare(m)
+	if existing != nil {
+		// Already ours: the client waits for the Done of that run.
+		m.Respond(s.accepted())
+		return
+	}
+	if r == nil {
+		return
+	}
+	e := req.Execution
+	type outcome struct {
+		ok  bool
+		err error
+	}
+	returned := make(chan outcome, 1)
+	go func() {
+		_, res, ok, err := s.a.Recover(r.ctx, e, j)
+		if !ok && err == nil {
+			s.release(e.ID, r)
+			returned <- outcome{}
+			return
+		}
+		returned <- outcome{ok, err}
+		res, err = s.stopped(r, e, res, err)
+		s.publishDone(e.ID, res, err)
+		s.release(e.ID, r)
+	}()
+
+	ns, name, _ := e.JobRef()
+	tick := time.NewTicker(attachPoll)
+	defer tick.Stop()
+	deadline := time.After(attachWait)
+	for {
+		select {
+		case o := <-returned:
+			switch {
+			case o.ok:
+				m.Respond(s.accepted())
+			case o.err != nil:
+				m.Respond(mustJSON(StartReply{Error: fmt.Sprintf("node %s: %v", s.a.NodeID, o.err)}))
+			default:
+				m.Respond(mustJSON(StartReply{}))
+			}
+			return
+		case <-tick.C:
+			x, err := s.a.Store.Execution(r.ctx, ns, name, e.ID)
+			if err == nil && x.Revision > e.Revision {
+				m.Respond(s.accepted())
+				return
+			}
+		case <-deadline:
+			// Still attaching: the client waits for the Done, asking
+			// OpRunning as for a run.
+			m.Respond(s.accepted())
+			return
+		}
+	}
+}
+
+// handleStop cancels a run and answers when it ended, or after the grace
+// period and a few seconds.
+func (s *server) handleStop(m *nats.Msg) {
+	var req ExecRequest
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		m.Respond(mustJSON(StopReply{}))
+		return
+	}
+	r := s.lookup(req.ExecutionID)
+	if r == nil {
+		m.Respond(mustJSON(StopReply{}))
+		return
+	}
+	r.cancel()
+	t := time.NewTimer(s.grace() + 5*time.Second)
+	defer t.Stop()
+	select {
+	case <-r.ended:
+		m.Respond(mustJSON(StopReply{Running: true, Ended: true}))
+	case <-t.C:
+		m.Respond(mustJSON(StopReply{Running: true}))
+	}
+}
+
+func (s *server) handleRunning(m *nats.Msg) {
+	var req ExecRequest
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		m.Respond(mustJSON(RunningReply{}))
+		return
+	}
+	m.Respond(mustJSON(RunningReply{Running: s.lookup(req.ExecutionID) != nil}))
+}
+
+// logHeadroom leaves room for the headers of a logs reply under the
+// connection's maximum payload.
+const logHeadroom = 4 << 10
+
+func (s *server) handleLogs(m *nats.Msg) {
+	reply := nats.NewMsg(m.Reply)
+	var req LogsRequest
+	err := json.Unmarshal(m.Data, &req)
+	if err == nil {
+		reply.Data, err = s.a.ReadLog(s.base, req.ExecutionID, req.Stream, req.Offset)
+	}
+	if err != nil {
+		reply.Header.Set(ErrorHeader, err.Error())
+		reply.Data = nil
+	}
+	if limit := s.nc.MaxPayload() - logHeadroom; limit > 0 && int64(len(reply.Data)) > limit {
+		// A shorter chunk is a valid answer: the reader asks again from
+		// where it ends.
+		reply.Data = reply.Data[:limit]
+	}
+	m.RespondMsg(reply)
+}
+
+// SpecsFrom loads specs from st for Serve: it reads the canonical bytes of
+// the hash, decodes and normalizes them, and checks that they hash back to
+// the hash asked for.
+func SpecsFrom(st *state.Store) func(ctx context.Context, hash string) (*schema.Job, error) {
+	return func(ctx context.Context, hash string) (*schema.Job, error) {
+		b, err := st.Spec(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		var j schema.Job
+		if err := json.Unmarshal(b, &j); err != nil {
+			return nil, fmt.Errorf("spec %s: %w", hash, err)
+		}
+		schema.Normalize(&j)
+		if got := j.Hash(); got != hash {
+			return nil, fmt.Errorf("spec %s reads back as %s", hash, got)
+		}
+		return &j, nil
+	}
+}
