@@ -50,7 +50,9 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if !ok {
 		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, Names()))
 	}
-	e, err := a.update(ctx, e, state.ComputeStarting, "preparing the execution root")
+	// State writes must land even when a stop comes meanwhile: the stop is
+	// recorded after them.
+	e, err := a.update(context.WithoutCancel(ctx), e, state.ComputeStarting, "preparing the execution root")
 	if err != nil {
 		return e, Result{}, err
 	}
@@ -90,10 +92,15 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		defer cancel()
 	}
 	h, err := driver.Start(runCtx, spec)
+	if err != nil && ctx.Err() != nil {
+		e.Status.DesiredState = state.DesiredStopped
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStopped, "stopped before it started")
+		return e, Result{ExitCode: -1, Message: "stopped"}, err
+	}
 	if err != nil {
 		return a.fail(ctx, e, fmt.Sprintf("%s driver: %v", j.Task.Engine, err))
 	}
-	if e, err = a.update(ctx, e, state.ComputeRunning, "running"); err != nil {
+	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "running"); err != nil {
 		h.Stop(context.Background(), a.grace())
 		return e, Result{}, err
 	}
@@ -111,6 +118,11 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 	}
 	dir := a.ExecutionDir(e.ID)
 	root := filepath.Join(dir, "root")
+	if _, err := os.Stat(dir); err != nil {
+		// This node no longer has the execution (reinstalled, cleaned):
+		// nothing to re-attach to.
+		return e, Result{}, false, nil
+	}
 	outPath, errPath := a.LogPaths(e.ID)
 	stdout, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -127,7 +139,8 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 	if err != nil {
 		return e, Result{}, false, nil
 	}
-	if e, err = a.update(ctx, e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
+	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
+		h.Stop(context.Background(), a.grace())
 		return e, Result{}, true, err
 	}
 	e, res, err := a.finish(ctx, ctx, e, j, h, root)

@@ -65,7 +65,8 @@ func TestRecover(t *testing.T) {
 		{"gone", schema.Wasm, false, true, false, state.ComputeRunning, ""},
 		// The exec driver cannot re-attach: its processes end with the agent.
 		{"exec", schema.Exec, false, true, false, state.ComputeRunning, ""},
-		{"no directory", schema.Wasm, true, false, false, state.ComputeRunning, "stdout.log"},
+		// A node that lost the execution's directory has nothing to re-attach.
+		{"no directory", schema.Wasm, true, false, false, state.ComputeRunning, ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
