@@ -310,6 +310,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 
 // placement places j on the nodes that are served now.
 func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
+	c.syncNodes(ctx) // agents that joined since the last look
 	nodes, err := c.Store.Nodes(ctx)
 	if err != nil {
 		return plan.Placement{}, err

@@ -222,6 +222,7 @@ type statusJSON struct {
 	Hash      string `json:"hash"`
 	Revision  uint64 `json:"revision"`
 	State     string `json:"state"`
+	Message   string `json:"message"`
 }
 
 type versionJSON struct {
