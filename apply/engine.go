@@ -213,9 +213,33 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	failed := map[string]bool{}
 	var firstErr error
 	var wg sync.WaitGroup
+	// timeouts.queue bounds how long an execution waits for a free run
+	// slot (Parallel) before it starts.
+	var expired <-chan time.Time
+	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
+		t := time.NewTimer(q)
+		defer t.Stop()
+		expired = t.C
+	}
+	timedOut := false
 	for _, s := range slots {
+		if !timedOut {
+			select {
+			case sem <- struct{}{}:
+			case <-expired:
+				timedOut = true
+			}
+		}
+		if timedOut {
+			if err := r.queueExpired(ctx, wave, s.node); err != nil && firstErr == nil {
+				firstErr = err
+			}
+			mu.Lock()
+			failed[s.node] = true
+			mu.Unlock()
+			continue
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			ok, err := r.runSlot(ctx, wave, s.node)
@@ -231,6 +255,20 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	}
 	wg.Wait()
 	return len(failed), firstErr
+}
+
+// queueExpired records an execution that never started: it waited longer
+// than timeouts.queue for a free run slot.
+func (r *rollout) queueExpired(ctx context.Context, wave int, node string) error {
+	x, err := r.newExecution(ctx, node, nil)
+	if err != nil {
+		return err
+	}
+	x.Status.ComputeState = state.ComputeFailed
+	x.Status.Message = "waited longer than timeouts.queue " + r.job.Timeouts.Queue.String() + " for a free run slot"
+	x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
+	r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+	return err
 }
 
 // runSlot runs one execution on node, restarting it per the restart policy

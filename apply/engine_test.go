@@ -42,13 +42,23 @@ func (s *scripted) Start(_ context.Context, sp *runner.Spec) (runner.Handle, err
 	code := 0
 	fmt.Sscan(codes[min(n, len(codes)-1)], &code)
 	fmt.Fprintf(sp.Stdout, "run %d of %s\n", n, key)
-	return handle(code), nil
+	d, _ := time.ParseDuration(sp.Job.Task.Env["TAKES"])
+	return handle{code: code, takes: d}, nil
 }
 
-type handle int
+// handle ends with code after takes (env TAKES, a duration).
+type handle struct {
+	code  int
+	takes time.Duration
+}
 
-func (h handle) Wait(context.Context) (runner.Result, error) {
-	return runner.Result{ExitCode: int(h)}, nil
+func (h handle) Wait(ctx context.Context) (runner.Result, error) {
+	select {
+	case <-time.After(h.takes):
+		return runner.Result{ExitCode: h.code}, nil
+	case <-ctx.Done():
+		return runner.Result{}, ctx.Err()
+	}
 }
 func (h handle) Stop(context.Context, time.Duration) error { return nil }
 
@@ -184,6 +194,24 @@ func TestRolloutCompletes(t *testing.T) {
 	}
 }
 
+func TestQueueTimeout(t *testing.T) {
+	h := newHarness(t, "n1")
+	h.eng.Parallel = 1
+	out, j, v := h.apply("name: q\ncount: 3\ntimeouts: {queue: 150ms}\nrollout: {max_failed_nodes: 5, max_failed_nodes_percent: 100}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\", TAKES: 100ms}}\n", false)
+	if c, f := h.executions(j, v); c != 2 || f != 1 {
+		t.Errorf("executions complete=%d failed=%d, want 2 that got a run slot within 150ms and 1 that did not (outcome %+v)", c, f, out)
+	}
+	found := false
+	for _, e := range h.evs {
+		if strings.Contains(e.Message, "timeouts.queue 150ms") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no event says the queue timeout expired: %+v", h.evs)
+	}
+}
+
 func TestRestartThenSucceed(t *testing.T) {
 	h := newHarness(t, "n1")
 	// Fails twice, then succeeds: within failure_threshold 3.
@@ -270,9 +298,9 @@ type failOn struct {
 func (f *failOn) Start(_ context.Context, sp *runner.Spec) (runner.Handle, error) {
 	n := sp.Env["MUSTER_NODE_ID"]
 	if n == f.node || n == f.node2 {
-		return handle(1), nil
+		return handle{code: 1}, nil
 	}
-	return handle(0), nil
+	return handle{}, nil
 }
 
 func TestCanaryPausesThenPromotes(t *testing.T) {

@@ -163,8 +163,6 @@ rollout:
 			break
 		}
 	}
-	pids, _ := exec.Command("pgrep", "-f", "exec sleep 300").Output()
-	_ = pids // the task's pid is not recorded; kill through its environment instead
 	killTask(t, victim)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
