@@ -139,3 +139,41 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestDockerServiceReattachedByDev runs a docker service under muster dev,
+// kills dev with SIGKILL, and checks that the next dev re-attaches to the
+// same container instead of starting another.
+func TestDockerServiceReattachedByDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a control plane")
+	}
+	dc := dockertest.Client(t)
+	image := dockertest.AppImage(t, dc)
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	dev := c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	file := c.write("svc.yaml", fmt.Sprintf(`name: svc
+type: service
+task: {engine: docker, image: %q, cmd: [sleep, 10m]}
+rollout: {health_check: {min_healthy_time: 300ms, interval: 100ms}}
+`, image))
+	c.ok("apply", "--auto-approve", file)
+	before := c.executions("svc")
+	if len(before) != 1 || before[0].Status.ComputeState != "running" {
+		t.Fatalf("before the kill: %+v", before)
+	}
+	dev.kill()
+
+	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	st := c.waitState("svc", "running")
+	after := c.executions("svc")
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
+		t.Fatalf("after the restart (%s: %s): executions %+v, want the same one running", st.State, st.Message, after)
+	}
+	if out := c.ok("executions", "svc").stdout; !strings.Contains(out, "re-attached") {
+		t.Errorf("the execution does not say it was re-attached:\n%s", out)
+	}
+	c.ok("stop", "svc")
+	if x := c.executions("svc")[0]; x.Status.ComputeState != "stopped" {
+		t.Errorf("after stop: %s", x.Status.ComputeState)
+	}
+}
