@@ -92,7 +92,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			c.syncNodes(ctx)
-			c.extendDaemons(ctx)
+			c.reconcile(ctx)
 		}
 	}
 }
@@ -395,37 +395,47 @@ func (c *Controller) remote(id string) bool {
 	return c.connected[id]
 }
 
-// extendDaemons starts the executions of deployed daemon jobs on nodes
-// that match their selector and have none yet.
-func (c *Controller) extendDaemons(ctx context.Context) {
+// reconcile keeps deployed long-running jobs at their size: daemons get an
+// execution on every matching node that has none (nodes that joined, or
+// came back), services get back the executions of nodes that went away,
+// placed on the nodes served now.
+func (c *Controller) reconcile(ctx context.Context) {
 	c.mu.Lock()
-	var runs []*jobRun
+	var deps []*Deployment
 	for _, run := range c.jobs {
-		if run.dep != nil && run.dep.r.job.Type == schema.Daemon {
-			select {
-			case <-run.done:
-				runs = append(runs, run)
-			default: // still rolling out
-			}
+		if run.dep == nil || run.dep.ctx.Err() != nil {
+			continue
+		}
+		select {
+		case <-run.done:
+			deps = append(deps, run.dep)
+		default: // still rolling out
 		}
 	}
 	c.mu.Unlock()
-	for _, run := range runs {
-		d := run.dep
-		if d.ctx.Err() != nil {
-			continue
-		}
+	for _, d := range deps {
 		pl, err := c.placement(ctx, d.r.job)
 		if err != nil {
 			continue
 		}
-		have := d.Nodes()
-		for _, node := range pl.MatchedNodes {
-			if slices.Contains(have, node) {
-				continue
+		switch d.r.job.Type {
+		case schema.Daemon:
+			have := d.Nodes()
+			for _, node := range pl.MatchedNodes {
+				if !slices.Contains(have, node) {
+					d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "node joined: starting the daemon there"})
+					d.add(node, 0, nil)
+				}
 			}
-			d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "node joined: starting the daemon there"})
-			d.add(node, 0, nil)
+		case schema.Service:
+			missing := d.r.job.Count - d.size()
+			for _, node := range targets(pl) {
+				for k := d.count(node); k < pl.Executions[node] && missing > 0; k++ {
+					d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "replacing an execution whose node went away"})
+					d.add(node, 0, nil)
+					missing--
+				}
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -110,10 +111,54 @@ func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 	go func() {
 		defer d.wg.Done()
 		defer close(s.done)
-		s.run(adopt)
+		if s.run(adopt) == errNodeGone {
+			// No agent serves the node any more: the slot goes, so that
+			// the controller places its execution again (elsewhere, or
+			// here when the node comes back).
+			d.remove(s)
+		}
 	}()
 	return s
 }
+
+// remove forgets slot s, which ended.
+func (d *Deployment) remove(s *slot) {
+	d.mu.Lock()
+	ss := d.slots[s.node]
+	for i, x := range ss {
+		if x == s {
+			ss = append(ss[:i:i], ss[i+1:]...)
+			break
+		}
+	}
+	if len(ss) == 0 {
+		delete(d.slots, s.node)
+	} else {
+		d.slots[s.node] = ss
+	}
+	d.mu.Unlock()
+	d.changed()
+}
+
+// size returns how many slots the deployment has.
+func (d *Deployment) size() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, ss := range d.slots {
+		n += len(ss)
+	}
+	return n
+}
+
+// errNodeGone ends a slot whose node no agent serves.
+var errNodeGone = errors.New("no agent serves the node")
+
+// nodeGoneError says which node is gone; it matches errNodeGone.
+type nodeGoneError struct{ msg string }
+
+func (e nodeGoneError) Error() string        { return e.msg }
+func (e nodeGoneError) Is(target error) bool { return target == errNodeGone }
 
 // count returns how many slots run on node.
 func (d *Deployment) count(node string) int {
@@ -243,8 +288,9 @@ func (s *slot) report(why string) {
 }
 
 // run is the slot's loop: one execution after another until the slot is
-// stopped, or the restart policy says the last one stays ended.
-func (s *slot) run(adopt *recovered) {
+// stopped, or the restart policy says the last one stays ended. It returns
+// errNodeGone when it ended because no agent serves its node.
+func (s *slot) run(adopt *recovered) error {
 	r := s.d.r
 	hc := r.job.Rollout.HealthCheck
 	backoff := r.Backoff
@@ -273,8 +319,11 @@ func (s *slot) run(adopt *recovered) {
 			if err != nil {
 				s.setRunning(false)
 				s.report(err.Error())
-				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, State: state.ComputeFailed, Message: err.Error()})
-				return
+				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: cur.Status.ComputeState, Message: err.Error()})
+				if errors.Is(err, errNodeGone) {
+					return errNodeGone
+				}
+				return nil
 			}
 		}
 		var res runResult
@@ -285,7 +334,7 @@ func (s *slot) run(adopt *recovered) {
 				// The run's context is the slot's: the node stops it.
 				<-done
 				s.setRunning(false)
-				return
+				return nil
 			case res = <-done:
 				ended = true
 			case <-tick.C:
@@ -305,29 +354,29 @@ func (s *slot) run(adopt *recovered) {
 			// Nothing to re-attach to: record it lost and replace it at once.
 			if err := r.recordLost(s.ctx, cur); err != nil {
 				s.report(err.Error())
-				return
+				return nil
 			}
 			if retiring {
-				return
+				return nil
 			}
 			continue
 		}
 		if res.err != nil {
 			s.report(res.err.Error())
 			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: state.ComputeFailed, Message: res.err.Error()})
-			return
+			return nil
 		}
 		x := res.x
 		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
 		h.ended()
 		if retiring {
-			return
+			return nil
 		}
 		if r.job.RestartPolicy == schema.Never || r.job.RestartPolicy == schema.OnFailure && res.ok {
 			if !healthy {
 				s.report(fmt.Sprintf("execution %s ended (%s) and restart_policy %s does not restart it", x.ID, x.Status.ComputeState, r.job.RestartPolicy))
 			}
-			return
+			return nil
 		}
 		if why := h.failing(); why != "" && !healthy {
 			s.report(why)
@@ -346,7 +395,7 @@ func (s *slot) run(adopt *recovered) {
 			select {
 			case <-s.ctx.Done():
 				wait.Stop()
-				return
+				return nil
 			case <-wait.C:
 				waiting = false
 			case <-tick.C:
@@ -387,7 +436,7 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 		}
 		x.Status.ComputeState, x.Status.Message = state.ComputeLost, msg
 		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
-		return x, nil, fmt.Errorf("%s", msg)
+		return x, nil, nodeGoneError{msg}
 	}
 	s.setRunning(true)
 	s.setCurrent(x.ID)

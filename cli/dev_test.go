@@ -352,3 +352,68 @@ rollout: {strategy: rolling, max_parallel: 50}
 		t.Errorf("%d complete executions, want exactly count 4 (none lost, none run twice)\n%s", complete, c.ok("executions", "--all", "crunch").stdout)
 	}
 }
+
+func TestServiceMovesOffALostAgent(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0", "--node-ttl", "1500ms")
+	addr := srv.waitFor(`API on http://(\S+)`)
+	agents := map[string]*daemonProc{}
+	for _, n := range []string{"na", "nb"} {
+		cfg := c.write(n+".yaml", fmt.Sprintf("id: %s\n", n))
+		agents[n] = c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-"+n, "--heartbeat", "300ms")
+	}
+	file := c.write("svc.yaml", `name: svc
+type: service
+count: 2
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(c.ok("nodes").stdout, "\nn") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agents did not register:\n%s", c.ok("nodes").stdout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.ok("apply", "--auto-approve", file)
+	on := func() map[string]int {
+		m := map[string]int{}
+		for _, x := range c.executions("svc") {
+			if x.Status.ComputeState == "running" {
+				m[x.NodeID]++
+			}
+		}
+		return m
+	}
+	before := on()
+	if before["na"]+before["nb"] != 2 {
+		t.Fatalf("running before the loss: %v", before)
+	}
+	lost := "nb"
+	if before["nb"] == 0 {
+		lost = "na"
+	}
+	agents[lost].kill()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		m := on()
+		if m[lost] == 0 && len(m) == 1 && m[map[string]string{"na": "nb", "nb": "na"}[lost]] == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after node %s was lost: running %v, want both executions on the other node\n%s", lost, m, c.ok("executions", "--all", "svc").stdout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	lostOnes := 0
+	for _, x := range c.executions("svc") {
+		if x.NodeID == lost && x.Status.ComputeState == "lost" {
+			lostOnes++
+		}
+	}
+	if lostOnes == 0 {
+		t.Errorf("no execution on %s is recorded lost:\n%s", lost, c.ok("executions", "--all", "svc").stdout)
+	}
+}

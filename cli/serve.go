@@ -34,6 +34,7 @@ func newDev() *cobra.Command {
 	var sf stateFlags
 	var nf nodeFlags
 	var listen, natsListen string
+	var ttl time.Duration
 	c := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a local control plane with a local node, until interrupted",
@@ -56,10 +57,10 @@ execution it runs and exits.`,
   MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serveControlPlane(c, &sf, &nf, listen, natsListen, "dev")
+			return serveControlPlane(c, &sf, &nf, listen, natsListen, ttl, "dev")
 		},
 	}
-	registerServe(c, &sf, &listen, &natsListen)
+	registerServe(c, &sf, &listen, &natsListen, &ttl)
 	nf.register(c, false)
 	return c
 }
@@ -67,6 +68,7 @@ execution it runs and exits.`,
 func newServer() *cobra.Command {
 	var sf stateFlags
 	var listen, natsListen string
+	var ttl time.Duration
 	c := &cobra.Command{
 		Use:   "server",
 		Short: "Run a control plane without a node, until interrupted",
@@ -81,14 +83,15 @@ and clients present the same token.`,
   MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serveControlPlane(c, &sf, nil, listen, natsListen, "server")
+			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, "server")
 		},
 	}
-	registerServe(c, &sf, &listen, &natsListen)
+	registerServe(c, &sf, &listen, &natsListen, &ttl)
 	return c
 }
 
-func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string) {
+func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl *time.Duration) {
+	c.Flags().DurationVar(ttl, "node-ttl", 3*heartbeat, "how long a node agent may go without a heartbeat before its executions are replaced")
 	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(listen, "listen", envOr("MUSTER_LISTEN", defaultListen), "`host:port` of the HTTP API (MUSTER_LISTEN)")
 	c.Flags().StringVar(natsListen, "nats-listen", "", "`host:port` where node agents reach the NATS server (default: the API host, a free port)")
@@ -105,7 +108,10 @@ func (c controlPlane) Info(context.Context) (api.Info, error) { return c.info, n
 
 // serveControlPlane runs `muster dev` (nf set: with the local node) or
 // `muster server` until interrupted.
-func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen, mode string) error {
+func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen string, ttl time.Duration, mode string) error {
+	if ttl <= 0 {
+		return fmt.Errorf("--node-ttl %s: want a positive duration", ttl)
+	}
 	token := os.Getenv("MUSTER_TOKEN")
 	if !api.IsLoopback(listen) && token == "" {
 		return fmt.Errorf("--listen %s reaches beyond loopback: set MUSTER_TOKEN to a secret that clients and agents must present", listen)
@@ -162,8 +168,12 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 			}
 		}()
 	}
-	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: 3 * heartbeat,
-		Connect: func(n state.Node) apply.Runner { return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st} }}
+	// A remote execution whose agent stops answering is lost within about
+	// the node TTL.
+	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl,
+		Connect: func(n state.Node) apply.Runner {
+			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3}
+		}}
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctl.Run(ctx) }()
 	select {
@@ -247,6 +257,7 @@ func tick(ctx context.Context, d time.Duration) <-chan time.Time {
 func newAgent() *cobra.Command {
 	var nf nodeFlags
 	var server, dir string
+	var every time.Duration
 	c := &cobra.Command{
 		Use:   "agent",
 		Short: "Run a node agent that joins a control plane, until interrupted",
@@ -269,17 +280,21 @@ the node comes back.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir)
+			if every <= 0 {
+				return fmt.Errorf("--heartbeat %s: want a positive duration", every)
+			}
+			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every)
 		},
 	}
 	nf.register(c, false)
 	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR)")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
+	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
 	return c
 }
 
 // runAgent joins the control plane at server and serves this node.
-func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string) error {
+func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration) error {
 	token := os.Getenv("MUSTER_TOKEN")
 	client := api.NewClient(server, token)
 	defer client.Close()
@@ -317,7 +332,7 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 		return err
 	}
 	go func() {
-		for range tick(ctx, heartbeat) {
+		for range tick(ctx, every) {
 			beat(ctx, st, n)
 		}
 	}()
