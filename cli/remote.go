@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/state"
@@ -88,6 +90,17 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 			continue
 		}
 		any = true
+		if !rj.spec.Type.LongRunning() {
+			// What a run-to-completion task printed, as apply shows it
+			// without a control plane (the first MiB).
+			if b, err := p.ctl.ReadLog(ctx, rj.spec.Namespace, rj.spec.Name, x.ID, "stdout", 0); err == nil && len(b) > 0 {
+				lp := &linePrefixer{w: w, mu: &sync.Mutex{}, prefix: "  " + x.ID + " | "}
+				lp.Write(b)
+				if !bytes.HasSuffix(b, []byte("\n")) {
+					lp.Write([]byte("\n"))
+				}
+			}
+		}
 		fmt.Fprintf(w, "  %s on %s: %s\n", x.ID, x.NodeID, x.Status.ComputeState)
 		for _, d := range x.Outputs {
 			fmt.Fprintf(w, "    output %s: %s (%d bytes; muster doc get %s)\n", d.Path, d.Hash, d.Size, d.Hash)
