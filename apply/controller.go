@@ -256,16 +256,34 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	finish := func(st, msg string) {
 		c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
 	}
+	// broken ends a rollout that muster itself could not drive (the store
+	// failed): the job is recorded failed, not left deploying.
+	broken := func(err error) {
+		if ctx.Err() != nil {
+			// Superseded by a newer version, or stopped: they report.
+			finish("", "interrupted: a newer version or 'muster stop' took over")
+			return
+		}
+		msg := fmt.Sprintf("version %d: %v", version, err)
+		c.Store.UpdateStatus(context.WithoutCancel(ctx), j.Namespace, j.Name, func(js *state.JobStatus) error {
+			if js.Version != version {
+				return errSkip
+			}
+			js.State, js.Message = state.StateFailed, msg
+			return nil
+		})
+		finish(state.StateFailed, msg)
+	}
 	pl, err := c.placement(ctx, j)
 	if err != nil {
-		finish(state.StateFailed, err.Error())
+		broken(err)
 		return
 	}
 	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
-			finish(state.StateFailed, err.Error())
+			broken(err)
 			return
 		}
 		finish(out.State, out.Message)
@@ -286,10 +304,8 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 				run.dep = prev
 			}
 			c.mu.Unlock()
-			finish(state.StateDeploying, "superseded")
-			return
 		}
-		finish(state.StateFailed, err.Error())
+		broken(err)
 		return
 	}
 	c.mu.Lock()

@@ -64,6 +64,9 @@ func followRollout(ctx context.Context, p *plane, pr *progress, ns, name string,
 			if ev.Version != version && ev.Version != 0 {
 				continue
 			}
+			if pr.json {
+				pr.event(ev) // machines get the final state too
+			}
 			if ev.State == state.StateFailed && ev.Message != "" {
 				pr.event(apply.Event{Job: ev.Job, Kind: apply.RolloutFailed, Message: ev.Message})
 			}

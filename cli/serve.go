@@ -320,6 +320,11 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 	if err != nil {
 		return err
 	}
+	for _, id := range info.Nodes {
+		if id == n.ID {
+			return fmt.Errorf("node %s is the control plane's own node (muster %s runs it): give this agent another id with --node-config", n.ID, info.Mode)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
