@@ -417,3 +417,26 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		t.Errorf("no execution on %s is recorded lost:\n%s", lost, c.ok("executions", "--all", "svc").stdout)
 	}
 }
+
+func TestTokenRequiredBeyondLoopback(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	if r := c.run("dev", "--listen", "0.0.0.0:0"); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
+		t.Fatalf("dev beyond loopback without a token: %v", r)
+	}
+	tc := newCLI(t, "MUSTER_TOKEN=s3cret")
+	tc.dir = c.dir
+	dev := tc.start(`API on http://(\S+)`, "dev", "--listen", "0.0.0.0:0", "--state-dir", ".muster")
+	_, port, _ := strings.Cut(dev.waitFor(`API on http://(\S+)`), "]:")
+	if port == "" {
+		_, port, _ = strings.Cut(dev.waitFor(`API on http://(\S+)`), ":")
+	}
+	addr := "127.0.0.1:" + port
+	if r := c.run("status", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
+		t.Errorf("status without the token: %v", r)
+	}
+	if r := tc.run("status", "--addr", addr); r.code != 0 {
+		t.Errorf("status with the token: %v", r)
+	}
+}

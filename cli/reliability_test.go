@@ -95,7 +95,7 @@ func newCLI(t *testing.T, env string) *musterCLI {
 func (c *musterCLI) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "MUSTER_STATE_DIR=", "MUSTER_NATS_URL=", "MUSTER_ADDR=", c.env)
+	cmd.Env = append(os.Environ(), "MUSTER_STATE_DIR=", "MUSTER_NATS_URL=", "MUSTER_ADDR=", "MUSTER_TOKEN=", c.env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	return cmd, &stdout, &stderr
