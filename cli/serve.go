@@ -271,7 +271,7 @@ Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
 to the control plane when it requires one. Interrupt (Ctrl-C) stops the
 executions it runs; the control plane then replaces them elsewhere or when
 the node comes back.`,
-		Example: `  muster agent --server 127.0.0.1:4747 --label zone=b
+		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -322,7 +322,7 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 	}
 	for _, id := range info.Nodes {
 		if id == n.ID {
-			return fmt.Errorf("node %s is the control plane's own node (muster %s runs it): give this agent another id with --node-config", n.ID, info.Mode)
+			return fmt.Errorf("node %s is the control plane's own node (muster %s runs it): give this agent another id with --node-id", n.ID, info.Mode)
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

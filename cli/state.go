@@ -69,6 +69,7 @@ type nodeFlags struct {
 	inventory string
 	labels    []string
 	config    string
+	id        string
 }
 
 func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
@@ -77,6 +78,7 @@ func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
 	}
 	c.Flags().StringArrayVar(&f.labels, "label", nil, "add a `key=value` label to the local node (repeatable)")
 	c.Flags().StringVar(&f.config, "node-config", os.Getenv("MUSTER_NODE_CONFIG"), "YAML or JSON `file` {id, labels} describing the local node (MUSTER_NODE_CONFIG)")
+	c.Flags().StringVar(&f.id, "node-id", "", "`id` of the local node (default: the node config's id, else the host name)")
 }
 
 // nodes returns the nodes to plan against and where they came from: the
@@ -121,7 +123,15 @@ func (f *nodeFlags) localNode() (state.Node, error) {
 		}
 		extra[k] = v
 	}
-	return state.LocalNode(f.config, extra)
+	n, err := state.LocalNode(f.config, extra)
+	if err != nil || f.id == "" {
+		return n, err
+	}
+	if err := state.CheckNodeID(f.id); err != nil {
+		return state.Node{}, fmt.Errorf("--node-id: %w", err)
+	}
+	n.ID = f.id
+	return n, nil
 }
 
 // registerLocal records the local node with its labels.
