@@ -300,7 +300,14 @@ func (s *slot) run(adopt *recovered) error {
 	h := &healthState{hc: hc, start: time.Now()}
 	deadline := time.NewTimer(time.Duration(hc.Deadline))
 	defer deadline.Stop()
-	tick := time.NewTicker(time.Duration(hc.Interval))
+	if hc.Deadline <= 0 {
+		deadline.Stop() // no deadline
+	}
+	interval := time.Duration(hc.Interval)
+	if interval <= 0 {
+		interval = time.Duration(schema.DefaultInterval)
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var prev *state.Execution
 	healthy := false
