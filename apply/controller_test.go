@@ -228,3 +228,26 @@ rollout:
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestServiceCanaryWaitsForPromote(t *testing.T) {
+	p := newPlane(t, "node-a", "node-b", "node-c")
+	j, v1 := p.apply(strings.Replace(service, "max_parallel: 50", "strategy: canary\n  canary_count: 1\n  max_parallel: 50", 1))
+	p.wait(CanaryPaused, v1)
+	js, _ := p.st.Job(context.Background(), j.Namespace, j.Name)
+	if js.State != state.StateRolloutPaused {
+		t.Fatalf("state while paused: %s", js.State)
+	}
+	paused := p.running(j)[v1]
+	if paused == 0 || paused == 2 {
+		t.Fatalf("%d executions run at the canary pause, want the canary node's only", paused)
+	}
+	if err := p.c.Promote(context.Background(), j.Namespace, j.Name); err != nil {
+		t.Fatal(err)
+	}
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("finished %s: %s", ev.State, ev.Message)
+	}
+	if got := p.running(j)[v1]; got != 2 {
+		t.Errorf("%d running after promote, want count 2", got)
+	}
+}

@@ -70,14 +70,15 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 		}
 		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !o.Promoted {
 			msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+			// Ready for a promote before anyone can see the pause.
+			if o.Paused != nil {
+				o.Paused()
+			}
 			if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
 				d.Stop()
 				return Outcome{}, nil, err
 			}
-			if o.Paused != nil {
-				o.Paused()
-			}
+			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
 			select {
 			case <-o.Promote:
 			case <-ctx.Done():
