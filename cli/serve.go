@@ -137,7 +137,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer ln.Close()
-	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token})
+	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token, LockWait: lockWait})
 	if err != nil {
 		return err
 	}
