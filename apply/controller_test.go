@@ -6,13 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/lang"
-	"github.com/muster-dev/muster/lang/yaml"
 	"github.com/muster-dev/muster/runner"
 	_ "github.com/muster-dev/muster/runner/exec" // real processes
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
-	"github.com/muster-dev/muster/validate"
 )
 
 // plane is a Controller over a real store with local agents running real
@@ -65,26 +62,8 @@ func (p *plane) addNode(id string, labels map[string]string) {
 // apply records src as the job's next version and starts its rollout.
 func (p *plane) apply(src string) (*schema.Job, int) {
 	p.t.Helper()
-	trees, diags := yaml.Parse("job.yaml", []byte(src), lang.Options{})
-	if diags.HasErrors() {
-		p.t.Fatal(diags)
-	}
-	j, diags := validate.Job(trees[0])
-	if j == nil {
-		p.t.Fatal(diags)
-	}
+	j, js := record(p.t, p.st, src)
 	ctx := context.Background()
-	var base uint64
-	if js, err := p.st.Job(ctx, j.Namespace, j.Name); err == nil {
-		base = js.Revision
-	}
-	if _, err := p.st.PutSpec(ctx, j.Canonical()); err != nil {
-		p.t.Fatal(err)
-	}
-	js, err := p.st.CommitVersion(ctx, j.Namespace, j.Name, j.Hash(), base, state.StatePending)
-	if err != nil {
-		p.t.Fatal(err)
-	}
 	if err := p.c.Rollout(ctx, j.Namespace, j.Name, js.Version, false); err != nil {
 		p.t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -44,17 +43,12 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	if !j.Type.LongRunning() {
 		return Outcome{}, nil, fmt.Errorf("%s is a %s job: it runs to completion, use Rollout", ref, j.Type)
 	}
-	if t := j.Timeouts.Total; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(t))
-		defer cancel()
-	}
-	r := &rollout{Engine: e, job: j, ref: ref, version: version, pl: pl}
-	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+	ctx, cancel := totalTimeout(ctx, j)
+	defer cancel()
+	r, err := e.begin(ctx, j, version, pl)
+	if err != nil {
 		return Outcome{}, nil, err
 	}
-	n := len(targets(pl))
-	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, plural(n))})
 	d := newDeployment(o.Life, r)
 	prev, err := r.adopt(ctx, d, o.Prev)
 	if err != nil {

@@ -53,17 +53,12 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if j.Type.LongRunning() {
 		return Outcome{}, fmt.Errorf("%s is a %s job: it keeps running, which needs a long-lived control plane; this command only runs batch and ops jobs", ref, j.Type)
 	}
-	if t := j.Timeouts.Total; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(t))
-		defer cancel()
-	}
-	r := &rollout{Engine: e, job: j, ref: ref, version: version, pl: pl}
-	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+	ctx, cancel := totalTimeout(ctx, j)
+	defer cancel()
+	r, err := e.begin(ctx, j, version, pl)
+	if err != nil {
 		return Outcome{}, err
 	}
-	n := len(targets(pl))
-	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, map[bool]string{true: "", false: "s"}[n == 1])})
 	if err := r.markLost(ctx); err != nil {
 		return Outcome{}, err
 	}
@@ -107,6 +102,25 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	msg := fmt.Sprintf("version %d completed", version)
 	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+}
+
+// totalTimeout bounds ctx by the job's timeouts.total, if it has one.
+func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.CancelFunc) {
+	if t := j.Timeouts.Total; t > 0 {
+		return context.WithTimeout(ctx, time.Duration(t))
+	}
+	return context.WithCancel(ctx)
+}
+
+// begin records version as deploying and announces the rollout.
+func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (*rollout, error) {
+	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl}
+	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+		return nil, err
+	}
+	n := len(targets(pl))
+	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, plural(n))})
+	return r, nil
 }
 
 type rollout struct {

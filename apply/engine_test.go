@@ -104,32 +104,41 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 // apply records src as a new version and rolls it out.
 func (h *harness) apply(src string, promote bool) (Outcome, *schema.Job, int) {
 	h.t.Helper()
-	trees, diags := yaml.Parse("job.yaml", []byte(src), lang.Options{})
-	if diags.HasErrors() {
-		h.t.Fatal(diags)
-	}
-	j, diags := validate.Job(trees[0])
-	if j == nil {
-		h.t.Fatal(diags)
-	}
+	j, js := record(h.t, h.st, src)
 	ctx := context.Background()
-	var base uint64
-	if js, err := h.st.Job(ctx, j.Namespace, j.Name); err == nil {
-		base = js.Revision
-	}
-	if _, err := h.st.PutSpec(ctx, j.Canonical()); err != nil {
-		h.t.Fatal(err)
-	}
-	js, err := h.st.CommitVersion(ctx, j.Namespace, j.Name, j.Hash(), base, state.StatePending)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	pl := h.placement(j)
 	out, err := h.eng.Rollout(ctx, j, js.Version, pl, promote)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return out, j, js.Version
+}
+
+// record compiles the YAML job src and records it as the job's next
+// version.
+func record(t *testing.T, st *state.Store, src string) (*schema.Job, state.JobStatus) {
+	t.Helper()
+	trees, diags := yaml.Parse("job.yaml", []byte(src), lang.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	j, diags := validate.Job(trees[0])
+	if j == nil {
+		t.Fatal(diags)
+	}
+	ctx := context.Background()
+	var base uint64
+	if js, err := st.Job(ctx, j.Namespace, j.Name); err == nil {
+		base = js.Revision
+	}
+	if _, err := st.PutSpec(ctx, j.Canonical()); err != nil {
+		t.Fatal(err)
+	}
+	js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.Hash(), base, state.StatePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, js
 }
 
 func (h *harness) placement(j *schema.Job) plan.Placement {

@@ -57,7 +57,7 @@ func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, versio
 				}
 				fmt.Fprintf(l.w, "==> %s: %v <==\n", x.ID, err)
 			}
-			if !finalCompute(x.Status.ComputeState) {
+			if !ended(x.Status.ComputeState) {
 				active = true
 			}
 		}
@@ -91,15 +91,6 @@ func (l *logPrinter) drain(ctx context.Context, x state.Execution, header bool) 
 		}
 		l.offsets[x.ID] += int64(len(b))
 	}
-}
-
-// finalCompute reports whether an execution compute state is final.
-func finalCompute(s string) bool {
-	switch s {
-	case state.ComputeComplete, state.ComputeFailed, state.ComputeLost, state.ComputeStopped:
-		return true
-	}
-	return false
 }
 
 // longRunningActive reports whether a job state means executions may
