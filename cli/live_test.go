@@ -72,26 +72,6 @@ func TestCanLiveEnvironment(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for mpb's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns what was written.
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // scriptedRollout is a canary and one wave of two nodes, with a retry,
 // then completion, as the engine sends them.
 func scriptedRollout(job string) []apply.Event {
@@ -120,7 +100,7 @@ func scriptedRollout(job string) []apply.Event {
 // between its events, to a live view drawing into a buffer, and checks
 // that it ends without deadlock and keeps the messages.
 func TestLiveRollout(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	l := newLive(&out, mpb.WithWidth(100))
 	p := &progress{w: &out, live: l}
 	w := progressWriter(p, &out)
@@ -184,7 +164,7 @@ func TestLiveRollout(t *testing.T) {
 // TestLiveFailureAndPause checks a failed rollout, a paused canary and
 // events from several goroutines, under the race detector when it is on.
 func TestLiveFailureAndPause(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	l := newLive(&out)
 	var wg sync.WaitGroup
 	for _, job := range []string{"default/a", "default/b"} {
@@ -224,7 +204,7 @@ func TestLiveFailureAndPause(t *testing.T) {
 
 // TestLiveCloseEmpty closes a live view that drew nothing, twice.
 func TestLiveCloseEmpty(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	p := &progress{w: &out, live: newLive(&out)}
 	p.close()
 	p.close()
