@@ -162,11 +162,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if err := beat(ctx, st, n); err != nil {
 			return err
 		}
-		go func() {
-			for range tick(ctx, heartbeat) {
-				beat(ctx, st, n)
-			}
-		}()
+		go keepAlive(ctx, st, n, heartbeat)
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
@@ -231,27 +227,18 @@ func beat(ctx context.Context, st api.Backend, n state.Node) error {
 	return err
 }
 
-// tick sends on the returned channel every d until ctx is done.
-func tick(ctx context.Context, d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time)
-	go func() {
-		t := time.NewTicker(d)
-		defer t.Stop()
-		defer close(ch)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				select {
-				case ch <- now:
-				case <-ctx.Done():
-					return
-				}
-			}
+// keepAlive records node n as alive every d until ctx is done.
+func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			beat(ctx, st, n)
 		}
-	}()
-	return ch
+	}
 }
 
 func newAgent() *cobra.Command {
@@ -336,11 +323,7 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 	if err := beat(ctx, st, n); err != nil {
 		return err
 	}
-	go func() {
-		for range tick(ctx, every) {
-			beat(ctx, st, n)
-		}
-	}()
+	go keepAlive(ctx, st, n, every)
 	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
 	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
