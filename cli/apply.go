@@ -226,19 +226,27 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 		if j.Action == plan.NoOp {
 			// A rollout that an earlier process started and did not finish
 			// (it was killed) resumes: what completed is not run again.
-			if js, err := st.Job(ctx, j.Namespace, j.Name); err == nil && unfinished(js.State) {
-				spec, err := specFromCanonical(j.Spec)
-				if err != nil {
-					return recorded, err
-				}
-				if spec.Type.LongRunning() || st.ctl != nil {
-					// A long-lived control plane resumes its own rollouts;
-					// this command does not run long-running jobs.
-					continue
-				}
-				fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
-				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+			js, err := st.Job(ctx, j.Namespace, j.Name)
+			if err != nil || !unfinished(js.State) && js.State != state.StateStopped {
+				continue
 			}
+			spec, err := specFromCanonical(j.Spec)
+			if err != nil {
+				return recorded, err
+			}
+			if js.State == state.StateStopped {
+				// Applying a stopped job starts it again.
+				fmt.Fprintf(w, "%s: version %d is stopped; starting it again\n", j.Ref(), js.Version)
+				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+				continue
+			}
+			if spec.Type.LongRunning() || st.ctl != nil {
+				// A long-lived control plane resumes its own rollouts;
+				// this command does not run long-running jobs.
+				continue
+			}
+			fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
+			recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
 			continue
 		}
 		spec, err := specFromCanonical(j.Spec)

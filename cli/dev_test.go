@@ -190,6 +190,13 @@ rollout:
 	if st := c.waitState("web", "stopped"); st.State != "stopped" {
 		t.Fatal(st)
 	}
+	// Applying a stopped job starts it again, as the same version.
+	if r := c.ok("apply", "--auto-approve", file); !strings.Contains(r.stdout, "starting it again") {
+		t.Errorf("apply after stop:\n%v", r)
+	}
+	if st := c.waitState("web", "running"); st.Version != 2 {
+		t.Errorf("after apply again: %+v", st)
+	}
 }
 
 // killTask kills the process whose environment names execution id.
