@@ -84,7 +84,9 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 		}
 		failedNodes += failed
 		if errors.Is(ctx.Err(), context.Canceled) {
-			// Stopped or superseded: not a failure of this version.
+			// Interrupted, stopped or superseded: not a failure of this
+			// version; what completed is kept for a resumed rollout.
+			r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version))
 			return Outcome{}, ctx.Err()
 		}
 		if reason := r.tooMany(failedNodes); reason != "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -102,6 +103,9 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *run
 			continue
 		}
 		out, err := eng.Rollout(ctx, rj.spec, rj.version, rj.placement, false)
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: interrupted; the executions that ran were stopped; apply again to resume the rollout", ref)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
 		}
