@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/state"
@@ -23,7 +23,11 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 	failed := 0
 	for _, rj := range jobs {
 		ns, name := rj.spec.Namespace, rj.spec.Name
-		st, err := followRollout(ctx, p, pr, ns, name, rj.version, func(ctx context.Context) error {
+		var tail *logTail
+		if !asJSON {
+			tail = &logTail{p: p, ns: ns, name: name, w: w, out: map[string]*linePrefixer{}}
+		}
+		st, err := followRollout(ctx, p, pr, tail, ns, name, rj.version, func(ctx context.Context) error {
 			if promote {
 				return p.ctl.Promote(ctx, ns, name)
 			}
@@ -49,9 +53,14 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 // followRollout subscribes to a job's events, calls start, and prints the
 // events until the rollout of version finished; it returns the state the
 // rollout left the job in.
-func followRollout(ctx context.Context, p *plane, pr *progress, ns, name string, version int, start func(context.Context) error) (string, error) {
+func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, ns, name string, version int, start func(context.Context) error) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if tail != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); tail.run(ctx) }()
+		defer func() { cancel(); <-done; tail.poll(context.WithoutCancel(ctx)) }()
+	}
 	events, err := p.ctl.Events(ctx, ns, name)
 	if err != nil {
 		return "", err
@@ -71,6 +80,9 @@ func followRollout(ctx context.Context, p *plane, pr *progress, ns, name string,
 				pr.event(apply.Event{Job: ev.Job, Kind: apply.RolloutFailed, Message: ev.Message})
 			}
 			return ev.State, nil
+		}
+		if tail != nil && ev.Kind == apply.ExecutionEvent && ev.Execution != "" {
+			tail.add(ev.Execution)
 		}
 		pr.event(ev)
 	}
@@ -93,17 +105,6 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 			continue
 		}
 		any = true
-		if !rj.spec.Type.LongRunning() {
-			// What a run-to-completion task printed, as apply shows it
-			// without a control plane (the first MiB).
-			if b, err := p.ctl.ReadLog(ctx, rj.spec.Namespace, rj.spec.Name, x.ID, "stdout", 0); err == nil && len(b) > 0 {
-				lp := &linePrefixer{w: w, mu: &sync.Mutex{}, prefix: "  " + x.ID + " | "}
-				lp.Write(b)
-				if !bytes.HasSuffix(b, []byte("\n")) {
-					lp.Write([]byte("\n"))
-				}
-			}
-		}
 		fmt.Fprintf(w, "  %s on %s: %s\n", x.ID, x.NodeID, x.Status.ComputeState)
 		for _, d := range x.Outputs {
 			fmt.Fprintf(w, "    output %s: %s (%d bytes; muster doc get %s)\n", d.Path, d.Hash, d.Size, d.Hash)
@@ -111,5 +112,67 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 	}
 	if any {
 		fmt.Fprintf(w, "  logs: muster logs %s/%s\n", rj.spec.Namespace, rj.spec.Name)
+	}
+}
+
+// logTail prints what the executions of a rollout write, as they write it,
+// read through the control plane: the same lines apply prints when it runs
+// the executions itself.
+type logTail struct {
+	p        *plane
+	ns, name string
+	w        io.Writer
+
+	mu      sync.Mutex
+	ids     []string
+	offsets map[string]int64
+	out     map[string]*linePrefixer
+	lines   sync.Mutex // one writer at a time
+}
+
+func (t *logTail) add(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.out[id]; ok {
+		return
+	}
+	if t.offsets == nil {
+		t.offsets = map[string]int64{}
+	}
+	t.ids = append(t.ids, id)
+	t.out[id] = &linePrefixer{w: t.w, mu: &t.lines, prefix: "  " + id + " | "}
+}
+
+// run polls until ctx is done.
+func (t *logTail) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(followPoll):
+			t.poll(ctx)
+		}
+	}
+}
+
+// poll prints what every known execution wrote since the last poll.
+func (t *logTail) poll(ctx context.Context) {
+	t.mu.Lock()
+	ids := append([]string(nil), t.ids...)
+	t.mu.Unlock()
+	for _, id := range ids {
+		for {
+			t.mu.Lock()
+			off, w := t.offsets[id], t.out[id]
+			t.mu.Unlock()
+			b, err := t.p.ctl.ReadLog(ctx, t.ns, t.name, id, "stdout", off)
+			if err != nil || len(b) == 0 {
+				break
+			}
+			w.Write(b)
+			t.mu.Lock()
+			t.offsets[id] = off + int64(len(b))
+			t.mu.Unlock()
+		}
 	}
 }
