@@ -59,7 +59,10 @@ type jobRun struct {
 	promote chan struct{}      // closed by Promote
 	paused  bool
 	dep     *Deployment // the long-running executions, once deployed
-	depStop context.CancelFunc
+	// queued is when the version was found to have no node to run on;
+	// zero when it has.
+	queued time.Time
+	job    *schema.Job
 }
 
 // Run serves until ctx is done: it resumes the jobs an earlier control
@@ -92,6 +95,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			c.syncNodes(ctx)
+			c.retryQueued(ctx)
 			c.reconcile(ctx)
 		}
 	}
@@ -232,7 +236,7 @@ func (c *Controller) start(j *schema.Job, version int, promote bool) error {
 	}
 	old := c.jobs[ref]
 	ctx, cancel := context.WithCancel(c.life)
-	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{})}
+	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{}), job: j}
 	c.jobs[ref] = run
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -286,6 +290,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 			broken(err)
 			return
 		}
+		c.markQueued(run, out)
 		finish(out.State, out.Message)
 		return
 	}
@@ -312,9 +317,10 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	if dep != nil {
 		run.dep = dep
 	} else {
-		run.dep = prev // failed: what still runs of the previous version stays
+		run.dep = prev // failed or queued: what runs of the previous version stays
 	}
 	c.mu.Unlock()
+	c.markQueued(run, out)
 	finish(out.State, out.Message)
 	if out.RolledBackTo > 0 {
 		// Roll the stable spec out again as the new version.
@@ -409,6 +415,58 @@ func (c *Controller) remote(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.connected[id]
+}
+
+// markQueued notes a rollout that found no node, for reconcile to start
+// again when one comes.
+func (c *Controller) markQueued(run *jobRun, out Outcome) {
+	if out.State != state.StateQueued {
+		return
+	}
+	c.mu.Lock()
+	run.queued = time.Now()
+	c.mu.Unlock()
+}
+
+// retryQueued starts again the queued rollouts that a node can now take,
+// and fails those that waited longer than their timeouts.queue.
+func (c *Controller) retryQueued(ctx context.Context) {
+	c.mu.Lock()
+	var runs []*jobRun
+	for _, run := range c.jobs {
+		if !run.queued.IsZero() {
+			runs = append(runs, run)
+		}
+	}
+	c.mu.Unlock()
+	for _, run := range runs {
+		j := run.job
+		pl, err := c.placement(ctx, j)
+		if err != nil {
+			continue
+		}
+		if len(targets(pl)) > 0 {
+			c.mu.Lock()
+			run.queued = time.Time{}
+			c.mu.Unlock()
+			c.start(j, run.version, false)
+			continue
+		}
+		if q := time.Duration(j.Timeouts.Queue); q > 0 && time.Since(run.queued) > q {
+			c.mu.Lock()
+			run.queued = time.Time{}
+			c.mu.Unlock()
+			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
+			c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
+				if js.Version != run.version || js.State != state.StateQueued {
+					return errSkip
+				}
+				js.State, js.Message = state.StateFailed, msg
+				return nil
+			})
+			c.hub.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: state.StateFailed, Message: msg})
+		}
+	}
 }
 
 // reconcile keeps deployed long-running jobs at their size: daemons get an

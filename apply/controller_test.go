@@ -230,3 +230,23 @@ func TestServiceCanaryWaitsForPromote(t *testing.T) {
 		t.Errorf("%d running after promote, want count 2", got)
 	}
 }
+
+func TestBatchQueuedUntilANodeMatches(t *testing.T) {
+	p := newPlane(t, "node-a")
+	j, v1 := p.apply(`
+name: gpu
+selector: {match_labels: {gpu: "yes"}}
+task: {engine: exec, cmd: ["true"]}
+`)
+	if ev := p.wait(Finished, v1); ev.State != state.StateQueued {
+		t.Fatalf("finished %s (%s), want queued", ev.State, ev.Message)
+	}
+	p.addNode("node-gpu", map[string]string{"gpu": "yes"})
+	if ev := p.wait(Finished, v1); ev.State != state.StateCompleted {
+		t.Fatalf("after a matching node joined: %s (%s)", ev.State, ev.Message)
+	}
+	execs, _ := p.st.Executions(context.Background(), j.Namespace, j.Name)
+	if len(execs) != 1 || execs[0].NodeID != "node-gpu" {
+		t.Errorf("executions: %+v", execs)
+	}
+}

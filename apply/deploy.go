@@ -43,6 +43,9 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	if !j.Type.LongRunning() {
 		return Outcome{}, nil, fmt.Errorf("%s is a %s job: it runs to completion, use Rollout", ref, j.Type)
 	}
+	if out, ok := e.queue(ctx, j, version, pl); ok {
+		return out, nil, nil
+	}
 	ctx, cancel := totalTimeout(ctx, j)
 	defer cancel()
 	r, err := e.begin(ctx, j, version, pl)

@@ -53,6 +53,9 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if j.Type.LongRunning() {
 		return Outcome{}, fmt.Errorf("%s is a %s job: it keeps running, which needs a long-lived control plane; this command only runs batch and ops jobs", ref, j.Type)
 	}
+	if out, ok := e.queue(ctx, j, version, pl); ok {
+		return out, nil
+	}
 	ctx, cancel := totalTimeout(ctx, j)
 	defer cancel()
 	r, err := e.begin(ctx, j, version, pl)
@@ -104,6 +107,22 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	msg := fmt.Sprintf("version %d completed", version)
 	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+}
+
+// queue records a batch or service version that no node can take as
+// queued, and says so (ok). Ops and daemon jobs run on however many nodes
+// match, none included.
+func (e *Engine) queue(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (Outcome, bool) {
+	if len(targets(pl)) > 0 || !j.Type.HasCount() {
+		return Outcome{}, false
+	}
+	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl}
+	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", version)
+	if err := r.setState(ctx, state.StateQueued, msg); err != nil {
+		return Outcome{State: state.StateFailed, Message: err.Error()}, true
+	}
+	r.emit(Event{Kind: Queued, State: state.StateQueued, Message: msg})
+	return Outcome{State: state.StateQueued, Message: msg}, true
 }
 
 // totalTimeout bounds ctx by the job's timeouts.total, if it has one.

@@ -8,7 +8,7 @@ type Event struct {
 	Job     string    `json:"job"`
 	Version int       `json:"version"`
 	// Kind is rollout_started, wave_started, execution, canary_paused,
-	// promoted, rollout_failed, rolled_back, completed, deployed, health
+	// queued, promoted, rollout_failed, rolled_back, completed, deployed, health
 	// or finished.
 	Kind string `json:"kind"`
 	// Wave is 0 for the canary set, 1.. for the waves.
@@ -29,6 +29,8 @@ const (
 	RolloutFailed  = "rollout_failed"
 	RolledBack     = "rolled_back"
 	Completed      = "completed"
+	// Queued: no node can take the version yet.
+	Queued = "queued"
 	// Promoted: a paused canary rollout goes on.
 	Promoted = "promoted"
 	// Deployed: every wave of a long-running job is healthy.

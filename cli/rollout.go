@@ -112,6 +112,11 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *run
 		if out.Failed() {
 			failed++
 		}
+		if out.State == state.StateQueued {
+			// Nothing here will start it later.
+			fmt.Fprintf(w, "%s: nothing ran: no node matches the selector; run 'muster dev' (or 'muster server' with agents) to run it when a matching node joins\n", ref)
+			failed++
+		}
 		if !asJSON {
 			printOutputs(ctx, w, agent, st, rj)
 		}
