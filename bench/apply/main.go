@@ -146,12 +146,17 @@ type Hello struct {
 	Direct Stats `json:"direct"`
 	Cold   Stats `json:"cold"`
 	Warm   Stats `json:"warm"`
+	// Dev is a new version applied through a running `muster dev` (its
+	// API, its rollout engine).
+	Dev Stats `json:"dev"`
 	// Overheads are muster minus direct: best minus best, median minus
 	// median.
 	ColdOverheadBestMS   float64 `json:"cold_overhead_best_ms"`
 	ColdOverheadMedianMS float64 `json:"cold_overhead_median_ms"`
 	WarmOverheadBestMS   float64 `json:"warm_overhead_best_ms"`
 	WarmOverheadMedianMS float64 `json:"warm_overhead_median_ms"`
+	DevOverheadBestMS    float64 `json:"dev_overhead_best_ms"`
+	DevOverheadMedianMS  float64 `json:"dev_overhead_median_ms"`
 }
 
 // ManyRun is one apply of the many-executions job.
@@ -376,6 +381,27 @@ func benchHello(ctx context.Context, c config, m *muster, dir string, log *logge
 		return r, err
 	}
 
+	devDir := filepath.Join(dir, "dev")
+	devJob := filepath.Join(dir, "dev-job.yaml")
+	stopDev, err := m.startDev(ctx, devDir)
+	if err != nil {
+		return nil, err
+	}
+	defer stopDev()
+	devN := 0
+	viaDev := func() (*result, error) {
+		devN++
+		text := fmt.Sprintf("%s via dev %d", helloText, devN)
+		if err := os.WriteFile(devJob, bytes.Replace(src, []byte(`"`+helloText+`"`), []byte(strconv.Quote(text)), 1), 0o644); err != nil {
+			return nil, err
+		}
+		r, err := m.apply(ctx, "--state-dir", devDir, devJob)
+		if err == nil {
+			err = checkHello(r, text)
+		}
+		return r, err
+	}
+
 	// Untimed: warm the page cache for both programs and record version 1
 	// in the warm state directory.
 	if _, err := direct(); err != nil {
@@ -395,7 +421,7 @@ func benchHello(ctx context.Context, c config, m *muster, dir string, log *logge
 		f    func() (*result, error)
 		wall []float64
 		cpu  []float64
-	}{{name: "direct", f: direct}, {name: "cold", f: cold}, {name: "warm", f: warm}}
+	}{{name: "direct", f: direct}, {name: "cold", f: cold}, {name: "warm", f: warm}, {name: "dev", f: viaDev}}
 	for i := 0; i < c.n; i++ {
 		// Round-robin, starting with a different case each round, so that
 		// background load and any after-effect of one case spread evenly.
@@ -415,7 +441,52 @@ func benchHello(ctx context.Context, c config, m *muster, dir string, log *logge
 	h.ColdOverheadMedianMS = h.Cold.MedianMS - h.Direct.MedianMS
 	h.WarmOverheadBestMS = h.Warm.BestMS - h.Direct.BestMS
 	h.WarmOverheadMedianMS = h.Warm.MedianMS - h.Direct.MedianMS
+	h.Dev = stats(cases[3].wall, cases[3].cpu)
+	h.DevOverheadBestMS = h.Dev.BestMS - h.Direct.BestMS
+	h.DevOverheadMedianMS = h.Dev.MedianMS - h.Direct.MedianMS
 	return h, nil
+}
+
+// startDev runs `muster dev` on a free loopback port over dir until the
+// returned function stops it; commands given --state-dir dir reach it.
+func (m *muster) startDev(ctx context.Context, dir string) (func(), error) {
+	cmd := exec.CommandContext(ctx, m.bin, "dev", "--listen", "127.0.0.1:0", "--state-dir", dir)
+	cmd.Dir, cmd.Env = m.root, m.env
+	out := &bytes.Buffer{}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		signalled := false
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if !signalled && strings.Contains(sc.Text(), "API on http://") {
+				ready <- nil
+				signalled = true
+			}
+		}
+		if !signalled {
+			ready <- fmt.Errorf("muster dev ended before it served:\n%s", out.String())
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return nil, err
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("muster dev did not serve within 30s")
+	}
+	return func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		pw.Close()
+	}, nil
 }
 
 // checkHello checks that an apply ran the job: its output line is streamed
@@ -588,6 +659,8 @@ func rows(rep *Report) []Row {
 				Target: fmt.Sprintf("< %.0f", targetOverheadMS), VerdictBest: below(h.ColdOverheadBestMS, targetOverheadMS), VerdictMedian: below(h.ColdOverheadMedianMS, targetOverheadMS)},
 			Row{Measure: "hello overhead, warm", Unit: "ms", Best: h.WarmOverheadBestMS, Median: h.WarmOverheadMedianMS,
 				Target: fmt.Sprintf("< %.0f", targetOverheadMS), VerdictBest: below(h.WarmOverheadBestMS, targetOverheadMS), VerdictMedian: below(h.WarmOverheadMedianMS, targetOverheadMS)},
+			Row{Measure: "hello overhead, via dev", Unit: "ms", Best: h.DevOverheadBestMS, Median: h.DevOverheadMedianMS,
+				Note: fmt.Sprintf("new version through a running muster dev's API; cpu %.0f ms", h.Dev.CPUMedianMS)},
 		)
 	}
 	if m := rep.Many; m != nil {
