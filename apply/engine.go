@@ -135,7 +135,7 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 
 // begin records version as deploying and announces the rollout.
 func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (*rollout, error) {
-	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl}
+	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
 	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
 		return nil, err
 	}
@@ -150,6 +150,9 @@ type rollout struct {
 	ref     string
 	version int
 	pl      plan.Placement
+	// evalID names this rollout (one placement decision) on the
+	// executions it creates.
+	evalID string
 }
 
 func (r *rollout) emit(ev Event) {
@@ -368,6 +371,7 @@ func (r *rollout) newExecution(ctx context.Context, node string, prev *state.Exe
 		JobVersion:   r.version,
 		Namespace:    r.job.Namespace,
 		NodeID:       node,
+		EvalID:       r.evalID,
 		DeploymentID: fmt.Sprintf("%s@%d", r.ref, r.version),
 		Status:       state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning},
 	}
