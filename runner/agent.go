@@ -152,7 +152,14 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema.Job, h Handle, root string) (state.Execution, Result, error) {
 	res, err := h.Wait(runCtx)
 	if err != nil {
-		// The context ended first: a timeout or a stop.
+		// The context ended first: a timeout or a stop. The task gets its
+		// grace period; meanwhile the execution shows as stopping.
+		if ctx.Err() != nil {
+			e.Status.DesiredState = state.DesiredStopped
+			if x, err := a.update(context.WithoutCancel(ctx), e, state.ComputeStopping, "stopping"); err == nil {
+				e = x
+			}
+		}
 		h.Stop(context.Background(), a.grace())
 		res, _ = h.Wait(context.Background())
 		switch {
