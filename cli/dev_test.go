@@ -414,6 +414,9 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	if out := c.ok("nodes").stdout; !regexp.MustCompile(lost + `\s+down`).MatchString(out) {
+		t.Errorf("muster nodes does not show %s down:\n%s", lost, out)
+	}
 	lostOnes := 0
 	for _, x := range c.executions("svc") {
 		if x.NodeID == lost && x.Status.ComputeState == "lost" {
@@ -445,5 +448,49 @@ func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	}
 	if r := tc.run("status", "--addr", addr); r.code != 0 {
 		t.Errorf("status with the token: %v", r)
+	}
+}
+
+func TestAgentsOutliveAServerRestart(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
+	addr := srv.waitFor(`API on http://(\S+)`)
+	cfg := c.write("a.yaml", "id: node-a\n")
+	agent := c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-a", "--heartbeat", "500ms")
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(c.ok("nodes").stdout, "node-a") {
+		if time.Now().After(deadline) {
+			t.Fatal("node-a did not register")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	file := c.write("svc.yaml", `name: svc
+type: service
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	c.ok("apply", "--auto-approve", file)
+	before := c.executions("svc")
+	if len(before) != 1 || before[0].Status.ComputeState != "running" {
+		t.Fatalf("before the restart: %+v", before)
+	}
+
+	// A crash of the control plane does not stop what the agent runs; the
+	// next control plane (on the same NATS port) takes it over.
+	srv.kill()
+	c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
+	st := c.waitState("svc", "running")
+	time.Sleep(time.Second) // let a replacement show, if there were one
+	after := c.executions("svc")
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
+		t.Fatalf("after the restart (%s: %s), executions:\n%s\nwant the same one running", st.State, st.Message, c.ok("executions", "--all", "svc").stdout)
+	}
+	// The agent goes first, while its control plane still answers.
+	agent.signal(syscall.SIGTERM)
+	agent.cmd.Wait()
+	if x := c.executions("svc")[0]; x.Status.ComputeState != "stopped" {
+		t.Errorf("an agent that stops records its executions stopped; got %s", x.Status.ComputeState)
 	}
 }

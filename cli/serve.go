@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -97,6 +98,33 @@ func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string,
 	c.Flags().StringVar(natsListen, "nats-listen", "", "`host:port` where node agents reach the NATS server (default: the API host, a free port)")
 }
 
+// natsPortFile keeps the NATS port of the last control plane of a state
+// directory.
+const natsPortFile = "nats-port"
+
+// lastNATSPort returns the NATS port the last control plane of dir used if
+// it is free on host now, else "0" (any free port).
+func lastNATSPort(dir, host string) string {
+	b, err := os.ReadFile(filepath.Join(dir, natsPortFile))
+	port := strings.TrimSpace(string(b))
+	if err != nil || port == "" {
+		return "0"
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return "0"
+	}
+	l.Close()
+	return port
+}
+
+// saveNATSPort records the port of natsURL for the next control plane.
+func saveNATSPort(dir, natsURL string) {
+	if u, err := url.Parse(natsURL); err == nil && u.Port() != "" {
+		os.WriteFile(filepath.Join(dir, natsPortFile), []byte(u.Port()+"\n"), 0o600)
+	}
+}
+
 // controlPlane serves a Controller through the API, with its Info.
 type controlPlane struct {
 	*apply.Controller
@@ -121,7 +149,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if err != nil {
 			return fmt.Errorf("--listen %q: %w", listen, err)
 		}
-		natsListen = net.JoinHostPort(host, "0")
+		// The port of the last run, so that agents reconnect to a
+		// restarted control plane by themselves; a free one otherwise.
+		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
 	} else if !api.IsLoopback(natsListen) && token == "" {
 		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
 	}
@@ -130,7 +160,13 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	w := c.OutOrStdout()
 
 	if rec, ok := readDevRecord(sf.dir); ok && processAlive(rec.PID) && rec.PID != os.Getpid() {
-		return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
+		// A record left by a control plane that died is no reason to
+		// refuse (its pid may be another process's now): only one that
+		// answers is. The directory lock decides the rest.
+		if p, err := dial(ctx, rec.Addr, filepath.Join(sf.dir, devFile)); err == nil {
+			p.Close()
+			return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
+		}
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -142,6 +178,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return err
 	}
 	defer st.Close()
+	saveNATSPort(sf.dir, st.ClientURL())
 
 	runners := &apply.Runners{}
 	info := api.Info{APIVersion: api.Version, Mode: mode, NATSURL: st.ClientURL(), PID: os.Getpid()}
@@ -168,7 +205,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	// the node TTL.
 	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl,
 		Connect: func(n state.Node) apply.Runner {
-			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3}
+			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
 		}}
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctl.Run(ctx) }()

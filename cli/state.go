@@ -104,7 +104,11 @@ func (f *nodeFlags) nodes(ctx context.Context, st *plane) ([]plan.Node, string, 
 		if err != nil {
 			return nil, "", err
 		}
-		list = live
+		for _, n := range live {
+			if n.Status != state.NodeDown { // a control plane lost its agent
+				list = append(list, n)
+			}
+		}
 	}
 	out := make([]plan.Node, len(list))
 	for i, n := range list {

@@ -148,7 +148,9 @@ func (s *Store) Close() error {
 
 func (s *Store) close() error {
 	var errs []error
-	if !s.nc.IsClosed() {
+	if s.nc.IsConnected() {
+		// Disconnected (an external server went away), there is nothing
+		// to flush to: do not wait for it.
 		if err := s.nc.FlushTimeout(5 * time.Second); err != nil {
 			errs = append(errs, fmt.Errorf("flush: %w", err))
 		}

@@ -48,6 +48,10 @@ type Client struct {
 	// pings in a row, or answers that it does not run the execution while
 	// no Done came, makes the execution lost.
 	Ping time.Duration
+	// Reconnect is how long a run or recover request keeps asking a node
+	// no agent answers for yet (its agent reconnects after a control plane
+	// restart) before it counts as gone; zero asks once.
+	Reconnect time.Duration
 }
 
 func (c *Client) ping() time.Duration {
@@ -112,9 +116,7 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
-	m, err := c.NC.RequestWithContext(rctx, NodeSubject(c.NodeID, op), mustJSON(RunRequest{Execution: e, SpecHash: j.Hash()}))
-	cancel()
+	m, err := c.request(ctx, op, RunRequest{Execution: e, SpecHash: j.Hash()})
 	var reply StartReply
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
@@ -158,6 +160,29 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 	x, res, err := c.wait(ctx, e, done, grace)
 	return x, res, true, err
 }
+
+// request sends a run or recover request, asking again while no agent
+// answers for up to c.Reconnect.
+func (c *Client) request(ctx context.Context, op string, req RunRequest) (*nats.Msg, error) {
+	give := time.Now().Add(c.Reconnect)
+	for {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		m, err := c.NC.RequestWithContext(rctx, NodeSubject(c.NodeID, op), mustJSON(req))
+		cancel()
+		if !errors.Is(err, nats.ErrNoResponders) || !time.Now().Before(give) {
+			return m, err
+		}
+		select {
+		case <-ctx.Done():
+			return m, err
+		case <-time.After(reconnectPoll):
+		}
+	}
+}
+
+// reconnectPoll is how often a request asks again for an agent that does
+// not answer yet.
+const reconnectPoll = 200 * time.Millisecond
 
 // wait waits for the Done of an execution the agent accepted, pinging the
 // agent meanwhile, and stops it when ctx ends.
