@@ -414,8 +414,14 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if out := c.ok("nodes").stdout; !regexp.MustCompile(lost + `\s+down`).MatchString(out) {
-		t.Errorf("muster nodes does not show %s down:\n%s", lost, out)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out := c.ok("nodes").stdout
+		if regexp.MustCompile(lost + `\s+down`).MatchString(out) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("muster nodes does not show %s down:\n%s", lost, out)
+		}
 	}
 	lostOnes := 0
 	for _, x := range c.executions("svc") {

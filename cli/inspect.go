@@ -195,10 +195,11 @@ func newNodes() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "nodes",
 		Short: "List the nodes and their labels",
-		Long: `Nodes lists the nodes known to the control plane, with their labels, after
-the local node has registered itself (os, arch and hostname labels, plus
---label and --node-config). With --nodes it reads an inventory file instead,
-which is a quick way to check one.`,
+		Long: `Nodes lists the nodes known to the control plane, with their status and
+labels. Without a running control plane, the local node registers itself
+first (os, arch and hostname labels, plus --label and --node-config). A node
+whose agent stopped answering shows as down. With --nodes it reads an
+inventory file instead, which is a quick way to check one.`,
 		Example: `  muster nodes
   muster nodes --label zone=a -o json
   muster nodes --nodes inventory.yaml`,
@@ -221,8 +222,12 @@ which is a quick way to check one.`,
 					return err
 				}
 				defer st.Close()
-				if err := nf.registerLocal(ctx, st); err != nil {
-					return err
+				if st.store != nil {
+					// This process is the control plane: its node is the
+					// local one. A running control plane has its own.
+					if err := nf.registerLocal(ctx, st); err != nil {
+						return err
+					}
 				}
 				if list, err = st.Nodes(ctx); err != nil {
 					return err
