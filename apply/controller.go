@@ -407,6 +407,14 @@ func (c *Controller) syncNodes(ctx context.Context) {
 			delete(c.connected, n.ID)
 			c.mu.Unlock()
 		}
+		if !fresh && c.Runners.Get(n.ID) == nil && n.Status != state.NodeDown {
+			// Plans and 'muster nodes' see it as down until it beats
+			// again; a beat since the list was read wins.
+			if cur, err := c.Store.Node(ctx, n.ID); err == nil && cur.LastSeen.Equal(n.LastSeen) {
+				cur.Status = state.NodeDown
+				c.Store.PutNode(ctx, cur)
+			}
+		}
 	}
 }
 
