@@ -23,7 +23,7 @@ func newApply() *cobra.Command {
 	var in inputFlags
 	var sf stateFlags
 	var nf nodeFlags
-	var autoApprove bool
+	var autoApprove, detach bool
 	var out outputFlag
 	c := &cobra.Command{
 		Use:   "apply FILE...|PLANFILE",
@@ -36,18 +36,26 @@ Given a plan saved with 'muster plan --out', apply records exactly the
 versions that plan showed, without asking again, and refuses, naming the job,
 if any job's stored revision moved since the plan was made.
 
-Then it rolls out every recorded batch and ops job on the local node: the
-canary set, then the waves, each execution through its engine's driver, with
-progress as it goes; at the end it says where the logs and the output
+Then it rolls out every recorded version: the canary set, then the waves,
+each execution through its engine's driver, with progress as it goes (a live
+view on a terminal); at the end it says where the logs and the output
 documents are. A failed rollout rolls back to the last stable version unless
 the job sets no_auto_rollback. A canary rollout without auto_promote pauses
 after its canary set until 'muster promote JOB'.
+
+With a running control plane ('muster dev' holding the state directory, or
+--addr / MUSTER_ADDR), the control plane runs the rollout and apply follows
+it until it finished: for service and daemon jobs, until every execution is
+healthy. With --detach it returns once the rollouts started. Without one,
+apply runs batch and ops jobs itself on the local node, and only records
+service and daemon jobs: they need 'muster dev'.
 
 Without --auto-approve, apply asks on a terminal and refuses to run when
 standard input is not one. Exit status is 1 when any rollout fails or rolls
 back. With -o json, progress is printed as JSON lines, one event each.`,
 		Example: `  muster apply jobs/
   muster apply --auto-approve web.yaml
+  muster apply --auto-approve --detach --addr 10.0.0.5:4747 web.yaml
   muster plan --out web.plan web.yaml && muster apply web.plan`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -68,6 +76,9 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 						return err
 					}
 					defer st.Close()
+					if err := checkDetach(st, detach); err != nil {
+						return err
+					}
 					recorded, err := record(ctx, w, st, p, true)
 					if err != nil {
 						return err
@@ -80,7 +91,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 							return err
 						}
 					}
-					return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json")
+					return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json", detach)
 				}
 			}
 			jobs, err := compileArgs(c, &in, args)
@@ -92,6 +103,9 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 				return err
 			}
 			defer st.Close()
+			if err := checkDetach(st, detach); err != nil {
+				return err
+			}
 			nodes, source, err := nf.nodes(ctx, st)
 			if err != nil {
 				return err
@@ -110,13 +124,14 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 			if err != nil {
 				return err
 			}
-			return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json")
+			return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json", detach)
 		},
 	}
 	in.register(c)
 	sf.register(c)
 	nf.register(c, false)
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	c.Flags().BoolVar(&detach, "detach", false, "with a running control plane: start the rollouts and return without following them")
 	out.register(c, "text", "json")
 	return c
 }
@@ -137,8 +152,19 @@ func placeLive(ctx context.Context, w io.Writer, st *plane, nf *nodeFlags, recor
 
 // rollOut runs the rollouts of the recorded versions: through the API of a
 // running control plane, or in this process on the local node.
-func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nodeFlags, recorded []rolloutJob, asJSON bool) error {
+func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nodeFlags, recorded []rolloutJob, asJSON, detach bool) error {
 	if len(recorded) == 0 {
+		return nil
+	}
+	if p.ctl != nil && detach {
+		for _, rj := range recorded {
+			if err := p.ctl.Rollout(ctx, rj.spec.Namespace, rj.spec.Name, rj.version, false); err != nil {
+				return fmt.Errorf("%s/%s: %w", rj.spec.Namespace, rj.spec.Name, err)
+			}
+			if !asJSON {
+				fmt.Fprintf(w, "%s/%s: rolling out version %d in the control plane; follow it with 'muster status %s/%s'\n", rj.spec.Namespace, rj.spec.Name, rj.version, rj.spec.Namespace, rj.spec.Name)
+			}
+		}
 		return nil
 	}
 	if p.ctl != nil {
@@ -157,6 +183,14 @@ func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nod
 		streamLogs(agent, w)
 	}
 	return runRollouts(ctx, w, eng, agent, st, recorded, asJSON)
+}
+
+// checkDetach refuses --detach where nothing would go on with the rollout.
+func checkDetach(p *plane, detach bool) error {
+	if detach && p.ctl == nil {
+		return errors.New("--detach needs a running control plane to go on with the rollout: start 'muster dev', or name one with --addr")
+	}
+	return nil
 }
 
 // readPlanFile reads path as a saved plan. ok is false when the file is not

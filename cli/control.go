@@ -144,7 +144,7 @@ version, so a rollback can itself be rolled back.`,
 			if err != nil {
 				return err
 			}
-			return rollOut(ctx, w, st, &sf, &nf, recorded, out.value == "json")
+			return rollOut(ctx, w, st, &sf, &nf, recorded, out.value == "json", false)
 		},
 	}
 	sf.register(c)

@@ -190,9 +190,10 @@ rollout:
 	if st := c.waitState("web", "stopped"); st.State != "stopped" {
 		t.Fatal(st)
 	}
-	// Applying a stopped job starts it again, as the same version.
-	if r := c.ok("apply", "--auto-approve", file); !strings.Contains(r.stdout, "starting it again") {
-		t.Errorf("apply after stop:\n%v", r)
+	// Applying a stopped job starts it again, as the same version; with
+	// --detach apply returns at once.
+	if r := c.ok("apply", "--auto-approve", "--detach", file); !strings.Contains(r.stdout, "starting it again") || !strings.Contains(r.stdout, "rolling out version 2 in the control plane") {
+		t.Errorf("apply --detach after stop:\n%v", r)
 	}
 	if st := c.waitState("web", "running"); st.Version != 2 {
 		t.Errorf("after apply again: %+v", st)

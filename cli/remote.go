@@ -87,7 +87,7 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 		pr.event(ev)
 	}
 	if ctx.Err() != nil {
-		return "", ctx.Err()
+		return "", fmt.Errorf("stopped following; the rollout goes on in the control plane (see 'muster status %s/%s')", ns, name)
 	}
 	return "", errors.New("the control plane closed the event stream before the rollout finished (see 'muster status')")
 }
