@@ -18,7 +18,7 @@ type subscriber struct {
 // subscribe returns a channel of the events of job ("" for all) and a
 // function that ends the subscription and closes the channel.
 func (h *hub) subscribe(job string) (<-chan Event, func()) {
-	s := &subscriber{job: job, ch: make(chan Event, 1024)}
+	s := &subscriber{job: job, ch: make(chan Event, 4096)}
 	h.mu.Lock()
 	if h.subs == nil {
 		h.subs = map[*subscriber]struct{}{}

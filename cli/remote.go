@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -89,7 +88,34 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("stopped following; the rollout goes on in the control plane (see 'muster status %s/%s')", ns, name)
 	}
-	return "", errors.New("the control plane closed the event stream before the rollout finished (see 'muster status')")
+	// The stream ended early: this reader fell too far behind, or the
+	// control plane restarted. The job's status still tells the end.
+	pr.event(apply.Event{Job: ns + "/" + name, Kind: "note", Message: "the event stream ended; following the job's status instead"})
+	return pollRollout(ctx, p, ns, name, version)
+}
+
+// pollRollout waits until the rollout of version left the rollout states
+// and returns the job's state then.
+func pollRollout(ctx context.Context, p *plane, ns, name string, version int) (string, error) {
+	for {
+		js, err := p.Job(ctx, ns, name)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case js.Version != version:
+			// A rollback, or another apply: how this version ended is in
+			// the history, not in the status any more.
+			return "", fmt.Errorf("%s/%s moved to version %d while version %d rolled out (a rollback, or another apply): see 'muster status' and 'muster history'", ns, name, js.Version, version)
+		case js.State != state.StatePending && js.State != state.StateDeploying:
+			return js.State, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("stopped following; the rollout goes on in the control plane (see 'muster status %s/%s')", ns, name)
+		case <-time.After(followPoll):
+		}
+	}
 }
 
 // printRemoteOutputs lists the executions of a version with their output
