@@ -125,18 +125,7 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 	if err != nil {
 		return
 	}
-	any := false
-	for _, x := range execs {
-		if x.JobVersion != rj.version || x.NextExecutionID != "" {
-			continue
-		}
-		any = true
-		fmt.Fprintf(w, "  %s on %s: %s\n", x.ID, x.NodeID, x.Status.ComputeState)
-		for _, d := range x.Outputs {
-			fmt.Fprintf(w, "    output %s: %s (%d bytes; muster doc get %s)\n", d.Path, d.Hash, d.Size, d.Hash)
-		}
-	}
-	if any {
+	if listExecutions(w, execs, rj, func(state.Execution) string { return "" }) > 0 {
 		fmt.Fprintf(w, "  logs: muster logs %s/%s\n", rj.spec.Namespace, rj.spec.Name)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/muster-dev/muster/api"
@@ -133,18 +134,47 @@ func printOutputs(ctx context.Context, w io.Writer, a *runner.Agent, st *state.S
 	if err != nil {
 		return
 	}
+	listExecutions(w, execs, rj, func(x state.Execution) string {
+		if x.NodeID != a.NodeID {
+			return ""
+		}
+		stdout, _ := a.LogPaths(x.ID)
+		return fmt.Sprintf("; logs %s, root %s", filepath.Dir(stdout), filepath.Join(a.ExecutionDir(x.ID), "root"))
+	})
+}
+
+// maxListed bounds the executions a rollout's summary lists one by one.
+const maxListed = 10
+
+// listExecutions lists the latest executions of a version (at most
+// maxListed, then a count by state) with their output documents; where
+// adds to each line where its logs are.
+func listExecutions(w io.Writer, execs []state.Execution, rj rolloutJob, where func(state.Execution) string) int {
+	var latest []state.Execution
+	counts := map[string]int{}
 	for _, x := range execs {
-		if x.JobVersion != rj.version || x.NextExecutionID != "" {
-			continue
+		if x.JobVersion == rj.version && x.NextExecutionID == "" {
+			latest = append(latest, x)
+			counts[x.Status.ComputeState]++
 		}
-		if x.NodeID == a.NodeID {
-			stdout, _ := a.LogPaths(x.ID)
-			fmt.Fprintf(w, "  %s on %s: %s; logs %s, root %s\n", x.ID, x.NodeID, x.Status.ComputeState, filepath.Dir(stdout), filepath.Join(a.ExecutionDir(x.ID), "root"))
+	}
+	for i, x := range latest {
+		if i == maxListed {
+			var parts []string
+			for _, st := range state.ComputeStates {
+				if counts[st] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+				}
+			}
+			fmt.Fprintf(w, "  and %d more; all %d: %s (muster executions %s/%s)\n", len(latest)-maxListed, len(latest), strings.Join(parts, ", "), rj.spec.Namespace, rj.spec.Name)
+			break
 		}
+		fmt.Fprintf(w, "  %s on %s: %s%s\n", x.ID, x.NodeID, x.Status.ComputeState, where(x))
 		for _, d := range x.Outputs {
 			fmt.Fprintf(w, "    output %s: %s (%d bytes; muster doc get %s)\n", d.Path, d.Hash, d.Size, d.Hash)
 		}
 	}
+	return len(latest)
 }
 
 // loadJob reads the stored spec of a job's current version.
