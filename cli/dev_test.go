@@ -501,3 +501,26 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		t.Errorf("an agent that stops records its executions stopped; got %s", x.Status.ComputeState)
 	}
 }
+
+func TestLogsFollowUntilTheEnd(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	file := c.write("tick.yaml", `name: tick
+task: {engine: exec, cmd: [sh, -c, "for i in 1 2 3 4; do echo tick $i; sleep 0.3; done"]}
+`)
+	c.ok("apply", "--auto-approve", "--detach", file)
+	// Follows the execution while it runs, and returns when it ended.
+	start := time.Now()
+	r := c.ok("logs", "--follow", "tick")
+	if r.stdout != "tick 1\ntick 2\ntick 3\ntick 4\n" {
+		t.Errorf("logs --follow printed %q", r.stdout)
+	}
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("logs --follow returned after %s: it did not wait for the execution", d)
+	}
+	if st := c.waitState("tick", "completed"); st.Version != 1 {
+		t.Error(st)
+	}
+}
