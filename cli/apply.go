@@ -114,6 +114,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 			if err != nil {
 				return err
 			}
+			noteStopped(ctx, st, p)
 			plan.WriteText(w, p)
 			if p.Changes() && !autoApprove {
 				if err := confirm(c.InOrStdin(), w); err != nil {

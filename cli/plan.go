@@ -65,6 +65,7 @@ changes and 2 when something does.`,
 			if err != nil {
 				return err
 			}
+			noteStopped(ctx, st, p)
 			if saveTo != "" {
 				if err := savePlan(saveTo, p); err != nil {
 					return err

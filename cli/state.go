@@ -178,3 +178,17 @@ func splitJob(arg string) (ns, name string, err error) {
 	}
 	return ns, name, nil
 }
+
+// noteStopped warns, on the jobs of p that do not change, when the job is
+// stopped: applying it starts it again.
+func noteStopped(ctx context.Context, st api.Backend, p *plan.Plan) {
+	for i := range p.Jobs {
+		j := &p.Jobs[i]
+		if j.Action != plan.NoOp {
+			continue
+		}
+		if js, err := st.Job(ctx, j.Namespace, j.Name); err == nil && js.State == state.StateStopped {
+			j.Warnings = append(j.Warnings, fmt.Sprintf("the job is stopped: applying starts version %d again", js.Version))
+		}
+	}
+}
