@@ -272,7 +272,7 @@ func TestDaemonStartsOnJoiningAgent(t *testing.T) {
 	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
 	addr := srv.waitFor(`API on http://(\S+)`)
 	cfg := c.write("a.yaml", "id: node-a\nlabels: {tier: edge}\n")
-	c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-a")
+	c.start(`joined`, "agent", "--addr", addr, "--node-config", cfg, "--dir", "agent-a")
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(c.ok("nodes").stdout, "node-a") {
 		if time.Now().After(deadline) {
@@ -287,8 +287,8 @@ task: {engine: exec, cmd: [sleep, "300"]}
 rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 `)
 	c.ok("apply", "--auto-approve", file)
-	cfgB := c.write("b.yaml", "id: node-b\nlabels: {tier: edge}\n")
-	c.start(`joined`, "agent", "--server", addr, "--node-config", cfgB, "--dir", "agent-b")
+	// This one finds the server through the state directory it holds.
+	c.start(`joined`, "agent", "--node-id", "node-b", "--label", "tier=edge", "--dir", "agent-b")
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		on := map[string]bool{}

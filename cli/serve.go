@@ -280,7 +280,7 @@ func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duratio
 
 func newAgent() *cobra.Command {
 	var nf nodeFlags
-	var server, dir string
+	var server, addr, stateDir, dir string
 	var every time.Duration
 	c := &cobra.Command{
 		Use:   "agent",
@@ -299,8 +299,18 @@ the node comes back.`,
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if server == "" && c.Flags().Changed("addr") {
+				server = addr
+			}
 			if server == "" {
-				return errors.New("--server (or MUSTER_ADDR) is required: the API address of 'muster server' or 'muster dev'")
+				// As other commands do: the control plane holding the state
+				// directory, if one runs.
+				if rec, ok := readDevRecord(stateDir); ok {
+					server = rec.Addr
+				}
+			}
+			if server == "" {
+				return fmt.Errorf("no control plane to join: give its API address with --server (or MUSTER_ADDR), or run 'muster dev' or 'muster server' on the state directory %s", stateDir)
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -311,7 +321,9 @@ the node comes back.`,
 		},
 	}
 	nf.register(c, false)
-	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR)")
+	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR); default: the one holding --state-dir")
+	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
+	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
 	return c
