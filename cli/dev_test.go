@@ -524,3 +524,41 @@ task: {engine: exec, cmd: [sh, -c, "for i in 1 2 3 4; do echo tick $i; sleep 0.3
 		t.Error(st)
 	}
 }
+
+func TestServersOnSharedNATSTakeTurns(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	ns := startNATS(t)
+	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
+	first := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "1500ms")
+	addr1 := first.waitFor(`API on http://(\S+)`)
+	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "1500ms")
+	if strings.Contains(second.out.String(), "API on") {
+		t.Fatalf("a second server leads while the first does:\n%s", second.out.String())
+	}
+	c.start(`joined`, "agent", "--server", addr1, "--node-id", "worker", "--dir", "agent")
+	file := c.write("svc.yaml", `name: svc
+type: service
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	c.ok("apply", "--auto-approve", "--addr", addr1, file)
+	before := c.executions("svc")
+
+	// The leader dies; the one standing by takes over once the lease
+	// expired, and keeps the agent's execution.
+	first.kill()
+	addr2 := second.waitFor(`API on http://(\S+)`)
+	if !strings.Contains(second.out.String(), "now leading") {
+		t.Errorf("the second server does not say it leads:\n%s", second.out.String())
+	}
+	st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "--addr", addr2, "svc"))[0]
+	if st.State != "running" {
+		t.Errorf("status through the new leader: %+v", st)
+	}
+	time.Sleep(time.Second)
+	after := c.executions("svc")
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
+		t.Errorf("after the takeover:\n%s\nwant execution %s still running", c.ok("executions", "--all", "svc").stdout, before[0].ID)
+	}
+}

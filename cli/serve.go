@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,7 +36,7 @@ func newDev() *cobra.Command {
 	var sf stateFlags
 	var nf nodeFlags
 	var listen, natsListen string
-	var ttl time.Duration
+	var ttl, leaseTTL time.Duration
 	c := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a local control plane with a local node, until interrupted",
@@ -58,10 +59,10 @@ execution it runs and exits.`,
   MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serveControlPlane(c, &sf, &nf, listen, natsListen, ttl, "dev")
+			return serveControlPlane(c, &sf, &nf, listen, natsListen, ttl, leaseTTL, "dev")
 		},
 	}
-	registerServe(c, &sf, &listen, &natsListen, &ttl)
+	registerServe(c, &sf, &listen, &natsListen, &ttl, &leaseTTL)
 	nf.register(c, false)
 	return c
 }
@@ -69,7 +70,7 @@ execution it runs and exits.`,
 func newServer() *cobra.Command {
 	var sf stateFlags
 	var listen, natsListen string
-	var ttl time.Duration
+	var ttl, leaseTTL time.Duration
 	c := &cobra.Command{
 		Use:   "server",
 		Short: "Run a control plane without a node, until interrupted",
@@ -84,14 +85,16 @@ and clients present the same token.`,
   MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, "server")
+			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, leaseTTL, "server")
 		},
 	}
-	registerServe(c, &sf, &listen, &natsListen, &ttl)
+	registerServe(c, &sf, &listen, &natsListen, &ttl, &leaseTTL)
 	return c
 }
 
-func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl *time.Duration) {
+func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl, leaseTTL *time.Duration) {
+	c.Flags().StringVar(&sf.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "keep the state in an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL); control planes sharing it take turns leading")
+	c.Flags().DurationVar(leaseTTL, "lease-ttl", 15*time.Second, "with --nats: how long the leading control plane may go silent before another takes over")
 	c.Flags().DurationVar(ttl, "node-ttl", 3*heartbeat, "how long a node agent may go without a heartbeat before its executions are replaced")
 	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(listen, "listen", envOr("MUSTER_LISTEN", defaultListen), "`host:port` of the HTTP API (MUSTER_LISTEN)")
@@ -136,30 +139,23 @@ func (c controlPlane) Info(context.Context) (api.Info, error) { return c.info, n
 
 // serveControlPlane runs `muster dev` (nf set: with the local node) or
 // `muster server` until interrupted.
-func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen string, ttl time.Duration, mode string) error {
-	if ttl <= 0 {
-		return fmt.Errorf("--node-ttl %s: want a positive duration", ttl)
+func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen string, ttl, leaseTTL time.Duration, mode string) error {
+	if ttl <= 0 || leaseTTL <= 0 {
+		return fmt.Errorf("--node-ttl %s, --lease-ttl %s: want positive durations", ttl, leaseTTL)
 	}
 	token := os.Getenv("MUSTER_TOKEN")
 	if !api.IsLoopback(listen) && token == "" {
 		return fmt.Errorf("--listen %s reaches beyond loopback: set MUSTER_TOKEN to a secret that clients and agents must present", listen)
 	}
-	if natsListen == "" {
-		host, _, err := net.SplitHostPort(listen)
-		if err != nil {
-			return fmt.Errorf("--listen %q: %w", listen, err)
-		}
-		// The port of the last run, so that agents reconnect to a
-		// restarted control plane by themselves; a free one otherwise.
-		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
-	} else if !api.IsLoopback(natsListen) && token == "" {
+	if natsListen != "" && !api.IsLoopback(natsListen) && token == "" {
 		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
 	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := c.OutOrStdout()
+	external := sf.nats != ""
 
-	if rec, ok := readDevRecord(sf.dir); ok && processAlive(rec.PID) && rec.PID != os.Getpid() {
+	if rec, ok := readDevRecord(sf.dir); ok && !external && processAlive(rec.PID) && rec.PID != os.Getpid() {
 		// A record left by a control plane that died is no reason to
 		// refuse (its pid may be another process's now): only one that
 		// answers is. The directory lock decides the rest.
@@ -173,18 +169,45 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer ln.Close()
-	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token, LockWait: lockWait})
+	addr := ln.Addr().String()
+	st, info, err := openControlStore(ctx, sf, listen, natsListen, token)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	saveNATSPort(sf.dir, st.ClientURL())
+	info.Mode = mode
+
+	// The API answers from now on: 503 until this process leads.
+	var handler atomic.Pointer[http.Handler]
+	standby := http.Handler(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(rw, `{"error": "this control plane stands by: another one leads (see its log)", "code": "standby"}`+"\n")
+	}))
+	handler.Store(&standby)
+	// Event streams end with this context, so that shutdown does not wait
+	// for the clients that follow them.
+	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second,
+		Handler:     http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(rw, r) }),
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Serve(ln) }()
+	defer shutdownHTTP(srv)
+
+	// Over a shared NATS server, one control plane leads at a time.
+	lost := make(chan error, 1)
+	if external {
+		lease, err := lead(ctx, w, st, fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), leaseTTL, mode)
+		if err != nil {
+			return err
+		}
+		defer lease.Release(context.WithoutCancel(ctx))
+		go keepLease(ctx, lease, leaseTTL, lost)
+	}
 
 	runners := &apply.Runners{}
-	info := api.Info{APIVersion: api.Version, Mode: mode, NATSURL: st.ClientURL(), PID: os.Getpid()}
-	if abs, err := filepath.Abs(sf.dir); err == nil {
-		info.StateDir = abs
-	}
 	if nf != nil {
 		n, err := nf.localNode()
 		if err != nil {
@@ -207,48 +230,91 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		Connect: func(n state.Node) apply.Runner {
 			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
 		}}
+	ctlCtx, stopCtl := context.WithCancel(ctx)
+	defer stopCtl()
 	ctlDone := make(chan error, 1)
-	go func() { ctlDone <- ctl.Run(ctx) }()
+	go func() { ctlDone <- ctl.Run(ctlCtx) }()
 	select {
 	case <-ctl.Ready():
 	case err := <-ctlDone:
 		return err
 	}
-	// Event streams end with this context, so that shutdown does not wait
-	// for the clients that follow them.
-	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
-	defer endRequests()
-	srv := &http.Server{Handler: api.NewServer(st, controlPlane{ctl, info}, token), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return reqCtx }}
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
-	if err := writeDevRecord(sf.dir, addr); err != nil {
-		return err
+	serving := api.NewServer(st, controlPlane{ctl, info}, token)
+	handler.Store(&serving)
+	if !external {
+		if err := writeDevRecord(sf.dir, addr); err != nil {
+			return err
+		}
+		defer os.Remove(filepath.Join(sf.dir, devFile))
 	}
-	defer os.Remove(filepath.Join(sf.dir, devFile))
 
-	fmt.Fprintf(w, "muster %s: API on http://%s (state in %s)\n", mode, addr, sf.dir)
+	where := "state in " + sf.dir
+	if external {
+		where = "state in NATS at " + sf.nats
+	}
+	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
 	if len(info.Nodes) > 0 {
 		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
 	}
 	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
-	fmt.Fprintf(w, "  commands reach it with --state-dir %s, or MUSTER_ADDR=%s\n", sf.dir, addr)
+	if external {
+		fmt.Fprintf(w, "  commands reach it with --addr %s, or MUSTER_ADDR=%s\n", addr, addr)
+	} else {
+		fmt.Fprintf(w, "  commands reach it with --state-dir %s, or MUSTER_ADDR=%s\n", sf.dir, addr)
+	}
 
+	var failure error
 	select {
 	case <-ctx.Done():
+	case err := <-lost:
+		failure = err
 	case err := <-srvDone:
-		stop()
-		<-ctlDone
-		return fmt.Errorf("API server: %w", err)
+		failure = fmt.Errorf("API server: %w", err)
 	case err := <-ctlDone:
-		shutdownHTTP(srv)
 		return err
 	}
 	fmt.Fprintf(w, "muster %s: stopping the executions it runs\n", mode)
 	endRequests()
 	shutdownHTTP(srv)
-	return <-ctlDone
+	stopCtl()
+	if err := <-ctlDone; err != nil && failure == nil {
+		failure = err
+	}
+	return failure
+}
+
+// openControlStore opens the state a control plane serves: the embedded
+// NATS server of the state directory (with a listener for agents), or the
+// external one of --nats.
+func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, token string) (*state.Store, api.Info, error) {
+	info := api.Info{APIVersion: api.Version, PID: os.Getpid()}
+	if sf.nats != "" {
+		st, err := state.Connect(ctx, sf.nats, nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, info, err
+		}
+		info.NATSURL = sf.nats
+		return st, info, nil
+	}
+	if natsListen == "" {
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, info, fmt.Errorf("--listen %q: %w", listen, err)
+		}
+		// The port of the last run, so that agents reconnect to a
+		// restarted control plane by themselves; a free one otherwise.
+		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
+	}
+	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token, LockWait: lockWait})
+	if err != nil {
+		return nil, info, err
+	}
+	saveNATSPort(sf.dir, st.ClientURL())
+	info.NATSURL = st.ClientURL()
+	if abs, err := filepath.Abs(sf.dir); err == nil {
+		info.StateDir = abs
+	}
+	return st, info, nil
 }
 
 func shutdownHTTP(srv *http.Server) {

@@ -15,6 +15,7 @@ const (
 	bucketNodes      = "nodes"
 	bucketExecutions = "executions"
 	bucketDocuments  = "documents"
+	bucketLeases     = "leases"
 )
 
 // kvConfigs holds each KV bucket's configuration. History is small: every
@@ -24,6 +25,7 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketJobs:       {Bucket: bucketJobs, Description: "muster job status and versions", History: 5, Storage: jetstream.FileStorage},
 	bucketNodes:      {Bucket: bucketNodes, Description: "muster nodes", History: 1, Storage: jetstream.FileStorage},
 	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 5, Storage: jetstream.FileStorage},
+	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage},
 }
 
 // kv returns the bucket, creating it on first use. Creating is idempotent:
