@@ -79,10 +79,17 @@ with no node of its own: executions run on the nodes whose agents join it
 ('muster agent --server ADDR'). Its API listens on --listen and agents reach
 its NATS server on --nats-listen.
 
+With --nats the state lives in an external NATS server with JetStream
+instead of the state directory, and agents connect to that server. Several
+servers may share it: one leads (it holds a lease in the store), the others
+stand by, answering 503, and one of them takes over when the leader has been
+silent for --lease-ttl.
+
 Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
 and clients present the same token.`,
 		Example: `  muster server
-  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222`,
+  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222
+  muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, leaseTTL, "server")
