@@ -89,7 +89,7 @@ Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
 and clients present the same token.`,
 		Example: `  muster server
   MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222
-  muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747`,
+  MUSTER_TOKEN=... muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, leaseTTL, "server")
