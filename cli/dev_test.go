@@ -91,6 +91,43 @@ type execJSON struct {
 	} `json:"status"`
 }
 
+// apiRE finds the API address a control plane prints when it serves.
+const apiRE = `API on http://(\S+)`
+
+// server starts `muster server` with args and returns it with its API
+// address.
+func (c *musterCLI) server(args ...string) (*daemonProc, string) {
+	c.t.Helper()
+	p := c.start(apiRE, append([]string{"server", "--listen", "127.0.0.1:0"}, args...)...)
+	return p, p.waitFor(apiRE)
+}
+
+// waitNodes waits until `muster nodes` lists n nodes whose line contains
+// match.
+func (c *musterCLI) waitNodes(n int, match string) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := c.ok("nodes").stdout
+		if strings.Count(out, match) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("want %d nodes with %q:\n%s", n, match, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// sameRunning checks that job has exactly one execution, want's, running.
+func (c *musterCLI) sameRunning(job string, want execJSON, when string) {
+	c.t.Helper()
+	got := c.executions(job)
+	if len(got) != 1 || got[0].ID != want.ID || got[0].Status.ComputeState != "running" {
+		c.t.Fatalf("%s, executions:\n%s\nwant only %s, running", when, c.ok("executions", "--all", job).stdout, want.ID)
+	}
+}
+
 // waitState polls `muster status JOB` until the job is in one of states.
 func (c *musterCLI) waitState(job string, states ...string) statusJSON {
 	c.t.Helper()
@@ -118,7 +155,7 @@ func TestDevRunsServices(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
 	job := `name: web
 type: service
 count: 2
@@ -216,19 +253,12 @@ func TestCanaryWaitsForPromoteAcrossAgents(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
-	addr := srv.waitFor(`API on http://(\S+)`)
+	_, addr := c.server()
 	for _, n := range []string{"n1", "n2", "n3", "n4"} {
 		cfg := c.write(n+".yaml", fmt.Sprintf("id: %s\nlabels: {role: worker}\n", n))
 		c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-"+n)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(c.ok("nodes").stdout, "role=worker") < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the agents did not register:\n%s", c.ok("nodes").stdout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.waitNodes(4, "role=worker")
 	file := c.write("report.yaml", `name: report
 type: ops
 selector: {match_labels: {role: worker}}
@@ -269,17 +299,10 @@ func TestDaemonStartsOnJoiningAgent(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
-	addr := srv.waitFor(`API on http://(\S+)`)
+	_, addr := c.server()
 	cfg := c.write("a.yaml", "id: node-a\nlabels: {tier: edge}\n")
 	c.start(`joined`, "agent", "--addr", addr, "--node-config", cfg, "--dir", "agent-a")
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(c.ok("nodes").stdout, "node-a") {
-		if time.Now().After(deadline) {
-			t.Fatal("node-a did not register")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.waitNodes(1, "node-a")
 	file := c.write("edge.yaml", `name: edge
 type: daemon
 selector: {match_labels: {tier: edge}}
@@ -289,7 +312,7 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	c.ok("apply", "--auto-approve", file)
 	// This one finds the server through the state directory it holds.
 	c.start(`joined`, "agent", "--node-id", "node-b", "--label", "tier=edge", "--dir", "agent-b")
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		on := map[string]bool{}
 		for _, x := range c.executions("edge") {
@@ -311,7 +334,7 @@ func TestDevKilledMidRolloutResumes(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	dev := c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	dev := c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
 	file := c.write("batch.yaml", `name: crunch
 type: batch
 count: 4
@@ -337,7 +360,7 @@ rollout: {strategy: rolling, max_parallel: 50}
 	dev.kill()
 	cmd.Wait()
 
-	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
 	st := c.waitState("crunch", "completed", "failed", "rollout_failed")
 	if st.State != "completed" || st.Version != 1 {
 		t.Fatalf("after the restart: version %d %s (%s)", st.Version, st.State, st.Message)
@@ -365,8 +388,7 @@ func TestServiceMovesOffALostAgent(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0", "--node-ttl", "1500ms")
-	addr := srv.waitFor(`API on http://(\S+)`)
+	_, addr := c.server("--node-ttl", "1500ms")
 	agents := map[string]*daemonProc{}
 	for _, n := range []string{"na", "nb"} {
 		cfg := c.write(n+".yaml", fmt.Sprintf("id: %s\n", n))
@@ -378,13 +400,7 @@ count: 2
 task: {engine: exec, cmd: [sleep, "300"]}
 rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 `)
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(c.ok("nodes").stdout, "\nn") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the agents did not register:\n%s", c.ok("nodes").stdout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.waitNodes(2, "\nn")
 	c.ok("apply", "--auto-approve", file)
 	on := func() map[string]int {
 		m := map[string]int{}
@@ -404,7 +420,7 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		lost = "na"
 	}
 	agents[lost].kill()
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		m := on()
 		if m[lost] == 0 && len(m) == 1 && m[map[string]string{"na": "nb", "nb": "na"}[lost]] == 2 {
@@ -444,10 +460,10 @@ func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	}
 	tc := newCLI(t, "MUSTER_TOKEN=s3cret")
 	tc.dir = c.dir
-	dev := tc.start(`API on http://(\S+)`, "dev", "--listen", "0.0.0.0:0", "--state-dir", ".muster")
-	_, port, _ := strings.Cut(dev.waitFor(`API on http://(\S+)`), "]:")
+	dev := tc.start(apiRE, "dev", "--listen", "0.0.0.0:0", "--state-dir", ".muster")
+	_, port, _ := strings.Cut(dev.waitFor(apiRE), "]:")
 	if port == "" {
-		_, port, _ = strings.Cut(dev.waitFor(`API on http://(\S+)`), ":")
+		_, port, _ = strings.Cut(dev.waitFor(apiRE), ":")
 	}
 	addr := "127.0.0.1:" + port
 	if r := c.run("status", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
@@ -462,17 +478,10 @@ func TestAgentsOutliveAServerRestart(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	srv := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
-	addr := srv.waitFor(`API on http://(\S+)`)
+	srv, addr := c.server()
 	cfg := c.write("a.yaml", "id: node-a\n")
 	agent := c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-a", "--heartbeat", "500ms")
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(c.ok("nodes").stdout, "node-a") {
-		if time.Now().After(deadline) {
-			t.Fatal("node-a did not register")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.waitNodes(1, "node-a")
 	file := c.write("svc.yaml", `name: svc
 type: service
 task: {engine: exec, cmd: [sleep, "300"]}
@@ -487,13 +496,10 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	// A crash of the control plane does not stop what the agent runs; the
 	// next control plane (on the same NATS port) takes it over.
 	srv.kill()
-	c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0")
-	st := c.waitState("svc", "running")
+	c.server()
+	c.waitState("svc", "running")
 	time.Sleep(time.Second) // let a replacement show, if there were one
-	after := c.executions("svc")
-	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
-		t.Fatalf("after the restart (%s: %s), executions:\n%s\nwant the same one running", st.State, st.Message, c.ok("executions", "--all", "svc").stdout)
-	}
+	c.sameRunning("svc", before[0], "after the restart")
 	// The agent goes first, while its control plane still answers.
 	agent.signal(syscall.SIGTERM)
 	agent.cmd.Wait()
@@ -506,7 +512,7 @@ func TestLogsFollowUntilTheEnd(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
+	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
 	file := c.write("tick.yaml", `name: tick
 task: {engine: exec, cmd: [sh, -c, "for i in 1 2 3 4; do echo tick $i; sleep 0.3; done"]}
 `)
@@ -530,8 +536,7 @@ func TestServersOnSharedNATSTakeTurns(t *testing.T) {
 	t.Parallel()
 	ns := startNATS(t)
 	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
-	first := c.start(`API on http://(\S+)`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "1500ms")
-	addr1 := first.waitFor(`API on http://(\S+)`)
+	first, addr1 := c.server("--lease-ttl", "1500ms")
 	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "1500ms")
 	if strings.Contains(second.out.String(), "API on") {
 		t.Fatalf("a second server leads while the first does:\n%s", second.out.String())
@@ -548,7 +553,7 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	// The leader dies; the one standing by takes over once the lease
 	// expired, and keeps the agent's execution.
 	first.kill()
-	addr2 := second.waitFor(`API on http://(\S+)`)
+	addr2 := second.waitFor(apiRE)
 	if !strings.Contains(second.out.String(), "now leading") {
 		t.Errorf("the second server does not say it leads:\n%s", second.out.String())
 	}
@@ -557,8 +562,5 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		t.Errorf("status through the new leader: %+v", st)
 	}
 	time.Sleep(time.Second)
-	after := c.executions("svc")
-	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
-		t.Errorf("after the takeover:\n%s\nwant execution %s still running", c.ok("executions", "--all", "svc").stdout, before[0].ID)
-	}
+	c.sameRunning("svc", before[0], "after the takeover")
 }

@@ -164,11 +164,8 @@ rollout: {health_check: {min_healthy_time: 300ms, interval: 100ms}}
 	dev.kill()
 
 	c.start(`API on http://(\S+)`, "dev", "--listen", "127.0.0.1:0")
-	st := c.waitState("svc", "running")
-	after := c.executions("svc")
-	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status.ComputeState != "running" {
-		t.Fatalf("after the restart (%s: %s): executions %+v, want the same one running", st.State, st.Message, after)
-	}
+	c.waitState("svc", "running")
+	c.sameRunning("svc", before[0], "after the restart")
 	if out := c.ok("executions", "svc").stdout; !strings.Contains(out, "re-attached") {
 		t.Errorf("the execution does not say it was re-attached:\n%s", out)
 	}
