@@ -2,17 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,10 +24,6 @@ import (
 
 // defaultListen is where `muster dev` and `muster server` serve their API.
 const defaultListen = "127.0.0.1:4747"
-
-// heartbeat is how often a node records that it is alive; the control
-// plane drops the runner of a node silent for three of them.
-const heartbeat = 10 * time.Second
 
 func newDev() *cobra.Command {
 	var sf stateFlags
@@ -185,23 +178,8 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	info.Mode = mode
 
 	// The API answers from now on: 503 until this process leads.
-	var handler atomic.Pointer[http.Handler]
-	standby := http.Handler(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
-		rw.Header().Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(rw, `{"error": "this control plane stands by: another one leads (see its log)", "code": "standby"}`+"\n")
-	}))
-	handler.Store(&standby)
-	// Event streams end with this context, so that shutdown does not wait
-	// for the clients that follow them.
-	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
-	defer endRequests()
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second,
-		Handler:     http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(rw, r) }),
-		BaseContext: func(net.Listener) context.Context { return reqCtx }}
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(ln) }()
-	defer shutdownHTTP(srv)
+	srv := startAPI(ctx, ln)
+	defer srv.stop()
 
 	// Over a shared NATS server, one control plane leads at a time.
 	lost := make(chan error, 1)
@@ -216,20 +194,11 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 
 	runners := &apply.Runners{}
 	if nf != nil {
-		n, err := nf.localNode()
+		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners)
 		if err != nil {
 			return err
 		}
-		agent, err := localAgent(st, sf.dir, n.ID)
-		if err != nil {
-			return err
-		}
-		runners.Set(n.ID, agent)
-		info.Nodes = []string{n.ID}
-		if err := beat(ctx, st, n); err != nil {
-			return err
-		}
-		go keepAlive(ctx, st, n, heartbeat)
+		info.Nodes = []string{id}
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
@@ -246,8 +215,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	case err := <-ctlDone:
 		return err
 	}
-	serving := api.NewServer(st, controlPlane{ctl, info}, token)
-	handler.Store(&serving)
+	srv.serve(api.NewServer(st, controlPlane{ctl, info}, token))
 	if !external {
 		if err := writeDevRecord(sf.dir, addr); err != nil {
 			return err
@@ -255,39 +223,58 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		defer os.Remove(filepath.Join(sf.dir, devFile))
 	}
 
-	where := "state in " + sf.dir
-	if external {
-		where = "state in NATS at " + sf.nats
-	}
-	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
-	if len(info.Nodes) > 0 {
-		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
-	}
-	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
-	if external {
-		fmt.Fprintf(w, "  commands reach it with --addr %s, or MUSTER_ADDR=%s\n", addr, addr)
-	} else {
-		fmt.Fprintf(w, "  commands reach it with --state-dir %s, or MUSTER_ADDR=%s\n", sf.dir, addr)
-	}
+	printBanner(w, mode, addr, sf, info)
 
 	var failure error
 	select {
 	case <-ctx.Done():
 	case err := <-lost:
 		failure = err
-	case err := <-srvDone:
+	case err := <-srv.done:
 		failure = fmt.Errorf("API server: %w", err)
 	case err := <-ctlDone:
 		return err
 	}
 	fmt.Fprintf(w, "muster %s: stopping the executions it runs\n", mode)
-	endRequests()
-	shutdownHTTP(srv)
+	srv.stop()
 	stopCtl()
 	if err := <-ctlDone; err != nil && failure == nil {
 		failure = err
 	}
 	return failure
+}
+
+// serveLocalNode runs the local node's agent in this process (dev) and
+// keeps the node alive; it returns the node's id.
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners) (string, error) {
+	n, err := nf.localNode()
+	if err != nil {
+		return "", err
+	}
+	agent, err := localAgent(st, dir, n.ID)
+	if err != nil {
+		return "", err
+	}
+	runners.Set(n.ID, agent)
+	if err := beat(ctx, st, n); err != nil {
+		return "", err
+	}
+	go keepAlive(ctx, st, n, heartbeat)
+	return n.ID, nil
+}
+
+// printBanner says where a control plane serves and how to reach it.
+func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) {
+	where, reach := "state in "+sf.dir, "--state-dir "+sf.dir
+	if sf.nats != "" {
+		where, reach = "state in NATS at "+sf.nats, "--addr "+addr
+	}
+	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
+	if len(info.Nodes) > 0 {
+		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
+	}
+	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
+	fmt.Fprintf(w, "  commands reach it with %s, or MUSTER_ADDR=%s\n", reach, addr)
 }
 
 // openControlStore opens the state a control plane serves: the embedded
@@ -322,156 +309,4 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		info.StateDir = abs
 	}
 	return st, info, nil
-}
-
-func shutdownHTTP(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
-}
-
-// beat records node n as alive now.
-func beat(ctx context.Context, st api.Backend, n state.Node) error {
-	n.LastSeen = time.Now().UTC()
-	_, err := st.PutNode(ctx, n)
-	return err
-}
-
-// keepAlive records node n as alive every d until ctx is done.
-func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duration) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			beat(ctx, st, n)
-		}
-	}
-}
-
-func newAgent() *cobra.Command {
-	var nf nodeFlags
-	var server, addr, stateDir, dir string
-	var every time.Duration
-	c := &cobra.Command{
-		Use:   "agent",
-		Short: "Run a node agent that joins a control plane, until interrupted",
-		Long: `Agent runs the executions a control plane ('muster server' or 'muster dev')
-assigns to this node. It finds the control plane's NATS server through the
-API at --server, registers the node with its labels (--label,
---node-config) and keeps it alive with a heartbeat; daemon jobs whose
-selector matches it start here as it joins.
-
-Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
-to the control plane when it requires one. Interrupt (Ctrl-C) stops the
-executions it runs; the control plane then replaces them elsewhere or when
-the node comes back.`,
-		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
-  muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if server == "" && c.Flags().Changed("addr") {
-				server = addr
-			}
-			if server == "" {
-				// As other commands do: the control plane holding the state
-				// directory, if one runs.
-				if rec, ok := readDevRecord(stateDir); ok {
-					server = rec.Addr
-				}
-			}
-			if server == "" {
-				return fmt.Errorf("no control plane to join: give its API address with --server (or MUSTER_ADDR), or run 'muster dev' or 'muster server' on the state directory %s", stateDir)
-			}
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			if every <= 0 {
-				return fmt.Errorf("--heartbeat %s: want a positive duration", every)
-			}
-			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every)
-		},
-	}
-	nf.register(c, false)
-	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR); default: the one holding --state-dir")
-	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
-	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
-	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
-	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
-	return c
-}
-
-// runAgent joins the control plane at server and serves this node.
-func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration) error {
-	token := os.Getenv("MUSTER_TOKEN")
-	client := api.NewClient(server, token)
-	defer client.Close()
-	info, err := client.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("control plane at %s: %w", server, err)
-	}
-	natsURL, err := reachableNATS(info.NATSURL, server)
-	if err != nil {
-		return err
-	}
-	var opts []nats.Option
-	if token != "" {
-		opts = append(opts, nats.Token(token))
-	}
-	opts = append(opts, nats.MaxReconnects(-1))
-	st, err := state.Connect(ctx, natsURL, opts...)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := nf.localNode()
-	if err != nil {
-		return err
-	}
-	for _, id := range info.Nodes {
-		if id == n.ID {
-			return fmt.Errorf("node %s is the control plane's own node (muster %s runs it): give this agent another id with --node-id", n.ID, info.Mode)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	agent, err := localAgent(st, dir, n.ID)
-	if err != nil {
-		return err
-	}
-	// localAgent keeps executions under <dir>/executions.
-	if err := beat(ctx, st, n); err != nil {
-		return err
-	}
-	go keepAlive(ctx, st, n, every)
-	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
-	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
-	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
-	return err
-}
-
-// reachableNATS rewrites a NATS URL whose host is unspecified (the server
-// listens on every address) to the host the API was reached at.
-func reachableNATS(natsURL, server string) (string, error) {
-	if natsURL == "" {
-		return "", errors.New("the control plane has no NATS listener for agents")
-	}
-	u, err := url.Parse(natsURL)
-	if err != nil {
-		return "", fmt.Errorf("the control plane's NATS URL %q: %w", natsURL, err)
-	}
-	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
-		s := server
-		if p, err := url.Parse(server); err == nil && p.Host != "" {
-			s = p.Host
-		}
-		host, _, err := net.SplitHostPort(s)
-		if err != nil {
-			host = s
-		}
-		u.Host = net.JoinHostPort(host, u.Port())
-	}
-	return u.String(), nil
 }

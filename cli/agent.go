@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/runner/remote"
+	"github.com/muster-dev/muster/state"
+)
+
+// heartbeat is how often a node records that it is alive; the control
+// plane drops the runner of a node silent for three of them.
+const heartbeat = 10 * time.Second
+
+// beat records node n as alive now.
+func beat(ctx context.Context, st api.Backend, n state.Node) error {
+	n.LastSeen = time.Now().UTC()
+	_, err := st.PutNode(ctx, n)
+	return err
+}
+
+// keepAlive records node n as alive every d until ctx is done.
+func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			beat(ctx, st, n)
+		}
+	}
+}
+
+func newAgent() *cobra.Command {
+	var nf nodeFlags
+	var server, addr, stateDir, dir string
+	var every time.Duration
+	c := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a node agent that joins a control plane, until interrupted",
+		Long: `Agent runs the executions a control plane ('muster server' or 'muster dev')
+assigns to this node. It finds the control plane's NATS server through the
+API at --server, registers the node with its labels (--label,
+--node-config) and keeps it alive with a heartbeat; daemon jobs whose
+selector matches it start here as it joins.
+
+Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
+to the control plane when it requires one. Interrupt (Ctrl-C) stops the
+executions it runs; the control plane then replaces them elsewhere or when
+the node comes back.`,
+		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
+  muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if server == "" && c.Flags().Changed("addr") {
+				server = addr
+			}
+			if server == "" {
+				// As other commands do: the control plane holding the state
+				// directory, if one runs.
+				if rec, ok := readDevRecord(stateDir); ok {
+					server = rec.Addr
+				}
+			}
+			if server == "" {
+				return fmt.Errorf("no control plane to join: give its API address with --server (or MUSTER_ADDR), or run 'muster dev' or 'muster server' on the state directory %s", stateDir)
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if every <= 0 {
+				return fmt.Errorf("--heartbeat %s: want a positive duration", every)
+			}
+			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every)
+		},
+	}
+	nf.register(c, false)
+	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR); default: the one holding --state-dir")
+	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
+	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
+	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
+	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
+	return c
+}
+
+// runAgent joins the control plane at server and serves this node.
+func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration) error {
+	token := os.Getenv("MUSTER_TOKEN")
+	client := api.NewClient(server, token)
+	defer client.Close()
+	info, err := client.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("control plane at %s: %w", server, err)
+	}
+	natsURL, err := reachableNATS(info.NATSURL, server)
+	if err != nil {
+		return err
+	}
+	var opts []nats.Option
+	if token != "" {
+		opts = append(opts, nats.Token(token))
+	}
+	opts = append(opts, nats.MaxReconnects(-1))
+	st, err := state.Connect(ctx, natsURL, opts...)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := nf.localNode()
+	if err != nil {
+		return err
+	}
+	for _, id := range info.Nodes {
+		if id == n.ID {
+			return fmt.Errorf("node %s is the control plane's own node (muster %s runs it): give this agent another id with --node-id", n.ID, info.Mode)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	agent, err := localAgent(st, dir, n.ID)
+	if err != nil {
+		return err
+	}
+	// localAgent keeps executions under <dir>/executions.
+	if err := beat(ctx, st, n); err != nil {
+		return err
+	}
+	go keepAlive(ctx, st, n, every)
+	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
+	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
+	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
+	return err
+}
+
+// reachableNATS rewrites a NATS URL whose host is unspecified (the server
+// listens on every address) to the host the API was reached at.
+func reachableNATS(natsURL, server string) (string, error) {
+	if natsURL == "" {
+		return "", errors.New("the control plane has no NATS listener for agents")
+	}
+	u, err := url.Parse(natsURL)
+	if err != nil {
+		return "", fmt.Errorf("the control plane's NATS URL %q: %w", natsURL, err)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		s := server
+		if p, err := url.Parse(server); err == nil && p.Host != "" {
+			s = p.Host
+		}
+		host, _, err := net.SplitHostPort(s)
+		if err != nil {
+			host = s
+		}
+		u.Host = net.JoinHostPort(host, u.Port())
+	}
+	return u.String(), nil
+}
