@@ -400,12 +400,15 @@ func (c *Controller) syncNodes(ctx context.Context) {
 				c.mu.Lock()
 				c.connected[n.ID] = true
 				c.mu.Unlock()
+				c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeReady, Message: "node " + n.ID + " joined"})
 			}
 		case !fresh && has && c.remote(n.ID):
 			c.Runners.Set(n.ID, nil)
 			c.mu.Lock()
 			delete(c.connected, n.ID)
 			c.mu.Unlock()
+			c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeDown,
+				Message: fmt.Sprintf("node %s went silent (no heartbeat for %s): its executions are replaced", n.ID, ttl)})
 		}
 		if !fresh && c.Runners.Get(n.ID) == nil && n.Status != state.NodeDown {
 			// Plans and 'muster nodes' see it as down until it beats

@@ -8,8 +8,8 @@ type Event struct {
 	Job     string    `json:"job"`
 	Version int       `json:"version"`
 	// Kind is rollout_started, wave_started, execution, canary_paused,
-	// queued, promoted, rollout_failed, rolled_back, completed, deployed, health
-	// or finished.
+	// queued, promoted, rollout_failed, rolled_back, completed, deployed, health,
+	// node or finished.
 	Kind string `json:"kind"`
 	// Wave is 0 for the canary set, 1.. for the waves.
 	Wave      int    `json:"wave"`
@@ -37,6 +37,8 @@ const (
 	Deployed = "deployed"
 	// Health: a deployed long-running job became running or degraded.
 	Health = "health"
+	// NodeEvent: a node's agent joined or went silent (Job is empty).
+	NodeEvent = "node"
 	// Finished is the last event of a rollout in a long-lived control
 	// plane; State is where it left the job.
 	Finished = "finished"

@@ -224,6 +224,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 
 	printBanner(w, mode, addr, sf, info)
+	if events, err := ctl.Events(ctx, "", ""); err == nil {
+		go logEvents(w, events)
+	}
 
 	var failure error
 	select {
@@ -261,6 +264,54 @@ func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFl
 	}
 	go keepAlive(ctx, st, n, heartbeat)
 	return n.ID, nil
+}
+
+// logEvents prints what the control plane does, a line each, until the
+// channel closes: rollouts, their ends, nodes joining and leaving, and the
+// executions that fail or restart (not every start and end: a rollout of
+// thousands would drown the rest).
+func logEvents(w io.Writer, events <-chan apply.Event) {
+	for ev := range events {
+		switch ev.Kind {
+		case apply.ExecutionEvent:
+			switch ev.State {
+			case state.ComputeFailed, state.ComputeLost, "unhealthy":
+			default:
+				if !strings.HasPrefix(ev.Message, "restarting") && !strings.HasPrefix(ev.Message, "re-attached") {
+					continue
+				}
+			}
+		case apply.WaveStarted, apply.Health:
+			continue
+		case apply.Finished:
+			// The events before it said how it ended, except for these.
+			if ev.State != state.StateFailed && ev.State != state.StateStopped {
+				continue
+			}
+		case apply.RolloutStarted:
+			ev.Message = "rolling out: " + ev.Message
+		}
+		who := ev.Job
+		if ev.Version > 0 {
+			who += fmt.Sprintf(" v%d", ev.Version)
+		}
+		if ev.Execution != "" {
+			who += " " + ev.Execution
+		}
+		if ev.Node != "" && ev.Kind != apply.NodeEvent {
+			who += " on " + ev.Node
+		}
+		msg := ev.Message
+		if msg == "" {
+			msg = ev.State
+		} else if ev.Kind == apply.ExecutionEvent && ev.State != "" {
+			msg = ev.State + ": " + msg
+		}
+		if who != "" {
+			who += ": "
+		}
+		fmt.Fprintf(w, "%s %s%s\n", ev.Time.Local().Format("15:04:05"), who, msg)
+	}
 }
 
 // printBanner says where a control plane serves and how to reach it.
