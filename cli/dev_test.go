@@ -564,3 +564,15 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	time.Sleep(time.Second)
 	c.sameRunning("svc", before[0], "after the takeover")
 }
+
+func TestTakenListenAddress(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	dev := c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
+	addr := dev.waitFor(apiRE)
+	other := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	if r := other.run("dev", "--listen", addr); r.code != 1 || !strings.Contains(r.stderr, "is taken (another muster dev or server?)") {
+		t.Errorf("a second dev on a taken address: %v", r)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -166,6 +167,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--listen %s is taken (another muster dev or server?): pick another address, such as --listen 127.0.0.1:0 for any free port", listen)
+		}
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer ln.Close()
