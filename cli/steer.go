@@ -24,7 +24,10 @@ func newPromote() *cobra.Command {
 		Short: "Continue a canary rollout paused after its canary set",
 		Long: `Promote continues the rollout of a job whose canary rollout paused after the
 canary set succeeded (state rollout_paused): the remaining waves run now.
-Executions that already completed for this version are not run again.`,
+Executions that already completed for this version are not run again, and
+the canary's running service executions are kept. Through a running control
+plane ('muster dev', --addr) the control plane goes on with the rollout and
+promote follows it to its end.`,
 		Example: `  muster promote web
   muster promote -o json payments/report`,
 		Args: cobra.ExactArgs(1),
