@@ -85,7 +85,7 @@ func classify(err error) (int, string) {
 	var bad *badRequest
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &bad):
+	case errors.As(err, &bad), errors.Is(err, state.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, CodeTooLarge

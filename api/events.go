@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/state"
 )
 
 // The event stream, GET /v1/events?namespace=NS&name=NAME: newline-delimited
@@ -34,7 +35,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	case ns != "":
-		if err := checkLabel("namespace", ns); err != nil {
+		if err := bad(state.CheckNamespace(ns)); err != nil {
 			return err
 		}
 	}

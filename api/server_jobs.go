@@ -68,9 +68,6 @@ func (s *server) commitVersion(w http.ResponseWriter, r *http.Request) error {
 	if err := checkHash("spec", req.Hash); err != nil {
 		return err
 	}
-	if err := checkJobState(req.State); err != nil {
-		return err
-	}
 	st, err := s.b.CommitVersion(r.Context(), ns, name, req.Hash, req.BaseRevision, req.State)
 	if err != nil {
 		return err

@@ -31,9 +31,6 @@ func (s *server) resolveSpec(w http.ResponseWriter, r *http.Request) error {
 	if prefix == "" {
 		return badf("missing query parameter prefix: give a spec hash prefix")
 	}
-	if err := checkPrefix(prefix); err != nil {
-		return err
-	}
 	hash, err := s.b.ResolveSpec(r.Context(), prefix)
 	if err != nil {
 		return err

@@ -22,11 +22,10 @@ var testHookBeforeStatus func()
 // normalizeHash returns "sha256:<hex>" for a hash given with or without the
 // prefix.
 func normalizeHash(hash string) (string, error) {
-	hex := strings.TrimPrefix(hash, schema.HashPrefix)
-	if len(hex) != hexLen || !isHex(hex) {
-		return "", fmt.Errorf("invalid spec hash %q: want sha256: and 64 lowercase hex digits", hash)
+	if err := CheckHash("spec", hash); err != nil {
+		return "", err
 	}
-	return schema.HashPrefix + hex, nil
+	return schema.HashPrefix + strings.TrimPrefix(hash, schema.HashPrefix), nil
 }
 
 // CommitVersion records a new version of a job whose spec is already stored
@@ -44,7 +43,7 @@ func normalizeHash(hash string) (string, error) {
 // changes (and Revision grows). Committing the hash of an older version
 // (a rollback) adds a new version with that hash. Returns the new status.
 func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (JobStatus, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return JobStatus{}, err
 	}
 	hash, err := normalizeHash(hash)
@@ -136,7 +135,7 @@ func writeStatus(ctx context.Context, kv jetstream.KeyValue, st JobStatus, kvRev
 // update may change only State (to one of JobStates) and Message. A job that
 // was never applied fails with ErrNotFound.
 func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*JobStatus) error) (JobStatus, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return JobStatus{}, err
 	}
 	kv, err := s.kv(ctx, bucketJobs)

@@ -56,11 +56,10 @@ func (s *Store) PutDocument(ctx context.Context, r io.Reader) (string, int64, er
 // documentName checks a document hash ("sha256:<hex>" or bare hex) and
 // returns its object name, the hex.
 func documentName(hash string) (string, error) {
-	name := strings.TrimPrefix(hash, schema.HashPrefix)
-	if len(name) != hexLen || !isHex(name) {
-		return "", fmt.Errorf("invalid document hash %q: want sha256: and 64 lowercase hex digits", hash)
+	if err := CheckHash("document", hash); err != nil {
+		return "", err
 	}
-	return name, nil
+	return strings.TrimPrefix(hash, schema.HashPrefix), nil
 }
 
 // Document opens the document stored under hash for reading, or fails with

@@ -13,6 +13,22 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is matched (errors.Is) by every *ConflictError.
 var ErrConflict = errors.New("conflict")
 
+// ErrInvalid is matched (errors.Is) by every error about malformed input:
+// a name, id, hash, state or label that breaks its rules. Servers answer
+// such errors as the caller's mistake.
+var ErrInvalid = errors.New("invalid input")
+
+// invalidError is malformed input; its text is the whole message.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalidf returns an error that reads as formatted and matches ErrInvalid.
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
 // ErrLocked is matched (errors.Is) by every *LockedError.
 var ErrLocked = errors.New("state directory locked")
 

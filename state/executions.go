@@ -65,7 +65,7 @@ func (e *Execution) JobRef() (ns, name string, err error) {
 	if !ok {
 		return "", "", fmt.Errorf("invalid job id %q of execution %s: want <namespace>/<name>", e.JobID, e.ID)
 	}
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return "", "", fmt.Errorf("job id of execution %s: %w", e.ID, err)
 	}
 	return ns, name, nil
@@ -180,7 +180,7 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 // Execution returns one execution of a job, or an error matching
 // ErrNotFound.
 func (s *Store) Execution(ctx context.Context, ns, name, id string) (Execution, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return Execution{}, err
 	}
 	if err := checkToken("execution id", id); err != nil {
@@ -216,7 +216,7 @@ func decodeExecution(e jetstream.KeyValueEntry) (Execution, error) {
 // Executions returns every execution of a job, oldest first (by CreatedAt,
 // then ID). A job without executions gives an empty list.
 func (s *Store) Executions(ctx context.Context, ns, name string) ([]Execution, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return nil, err
 	}
 	kv, err := s.kv(ctx, bucketExecutions)

@@ -69,7 +69,7 @@ func jobWhat(ns, name string) string { return "job " + ns + "/" + name }
 // Job returns the status of a job, or an error matching ErrNotFound if the
 // job was never applied.
 func (s *Store) Job(ctx context.Context, ns, name string) (JobStatus, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return JobStatus{}, err
 	}
 	kv, err := s.kv(ctx, bucketJobs)
@@ -130,7 +130,7 @@ func (s *Store) Jobs(ctx context.Context) ([]JobStatus, error) {
 // records that no commit reached (a crash or a lost race between writing
 // the record and the status) are not listed, and are deleted as garbage.
 func (s *Store) History(ctx context.Context, ns, name string) ([]Version, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return nil, err
 	}
 	kv, err := s.kv(ctx, bucketJobs)

@@ -1,8 +1,9 @@
 package state
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/muster-dev/muster/schema"
 )
 
 // checkLabel reports whether s is a DNS label as job names and namespaces
@@ -14,13 +15,14 @@ func checkLabel(what, s string) error {
 		ok = isLowerAlnum(s[i]) || s[i] == '-'
 	}
 	if !ok {
-		return fmt.Errorf("invalid %s %q: must be 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit", what, s)
+		return invalidf("invalid %s %q: must be 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit", what, s)
 	}
 	return nil
 }
 
-// checkJob validates a job's namespace and name.
-func checkJob(ns, name string) error {
+// CheckJob validates a job's namespace and name (SPEC section 2); the
+// error matches ErrInvalid.
+func CheckJob(ns, name string) error {
 	if err := checkLabel("namespace", ns); err != nil {
 		return err
 	}
@@ -36,7 +38,24 @@ func checkToken(what, s string) error {
 		ok = isAlnum(c) || c == '-' || c == '_'
 	}
 	if !ok {
-		return fmt.Errorf("invalid %s %q: must be 1 to 128 letters, digits, '-' or '_'", what, s)
+		return invalidf("invalid %s %q: must be 1 to 128 letters, digits, '-' or '_'", what, s)
+	}
+	return nil
+}
+
+// CheckNamespace validates a namespace as CheckJob does.
+func CheckNamespace(ns string) error { return checkLabel("namespace", ns) }
+
+// CheckExecutionID validates an execution id: 1 to 128 of [A-Za-z0-9_-].
+// The error matches ErrInvalid.
+func CheckExecutionID(id string) error { return checkToken("execution id", id) }
+
+// CheckHash validates the hash of a spec or document (what): "sha256:" and
+// 64 lowercase hex digits, or the bare hex. The error matches ErrInvalid.
+func CheckHash(what, hash string) error {
+	hex := strings.TrimPrefix(hash, schema.HashPrefix)
+	if len(hex) != hexLen || !isHex(hex) {
+		return invalidf("invalid %s hash %q: want sha256: and 64 lowercase hex digits", what, hash)
 	}
 	return nil
 }
@@ -51,7 +70,7 @@ func CheckNodeID(id string) error {
 		ok = isAlnum(c) || c == '-' || c == '_' || c == '.'
 	}
 	if !ok {
-		return fmt.Errorf("invalid node id %q: must be 1 to 253 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, without '..'", id)
+		return invalidf("invalid node id %q: must be 1 to 253 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, without '..'", id)
 	}
 	return nil
 }

@@ -48,10 +48,10 @@ func (n *Node) Validate() error {
 func checkLabels(labels map[string]string) error {
 	for _, k := range sortedKeys(labels) {
 		if err := selector.ValidateKey(k); err != nil {
-			return err
+			return invalidf("%v", err)
 		}
 		if err := selector.ValidateValue(labels[k]); err != nil {
-			return fmt.Errorf("label %s: %w", k, err)
+			return invalidf("label %s: %v", k, err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"strings"
@@ -90,5 +91,31 @@ func testNodes(t *testing.T, b backend) {
 	}
 	if _, err := s.Node(ctx, "missing"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "node missing not found") {
 		t.Errorf("Node(missing) = %v", err)
+	}
+}
+
+func TestInputErrorsMatchErrInvalid(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for name, err := range map[string]error{
+		"job name":     CheckJob("default", "Web"),
+		"namespace":    CheckNamespace("-x"),
+		"execution id": CheckExecutionID("a/b"),
+		"hash":         CheckHash("spec", "sha256:xyz"),
+		"node id":      CheckNodeID("a..b"),
+		"prefix":       func() error { _, err := st.ResolveSpec(ctx, "abc"); return err }(),
+		"job state": func() error {
+			_, err := st.CommitVersion(ctx, "default", "web", "sha256:"+strings.Repeat("a", 64), 0, "sleeping")
+			return err
+		}(),
+		"label": func() error { _, err := st.PutNode(ctx, Node{ID: "n1", Labels: map[string]string{"-bad": "x"}}); return err }(),
+	} {
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v does not match ErrInvalid", name, err)
+		}
 	}
 }

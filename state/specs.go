@@ -77,10 +77,10 @@ func (s *Store) Spec(ctx context.Context, hash string) ([]byte, error) {
 func (s *Store) ResolveSpec(ctx context.Context, prefix string) (string, error) {
 	p := strings.ToLower(strings.TrimPrefix(prefix, schema.HashPrefix))
 	if !isHex(p) || len(p) > hexLen {
-		return "", fmt.Errorf("invalid spec hash %q: want hex digits, optionally after sha256:", prefix)
+		return "", invalidf("invalid spec hash %q: want hex digits, optionally after sha256:", prefix)
 	}
 	if len(p) < MinPrefix {
-		return "", fmt.Errorf("spec hash prefix %q is too short: give at least %d hex digits", prefix, MinPrefix)
+		return "", invalidf("spec hash prefix %q is too short: give at least %d hex digits", prefix, MinPrefix)
 	}
 	if len(p) == hexLen {
 		if _, err := s.Spec(ctx, p); err != nil {
@@ -111,5 +111,5 @@ func (s *Store) ResolveSpec(ctx context.Context, prefix string) (string, error) 
 		return found[0], nil
 	}
 	sort.Strings(found)
-	return "", fmt.Errorf("spec hash prefix %s matches %d specs, give more digits: %s", p, len(found), strings.Join(found, ", "))
+	return "", invalidf("spec hash prefix %s matches %d specs, give more digits: %s", p, len(found), strings.Join(found, ", "))
 }

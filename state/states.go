@@ -1,7 +1,6 @@
 package state
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -63,5 +62,5 @@ func checkState(what, s string, valid []string) error {
 	if slices.Contains(valid, s) {
 		return nil
 	}
-	return fmt.Errorf("invalid %s %q: want one of %s", what, s, strings.Join(valid, ", "))
+	return invalidf("invalid %s %q: want one of %s", what, s, strings.Join(valid, ", "))
 }

@@ -28,7 +28,7 @@ type ExecutionEvent struct {
 // connection closes), when it closes the channel. A slow reader holds the
 // watch back; it never skips events.
 func (s *Store) WatchExecutions(ctx context.Context, ns, name string) (<-chan ExecutionEvent, error) {
-	if err := checkJob(ns, name); err != nil {
+	if err := CheckJob(ns, name); err != nil {
 		return nil, err
 	}
 	kv, err := s.kv(ctx, bucketExecutions)
