@@ -112,7 +112,10 @@ func TestInputErrorsMatchErrInvalid(t *testing.T) {
 			_, err := st.CommitVersion(ctx, "default", "web", "sha256:"+strings.Repeat("a", 64), 0, "sleeping")
 			return err
 		}(),
-		"label": func() error { _, err := st.PutNode(ctx, Node{ID: "n1", Labels: map[string]string{"-bad": "x"}}); return err }(),
+		"label": func() error {
+			_, err := st.PutNode(ctx, Node{ID: "n1", Labels: map[string]string{"-bad": "x"}})
+			return err
+		}(),
 	} {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v does not match ErrInvalid", name, err)
