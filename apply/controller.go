@@ -101,15 +101,19 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 }
 
-// Events sends the events of job ns/name ("" name: every job) from now on
-// until ctx is done.
+// Events sends the events of job ns/name from now on until ctx is done:
+// with name "", those of every job of namespace ns, or of everything (nodes
+// included) when ns is "" too.
 func (c *Controller) Events(ctx context.Context, ns, name string) (<-chan Event, error) {
 	job := ""
-	if name != "" {
+	switch {
+	case name != "":
 		if ns == "" {
 			ns = "default"
 		}
 		job = ns + "/" + name
+	case ns != "":
+		job = ns + "/" // a prefix: the namespace's jobs
 	}
 	ch, cancel := c.hub.subscribe(job)
 	context.AfterFunc(ctx, cancel)

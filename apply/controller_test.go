@@ -250,3 +250,30 @@ task: {engine: exec, cmd: ["true"]}
 		t.Errorf("executions: %+v", execs)
 	}
 }
+
+func TestEventsFilterByNamespace(t *testing.T) {
+	var c Controller
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns, _ := c.Events(ctx, "payments", "")
+	one, _ := c.Events(ctx, "payments", "report")
+	for _, job := range []string{"default/web", "payments/report", "payments/web", "paymentsx/web"} {
+		c.hub.publish(Event{Job: job})
+	}
+	got := func(ch <-chan Event) (jobs []string) {
+		for {
+			select {
+			case ev := <-ch:
+				jobs = append(jobs, ev.Job)
+			default:
+				return jobs
+			}
+		}
+	}
+	if g := strings.Join(got(ns), " "); g != "payments/report payments/web" {
+		t.Errorf("namespace payments got %q", g)
+	}
+	if g := strings.Join(got(one), " "); g != "payments/report" {
+		t.Errorf("payments/report got %q", g)
+	}
+}

@@ -1,6 +1,9 @@
 package apply
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // hub fans events out to subscribers. A subscriber that does not keep up
 // loses events rather than holding the rollouts back; its channel says so
@@ -11,8 +14,16 @@ type hub struct {
 }
 
 type subscriber struct {
-	job string // "ns/name", or "" for every job
+	job string // "ns/name", "ns/" for a namespace's jobs, or "" for all
 	ch  chan Event
+}
+
+// wants reports whether the subscriber follows events of job.
+func (s *subscriber) wants(job string) bool {
+	if strings.HasSuffix(s.job, "/") {
+		return strings.HasPrefix(job, s.job)
+	}
+	return s.job == "" || s.job == job
 }
 
 // subscribe returns a channel of the events of job ("" for all) and a
@@ -39,7 +50,7 @@ func (h *hub) publish(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if s.job != "" && s.job != ev.Job {
+		if !s.wants(ev.Job) {
 			continue
 		}
 		select {
