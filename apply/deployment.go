@@ -432,18 +432,9 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 	if err != nil {
 		return x, nil, err
 	}
-	run := r.Runners.Get(s.node)
-	if run == nil {
-		run = r.waitRunner(s.ctx, s.node)
-	}
-	if run == nil {
-		msg := "no agent serves node " + s.node
-		if q := r.job.Timeouts.Queue; q > 0 {
-			msg += " (waited timeouts.queue " + q.String() + ")"
-		}
-		x.Status.ComputeState, x.Status.Message = state.ComputeLost, msg
-		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
-		return x, nil, nodeGoneError{msg}
+	run, x, err := r.runnerFor(s.ctx, x)
+	if err != nil {
+		return x, nil, err
 	}
 	s.setRunning(true)
 	s.setCurrent(x.ID)

@@ -312,7 +312,6 @@ func (r *rollout) queueExpired(ctx context.Context, wave int, node string) error
 // runSlot runs one execution on node, restarting it per the restart policy
 // up to failure_threshold attempts. It reports whether it completed.
 func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, error) {
-	agent := r.Runners.Get(node)
 	attempts := 1
 	if r.job.RestartPolicy != schema.Never {
 		attempts = r.job.Rollout.HealthCheck.FailureThreshold
@@ -327,16 +326,12 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		if err != nil {
 			return false, err
 		}
-		if agent == nil {
-			agent = r.waitRunner(ctx, node)
-		}
-		if agent == nil {
-			x.Status.ComputeState, x.Status.Message = state.ComputeLost, "no agent serves node "+node
-			if q := r.job.Timeouts.Queue; q > 0 {
-				x.Status.Message += " (waited timeouts.queue " + q.String() + ")"
-			}
-			x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
+		agent, x, err := r.runnerFor(ctx, x)
+		if errors.Is(err, errNodeGone) {
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+			return false, nil
+		}
+		if err != nil {
 			return false, err
 		}
 		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: state.ComputeStarting})
@@ -393,25 +388,34 @@ func (r *rollout) newExecution(ctx context.Context, node string, prev *state.Exe
 	return x, nil
 }
 
-// waitRunner waits up to timeouts.queue for an agent to serve node (one
-// that restarts, or joins late); nil when none did.
-func (r *rollout) waitRunner(ctx context.Context, node string) Runner {
-	q := time.Duration(r.job.Timeouts.Queue)
-	if q <= 0 {
-		return nil
+// runnerFor returns the runner of x's node, waiting up to timeouts.queue
+// for one (an agent that restarts, or joins late). When none serves the
+// node it records x lost and returns it with an error matching errNodeGone.
+func (r *rollout) runnerFor(ctx context.Context, x state.Execution) (Runner, state.Execution, error) {
+	if run := r.Runners.Get(x.NodeID); run != nil {
+		return run, x, nil
 	}
-	deadline := time.Now().Add(q)
-	for time.Now().Before(deadline) {
-		if x := r.Runners.Get(node); x != nil {
-			return x
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(100 * time.Millisecond):
+	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
+		for deadline := time.Now().Add(q); time.Now().Before(deadline) && ctx.Err() == nil; {
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			if run := r.Runners.Get(x.NodeID); run != nil {
+				return run, x, nil
+			}
 		}
 	}
-	return r.Runners.Get(node)
+	msg := "no agent serves node " + x.NodeID
+	if q := r.job.Timeouts.Queue; q > 0 {
+		msg += " (waited timeouts.queue " + q.String() + ")"
+	}
+	x.Status.ComputeState, x.Status.Message = state.ComputeLost, msg
+	x, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
+	if err != nil {
+		return nil, x, err
+	}
+	return nil, x, nodeGoneError{msg}
 }
 
 // tooMany says why failedNodes breaks the rollout's limits, or "".
