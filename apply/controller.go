@@ -170,21 +170,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		return 0, err
 	}
 	ref := ns + "/" + name
-	live := func() ([]state.Execution, error) {
-		execs, err := c.Store.Executions(ctx, ns, name)
-		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return nil, err
-		}
-		var out []state.Execution
-		for _, x := range execs {
-			switch x.Status.ComputeState {
-			case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded, state.ComputeStopping:
-				out = append(out, x)
-			}
-		}
-		return out, nil
-	}
-	before, err := live()
+	before, err := unended(ctx, c.Store, ns, name)
 	if err != nil {
 		return 0, err
 	}
@@ -197,24 +183,12 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		<-run.done
 		run.dep.Stop()
 	}
-	// What no slot stopped (left by an earlier process): record it.
-	after, err := live()
-	if err != nil {
-		return 0, err
+	// What no slot stopped (left by an earlier process) is recorded so.
+	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
+		return len(before), err
 	}
-	for _, x := range after {
-		x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
-		if _, err := c.Store.UpdateExecution(ctx, x); err != nil && !errors.Is(err, state.ErrConflict) {
-			return len(before), err
-		}
-	}
-	stopped := len(before)
-	_, err = c.Store.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
-		js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
-		return nil
-	})
-	c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: "stopped by 'muster stop'"})
-	return stopped, err
+	c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: stoppedMessage})
+	return len(before), nil
 }
 
 // ReadLog reads an execution's log through the node that ran it.

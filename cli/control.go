@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -34,7 +33,7 @@ desired stopped and stopped. Its versions stay; applying it again starts it.`,
 			if st.ctl != nil {
 				stopped, err = st.ctl.Stop(ctx, ns, name)
 			} else {
-				stopped, err = stopRecorded(ctx, st.store, ns, name)
+				stopped, err = apply.StopRecorded(ctx, st.store, ns, name)
 			}
 			if err != nil {
 				return err
@@ -45,32 +44,6 @@ desired stopped and stopped. Its versions stay; applying it again starts it.`,
 	}
 	sf.register(c)
 	return c
-}
-
-// stopRecorded stops a job in the state directory, where no process runs
-// its executions: it records them stopped.
-func stopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, error) {
-	execs, err := st.Executions(ctx, ns, name)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return 0, err
-	}
-	stopped := 0
-	for _, x := range execs {
-		switch x.Status.ComputeState {
-		case state.ComputeComplete, state.ComputeFailed, state.ComputeStopped, state.ComputeLost:
-			continue
-		}
-		x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, "stopped by 'muster stop'"
-		if _, err := st.UpdateExecution(ctx, x); err != nil {
-			return stopped, err
-		}
-		stopped++
-	}
-	_, err = st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
-		js.State, js.Message = state.StateStopped, "stopped by 'muster stop'"
-		return nil
-	})
-	return stopped, err
 }
 
 func newRollback() *cobra.Command {

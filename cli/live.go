@@ -264,7 +264,7 @@ func (v *waveView) update(ev apply.Event) bool {
 	if _, seen := v.execs[key]; !seen {
 		v.current[ev.Node] = key
 	}
-	v.execs[key] = ended(ev.State) || ev.State == "healthy"
+	v.execs[key] = state.Ended(ev.State) || ev.State == "healthy"
 	if _, seen := v.states[ev.Node]; !seen {
 		v.nodes = append(v.nodes, ev.Node)
 	}
@@ -279,7 +279,7 @@ func (v *waveView) update(ev apply.Event) bool {
 	v.mu.Unlock()
 	v.bar.SetTotal(int64(started), false)
 	v.bar.SetCurrent(int64(settled))
-	return ended(ev.State) && ev.State != state.ComputeComplete
+	return state.Ended(ev.State) && ev.State != state.ComputeComplete
 }
 
 // end completes the wave's bar, or aborts it when the wave did not go
@@ -351,15 +351,6 @@ func truncate(s string, n int) string {
 		return string(r[:max(n, 0)])
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// ended reports whether an execution in compute state st is over.
-func ended(st string) bool {
-	switch st {
-	case state.ComputeComplete, state.ComputeFailed, state.ComputeLost, state.ComputeStopped:
-		return true
-	}
-	return false
 }
 
 // bad reports whether a node left in state st failed its wave.

@@ -57,7 +57,7 @@ func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, versio
 				}
 				fmt.Fprintf(l.w, "==> %s: %v <==\n", x.ID, err)
 			}
-			if !ended(x.Status.ComputeState) {
+			if !state.Ended(x.Status.ComputeState) {
 				active = true
 			}
 		}

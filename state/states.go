@@ -40,6 +40,16 @@ const (
 	ComputeStopped  = "stopped"
 )
 
+// Ended reports whether compute state s is final: complete, failed, lost
+// or stopped. An execution in any other state may still change.
+func Ended(s string) bool {
+	switch s {
+	case ComputeComplete, ComputeFailed, ComputeLost, ComputeStopped:
+		return true
+	}
+	return false
+}
+
 // ComputeStates lists every execution compute state.
 var ComputeStates = []string{
 	ComputePending, ComputeStarting, ComputeRunning, ComputeDegraded, ComputeComplete,

@@ -296,7 +296,7 @@ func (c *Client) gone(ctx context.Context, e state.Execution, done <-chan *nats.
 	if err != nil {
 		return e, runner.Result{}, err
 	}
-	if terminal(x.Status.ComputeState) {
+	if state.Ended(x.Status.ComputeState) {
 		if m := waitDone(done, c.ping()); m != nil {
 			return c.ended(ctx, e, m)
 		}
@@ -345,7 +345,7 @@ func (c *Client) settle(ctx context.Context, e state.Execution, to, msg string) 
 		if err != nil {
 			return e, err
 		}
-		if terminal(x.Status.ComputeState) {
+		if state.Ended(x.Status.ComputeState) {
 			return x, nil
 		}
 		x.Status.ComputeState, x.Status.Message = to, msg
@@ -359,15 +359,6 @@ func (c *Client) settle(ctx context.Context, e state.Execution, to, msg string) 
 		}
 		// The agent wrote meanwhile: read again.
 	}
-}
-
-// terminal reports whether an execution in compute state s has ended.
-func terminal(s string) bool {
-	switch s {
-	case state.ComputeComplete, state.ComputeFailed, state.ComputeLost, state.ComputeStopped:
-		return true
-	}
-	return false
 }
 
 // resultOf is the Result of an execution whose Done never came.

@@ -1,0 +1,49 @@
+package apply
+
+import (
+	"context"
+	"errors"
+
+	"github.com/muster-dev/muster/state"
+)
+
+// stoppedMessage is the message of what 'muster stop' stopped.
+const stoppedMessage = "stopped by 'muster stop'"
+
+// StopRecorded records every execution of a job that has not ended as
+// stopped (desired and compute state), and the job as stopped. It is the
+// whole of a stop where no process runs the executions, and the end of one
+// where a controller stopped those it ran. It returns how many executions
+// it recorded stopped.
+func StopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, error) {
+	execs, err := unended(ctx, st, ns, name)
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range execs {
+		x.Status.DesiredState, x.Status.ComputeState, x.Status.Message = state.DesiredStopped, state.ComputeStopped, stoppedMessage
+		if _, err := st.UpdateExecution(ctx, x); err != nil && !errors.Is(err, state.ErrConflict) {
+			return 0, err
+		}
+	}
+	_, err = st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
+		js.State, js.Message = state.StateStopped, stoppedMessage
+		return nil
+	})
+	return len(execs), err
+}
+
+// unended returns the executions of a job that have not ended.
+func unended(ctx context.Context, st *state.Store, ns, name string) ([]state.Execution, error) {
+	execs, err := st.Executions(ctx, ns, name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	var out []state.Execution
+	for _, x := range execs {
+		if !state.Ended(x.Status.ComputeState) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
