@@ -106,15 +106,10 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 			if err := checkDetach(st, detach); err != nil {
 				return err
 			}
-			nodes, source, err := nf.nodes(ctx, st)
+			p, err := nf.plan(ctx, st, specs(jobs))
 			if err != nil {
 				return err
 			}
-			p, err := plan.Make(ctx, stateReader{st}, specs(jobs), nodes, source)
-			if err != nil {
-				return err
-			}
-			noteStopped(ctx, st, p)
 			plan.WriteText(w, p)
 			if p.Changes() && !autoApprove {
 				if err := confirm(c.InOrStdin(), w); err != nil {

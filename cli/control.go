@@ -102,11 +102,7 @@ version, so a rollback can itself be rolled back.`,
 				return err
 			}
 			w := c.OutOrStdout()
-			nodes, source, err := nf.nodes(ctx, st)
-			if err != nil {
-				return err
-			}
-			p, err := plan.Make(ctx, stateReader{st}, []*schema.Job{j}, nodes, source)
+			p, err := nf.plan(ctx, st, []*schema.Job{j})
 			if err != nil {
 				return err
 			}

@@ -57,15 +57,10 @@ changes and 2 when something does.`,
 				return err
 			}
 			defer st.Close()
-			nodes, source, err := nf.nodes(ctx, st)
+			p, err := nf.plan(ctx, st, specs(jobs))
 			if err != nil {
 				return err
 			}
-			p, err := plan.Make(ctx, stateReader{st}, specs(jobs), nodes, source)
-			if err != nil {
-				return err
-			}
-			noteStopped(ctx, st, p)
 			if saveTo != "" {
 				if err := savePlan(saveTo, p); err != nil {
 					return err

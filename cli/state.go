@@ -12,6 +12,7 @@ import (
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -177,6 +178,21 @@ func splitJob(arg string) (ns, name string, err error) {
 		return "", "", fmt.Errorf("%q: want a job as NAME or NAMESPACE/NAME", arg)
 	}
 	return ns, name, nil
+}
+
+// plan plans jobs against the nodes the flags choose, noting the stopped
+// jobs that applying would start again.
+func (f *nodeFlags) plan(ctx context.Context, st *plane, jobs []*schema.Job) (*plan.Plan, error) {
+	nodes, source, err := f.nodes(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Make(ctx, stateReader{st}, jobs, nodes, source)
+	if err != nil {
+		return nil, err
+	}
+	noteStopped(ctx, st, p)
+	return p, nil
 }
 
 // noteStopped warns, on the jobs of p that do not change, when the job is

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
@@ -50,11 +49,7 @@ promote follows it to its end.`,
 			if st.ctl != nil {
 				return remoteRollouts(ctx, c.OutOrStdout(), st, []rolloutJob{{spec: j, version: js.Version}}, out.value == "json", true)
 			}
-			nodes, source, err := nf.nodes(ctx, st)
-			if err != nil {
-				return err
-			}
-			p, err := plan.Make(ctx, stateReader{st}, []*schema.Job{j}, nodes, source)
+			p, err := nf.plan(ctx, st, []*schema.Job{j})
 			if err != nil {
 				return err
 			}
