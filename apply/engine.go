@@ -201,12 +201,9 @@ func (r *rollout) markLost(ctx context.Context) error {
 					continue
 				}
 			}
-			x.Status.ComputeState = state.ComputeLost
-			x.Status.Message = "the control plane that ran it stopped before it ended"
-			if _, err := r.Store.UpdateExecution(ctx, x); err != nil {
+			if err := r.recordLost(ctx, x); err != nil {
 				return err
 			}
-			r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
 		}
 	}
 	return nil
