@@ -171,27 +171,15 @@ func (d *Deployment) count(node string) int {
 // records the job as running or degraded when that changed.
 func (d *Deployment) changed() {
 	d.mu.Lock()
-	up, total, down := true, 0, 0
-	for _, ss := range d.slots {
-		for _, s := range ss {
-			total++
-			if !s.isRunning() {
-				up = false
-				down++
-			}
-		}
-	}
+	total, down, nodes := d.tally()
+	up := down == 0
 	report := d.steady && up != d.up
 	d.up = up
 	d.mu.Unlock()
-	if !report || d.ctx.Err() != nil {
-		return
+	if report && d.ctx.Err() == nil {
+		st, msg := d.jobState(total, down, nodes)
+		d.r.setSteadyState(d.ctx, st, msg)
 	}
-	st, msg := state.StateRunning, fmt.Sprintf("version %d running: %d of %d executions up", d.Version, total, total)
-	if !up {
-		st, msg = state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions not running", d.Version, down, total)
-	}
-	d.r.setSteadyState(d.ctx, st, msg)
 }
 
 // settle marks the rollout over: from now on the slots report the job's
@@ -199,8 +187,19 @@ func (d *Deployment) changed() {
 func (d *Deployment) settle() (string, string) {
 	d.mu.Lock()
 	d.steady = true
-	total, down := 0, 0
+	total, down, nodes := d.tally()
+	d.up = down == 0
+	d.mu.Unlock()
+	return d.jobState(total, down, nodes)
+}
+
+// tally counts the slots, those whose execution is not running, and the
+// nodes they are on; d.mu is held.
+func (d *Deployment) tally() (total, down, nodes int) {
 	for _, ss := range d.slots {
+		if len(ss) > 0 {
+			nodes++
+		}
 		for _, s := range ss {
 			total++
 			if !s.isRunning() {
@@ -208,12 +207,15 @@ func (d *Deployment) settle() (string, string) {
 			}
 		}
 	}
-	d.up = down == 0
-	d.mu.Unlock()
+	return total, down, nodes
+}
+
+// jobState is the job's state and message for a tally.
+func (d *Deployment) jobState(total, down, nodes int) (string, string) {
 	if down > 0 {
-		return state.StateDegraded, fmt.Sprintf("version %d deployed, degraded: %d of %d executions not running", d.Version, down, total)
+		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions not running", d.Version, down, total)
 	}
-	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, total, plural(total), len(d.Nodes()), plural(len(d.Nodes())))
+	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, total, plural(total), nodes, plural(nodes))
 }
 
 // recovered is an execution an earlier control plane started, which the
