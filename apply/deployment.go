@@ -299,7 +299,7 @@ func (s *slot) run(adopt *recovered) error {
 	if backoff <= 0 {
 		backoff = 250 * time.Millisecond
 	}
-	h := &healthState{hc: hc, start: time.Now()}
+	h := &healthState{hc: hc}
 	deadline := time.NewTimer(time.Duration(hc.Deadline))
 	defer deadline.Stop()
 	if hc.Deadline <= 0 {
@@ -453,7 +453,6 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 // rollout.health_check): a check passes when the execution is running.
 type healthState struct {
 	hc                schema.HealthCheck
-	start             time.Time
 	checks, failed    int
 	successes, misses int // consecutive
 }

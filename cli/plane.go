@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,6 +105,3 @@ func writeDevRecord(dir, addr string) error {
 	}
 	return os.Rename(tmp, filepath.Join(dir, devFile))
 }
-
-// errRemote is returned where a command needs the embedded control plane.
-var errRemote = errors.New("this needs the local state directory, not a remote control plane")

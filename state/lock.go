@@ -62,10 +62,11 @@ func acquireLock(ctx context.Context, dir string, wait time.Duration) (*dirLock,
 		}
 	}
 	info, _ := json.Marshal(lockInfo{PID: os.Getpid(), Started: time.Now().UTC()})
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(append(info, '\n'), 0)
+	werr := f.Truncate(0)
+	if werr == nil {
+		_, werr = f.WriteAt(append(info, '\n'), 0)
 	}
-	if err != nil {
+	if err := werr; err != nil {
 		unlock(f)
 		f.Close()
 		return nil, fmt.Errorf("write lock file %s: %w", path, err)
