@@ -562,19 +562,9 @@ func (p *fastParser) flow() *lang.Value {
 			p.vstack = append(p.vstack, e)
 			extend(&v.Range, e.Range)
 			p.flowSpaces()
-			switch p.peek() {
-			case ',':
-				p.i++
-				p.flowSpaces()
-				if p.peek() == ']' {
-					p.bail()
-				}
-			case ']':
-				p.i++
+			if p.flowNext(']') {
 				v.List = p.listFrom(base)
 				return v
-			default:
-				p.bail()
 			}
 		}
 	}
@@ -612,25 +602,35 @@ func (p *fastParser) flow() *lang.Value {
 		p.fstack = append(p.fstack, p.field(key, kr, val))
 		extend(&v.Range, val.Range)
 		p.flowSpaces()
-		switch p.peek() {
-		case ',':
-			p.i++
-			p.flowSpaces()
-			if p.peek() == '}' {
-				p.bail()
-			}
-		case '}':
-			p.i++
+		if p.flowNext('}') {
 			v.Fields = p.fieldsFrom(base)
 			return v
-		default:
-			p.bail()
 		}
 	}
 }
 
 // flowSpaces skips spaces inside a flow collection, which must not span
 // lines or hold comments.
+// flowNext reads what follows an item of a flow collection: a ',' before
+// another item (false), or the closing byte (true). Anything else, and a
+// trailing comma, leave the fast path.
+func (p *fastParser) flowNext(closing byte) bool {
+	switch p.peek() {
+	case ',':
+		p.i++
+		p.flowSpaces()
+		if p.peek() == closing {
+			p.bail()
+		}
+		return false
+	case closing:
+		p.i++
+		return true
+	}
+	p.bail()
+	return false
+}
+
 func (p *fastParser) flowSpaces() {
 	for p.peek() == ' ' {
 		p.i++
