@@ -7,11 +7,12 @@
 // an in-process control plane and a remote one.
 //
 // Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
-// with code not_found (404), conflict (409), unauthorized (401),
+// with code not_found (404), conflict (409), damaged (500), unauthorized (401),
 // bad_request (400), too_large (413), unknown_route (404: no such route,
 // never taken for a missing record) or internal (500); the client turns
 // not_found and conflict back into errors that match state.ErrNotFound and
-// state.ErrConflict (see Error).
+// state.ErrConflict, and damaged into errors that match state.ErrDamaged
+// (see Error).
 //
 // The routes (NewServer):
 //
@@ -33,6 +34,7 @@
 //	PUT  /v1/nodes/{id}                                state.Node → state.Node
 //	POST /v1/documents                                 raw bytes → {"hash","size"}
 //	GET  /v1/documents/{hash}                          raw bytes
+//	GET  /v1/check                                     state.CheckReport
 //
 // JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
 // given a token requires "Authorization: Bearer <token>" on every route; a
@@ -65,6 +67,9 @@ type Backend interface {
 	PutNode(ctx context.Context, n state.Node) (state.Node, error)
 	PutDocument(ctx context.Context, r io.Reader) (hash string, size int64, err error)
 	Document(ctx context.Context, hash string) (io.ReadCloser, error)
+	// Check reads the whole state and reports what is damaged, changing
+	// nothing; progress (may be nil) is told each step.
+	Check(ctx context.Context, progress func(string)) (state.CheckReport, error)
 }
 
 var _ Backend = (*state.Store)(nil)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -80,6 +82,11 @@ func (c *Client) Spec(ctx context.Context, hash string) ([]byte, error) {
 		b, err = io.ReadAll(r)
 		return err
 	})
+	if err == nil && schema.HashBytes(b) != schema.HashPrefix+strings.TrimPrefix(hash, schema.HashPrefix) {
+		// Content addressing is checked at both ends: bytes that do not
+		// hash to their name never run, whoever changed them.
+		return nil, fmt.Errorf("spec %s: the control plane answered bytes that hash to %s: %w", hash, schema.HashBytes(b), state.ErrDamaged)
+	}
 	return b, err
 }
 

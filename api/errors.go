@@ -27,6 +27,10 @@ const (
 	// the server is probably of another version. It is deliberately not
 	// CodeNotFound, so that it is never taken for a missing record.
 	CodeUnknownRoute = "unknown_route"
+	// CodeDamaged (500) says the stored state is damaged (lost writes, bytes
+	// that do not match their hash): the control plane refuses to act on
+	// it. The client's errors match state.ErrDamaged.
+	CodeDamaged = "damaged"
 	// CodeInternal (500) is every other failure.
 	CodeInternal = "internal"
 )
@@ -57,14 +61,17 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Is makes errors.Is(err, state.ErrNotFound) true for CodeNotFound and
-// errors.Is(err, state.ErrConflict) true for CodeConflict.
+// Is makes errors.Is(err, state.ErrNotFound) true for CodeNotFound,
+// errors.Is(err, state.ErrConflict) for CodeConflict and
+// errors.Is(err, state.ErrDamaged) for CodeDamaged.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case state.ErrNotFound:
 		return e.Code == CodeNotFound
 	case state.ErrConflict:
 		return e.Code == CodeConflict
+	case state.ErrDamaged:
+		return e.Code == CodeDamaged
 	}
 	return false
 }
@@ -93,6 +100,8 @@ func classify(err error) (int, string) {
 		return http.StatusNotFound, CodeNotFound
 	case errors.Is(err, state.ErrConflict):
 		return http.StatusConflict, CodeConflict
+	case errors.Is(err, state.ErrDamaged):
+		return http.StatusInternalServerError, CodeDamaged
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The client went away or gave up: the answer is for the log only.
 		return http.StatusServiceUnavailable, CodeInternal

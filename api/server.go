@@ -74,6 +74,7 @@ func (s *server) routes() []route {
 		{"PUT /" + Version + "/nodes/{id}", s.putNode},
 		{"POST /" + Version + "/documents", s.putDocument},
 		{"GET /" + Version + "/documents/{hash}", s.document},
+		{"GET /" + Version + "/check", s.check},
 	}
 }
 

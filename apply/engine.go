@@ -136,6 +136,13 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 // begin records version as deploying and announces the rollout.
 func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (*rollout, error) {
 	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
+	execs, err := e.Store.Executions(ctx, j.Namespace, j.Name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	if err := state.CheckRollout(execs, j.Namespace, j.Name, version); err != nil {
+		return nil, err
+	}
 	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
 		return nil, err
 	}

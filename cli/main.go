@@ -97,6 +97,7 @@ the same sha256 spec hash.`,
 		newDev(),
 		newServer(),
 		newAgent(),
+		newDoctor(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())

@@ -67,7 +67,7 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 			return nil, fmt.Errorf("'muster dev' (pid %d) holds %s but its API does not answer: %w", rec.PID, f.dir, err)
 		}
 	}
-	st, err := state.Open(ctx, f.dir, state.Options{LockWait: lockWait})
+	st, err := state.Open(ctx, f.dir, state.Options{LockWait: lockWait, AllowDamaged: f.allowDamaged})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type stateFlags struct {
 	dir  string
 	nats string
 	addr string
+	// allowDamaged opens a damaged state directory instead of refusing
+	// it ('muster doctor').
+	allowDamaged bool
 }
 
 func (f *stateFlags) register(c *cobra.Command) {

@@ -70,6 +70,17 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 	if cur.Revision != baseRevision {
 		return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: baseRevision, Current: cur.Revision}
 	}
+	if hash != cur.Hash {
+		// A version number must never be given twice: executions of a
+		// version beyond the status mean the status lost writes.
+		execs, err := s.Executions(ctx, ns, name)
+		if err != nil {
+			return JobStatus{}, err
+		}
+		if err := CheckRollout(execs, ns, name, cur.Version); err != nil {
+			return JobStatus{}, err
+		}
+	}
 	now := time.Now().UTC()
 	next := cur
 	next.Namespace, next.Name = ns, name

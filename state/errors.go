@@ -95,3 +95,46 @@ func (e *LockedError) Error() string {
 
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// ErrDamaged is matched (errors.Is) by every error that finds the stored
+// state inconsistent: writes lost from a stream, a spec whose bytes do not
+// hash to its name, a version chain that does not link. Nothing should act
+// on such a store; 'muster doctor' reports what is damaged.
+var ErrDamaged = errors.New("the store is damaged: run 'muster doctor'")
+
+// DamagedError lists what is damaged in a store. It matches ErrDamaged.
+type DamagedError struct {
+	// Where names the store: its state directory or NATS URL.
+	Where string
+	// Problems says what is wrong, one finding each.
+	Problems []string
+}
+
+// Error says what is damaged and what to do.
+func (e *DamagedError) Error() string {
+	msg := "the state"
+	if e.Where != "" {
+		msg += " in " + e.Where
+	}
+	msg += " is damaged, so muster will not act on it: "
+	for i, p := range e.Problems {
+		if i > 0 {
+			msg += "; "
+		}
+		if i == 3 && len(e.Problems) > 4 {
+			msg += fmt.Sprintf("and %d more", len(e.Problems)-3)
+			break
+		}
+		msg += p
+	}
+	return msg + ". Run 'muster doctor' for the details, then restore the state from a backup or accept the loss with 'muster doctor --accept-loss'"
+}
+
+// Is makes errors.Is(err, ErrDamaged) true.
+func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+
+// damagedf returns an error about one damaged record that matches
+// ErrDamaged.
+func damagedf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrDamaged)
+}

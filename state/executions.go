@@ -207,7 +207,7 @@ func getExecution(ctx context.Context, kv jetstream.KeyValue, key string) (Execu
 func decodeExecution(e jetstream.KeyValueEntry) (Execution, error) {
 	var x Execution
 	if err := json.Unmarshal(e.Value(), &x); err != nil {
-		return Execution{}, fmt.Errorf("decode execution %s: %w", e.Key(), err)
+		return Execution{}, damagedf("decode execution %s: %v", e.Key(), err)
 	}
 	x.kvRevision = e.Revision()
 	return x, nil

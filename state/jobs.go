@@ -93,7 +93,7 @@ func readStatus(ctx context.Context, kv jetstream.KeyValue, ns, name string) (Jo
 func decodeStatus(e jetstream.KeyValueEntry) (JobStatus, error) {
 	var st JobStatus
 	if err := json.Unmarshal(e.Value(), &st); err != nil {
-		return JobStatus{}, fmt.Errorf("decode %s: %w", e.Key(), err)
+		return JobStatus{}, damagedf("decode %s: %v", e.Key(), err)
 	}
 	st.kvRevision = e.Revision()
 	return st, nil
@@ -150,23 +150,39 @@ func (s *Store) History(ctx context.Context, ns, name string) ([]Version, error)
 	for _, e := range entries {
 		byKey[e.Key()] = e
 	}
+	out, err := walkChain(st, byKey)
+	if err != nil {
+		return nil, err
+	}
+	s.collectOrphans(ctx, kv, ns, name, st.Version, byKey)
+	return out, nil
+}
+
+// walkChain follows the version records of job status st from its current
+// version back to version 1, taking each from byKey (the job's records by
+// key), and returns the versions oldest first. What it leaves in byKey is
+// not on the chain. A missing or inconsistent record is damage.
+func walkChain(st JobStatus, byKey map[string]jetstream.KeyValueEntry) ([]Version, error) {
+	ns, name := st.Namespace, st.Name
 	out := make([]Version, st.Version)
 	hash := st.Hash
 	for n := st.Version; n >= 1; n-- {
 		key := versionKey(ns, name, n, hash)
 		e, ok := byKey[key]
 		if !ok {
-			return nil, fmt.Errorf("history of %s: version %d (%s) has no record: the store is damaged", jobWhat(ns, name), n, hash)
+			return nil, damagedf("history of %s: version %d (%s) has no record", jobWhat(ns, name), n, hash)
 		}
 		delete(byKey, key)
 		var rec versionRecord
 		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", key, err)
+			return nil, damagedf("decode %s: %v", key, err)
+		}
+		if rec.Version != n || rec.Hash != hash {
+			return nil, damagedf("history of %s: the record of version %d (%s) says version %d (%s)", jobWhat(ns, name), n, hash, rec.Version, rec.Hash)
 		}
 		out[n-1] = Version{Version: n, Hash: hash, CreatedAt: rec.CreatedAt}
 		hash = rec.Prev
 	}
-	s.collectOrphans(ctx, kv, ns, name, st.Version, byKey)
 	return out, nil
 }
 

@@ -125,7 +125,7 @@ func (s *Store) Node(ctx context.Context, id string) (Node, error) {
 func decodeNode(e jetstream.KeyValueEntry) (Node, error) {
 	var n Node
 	if err := json.Unmarshal(e.Value(), &n); err != nil {
-		return Node{}, fmt.Errorf("decode node %s: %w", e.Key(), err)
+		return Node{}, damagedf("decode node %s: %v", e.Key(), err)
 	}
 	return n, nil
 }

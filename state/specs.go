@@ -44,7 +44,7 @@ func (s *Store) PutSpec(ctx context.Context, canonical []byte) (string, error) {
 		return "", fmt.Errorf("put spec %s: read back: %w", hash, err)
 	}
 	if !bytes.Equal(e.Value(), canonical) {
-		return "", fmt.Errorf("put spec %s: the stored bytes differ from the given ones: the spec store is damaged", hash)
+		return "", damagedf("put spec %s: the stored bytes differ from the given ones", hash)
 	}
 	return hash, nil
 }
@@ -67,7 +67,18 @@ func (s *Store) Spec(ctx context.Context, hash string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read spec %s: %w", hash, err)
 	}
-	return e.Value(), nil
+	return checkSpecBytes(key, e.Value())
+}
+
+// checkSpecBytes returns b, the stored bytes of spec key (bare hex), when
+// they hash to key, and an error matching ErrDamaged when they do not: a
+// spec is content addressed, so bytes that do not match were changed behind
+// muster's back and must never run.
+func checkSpecBytes(key string, b []byte) ([]byte, error) {
+	if got := schema.HashBytes(b); got != schema.HashPrefix+key {
+		return nil, damagedf("spec %s%s: its stored bytes hash to %s", schema.HashPrefix, key, got)
+	}
+	return b, nil
 }
 
 // ResolveSpec expands a unique hex prefix of at least MinPrefix characters

@@ -27,6 +27,10 @@ type Options struct {
 	// LockWait is how long Open waits for another process to release the
 	// state directory before it fails with *LockedError. Zero fails at once.
 	LockWait time.Duration
+	// AllowDamaged opens a store whose streams lost writes (see
+	// Store.Damage) instead of failing with a *DamagedError; for
+	// 'muster doctor', which reports the damage.
+	AllowDamaged bool
 }
 
 // Store reads and writes muster's state in NATS JetStream. It is safe for
@@ -41,6 +45,14 @@ type Store struct {
 	// prefix is put before every bucket name; tests use it to give each
 	// test its own buckets on a shared server.
 	prefix string
+
+	// dir is the state directory of an embedded store; damage what Open
+	// found lost there. A damaged store's watermark is not recorded again
+	// until AcceptLoss, so the loss stays visible.
+	dir      string
+	damage   []string
+	markStop chan struct{}
+	markDone chan struct{}
 
 	mu   sync.Mutex
 	kvs  map[string]jetstream.KeyValue
@@ -94,9 +106,49 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		lk.release()
 		return nil, err
 	}
-	s.srv, s.lk = srv, lk
+	s.srv, s.lk, s.dir = srv, lk, dir
+	if err := s.openWatermark(ctx, opts.AllowDamaged); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
+
+// openWatermark checks the streams against the recorded watermark and,
+// unless they lost writes, keeps recording it.
+func (s *Store) openWatermark(ctx context.Context, allowDamaged bool) error {
+	problems, err := s.checkWatermark(ctx, s.dir)
+	if err != nil {
+		return err
+	}
+	// Damage once seen stays recorded: JetStream may read the same files
+	// differently on its next start, and the loss must not go unseen.
+	if problems, err = recordDamage(s.dir, problems); err != nil {
+		return err
+	}
+	s.damage = problems
+	if len(problems) > 0 {
+		if !allowDamaged {
+			return &DamagedError{Where: s.dir, Problems: problems}
+		}
+		return nil
+	}
+	s.startWatermark()
+	return nil
+}
+
+// startWatermark records the watermark in the background until Close.
+func (s *Store) startWatermark() {
+	s.markStop, s.markDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.markDone)
+		s.keepWatermark(s.markStop)
+	}()
+}
+
+// Damage lists the writes an embedded store found lost when it was opened
+// with Options.AllowDamaged; nil when none were.
+func (s *Store) Damage() []string { return s.damage }
 
 // Connect uses an external NATS server (JetStream enabled) at url, a NATS
 // URL such as "nats://127.0.0.1:4222" or a comma-separated list. opts are
@@ -148,6 +200,15 @@ func (s *Store) Close() error {
 
 func (s *Store) close() error {
 	var errs []error
+	if s.markStop != nil {
+		close(s.markStop)
+		<-s.markDone
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.saveWatermark(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("record watermark: %w", err))
+		}
+		cancel()
+	}
 	if s.nc.IsConnected() {
 		// Disconnected (an external server went away), there is nothing
 		// to flush to: do not wait for it.
