@@ -23,6 +23,8 @@
 //	POST /v1/jobs/{ns}/{name}/versions                 {"hash","base_revision","state"} → state.JobStatus
 //	GET  /v1/jobs/{ns}/{name}/executions               []state.Execution
 //	GET  /v1/jobs/{ns}/{name}/executions/{id}/logs     ?stream=stdout|stderr&offset=N → raw bytes
+//	GET  /v1/jobs/{ns}/{name}/rollouts                 []state.Rollout
+//	GET  /v1/jobs/{ns}/{name}/events                   ?last=N → []state.Event, stored, oldest first
 //	POST /v1/jobs/{ns}/{name}/rollout                  {"version","promote"} → 202 {}
 //	POST /v1/jobs/{ns}/{name}/promote                  {}
 //	POST /v1/jobs/{ns}/{name}/stop                     {"stopped": n}
@@ -63,6 +65,11 @@ type Backend interface {
 	PutSpec(ctx context.Context, canonical []byte) (string, error)
 	CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (state.JobStatus, error)
 	Executions(ctx context.Context, ns, name string) ([]state.Execution, error)
+	// Rollouts returns the rollout records of a job, oldest first.
+	Rollouts(ctx context.Context, ns, name string) ([]state.Rollout, error)
+	// JobEvents returns the newest last stored events of a job (all kept
+	// when last is 0), oldest first.
+	JobEvents(ctx context.Context, ns, name string, last int) ([]state.Event, error)
 	Nodes(ctx context.Context) ([]state.Node, error)
 	PutNode(ctx context.Context, n state.Node) (state.Node, error)
 	PutDocument(ctx context.Context, r io.Reader) (hash string, size int64, err error)

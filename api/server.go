@@ -63,6 +63,8 @@ func (s *server) routes() []route {
 		{"POST " + job + "/versions", s.commitVersion},
 		{"GET " + job + "/executions", s.executions},
 		{"GET " + job + "/executions/{id}/logs", s.readLog},
+		{"GET " + job + "/rollouts", s.rollouts},
+		{"GET " + job + "/events", s.jobEvents},
 		{"POST " + job + "/rollout", s.rollout},
 		{"POST " + job + "/promote", s.promote},
 		{"POST " + job + "/stop", s.stop},

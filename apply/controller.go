@@ -187,7 +187,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
 		return len(before), err
 	}
-	c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: stoppedMessage})
+	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: stoppedMessage})
 	return len(before), nil
 }
 
@@ -236,7 +236,7 @@ func (c *Controller) start(j *schema.Job, version int, promote bool) error {
 func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote bool, prev *Deployment) {
 	ref := j.Namespace + "/" + j.Name
 	finish := func(st, msg string) {
-		c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
+		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
 	}
 	// broken ends a rollout that muster itself could not drive (the store
 	// failed): the job is recorded failed, not left deploying.
@@ -303,7 +303,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	if out.RolledBackTo > 0 {
 		// Roll the stable spec out again as the new version.
 		if err := c.Rollout(context.WithoutCancel(ctx), j.Namespace, j.Name, out.RolledBackTo, true); err != nil {
-			c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: out.RolledBackTo, Kind: RolloutFailed, Message: "rolling out the rolled-back version: " + err.Error()})
+			c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: out.RolledBackTo, Kind: RolloutFailed, Message: "rolling out the rolled-back version: " + err.Error()})
 		}
 	}
 }
@@ -453,7 +453,7 @@ func (c *Controller) retryQueued(ctx context.Context) {
 				js.State, js.Message = state.StateFailed, msg
 				return nil
 			})
-			c.hub.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: state.StateFailed, Message: msg})
+			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: state.StateFailed, Message: msg})
 		}
 	}
 }
@@ -527,4 +527,12 @@ func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error)
 		return nil, err
 	}
 	return schema.FromCanonical(b)
+}
+
+// publish stores an event of the controller's own about a job and sends it
+// to the subscribers; events of rollouts come through the engine, which
+// stores them itself.
+func (c *Controller) publish(ev Event) {
+	_ = c.Store.AppendEvent(context.Background(), ev)
+	c.hub.publish(ev)
 }

@@ -75,6 +75,10 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 				d.Stop()
 				return Outcome{}, nil, err
 			}
+			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+				d.Stop()
+				return Outcome{}, nil, err
+			}
 			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
 			select {
 			case <-o.Promote:
@@ -88,8 +92,20 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 				return Outcome{}, nil, err
 			}
 		}
+		if err := r.update(ctx, func(rec *state.Rollout) { rec.Wave, rec.State, rec.Message = i, state.StateDeploying, "" }); err != nil {
+			d.Stop()
+			return Outcome{}, nil, err
+		}
 		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
-		failed := r.deployWave(ctx, d, i, nodes)
+		failed, healthy, unhealthy := r.deployWave(ctx, d, i, nodes)
+		if err := r.update(ctx, func(rec *state.Rollout) {
+			rec.WavesDone++
+			rec.Healthy += healthy
+			rec.Unhealthy += unhealthy
+		}); err != nil {
+			d.Stop()
+			return Outcome{}, nil, err
+		}
 		for _, node := range nodes {
 			if !failed[node] {
 				o.Prev.StopNode(node)
@@ -119,13 +135,17 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	if failedNodes > 0 {
 		msg += fmt.Sprintf("; %d nodes failed, within the rollout's limits", failedNodes)
 	}
+	if err := r.ended(ctx, st, msg); err != nil {
+		return Outcome{}, d, err
+	}
 	r.emit(Event{Kind: Deployed, State: st, Message: msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
 }
 
 // deployWave starts the executions of one set of nodes and waits for each
-// to be healthy; it returns the nodes where one was not.
-func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) map[string]bool {
+// to be healthy; it returns the nodes where one was not, and how many
+// executions were healthy and unhealthy.
+func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) (failed map[string]bool, healthy, unhealthy int) {
 	type verdict struct {
 		node, execution string
 		why             string
@@ -151,17 +171,19 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 			}
 		}()
 	}
-	failed := map[string]bool{}
+	failed = map[string]bool{}
 	for range slots {
 		v := <-results
 		if v.why != "" {
 			failed[v.node] = true
+			unhealthy++
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "unhealthy", Message: v.why})
 		} else {
+			healthy++
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "healthy"})
 		}
 	}
-	return failed
+	return failed, healthy, unhealthy
 }
 
 // adopt takes over the executions an earlier control plane left behind

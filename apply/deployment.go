@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ type Deployment struct {
 
 	mu    sync.Mutex
 	slots map[string][]*slot // by node id
-	up    bool               // the last state reported: all slots running
+	shown tally              // the counts last reported
 	wg    sync.WaitGroup
 	// steady is set once the rollout ended: from then on the slots report
 	// the job's running and degraded states.
@@ -34,7 +35,7 @@ type Deployment struct {
 
 func newDeployment(parent context.Context, r *rollout) *Deployment {
 	ctx, cancel := context.WithCancel(parent)
-	return &Deployment{Version: r.version, r: r, ctx: ctx, cancel: cancel, slots: map[string][]*slot{}, up: true}
+	return &Deployment{Version: r.version, r: r, ctx: ctx, cancel: cancel, slots: map[string][]*slot{}}
 }
 
 // Nodes returns the ids of the nodes the deployment runs executions on.
@@ -103,7 +104,7 @@ func (d *Deployment) Stop() {
 func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 	ctx, cancel := context.WithCancel(d.ctx)
 	s := &slot{d: d, node: node, wave: wave, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		health: make(chan string, 1), running: true}
+		health: make(chan string, 1)}
 	d.mu.Lock()
 	d.slots[node] = append(d.slots[node], s)
 	d.mu.Unlock()
@@ -167,17 +168,16 @@ func (d *Deployment) count(node string) int {
 	return len(d.slots[node])
 }
 
-// changed recomputes whether every slot runs and, once the rollout ended,
-// records the job as running or degraded when that changed.
+// changed recomputes how many slots run and, once the rollout ended,
+// records the job as running or degraded when the counts changed.
 func (d *Deployment) changed() {
 	d.mu.Lock()
-	total, down, nodes := d.tally()
-	up := down == 0
-	report := d.steady && up != d.up
-	d.up = up
+	t := d.tally()
+	report := d.steady && t != d.shown
+	d.shown = t
 	d.mu.Unlock()
 	if report && d.ctx.Err() == nil {
-		st, msg := d.jobState(total, down, nodes)
+		st, msg := d.jobState(t)
 		d.r.setSteadyState(d.ctx, st, msg)
 	}
 }
@@ -187,35 +187,43 @@ func (d *Deployment) changed() {
 func (d *Deployment) settle() (string, string) {
 	d.mu.Lock()
 	d.steady = true
-	total, down, nodes := d.tally()
-	d.up = down == 0
+	t := d.tally()
+	d.shown = t
 	d.mu.Unlock()
-	return d.jobState(total, down, nodes)
+	return d.jobState(t)
 }
 
-// tally counts the slots, those whose execution is not running, and the
-// nodes they are on; d.mu is held.
-func (d *Deployment) tally() (total, down, nodes int) {
+// tally counts a deployment's slots: all of them, those whose execution
+// is not running, and the nodes where one runs.
+type tally struct{ total, down, nodes int }
+
+// tally counts the slots; d.mu is held.
+func (d *Deployment) tally() tally {
+	var t tally
 	for _, ss := range d.slots {
-		if len(ss) > 0 {
-			nodes++
-		}
+		up := false
 		for _, s := range ss {
-			total++
-			if !s.isRunning() {
-				down++
+			t.total++
+			if s.isRunning() {
+				up = true
+			} else {
+				t.down++
 			}
 		}
+		if up {
+			t.nodes++
+		}
 	}
-	return total, down, nodes
+	return t
 }
 
 // jobState is the job's state and message for a tally.
-func (d *Deployment) jobState(total, down, nodes int) (string, string) {
-	if down > 0 {
-		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions not running", d.Version, down, total)
+func (d *Deployment) jobState(t tally) (string, string) {
+	if t.down > 0 {
+		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
+			d.Version, t.total-t.down, t.total, t.nodes, plural(t.nodes), t.down)
 	}
-	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, total, plural(total), nodes, plural(nodes))
+	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, t.total, plural(t.total), t.nodes, plural(t.nodes))
 }
 
 // recovered is an execution an earlier control plane started, which the
@@ -248,7 +256,10 @@ type slot struct {
 	// health receives "" once the execution is healthy, or why it is not.
 	health chan string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// running is set while a health check last saw the execution running:
+	// an execution still waiting for its node, or being prepared, is not
+	// counted as running.
 	running bool
 	cur     string // the execution running now
 }
@@ -347,14 +358,16 @@ func (s *slot) run(adopt *recovered) error {
 			case res = <-done:
 				ended = true
 			case <-tick.C:
-				if why := h.check(s.ctx, r, cur, &healthy); why != "" {
+				why := h.check(s.ctx, r, cur, &healthy)
+				s.setRunning(!h.since.IsZero())
+				if why != "" {
 					s.report(why)
 				} else if healthy {
 					s.report("")
 				}
 			case <-deadline.C:
 				if !healthy {
-					s.report(fmt.Sprintf("not healthy within health_check.deadline %s", hc.Deadline))
+					s.report(h.notHealthy(time.Now()))
 				}
 			}
 		}
@@ -414,7 +427,7 @@ func (s *slot) run(adopt *recovered) error {
 				}
 			case <-deadline.C:
 				if !healthy {
-					s.report(fmt.Sprintf("not healthy within health_check.deadline %s", hc.Deadline))
+					s.report(h.notHealthy(time.Now()))
 				}
 			}
 		}
@@ -438,7 +451,6 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 	if err != nil {
 		return x, nil, err
 	}
-	s.setRunning(true)
 	s.setCurrent(x.ID)
 	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: state.ComputeStarting})
 	done := make(chan runResult, 1)
@@ -455,6 +467,9 @@ type healthState struct {
 	hc                schema.HealthCheck
 	checks, failed    int
 	successes, misses int // consecutive
+	// since is when the execution was last seen start running; zero while
+	// it is not running.
+	since time.Time
 }
 
 // check runs one health check of x and says why the slot is unhealthy, or
@@ -467,7 +482,9 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 		if err == nil {
 			switch got.Status.ComputeState {
 			case state.ComputePending, state.ComputeStarting:
-				// Still being prepared (inputs, image): not a check yet.
+				// Still being prepared (inputs, image), or waiting for its
+				// node: not running, but not a check yet.
+				h.since = time.Time{}
 				return ""
 			case state.ComputeRunning:
 				pass, since = true, got.UpdatedAt
@@ -475,6 +492,7 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 		}
 	}
 	h.checks++
+	h.since = since
 	if pass {
 		h.successes++
 		h.misses = 0
@@ -493,9 +511,32 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 	return h.failing()
 }
 
+// notHealthy says why an execution was not healthy when the deadline
+// passed: which thresholds it had not met, and by how much.
+func (h *healthState) notHealthy(now time.Time) string {
+	var missed []string
+	if h.successes < h.hc.SuccessThreshold {
+		missed = append(missed, fmt.Sprintf("%d of the success_threshold %d checks passed in a row (one every %s)",
+			h.successes, h.hc.SuccessThreshold, time.Duration(h.hc.Interval)))
+	}
+	ran := time.Duration(0)
+	if !h.since.IsZero() {
+		ran = now.Sub(h.since)
+	}
+	if need := time.Duration(h.hc.MinHealthyTime); ran < need {
+		missed = append(missed, fmt.Sprintf("it had run %s of min_healthy_time %s, %s short", ran.Round(time.Second), need, (need - ran).Round(time.Second)))
+	}
+	msg := fmt.Sprintf("not healthy within health_check.deadline %s", time.Duration(h.hc.Deadline))
+	if len(missed) > 0 {
+		msg += ": " + strings.Join(missed, "; ")
+	}
+	return msg
+}
+
 // ended counts an execution that ended as a failed check.
 func (h *healthState) ended() {
 	h.checks++
+	h.since = time.Time{}
 	h.failed++
 	h.misses++
 	h.successes = 0

@@ -78,14 +78,27 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !promote {
 			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
 			r.emit(Event{Kind: CanaryPaused, Message: msg})
+			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+				return Outcome{}, err
+			}
 			return Outcome{State: state.StateRolloutPaused, Message: msg}, r.setState(ctx, state.StateRolloutPaused, msg)
 		}
+		if err := r.update(ctx, func(rec *state.Rollout) { rec.Wave, rec.State, rec.Message = i, state.StateDeploying, "" }); err != nil {
+			return Outcome{}, err
+		}
 		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
-		failed, err := r.wave(ctx, i, nodes, done)
+		res, err := r.wave(ctx, i, nodes, done)
 		if err != nil {
 			return Outcome{}, err
 		}
-		failedNodes += failed
+		if err := r.update(ctx, func(rec *state.Rollout) {
+			rec.WavesDone++
+			rec.Healthy += res.completed
+			rec.Unhealthy += res.failed
+		}); err != nil {
+			return Outcome{}, err
+		}
+		failedNodes += res.failedNodes
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// Interrupted, stopped or superseded: not a failure of this
 			// version; what completed is kept for a resumed rollout.
@@ -99,12 +112,13 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 			return r.fail(ctx, "timed out (timeouts.total "+j.Timeouts.Total.String()+")")
 		}
 	}
-	if failedNodes > 0 {
-		msg := fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
-		r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
-		return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
-	}
 	msg := fmt.Sprintf("version %d completed", version)
+	if failedNodes > 0 {
+		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
+	}
+	if err := r.ended(ctx, state.StateCompleted, msg); err != nil {
+		return Outcome{}, err
+	}
 	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
 }
@@ -119,6 +133,10 @@ func (e *Engine) queue(ctx context.Context, j *schema.Job, version int, pl plan.
 	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl}
 	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", version)
 	if err := r.setState(ctx, state.StateQueued, msg); err != nil {
+		return Outcome{State: state.StateFailed, Message: err.Error()}, true
+	}
+	r.newRecord(state.StateQueued)
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.Message = msg }); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
 	r.emit(Event{Kind: Queued, State: state.StateQueued, Message: msg})
@@ -146,6 +164,10 @@ func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.
 	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
 		return nil, err
 	}
+	r.newRecord(state.StateDeploying)
+	if err := r.update(ctx, func(*state.Rollout) {}); err != nil {
+		return nil, err
+	}
 	n := len(targets(pl))
 	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, plural(n))})
 	return r, nil
@@ -160,14 +182,19 @@ type rollout struct {
 	// evalID names this rollout (one placement decision) on the
 	// executions it creates.
 	evalID string
+	// rec is the rollout's record in the store.
+	rec rolloutRecord
 }
 
+// emit stores ev among the job's events and passes it on to Events. A
+// failed store of an event does not stop the rollout: the job status and
+// the rollout record, whose writes are checked, hold the outcome.
 func (r *rollout) emit(ev Event) {
-	if r.Events == nil {
-		return
-	}
 	ev.Time, ev.Job, ev.Version = time.Now().UTC(), r.ref, r.version
-	r.Events(ev)
+	_ = r.Store.AppendEvent(context.Background(), ev)
+	if r.Events != nil {
+		r.Events(ev)
+	}
 }
 
 func (r *rollout) setState(ctx context.Context, st, msg string) error {
@@ -232,9 +259,15 @@ func (r *rollout) completedPerNode(ctx context.Context) (map[string]int, error) 
 	return done, nil
 }
 
-// wave runs the executions of one set of nodes and returns how many nodes
-// failed.
-func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (int, error) {
+// waveResult counts what a wave of a batch or ops rollout came to.
+type waveResult struct {
+	// failedNodes counts the nodes where an execution failed; completed
+	// and failed the executions.
+	failedNodes, completed, failed int
+}
+
+// wave runs the executions of one set of nodes and says how they ended.
+func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (waveResult, error) {
 	type slot struct{ node string }
 	var slots []slot
 	for _, n := range nodes {
@@ -253,6 +286,7 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	sem := make(chan struct{}, parallel)
 	var mu sync.Mutex
 	failed := map[string]bool{}
+	var res waveResult
 	var firstErr error
 	var wg sync.WaitGroup
 	// timeouts.queue bounds how long an execution waits for a free run
@@ -278,6 +312,7 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 			}
 			mu.Lock()
 			failed[s.node] = true
+			res.failed++
 			mu.Unlock()
 			continue
 		}
@@ -292,11 +327,15 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 			}
 			if !ok {
 				failed[s.node] = true
+				res.failed++
+			} else {
+				res.completed++
 			}
 		}()
 	}
 	wg.Wait()
-	return len(failed), firstErr
+	res.failedNodes = len(failed)
+	return res, firstErr
 }
 
 // queueExpired records an execution that never started: it waited longer
@@ -445,6 +484,9 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
 	if r.job.Rollout.NoAutoRollback {
 		msg += "; no_auto_rollback is set, so it stays in place"
+		if err := r.ended(ctx, state.StateRolloutFailed, msg); err != nil {
+			return Outcome{}, err
+		}
 		return Outcome{State: state.StateRolloutFailed, Message: msg}, r.setState(ctx, state.StateRolloutFailed, msg)
 	}
 	stable, err := r.lastStable(ctx)
@@ -453,6 +495,9 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	}
 	if stable == nil {
 		msg += "; there is no earlier stable version to roll back to"
+		if err := r.ended(ctx, state.StateFailed, msg); err != nil {
+			return Outcome{}, err
+		}
 		return Outcome{State: state.StateFailed, Message: msg}, r.setState(ctx, state.StateFailed, msg)
 	}
 	if err := r.setState(ctx, state.StateRolloutFailed, msg); err != nil {
@@ -470,6 +515,11 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	if _, err := r.Store.UpdateStatus(ctx, r.job.Namespace, r.job.Name, func(s *state.JobStatus) error {
 		s.Message = msg + fmt.Sprintf(" (now version %d)", js.Version)
 		return nil
+	}); err != nil {
+		return Outcome{}, err
+	}
+	if err := r.update(ctx, func(rec *state.Rollout) {
+		rec.State, rec.Message, rec.RolledBackTo, rec.EndedAt = state.StateRolloutFailed, msg, js.Version, time.Now().UTC()
 	}); err != nil {
 		return Outcome{}, err
 	}

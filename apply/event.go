@@ -1,24 +1,10 @@
 package apply
 
-import "time"
+import "github.com/muster-dev/muster/state"
 
-// Event is one step of a rollout, for progress views and `-o json`.
-type Event struct {
-	Time    time.Time `json:"time"`
-	Job     string    `json:"job"`
-	Version int       `json:"version"`
-	// Kind is rollout_started, wave_started, execution, canary_paused,
-	// queued, promoted, rollout_failed, rolled_back, completed, deployed, health,
-	// node or finished.
-	Kind string `json:"kind"`
-	// Wave is 0 for the canary set, 1.. for the waves.
-	Wave      int    `json:"wave"`
-	Node      string `json:"node,omitempty"`
-	Execution string `json:"execution,omitempty"`
-	// State is the execution's compute state or the job's state.
-	State   string `json:"state,omitempty"`
-	Message string `json:"message,omitempty"`
-}
+// Event is one step of a rollout, for progress views, `-o json` and the
+// store, which keeps the newest of each job (state.Store.JobEvents).
+type Event = state.Event
 
 // The kinds of Event.
 const (

@@ -251,65 +251,6 @@ inventory file instead, which is a quick way to check one.`,
 	return c
 }
 
-func newStatus() *cobra.Command {
-	var sf stateFlags
-	var out outputFlag
-	c := &cobra.Command{
-		Use:   "status [JOB]",
-		Short: "Show the status of jobs",
-		Long: `Status shows each job's current version, spec hash, state and revision, or
-one job's when JOB (NAME or NAMESPACE/NAME) is given.`,
-		Example: `  muster status
-  muster status -o json payments/web`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := c.Context()
-			st, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var list []state.JobStatus
-			if len(args) == 1 {
-				ns, name, err := splitJob(args[0])
-				if err != nil {
-					return err
-				}
-				js, err := jobStatus(ctx, st, ns, name)
-				if err != nil {
-					return err
-				}
-				list = []state.JobStatus{js}
-			} else if list, err = st.Jobs(ctx); err != nil {
-				return err
-			}
-			w := c.OutOrStdout()
-			if out.value == "json" {
-				if list == nil {
-					list = []state.JobStatus{}
-				}
-				return writeJSON(w, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(w, "No jobs: apply one with 'muster apply FILE'.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tVERSION\tSTATE\tREVISION\tHASH\tMESSAGE")
-			for _, js := range list {
-				fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%d\t%s\t%s\n", js.Namespace, js.Name, js.Version, js.State, js.Revision, js.Hash, js.Message)
-			}
-			return tw.Flush()
-		},
-	}
-	sf.register(c)
-	out.register(c, "text", "json")
-	return c
-}
-
 func labelString(labels map[string]string) string {
 	keys := make([]string, 0, len(labels))
 	for k := range labels {

@@ -54,9 +54,10 @@ type Store struct {
 	markStop chan struct{}
 	markDone chan struct{}
 
-	mu   sync.Mutex
-	kvs  map[string]jetstream.KeyValue
-	docs jetstream.ObjectStore
+	mu          sync.Mutex
+	kvs         map[string]jetstream.KeyValue
+	docs        jetstream.ObjectStore
+	eventStream jetstream.Stream
 
 	closeOnce sync.Once
 	closeErr  error

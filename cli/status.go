@@ -1,0 +1,320 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/state"
+)
+
+// statusEvents is how many of a job's newest events status shows.
+const statusEvents = 10
+
+// statusExecutions is how many executions status lists before it counts
+// the rest.
+const statusExecutions = 20
+
+func newStatus() *cobra.Command {
+	var sf stateFlags
+	var out outputFlag
+	c := &cobra.Command{
+		Use:   "status [JOB]",
+		Short: "Show the status of jobs, or the whole story of one",
+		Long: `Status lists each job's current version, spec hash, state and revision.
+
+With JOB (NAME or NAMESPACE/NAME) it tells that job's story: its type, version
+and state; the latest rollout (strategy, canary, waves done, healthy and
+unhealthy executions, how it ended); the versions with each rollout's
+outcome; the executions by state with their nodes (those of the current
+version, and any of other versions still running); and the newest events.
+With -o json it prints a list of one status carrying the same, under
+"type", "rollout", "versions", "execution_counts", "executions" and "events".`,
+		Example: `  muster status
+  muster status web
+  muster status -o json payments/web`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			w := c.OutOrStdout()
+			if len(args) == 1 {
+				ns, name, err := splitJob(args[0])
+				if err != nil {
+					return err
+				}
+				d, err := jobStory(ctx, st, ns, name)
+				if err != nil {
+					return err
+				}
+				if out.value == "json" {
+					return writeJSON(w, []jobDetail{d})
+				}
+				return d.write(w, time.Now())
+			}
+			list, err := st.Jobs(ctx)
+			if err != nil {
+				return err
+			}
+			if out.value == "json" {
+				if list == nil {
+					list = []state.JobStatus{}
+				}
+				return writeJSON(w, list)
+			}
+			return writeJobList(w, list)
+		},
+	}
+	sf.register(c)
+	out.register(c, "text", "json")
+	return c
+}
+
+// writeJobList prints one line per job.
+func writeJobList(w io.Writer, list []state.JobStatus) error {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "No jobs: apply one with 'muster apply FILE'.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tVERSION\tSTATE\tREVISION\tHASH\tMESSAGE")
+	for _, js := range list {
+		fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%d\t%s\t%s\n", js.Namespace, js.Name, js.Version, js.State, js.Revision, js.Hash, js.Message)
+	}
+	return tw.Flush()
+}
+
+// jobDetail is the story of one job that status tells.
+type jobDetail struct {
+	state.JobStatus
+	// Type is the job's type, from the spec of its current version.
+	Type string `json:"type,omitempty"`
+	// Rollout is the record of the newest rollout, nil when none was
+	// recorded.
+	Rollout *state.Rollout `json:"rollout,omitempty"`
+	// Versions are the job's versions, newest first, each with how its
+	// rollout went.
+	Versions []versionOutcome `json:"versions"`
+	// Counts counts the listed executions by compute state.
+	Counts map[string]int `json:"execution_counts"`
+	// Executions are those of the current version, and those of other
+	// versions that have not ended.
+	Executions []state.Execution `json:"executions"`
+	// Events are the newest of the job's stored events, oldest first.
+	Events []state.Event `json:"events"`
+}
+
+// versionOutcome is one version and how its rollout went.
+type versionOutcome struct {
+	state.Version
+	// Rollout is the state its rollout is in or ended in; "" when it has
+	// no record.
+	Rollout string `json:"rollout,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// jobStory reads what status tells about job ns/name.
+func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, error) {
+	js, err := jobStatus(ctx, st, ns, name)
+	if err != nil {
+		return jobDetail{}, err
+	}
+	d := jobDetail{JobStatus: js, Counts: map[string]int{}}
+	if j, _, err := loadJob(ctx, st, ns, name); err == nil {
+		d.Type = string(j.Type)
+	}
+	versions, err := st.History(ctx, ns, name)
+	if err != nil {
+		return d, err
+	}
+	rollouts, err := st.Rollouts(ctx, ns, name)
+	if err != nil {
+		return d, err
+	}
+	byVersion := map[int]state.Rollout{}
+	for _, r := range rollouts {
+		byVersion[r.Version] = r
+	}
+	if n := len(rollouts); n > 0 {
+		d.Rollout = &rollouts[n-1]
+	}
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versionOutcome{Version: versions[i]}
+		if r, ok := byVersion[v.Version.Version]; ok {
+			v.Rollout, v.Message = r.State, r.Message
+		}
+		d.Versions = append(d.Versions, v)
+	}
+	execs, err := st.Executions(ctx, ns, name)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return d, err
+	}
+	d.Executions = []state.Execution{}
+	for _, x := range execs {
+		if x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
+			d.Executions = append(d.Executions, x)
+			d.Counts[x.Status.ComputeState]++
+		}
+	}
+	if d.Events, err = st.JobEvents(ctx, ns, name, statusEvents); err != nil {
+		return d, err
+	}
+	if d.Events == nil {
+		d.Events = []state.Event{}
+	}
+	return d, nil
+}
+
+// write tells the story for people; now dates what happened.
+func (d *jobDetail) write(w io.Writer, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	kind := ""
+	if d.Type != "" {
+		kind = " (" + d.Type + ")"
+	}
+	fmt.Fprintf(tw, "Job\t%s/%s%s\n", d.Namespace, d.Name, kind)
+	fmt.Fprintf(tw, "Version\t%d  %s  revision %d\n", d.JobStatus.Version, d.Hash, d.Revision)
+	fmt.Fprintf(tw, "State\t%s\n", withMessage(d.State, d.Message))
+	fmt.Fprintf(tw, "Updated\t%s\n", when(d.UpdatedAt, now))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r := d.Rollout; r != nil {
+		fmt.Fprintf(w, "\nLatest rollout (version %d)\n", r.Version)
+		writeRollout(w, r, d.Type, now)
+	}
+	fmt.Fprintln(w, "\nVersions")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  VERSION\tHASH\tCREATED\tROLLOUT")
+	for i, v := range d.Versions {
+		if i == 10 {
+			fmt.Fprintf(tw, "  … and %d earlier: muster history %s/%s\n", len(d.Versions)-10, d.Namespace, d.Name)
+			break
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", v.Version.Version, shortHash(v.Hash), v.CreatedAt.UTC().Format(time.RFC3339), orDash(v.Rollout))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeExecutions(w, d)
+	writeEvents(w, d.Events, now)
+	return nil
+}
+
+// writeRollout prints a rollout record of a job of type typ.
+func writeRollout(w io.Writer, r *state.Rollout, typ string, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Strategy\t%s\n", r.Strategy)
+	if len(r.Canary) > 0 {
+		fmt.Fprintf(tw, "  Canary\t%s\n", strings.Join(r.Canary, ", "))
+	}
+	fmt.Fprintf(tw, "  Waves\t%d of %d done\n", r.WavesDone, r.Sets())
+	good, bad := "Healthy", "Unhealthy"
+	if typ == "batch" || typ == "ops" {
+		// Run to completion: an execution that counts completed.
+		good, bad = "Completed", "Failed"
+	}
+	fmt.Fprintf(tw, "  %s\t%d\n", good, r.Healthy)
+	fmt.Fprintf(tw, "  %s\t%d\n", bad, r.Unhealthy)
+	fmt.Fprintf(tw, "  State\t%s\n", withMessage(r.State, r.Message))
+	if r.RolledBackTo > 0 {
+		fmt.Fprintf(tw, "  Rolled back\tas version %d\n", r.RolledBackTo)
+	}
+	fmt.Fprintf(tw, "  Started\t%s\n", when(r.StartedAt, now))
+	if !r.EndedAt.IsZero() {
+		fmt.Fprintf(tw, "  Ended\t%s (took %s)\n", when(r.EndedAt, now), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	}
+	tw.Flush()
+}
+
+// writeExecutions prints the executions by state, then one line each.
+func writeExecutions(w io.Writer, d *jobDetail) {
+	states := make([]string, 0, len(d.Counts))
+	for s := range d.Counts {
+		states = append(states, s)
+	}
+	sort.Strings(states)
+	parts := make([]string, len(states))
+	for i, s := range states {
+		parts[i] = fmt.Sprintf("%d %s", d.Counts[s], s)
+	}
+	if len(parts) == 0 {
+		fmt.Fprintln(w, "\nExecutions: none")
+		return
+	}
+	fmt.Fprintf(w, "\nExecutions: %s\n", strings.Join(parts, ", "))
+	list := d.Executions
+	// Newest first: the story's end is what matters.
+	sort.SliceStable(list, func(i, j int) bool { return list[i].CreatedAt.After(list[j].CreatedAt) })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tNODE\tVERSION\tSTATE\tDESIRED\tMESSAGE")
+	for i, x := range list {
+		if i == statusExecutions {
+			fmt.Fprintf(tw, "  … and %d more: muster executions %s/%s\n", len(list)-statusExecutions, d.Namespace, d.Name)
+			break
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", x.ID, x.NodeID, x.JobVersion, x.Status.ComputeState, x.Status.DesiredState, x.Status.Message)
+	}
+	tw.Flush()
+}
+
+// writeEvents prints the newest events.
+func writeEvents(w io.Writer, events []state.Event, now time.Time) {
+	if len(events) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRecent events")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TIME\tVERSION\tEVENT\tNODE\tEXECUTION\tMESSAGE")
+	for _, ev := range events {
+		what := ev.Kind
+		if ev.State != "" {
+			what += ": " + ev.State
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(time.RFC3339), ev.Version, what, orDash(ev.Node), orDash(ev.Execution), ev.Message)
+	}
+	tw.Flush()
+}
+
+func withMessage(s, msg string) string {
+	if msg == "" {
+		return s
+	}
+	return s + ": " + msg
+}
+
+// when dates t for people: RFC 3339 and how long ago.
+func when(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	ago := now.Sub(t).Round(time.Second)
+	if ago < 0 {
+		ago = 0
+	}
+	return fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), ago)
+}
+
+// shortHash shortens a spec hash to the 12-digit prefix the CLI accepts.
+func shortHash(h string) string {
+	const keep = len("sha256:") + 12
+	if len(h) > keep {
+		return h[:keep]
+	}
+	return h
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatusAfterNodeLoss: a service whose only node's agent is killed has
+// nothing running, and status says so (degraded, 0 of 2 running) instead
+// of counting the lost executions, or their replacements waiting for the
+// down node, as running. Status then tells the story: versions, the
+// rollout, executions by state with their nodes, and events.
+func TestStatusAfterNodeLoss(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	_, addr := c.server("--node-ttl", "1500ms")
+	cfg := c.write("nb.yaml", "id: nb\n")
+	agent := c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-nb", "--heartbeat", "300ms")
+	file := c.write("svc.yaml", `name: svc
+type: service
+count: 2
+selector: {match_ids: [nb]}
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	c.waitNodes(1, "\nnb")
+	c.ok("apply", "--auto-approve", file)
+	st := c.waitState("svc", "running")
+	if !strings.Contains(st.Message, "2 executions on 1 node") {
+		t.Fatalf("status after the rollout: %s", st.Message)
+	}
+	story := c.ok("status", "svc").stdout
+	for _, want := range []string{"Job      default/svc (service)", "Latest rollout (version 1)", "Strategy   rolling",
+		"Waves      1 of 1 done", "Healthy    2", "Executions: 2 running", "nb    1        running", "Recent events", "deployed"} {
+		if !strings.Contains(story, want) {
+			t.Errorf("status svc lacks %q:\n%s", want, story)
+		}
+	}
+
+	agent.kill()
+	// Once no execution runs, status must say so.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		running := 0
+		for _, x := range c.executions("svc") {
+			if x.Status.ComputeState == "running" {
+				running++
+			}
+		}
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executions still running after their agent was killed:\n%s", c.ok("executions", "--all", "svc").stdout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	st = c.waitState("svc", "degraded")
+	if want := "0 of 2 executions running"; !strings.Contains(st.Message, want) {
+		t.Fatalf("status with the node lost = %s: %s, want %q\n%s\n%s", st.State, st.Message, want, c.ok("executions", "--all", "svc").stdout, c.ok("status", "svc").stdout)
+	}
+	// It stays true while the replacements wait for the down node.
+	for range 5 {
+		st := c.waitState("svc", "degraded")
+		if !strings.Contains(st.Message, "0 of 2") {
+			t.Fatalf("status went to %s: %s with nothing running\n%s", st.State, st.Message, c.ok("executions", "--all", "svc").stdout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	story = c.ok("status", "svc").stdout
+	if !strings.Contains(story, "State    degraded") || !regexp.MustCompile(`Executions: .*\d+ lost`).MatchString(story) {
+		t.Errorf("status svc after the loss:\n%s", story)
+	}
+}

@@ -1,0 +1,129 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Event is one step of a rollout or of an execution's life, as progress
+// views print it and the store keeps it.
+type Event struct {
+	Time time.Time `json:"time"`
+	// Job is "<namespace>/<name>".
+	Job     string `json:"job"`
+	Version int    `json:"version"`
+	// Kind says what happened; the rollout engine (package apply) names
+	// the kinds.
+	Kind string `json:"kind"`
+	// Wave is 0 for the canary set, 1.. for the waves.
+	Wave      int    `json:"wave"`
+	Node      string `json:"node,omitempty"`
+	Execution string `json:"execution,omitempty"`
+	// State is the execution's compute state or the job's state.
+	State   string `json:"state,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// eventsKept is how many events the store keeps per job; older ones go.
+const eventsKept = 200
+
+// eventsStream is the stream of stored events; eventSubject(job) its
+// subject for one job.
+const eventsStream = "events"
+
+func (s *Store) eventSubject(ns, name string) string {
+	return "muster." + s.prefix + "events." + ns + "." + name
+}
+
+// events returns the events stream, creating it on first use.
+func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eventStream != nil {
+		return s.eventStream, nil
+	}
+	cfg := jetstream.StreamConfig{
+		Name:              s.prefix + eventsStream,
+		Description:       "muster rollout and execution events, the newest of each job",
+		Subjects:          []string{"muster." + s.prefix + "events.>"},
+		MaxMsgsPerSubject: eventsKept,
+		Discard:           jetstream.DiscardOld,
+		Storage:           jetstream.FileStorage,
+	}
+	st, err := s.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the events stream: %w", err)
+	}
+	s.eventStream = st
+	return st, nil
+}
+
+// AppendEvent stores ev among its job's events; the oldest beyond the
+// newest 200 go. Events without a job (a node joining) are not stored.
+func (s *Store) AppendEvent(ctx context.Context, ev Event) error {
+	if ev.Job == "" {
+		return nil
+	}
+	x := Execution{JobID: ev.Job}
+	ns, name, err := x.JobRef()
+	if err != nil {
+		return err
+	}
+	if _, err := s.events(ctx); err != nil {
+		return err
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.js.Publish(ctx, s.eventSubject(ns, name), b); err != nil {
+		return fmt.Errorf("store an event of %s: %w", ev.Job, err)
+	}
+	return nil
+}
+
+// JobEvents returns the newest last events of job ns/name, oldest first.
+func (s *Store) JobEvents(ctx context.Context, ns, name string, last int) ([]Event, error) {
+	if err := CheckJob(ns, name); err != nil {
+		return nil, err
+	}
+	st, err := s.events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subject := s.eventSubject(ns, name)
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return nil, fmt.Errorf("read the events of %s: %w", jobWhat(ns, name), err)
+	}
+	if info.State.Subjects[subject] == 0 {
+		return nil, nil
+	}
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return nil, fmt.Errorf("read the events of %s: %w", jobWhat(ns, name), err)
+	}
+	batch, err := c.FetchNoWait(eventsKept)
+	if err != nil {
+		return nil, fmt.Errorf("read the events of %s: %w", jobWhat(ns, name), err)
+	}
+	var out []Event
+	for m := range batch.Messages() {
+		var ev Event
+		if json.Unmarshal(m.Data(), &ev) == nil {
+			out = append(out, ev)
+		}
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		return nil, fmt.Errorf("read the events of %s: %w", jobWhat(ns, name), err)
+	}
+	if last > 0 && len(out) > last {
+		out = out[len(out)-last:]
+	}
+	return out, nil
+}
