@@ -524,7 +524,7 @@ func (h *healthState) notHealthy(now time.Time) string {
 		ran = now.Sub(h.since)
 	}
 	if need := time.Duration(h.hc.MinHealthyTime); ran < need {
-		missed = append(missed, fmt.Sprintf("it had run %s of min_healthy_time %s, %s short", ran.Round(time.Second), need, (need - ran).Round(time.Second)))
+		missed = append(missed, fmt.Sprintf("it had run %s of min_healthy_time %s, %s short", ran.Round(time.Second), need, (need-ran).Round(time.Second)))
 	}
 	msg := fmt.Sprintf("not healthy within health_check.deadline %s", time.Duration(h.hc.Deadline))
 	if len(missed) > 0 {
