@@ -15,6 +15,12 @@ import (
 const sensitiveWarning = "%s holds the value of a sensitive variable, which the spec store keeps in clear (muster shows it as (sensitive)); " +
 	"refer to a secret as secret:<namespace>/<name> instead, once muster has secrets"
 
+// shownWarning is the warning on a field that holds the value of a
+// sensitive variable and that every command shows: the job's name and
+// namespace, which make its reference.
+const shownWarning = "%s holds the value of a sensitive variable, but a job's name and namespace show wherever the job does " +
+	"and cannot be hidden: do not take them from a sensitive variable"
+
 // sensitivePaths returns the paths, in the canonical spec of j, of the
 // values of t that came from sensitive variables (see package sensitive),
 // and a warning for each. t is the tree j was validated from; a value
@@ -47,7 +53,11 @@ func sensitivePaths(t *lang.Value, j *schema.Job) ([]string, lang.Diagnostics) {
 	paths := sensitive.Union(kept)
 	var diags lang.Diagnostics
 	for _, p := range paths {
-		diags = append(diags, lang.Diagnostic{Severity: lang.Warning, Range: f.ranges[p], Path: p, Message: fmt.Sprintf(sensitiveWarning, p)})
+		msg := sensitiveWarning
+		if p == "name" || p == "namespace" {
+			msg = shownWarning
+		}
+		diags = append(diags, lang.Diagnostic{Severity: lang.Warning, Range: f.ranges[p], Path: p, Message: fmt.Sprintf(msg, p)})
 	}
 	return paths, diags
 }
