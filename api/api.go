@@ -32,6 +32,8 @@
 //	GET  /v1/specs/{hash}                              the canonical bytes, as stored
 //	GET  /v1/specs?prefix=P                            {"hash"}
 //	POST /v1/specs                                     canonical bytes → {"hash"}
+//	GET  /v1/specs/{hash}/sensitive                    {"paths"}: the spec's sensitive paths
+//	POST /v1/specs/{hash}/sensitive                    {"paths"} → {"paths"}: adds to them
 //	GET  /v1/nodes                                     []state.Node
 //	PUT  /v1/nodes/{id}                                state.Node → state.Node
 //	POST /v1/documents                                 raw bytes → {"hash","size"}
@@ -63,6 +65,11 @@ type Backend interface {
 	Spec(ctx context.Context, hash string) ([]byte, error)
 	ResolveSpec(ctx context.Context, prefix string) (string, error)
 	PutSpec(ctx context.Context, canonical []byte) (string, error)
+	// SensitivePaths and AddSensitivePaths read and grow the paths of a
+	// stored spec's sensitive values, which commands hide when they show
+	// that spec (see package sensitive).
+	SensitivePaths(ctx context.Context, hash string) ([]string, error)
+	AddSensitivePaths(ctx context.Context, hash string, paths []string) ([]string, error)
 	CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (state.JobStatus, error)
 	Executions(ctx context.Context, ns, name string) ([]state.Execution, error)
 	// Rollouts returns the rollout records of a job, oldest first.

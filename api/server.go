@@ -72,6 +72,8 @@ func (s *server) routes() []route {
 		{"GET /" + Version + "/specs/{hash}", s.spec},
 		{"GET /" + Version + "/specs", s.resolveSpec},
 		{"POST /" + Version + "/specs", s.putSpec},
+		{"GET /" + Version + "/specs/{hash}/sensitive", s.sensitivePaths},
+		{"POST /" + Version + "/specs/{hash}/sensitive", s.addSensitivePaths},
 		{"GET /" + Version + "/nodes", s.nodes},
 		{"PUT /" + Version + "/nodes/{id}", s.putNode},
 		{"POST /" + Version + "/documents", s.putDocument},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -274,6 +275,7 @@ func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
 // setSteadyState records a running job as running or degraded, unless a
 // newer version or another state (a rollout, a stop) took over.
 func (r *rollout) setSteadyState(ctx context.Context, st, msg string) {
+	msg = sensitive.Redact(msg, r.hidden)
 	r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version || js.State != state.StateRunning && js.State != state.StateDegraded {
 			return errSkip

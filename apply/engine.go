@@ -11,6 +11,7 @@ import (
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -161,6 +162,11 @@ func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.
 	if err := state.CheckRollout(execs, j.Namespace, j.Name, version); err != nil {
 		return nil, err
 	}
+	hidden, err := e.hiddenValues(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	r.hidden = hidden
 	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
 		return nil, err
 	}
@@ -184,6 +190,20 @@ type rollout struct {
 	evalID string
 	// rec is the rollout's record in the store.
 	rec rolloutRecord
+	// hidden are the texts of the job's sensitive values, which no event
+	// or job message shows (a driver's error may quote a cmd or a source).
+	hidden []string
+}
+
+// hiddenValues returns the texts of the values of j recorded sensitive for
+// its spec (see package sensitive).
+func (e *Engine) hiddenValues(ctx context.Context, j *schema.Job) ([]string, error) {
+	spec := j.Canonical()
+	paths, err := e.Store.SensitivePaths(ctx, schema.HashBytes(spec))
+	if err != nil {
+		return nil, err
+	}
+	return sensitive.Values(spec, paths)
 }
 
 // emit stores ev among the job's events and passes it on to Events. A
@@ -191,6 +211,7 @@ type rollout struct {
 // the rollout record, whose writes are checked, hold the outcome.
 func (r *rollout) emit(ev Event) {
 	ev.Time, ev.Job, ev.Version = time.Now().UTC(), r.ref, r.version
+	ev.Message = sensitive.Redact(ev.Message, r.hidden)
 	_ = r.Store.AppendEvent(context.Background(), ev)
 	if r.Events != nil {
 		r.Events(ev)
@@ -198,6 +219,7 @@ func (r *rollout) emit(ev Event) {
 }
 
 func (r *rollout) setState(ctx context.Context, st, msg string) error {
+	msg = sensitive.Redact(msg, r.hidden)
 	_, err := r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version {
 			return fmt.Errorf("%s moved to version %d while version %d was rolling out", r.ref, js.Version, r.version)
@@ -480,6 +502,7 @@ func (r *rollout) tooMany(failedNodes int) string {
 // fail records the failed rollout and rolls back unless the job says not to.
 func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	ctx = context.WithoutCancel(ctx)
+	reason = sensitive.Redact(reason, r.hidden)
 	msg := fmt.Sprintf("version %d failed: %s", r.version, reason)
 	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
 	if r.job.Rollout.NoAutoRollback {

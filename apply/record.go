@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -34,6 +35,7 @@ func (r *rollout) update(ctx context.Context, change func(*state.Rollout)) error
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
 	change(&r.rec.rec)
+	r.rec.rec.Message = sensitive.Redact(r.rec.rec.Message, r.hidden)
 	return r.Store.PutRollout(context.WithoutCancel(ctx), r.rec.rec)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -106,7 +107,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 			if err := checkDetach(st, detach); err != nil {
 				return err
 			}
-			p, err := nf.plan(ctx, st, specs(jobs))
+			p, err := nf.planDesired(ctx, st, desired(jobs))
 			if err != nil {
 				return err
 			}
@@ -168,6 +169,7 @@ func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nod
 	}
 	st := p.store
 	pr := newProgress(w, asJSON)
+	pr.hide = hiddenValues(recorded)
 	defer pr.close()
 	eng, agent, err := localEngine(ctx, st, sf, nf, pr.event)
 	if err != nil {
@@ -176,7 +178,7 @@ func rollOut(ctx context.Context, w io.Writer, p *plane, sf *stateFlags, nf *nod
 	// Task output and summaries go above a live view's bars.
 	w = progressWriter(pr, w)
 	if !asJSON {
-		streamLogs(agent, w)
+		streamLogsHiding(agent, w, pr.hide)
 	}
 	return runRollouts(ctx, w, eng, agent, st, recorded, asJSON)
 }
@@ -220,6 +222,9 @@ func readPlanFile(path string) (*plan.Plan, bool, error) {
 		}
 		j.Spec = spec.Bytes()
 		if got := schema.HashBytes(j.Spec); j.Action != plan.NoOp && got != j.ToHash {
+			if len(j.SensitivePaths) > 0 && bytes.Contains(j.Spec, []byte(sensitive.Marker)) {
+				return nil, false, fmt.Errorf("%s: the spec of %s shows its sensitive values hidden, as 'muster plan -o json' prints it: a plan to apply is saved with 'muster plan --out FILE'", path, j.Ref())
+			}
 			return nil, false, fmt.Errorf("%s: the spec of %s hashes to %s, not the %s the plan shows: the file was edited", path, j.Ref(), got, j.ToHash)
 		}
 	}
@@ -253,7 +258,14 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 	}
 	var recorded []rolloutJob
 	for _, j := range p.Jobs {
+		hidden, err := hiddenOf(j)
+		if err != nil {
+			return recorded, err
+		}
 		if j.Action == plan.NoOp {
+			if err := keepSensitive(ctx, st, j); err != nil {
+				return recorded, err
+			}
 			// A rollout that an earlier process started and did not finish
 			// (it was killed) resumes: what completed is not run again.
 			js, err := st.Job(ctx, j.Namespace, j.Name)
@@ -267,7 +279,7 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 			if js.State == state.StateStopped {
 				// Applying a stopped job starts it again.
 				fmt.Fprintf(w, "%s: version %d is stopped; starting it again\n", j.Ref(), js.Version)
-				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement, hidden: hidden})
 				continue
 			}
 			if spec.Type.LongRunning() || st.ctl != nil {
@@ -276,7 +288,7 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 				continue
 			}
 			fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
-			recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+			recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement, hidden: hidden})
 			continue
 		}
 		spec, err := specFromCanonical(j.Spec)
@@ -286,6 +298,9 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 		if _, err := st.PutSpec(ctx, j.Spec); err != nil {
 			return recorded, fmt.Errorf("%s: storing the spec: %w", j.Ref(), err)
 		}
+		if err := keepSensitive(ctx, st, j); err != nil {
+			return recorded, err
+		}
 		js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.ToHash, j.BaseRevision, state.StatePending)
 		var conflict *state.ConflictError
 		if errors.As(err, &conflict) {
@@ -294,13 +309,44 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 		if err != nil {
 			return recorded, fmt.Errorf("%s: %w", j.Ref(), err)
 		}
-		recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement})
+		recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement, hidden: hidden})
 		fmt.Fprintf(w, "%s: recorded version %d (%s), revision %d\n", j.Ref(), js.Version, js.Hash, js.Revision)
 	}
 	if len(recorded) == 0 {
 		fmt.Fprintln(w, "No changes: the stored jobs already match.")
 	}
 	return recorded, nil
+}
+
+// keepSensitive records the sensitive paths of a job's spec with it, before
+// the version is committed, so that no command shows those values.
+func keepSensitive(ctx context.Context, st api.Backend, j plan.JobPlan) error {
+	if len(j.SensitivePaths) == 0 {
+		return nil
+	}
+	if _, err := st.AddSensitivePaths(ctx, j.ToHash, j.SensitivePaths); err != nil {
+		return fmt.Errorf("%s: recording which values are sensitive: %w", j.Ref(), err)
+	}
+	return nil
+}
+
+// hiddenOf returns the texts of the sensitive values of a job's spec, which
+// rollout output must not show.
+func hiddenOf(j plan.JobPlan) ([]string, error) {
+	values, err := sensitive.Values(j.Spec, j.SensitivePaths)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the spec: %w", j.Ref(), err)
+	}
+	return values, nil
+}
+
+// hiddenValues returns the sensitive values of every job.
+func hiddenValues(jobs []rolloutJob) []string {
+	var out []string
+	for _, rj := range jobs {
+		out = append(out, rj.hidden...)
+	}
+	return out
 }
 
 // unfinished reports whether a job state means a rollout is under way (and

@@ -13,6 +13,7 @@ import (
 func newCompile() *cobra.Command {
 	var in inputFlags
 	var out outputFlag
+	var show bool
 	c := &cobra.Command{
 		Use:   "compile FILE...",
 		Short: "Print the canonical spec of every job",
@@ -21,7 +22,9 @@ default filled, every set sorted, every value in one spelling.
 
 With -o json it prints exactly the bytes that are hashed (RFC 8785 canonical
 JSON), one job per line; text output is the same document indented.
-Nothing is printed unless every job is valid.`,
+Nothing is printed unless every job is valid. Values of sensitive variables
+show as (sensitive), and then the bytes do not hash (compile says so on
+stderr); --show-sensitive prints them.`,
 		Example: `  muster compile web.yaml
   muster compile -o json web.hcl --var image=web:1.5 | sha256sum`,
 		Args: cobra.MinimumNArgs(1),
@@ -36,6 +39,11 @@ Nothing is printed unless every job is valid.`,
 			w := c.OutOrStdout()
 			for _, j := range jobs {
 				b := j.Spec.Canonical()
+				if !show {
+					if b, err = hideValues(c, j.Spec.Hash(), b, j.Sensitive, out.value == "json"); err != nil {
+						return err
+					}
+				}
 				if out.value == "json" {
 					fmt.Fprintf(w, "%s\n", b)
 					continue
@@ -51,6 +59,7 @@ Nothing is printed unless every job is valid.`,
 	}
 	in.register(c)
 	out.register(c, "text", "json")
+	c.Flags().BoolVar(&show, "show-sensitive", false, "print the values of sensitive variables")
 	return c
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -26,7 +27,8 @@ func newHistory() *cobra.Command {
 		Short: "List the versions of a job",
 		Long: `History lists every recorded version of a job (NAME or NAMESPACE/NAME) with
 its spec hash and when it was recorded. With -p it also shows the field diff
-between each version and the one before it.`,
+between each version and the one before it; values of sensitive variables
+show as (sensitive).`,
 		Example: `  muster history web
   muster history -p payments/web`,
 		Args: cobra.ExactArgs(1),
@@ -52,18 +54,23 @@ between each version and the one before it.`,
 			}
 			rows := make([]row, len(versions))
 			var prev []byte
+			var prevHidden []string
 			for i, v := range versions {
 				rows[i].Version = v
 				spec, err := st.Spec(ctx, v.Hash)
 				if err != nil {
 					return fmt.Errorf("version %d: %w", v.Version, err)
 				}
+				hidden, err := st.SensitivePaths(ctx, v.Hash)
+				if err != nil {
+					return fmt.Errorf("version %d: %w", v.Version, err)
+				}
 				if patch && prev != nil {
-					if rows[i].Diff, err = plan.Diff(prev, spec); err != nil {
+					if rows[i].Diff, err = plan.DiffHiding(prev, spec, prevHidden, hidden); err != nil {
 						return err
 					}
 				}
-				prev = spec
+				prev, prevHidden = spec, hidden
 			}
 			w := c.OutOrStdout()
 			if out.value == "json" {
@@ -87,6 +94,7 @@ between each version and the one before it.`,
 func newGet() *cobra.Command {
 	var sf stateFlags
 	var out outputFlag
+	var show bool
 	c := &cobra.Command{
 		Use:   "get REF",
 		Short: "Print a stored canonical spec by job reference or hash",
@@ -96,9 +104,12 @@ func newGet() *cobra.Command {
   sha256:HEX or HEX           any stored spec by its hash or a unique prefix
   NAMESPACE/NAME or NAME      the job's current version
 
-With -o json it prints exactly the stored (hashed) bytes.`,
+With -o json it prints exactly the stored (hashed) bytes, unless the spec
+holds values of sensitive variables: those show as (sensitive), in text and
+JSON alike, and the bytes no longer hash to the spec's address (get says so
+on stderr). --show-sensitive prints them as stored.`,
 		Example: `  muster get default/web@sha256:3f2a9c0b1d4e
-  muster get -o json sha256:3f2a9c0b1d4e5f60 | sha256sum`,
+  muster get -o json --show-sensitive sha256:3f2a9c0b1d4e5f60 | sha256sum`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := out.check(); err != nil {
@@ -110,9 +121,14 @@ With -o json it prints exactly the stored (hashed) bytes.`,
 				return err
 			}
 			defer st.Close()
-			spec, err := resolveRef(c, st, args[0])
+			hash, spec, err := resolveRef(c, st, args[0])
 			if err != nil {
 				return err
+			}
+			if !show {
+				if spec, err = hideSpec(c, st, hash, spec, out.value == "json"); err != nil {
+					return err
+				}
 			}
 			w := c.OutOrStdout()
 			if out.value == "json" {
@@ -129,10 +145,39 @@ With -o json it prints exactly the stored (hashed) bytes.`,
 	}
 	sf.register(c)
 	out.register(c, "text", "json")
+	c.Flags().BoolVar(&show, "show-sensitive", false, "print the values of sensitive variables as stored")
 	return c
 }
 
-func resolveRef(c *cobra.Command, st api.Backend, ref string) ([]byte, error) {
+// hideSpec returns spec with the values recorded sensitive for hash shown
+// as (sensitive), and says so on stderr; asJSON adds that the bytes no
+// longer hash.
+func hideSpec(c *cobra.Command, st api.Backend, hash string, spec []byte, asJSON bool) ([]byte, error) {
+	paths, err := st.SensitivePaths(c.Context(), hash)
+	if err != nil {
+		return nil, err
+	}
+	return hideValues(c, hash, spec, paths, asJSON)
+}
+
+// hideValues returns spec with the values at paths shown as (sensitive),
+// and says so on stderr.
+func hideValues(c *cobra.Command, hash string, spec []byte, paths []string, asJSON bool) ([]byte, error) {
+	shown, hidden, err := sensitive.Hide(spec, paths)
+	if err != nil || !hidden {
+		return spec, err
+	}
+	note := fmt.Sprintf("values of sensitive variables show as %s (%s)", sensitive.Marker, strings.Join(paths, ", "))
+	if asJSON {
+		note += fmt.Sprintf("; these bytes do not hash to %s", hash)
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "%s; --show-sensitive prints them as stored\n", note)
+	return shown, nil
+}
+
+// resolveRef finds the stored spec that ref names and returns its hash and
+// canonical bytes.
+func resolveRef(c *cobra.Command, st api.Backend, ref string) (string, []byte, error) {
 	ctx := c.Context()
 	job, hash, hasHash := strings.Cut(ref, "@")
 	if !hasHash && (strings.HasPrefix(ref, "sha256:") || isHex(ref)) {
@@ -141,39 +186,41 @@ func resolveRef(c *cobra.Command, st api.Backend, ref string) ([]byte, error) {
 	if !hasHash {
 		ns, name, err := splitJob(job)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		js, err := st.Job(ctx, ns, name)
 		if errors.Is(err, state.ErrNotFound) {
-			return nil, fmt.Errorf("job %s/%s was never applied", ns, name)
+			return "", nil, fmt.Errorf("job %s/%s was never applied", ns, name)
 		}
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
-		return st.Spec(ctx, js.Hash)
+		spec, err := st.Spec(ctx, js.Hash)
+		return js.Hash, spec, err
 	}
 	full, err := st.ResolveSpec(ctx, hash)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if job != "" {
 		ns, name, err := splitJob(job)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		versions, err := st.History(ctx, ns, name)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return nil, err
+			return "", nil, err
 		}
 		found := false
 		for _, v := range versions {
 			found = found || v.Hash == full
 		}
 		if !found {
-			return nil, fmt.Errorf("%s is not a version of %s/%s (see 'muster history %s/%s')", full, ns, name, ns, name)
+			return "", nil, fmt.Errorf("%s is not a version of %s/%s (see 'muster history %s/%s')", full, ns, name, ns, name)
 		}
 	}
-	return st.Spec(ctx, full)
+	spec, err := st.Spec(ctx, full)
+	return full, spec, err
 }
 
 func isHex(s string) bool {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/compiler"
 	"github.com/muster-dev/muster/plan"
-	"github.com/muster-dev/muster/schema"
 )
 
 func newPlan() *cobra.Command {
@@ -32,7 +32,14 @@ A job whose canonical spec is unchanged shows no diff, whatever format or
 spelling of defaults it is written in. Plans are deterministic.
 
 --out saves the plan with each job's base revision and spec; 'muster apply
-PLANFILE' applies exactly that and refuses if any job moved since.
+PLANFILE' applies exactly that and refuses if any job moved since. The saved
+file holds each spec whole, with the values of sensitive variables in clear
+(as the spec store does): it is written readable by its owner only (0600).
+
+Values of HCL sensitive variables show as (sensitive) in the diff, text or
+JSON (where "old_sensitive"/"new_sensitive" mark them), and in the specs of
+-o json, whose "sensitive_paths" name them per job; a plan printed with
+-o json therefore does not apply: save one with --out.
 --nodes plans against an inventory file instead of the live nodes, for CI and
 what-if questions.
 
@@ -57,7 +64,7 @@ changes and 2 when something does.`,
 				return err
 			}
 			defer st.Close()
-			p, err := nf.plan(ctx, st, specs(jobs))
+			p, err := nf.planDesired(ctx, st, desired(jobs))
 			if err != nil {
 				return err
 			}
@@ -68,7 +75,11 @@ changes and 2 when something does.`,
 			}
 			w := c.OutOrStdout()
 			if out.value == "json" {
-				if err := writeJSON(w, p); err != nil {
+				shown, err := p.Hidden()
+				if err != nil {
+					return err
+				}
+				if err := writeJSON(w, shown); err != nil {
 					return err
 				}
 			} else {
@@ -92,25 +103,42 @@ changes and 2 when something does.`,
 	return c
 }
 
-func specs(jobs []compiler.Job) []*schema.Job {
-	out := make([]*schema.Job, len(jobs))
+// desired pairs compiled jobs with the paths of their sensitive values.
+func desired(jobs []compiler.Job) []plan.Desired {
+	out := make([]plan.Desired, len(jobs))
 	for i, j := range jobs {
-		out[i] = j.Spec
+		out[i] = plan.Desired{Job: j.Spec, Sensitive: j.Sensitive}
 	}
 	return out
 }
 
 // savePlan writes p atomically, readable only by its owner (plans hold
-// specs, which may hold secrets). Specs are written without HTML escaping,
-// so that compacting them again gives back their exact canonical bytes.
+// specs, which may hold the values of sensitive variables). The file is
+// written under a new random name (os.CreateTemp: mode 0600, never an
+// existing file or link) and renamed over path, so that neither a file
+// already there nor a planted link widens who can read it. Specs are
+// written without HTML escaping, so that compacting them again gives back
+// their exact canonical bytes.
 func savePlan(path string, p *plan.Plan) error {
 	var b bytes.Buffer
 	if err := writeJSON(&b, p); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if _, err = f.Write(b.Bytes()); err == nil {
+		err = f.Chmod(0o600)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/sensitive"
 )
 
 // progress prints rollout events as plain lines, as JSON lines, or, when
@@ -21,6 +22,9 @@ type progress struct {
 	// live, when not nil, draws the events instead of printing them.
 	// Set only by newProgress.
 	live *live
+	// hide holds the texts of sensitive values (sensitive.Values), which
+	// event messages show as (sensitive). Set before the first event.
+	hide []string
 }
 
 // newProgress returns the progress printer for w: JSON lines when asJSON,
@@ -37,6 +41,7 @@ func newProgress(w io.Writer, asJSON bool) *progress {
 
 // event prints or draws one rollout event.
 func (p *progress) event(ev apply.Event) {
+	ev.Message = sensitive.Redact(ev.Message, p.hide)
 	if p.live != nil {
 		p.live.event(ev)
 		return

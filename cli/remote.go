@@ -17,6 +17,7 @@ import (
 // failed.
 func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJob, asJSON, promote bool) error {
 	pr := newProgress(w, asJSON)
+	pr.hide = hiddenValues(jobs)
 	defer pr.close()
 	w = progressWriter(pr, w)
 	failed := 0
@@ -24,7 +25,7 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 		ns, name := rj.spec.Namespace, rj.spec.Name
 		var tail *logTail
 		if !asJSON {
-			tail = &logTail{p: p, ns: ns, name: name, w: w, out: map[string]*linePrefixer{}}
+			tail = &logTail{p: p, ns: ns, name: name, w: w, out: map[string]*linePrefixer{}, hide: rj.hidden}
 		}
 		st, err := followRollout(ctx, p, pr, tail, ns, name, rj.version, func(ctx context.Context) error {
 			if promote {
@@ -137,6 +138,9 @@ type logTail struct {
 	p        *plane
 	ns, name string
 	w        io.Writer
+	// hide holds the texts of the job's sensitive values, which the lines
+	// show as (sensitive).
+	hide []string
 
 	mu      sync.Mutex
 	ids     []string
@@ -155,7 +159,7 @@ func (t *logTail) add(id string) {
 		t.offsets = map[string]int64{}
 	}
 	t.ids = append(t.ids, id)
-	t.out[id] = &linePrefixer{w: t.w, mu: &t.lines, prefix: "  " + id + " | "}
+	t.out[id] = &linePrefixer{w: t.w, mu: &t.lines, prefix: "  " + id + " | ", hide: t.hide}
 }
 
 // run polls until ctx is done.

@@ -18,6 +18,7 @@ import (
 	_ "github.com/muster-dev/muster/runner/exec"   // the exec driver
 	"github.com/muster-dev/muster/runner/wasm"
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -52,21 +53,27 @@ func localAgent(st *state.Store, stateDir, nodeID string) (*runner.Agent, error)
 
 // streamLogs makes the engine's agents copy every line a task prints to w,
 // prefixed with its execution id, as it is printed.
-func streamLogs(a *runner.Agent, w io.Writer) {
+func streamLogs(a *runner.Agent, w io.Writer) { streamLogsHiding(a, w, nil) }
+
+// streamLogsHiding is streamLogs that shows the texts of hide (sensitive
+// values) as (sensitive) in the lines it copies.
+func streamLogsHiding(a *runner.Agent, w io.Writer, hide []string) {
 	var mu sync.Mutex
 	{
 		a.Logs = func(id string) (io.Writer, io.Writer) {
-			return &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " | "}, &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " ! "}
+			return &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " | ", hide: hide}, &linePrefixer{w: w, mu: &mu, prefix: "  " + id + " ! ", hide: hide}
 		}
 	}
 }
 
-// linePrefixer writes whole lines to w, each after prefix.
+// linePrefixer writes whole lines to w, each after prefix, with the texts
+// of hide shown as (sensitive).
 type linePrefixer struct {
 	w      io.Writer
 	mu     *sync.Mutex
 	prefix string
 	buf    []byte
+	hide   []string
 }
 
 func (l *linePrefixer) Write(p []byte) (int, error) {
@@ -76,8 +83,12 @@ func (l *linePrefixer) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
+		line := l.buf[:i]
+		if len(l.hide) > 0 {
+			line = []byte(sensitive.Redact(string(line), l.hide))
+		}
 		l.mu.Lock()
-		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i])
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, line)
 		l.mu.Unlock()
 		l.buf = l.buf[i+1:]
 	}
@@ -89,6 +100,9 @@ type rolloutJob struct {
 	spec      *schema.Job
 	version   int
 	placement plan.Placement
+	// hidden are the texts of its sensitive values, which progress never
+	// prints.
+	hidden []string
 }
 
 // runRollouts drives each recorded run-to-completion version and prints

@@ -171,6 +171,12 @@ func (r stateReader) Current(ctx context.Context, ns, name string) (*plan.Curren
 	return &plan.Current{Version: js.Version, Hash: js.Hash, Revision: js.Revision, Spec: spec}, nil
 }
 
+// SensitivePaths makes a stateReader a plan.SensitiveState: plans hide the
+// values recorded sensitive for the stored specs.
+func (r stateReader) SensitivePaths(ctx context.Context, hash string) ([]string, error) {
+	return r.st.SensitivePaths(ctx, hash)
+}
+
 // splitJob reads a job argument: "name" (namespace default) or "ns/name".
 func splitJob(arg string) (ns, name string, err error) {
 	ns, name, ok := strings.Cut(arg, "/")
@@ -186,11 +192,20 @@ func splitJob(arg string) (ns, name string, err error) {
 // plan plans jobs against the nodes the flags choose, noting the stopped
 // jobs that applying would start again.
 func (f *nodeFlags) plan(ctx context.Context, st *plane, jobs []*schema.Job) (*plan.Plan, error) {
+	desired := make([]plan.Desired, len(jobs))
+	for i, j := range jobs {
+		desired[i].Job = j
+	}
+	return f.planDesired(ctx, st, desired)
+}
+
+// planDesired is plan for compiled jobs, whose sensitive values it hides.
+func (f *nodeFlags) planDesired(ctx context.Context, st *plane, jobs []plan.Desired) (*plan.Plan, error) {
 	nodes, source, err := f.nodes(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.Make(ctx, stateReader{st}, jobs, nodes, source)
+	p, err := plan.MakeDesired(ctx, stateReader{st}, jobs, nodes, source)
 	if err != nil {
 		return nil, err
 	}

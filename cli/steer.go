@@ -118,6 +118,9 @@ func newExecutions() *cobra.Command {
 					list = append(list, x)
 				}
 			}
+			if err := hideExecutionMessages(ctx, st, ns, name, list); err != nil {
+				return err
+			}
 			w := c.OutOrStdout()
 			if out.value == "json" {
 				return writeJSON(w, list)

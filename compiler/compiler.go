@@ -23,6 +23,10 @@ const MaxFileSize = 4 << 20
 type Job struct {
 	Spec  *schema.Job
 	Range lang.Range
+	// Sensitive names the values of Spec that came from sensitive HCL
+	// variables, as paths of its canonical spec in the syntax of plan
+	// diffs (see package sensitive); nil when there are none.
+	Sensitive []string
 }
 
 // Result is what compiling one file gives: its jobs that passed (all of them
@@ -66,7 +70,9 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 		j, ds := validate.Job(t)
 		res.Diags = append(res.Diags, ds...)
 		if j != nil {
-			res.Jobs = append(res.Jobs, Job{Spec: j, Range: t.Range})
+			paths, warnings := sensitivePaths(t, j)
+			res.Diags = append(res.Diags, warnings...)
+			res.Jobs = append(res.Jobs, Job{Spec: j, Range: t.Range, Sensitive: paths})
 		}
 	}
 	res.Diags.Sort()

@@ -1,13 +1,12 @@
 package plan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/muster-dev/muster/sensitive"
 )
 
 // Op is the kind of a Change.
@@ -25,47 +24,63 @@ const (
 // `task.cmd[1]`, `task.inputs["/in/a"].source` (inputs and outputs are keyed
 // by target and path, so adding one never shifts the others). Old is absent
 // for Add, New for Remove.
+//
+// A sensitive value is never shown: Old or New is sensitive.Marker when the
+// whole value is sensitive, and holds sensitive.Marker in place of each
+// sensitive value inside it otherwise; OldSensitive and NewSensitive say so.
+// A change of a sensitive value still shows its path.
 type Change struct {
-	Path string `json:"path"`
-	Op   Op     `json:"op"`
-	Old  any    `json:"old,omitempty"`
-	New  any    `json:"new,omitempty"`
+	Path         string `json:"path"`
+	Op           Op     `json:"op"`
+	Old          any    `json:"old,omitempty"`
+	New          any    `json:"new,omitempty"`
+	OldSensitive bool   `json:"old_sensitive,omitempty"`
+	NewSensitive bool   `json:"new_sensitive,omitempty"`
 }
-
-// keyed lists are sets of objects identified by one member.
-var keyed = map[string]string{"task.inputs": "target", "task.outputs": "path"}
-
-// sets are lists of strings whose order carries no meaning.
-var sets = map[string]bool{"selector.match_expressions": true, "selector.match_ids": true}
 
 // Diff compares two canonical specs and returns their differences in path
 // order. Equal specs give an empty, non-nil list.
-func Diff(old, new []byte) ([]Change, error) {
-	var a, b any
-	if err := decode(old, &a); err != nil {
+func Diff(old, new []byte) ([]Change, error) { return DiffHiding(old, new, nil, nil) }
+
+// DiffHiding is Diff for specs whose values at oldHidden and newHidden
+// (sensitive paths, see package sensitive) must not be shown. A change
+// inside a hidden map or list is shown as a change of the whole value, so
+// that not even its keys show.
+func DiffHiding(old, new []byte, oldHidden, newHidden []string) ([]Change, error) {
+	a, err := sensitive.Decode(old)
+	if err != nil {
 		return nil, fmt.Errorf("stored spec: %w", err)
 	}
-	if err := decode(new, &b); err != nil {
+	b, err := sensitive.Decode(new)
+	if err != nil {
 		return nil, fmt.Errorf("new spec: %w", err)
 	}
-	d := &differ{out: []Change{}}
+	d := &differ{out: []Change{}, oldHidden: oldHidden, newHidden: newHidden}
 	d.walk("", a, b)
 	return d.out, nil
 }
 
-func decode(b []byte, v *any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return dec.Decode(v)
+type differ struct {
+	out                  []Change
+	oldHidden, newHidden []string
 }
 
-type differ struct{ out []Change }
-
-func (d *differ) add(path string, op Op, old, new any) {
-	d.out = append(d.out, Change{Path: path, Op: op, Old: old, New: new})
+// add records a change at path of old and new, which lie at oldAt and
+// newAt of their specs (the element of a set lies at its index).
+func (d *differ) add(path string, op Op, old any, oldAt string, new any, newAt string) {
+	c := Change{Path: path, Op: op}
+	c.Old, c.OldSensitive = sensitive.HideValue(oldAt, old, d.oldHidden)
+	c.New, c.NewSensitive = sensitive.HideValue(newAt, new, d.newHidden)
+	d.out = append(d.out, c)
 }
 
 func (d *differ) walk(path string, a, b any) {
+	if sensitive.Covers(d.oldHidden, path) || sensitive.Covers(d.newHidden, path) {
+		if !reflect.DeepEqual(a, b) {
+			d.add(path, Modify, a, path, b, path)
+		}
+		return
+	}
 	switch av := a.(type) {
 	case map[string]any:
 		if bv, ok := b.(map[string]any); ok {
@@ -79,7 +94,7 @@ func (d *differ) walk(path string, a, b any) {
 		}
 	}
 	if !reflect.DeepEqual(a, b) {
-		d.add(path, Modify, a, b)
+		d.add(path, Modify, a, path, b, path)
 	}
 }
 
@@ -95,14 +110,14 @@ func (d *differ) maps(path string, a, b map[string]any) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		p := member(path, k)
+		p := sensitive.Member(path, k)
 		av, inA := a[k]
 		bv, inB := b[k]
 		switch {
 		case !inA:
-			d.add(p, Add, nil, bv)
+			d.add(p, Add, nil, p, bv, p)
 		case !inB:
-			d.add(p, Remove, av, nil)
+			d.add(p, Remove, av, p, nil, p)
 		default:
 			d.walk(p, av, bv)
 		}
@@ -110,19 +125,19 @@ func (d *differ) maps(path string, a, b map[string]any) {
 }
 
 func (d *differ) lists(path string, a, b []any) {
-	if key, ok := keyed[path]; ok {
+	if key, ok := sensitive.KeyOf(path); ok {
 		d.keyedLists(path, key, a, b)
 		return
 	}
-	if sets[path] {
-		for _, e := range a {
+	if sensitive.IsSet(path) {
+		for i, e := range a {
 			if !slices.Contains(b, e) {
-				d.add(path, Remove, e, nil)
+				d.add(path, Remove, e, sensitive.Index(path, i), nil, path)
 			}
 		}
-		for _, e := range b {
+		for i, e := range b {
 			if !slices.Contains(a, e) {
-				d.add(path, Add, nil, e)
+				d.add(path, Add, nil, path, e, sensitive.Index(path, i))
 			}
 		}
 		return
@@ -130,11 +145,11 @@ func (d *differ) lists(path string, a, b []any) {
 	if len(a) != len(b) {
 		// An ordered list that grew or shrank (cmd, entrypoint): show it
 		// whole; element diffs of shifted arguments are noise.
-		d.add(path, Modify, a, b)
+		d.add(path, Modify, a, path, b, path)
 		return
 	}
 	for i := range a {
-		d.walk(path+"["+strconv.Itoa(i)+"]", a[i], b[i])
+		d.walk(sensitive.Index(path, i), a[i], b[i])
 	}
 }
 
@@ -156,38 +171,18 @@ func (d *differ) keyedLists(path, key string, a, b []any) {
 	slices.Sort(all)
 	all = slices.Compact(all)
 	for _, k := range all {
-		p := path + "[" + strconv.Quote(k) + "]"
+		p := sensitive.Element(path, k)
 		av, inA := am[k]
 		bv, inB := bm[k]
 		switch {
 		case !inA:
-			d.add(p, Add, nil, bv)
+			d.add(p, Add, nil, p, bv, p)
 		case !inB:
-			d.add(p, Remove, av, nil)
+			d.add(p, Remove, av, p, nil, p)
 		default:
 			d.walk(p, av, bv)
 		}
 	}
-}
-
-// member appends a map key to a path, quoting keys that are not plain
-// identifiers so that paths stay unambiguous.
-func member(path, key string) string {
-	plain := key != ""
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			plain = false
-			break
-		}
-	}
-	if !plain {
-		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // ChangeClass says which executions a change replaces.

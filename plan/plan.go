@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
 )
 
 // Action is what applying a plan does to a job.
@@ -42,8 +44,13 @@ type JobPlan struct {
 	Diff         []Change    `json:"diff"`
 	Placement    Placement   `json:"placement"`
 	Warnings     []string    `json:"warnings"`
+	// SensitivePaths name the values of Spec that came from sensitive
+	// variables (see package sensitive): the diff and the warnings never
+	// show them, and applying records them with the spec. Never nil.
+	SensitivePaths []string `json:"sensitive_paths"`
 	// Spec is the canonical spec of ToVersion, so that a saved plan applies
-	// exactly what it showed. Its hash is ToHash.
+	// exactly what it showed. Its hash is ToHash. It holds the sensitive
+	// values in clear: a plan printed for people hides them (Hidden).
 	Spec json.RawMessage `json:"spec"`
 }
 
@@ -76,14 +83,43 @@ type State interface {
 	Current(ctx context.Context, namespace, name string) (*Current, error)
 }
 
+// SensitiveState is what planning reads of stored state when it also
+// knows which values of stored specs are sensitive. A State that
+// implements it has the values at those paths hidden in the diff, on the
+// old side (the stored version) and on the new (a spec stored before, as
+// in a rollback: once sensitive, always hidden).
+type SensitiveState interface {
+	State
+	// SensitivePaths returns the sensitive paths recorded for the spec of
+	// hash; none (and no error) when there are none.
+	SensitivePaths(ctx context.Context, hash string) ([]string, error)
+}
+
+// Desired is one job to plan and the paths of its sensitive values.
+type Desired struct {
+	Job       *schema.Job
+	Sensitive []string
+}
+
 // Make plans jobs against state and nodes. Jobs must be normalized (as the
 // compiler returns them); two jobs with the same namespace and name are an
 // error. The jobs of the plan keep the order of jobs.
 func Make(ctx context.Context, st State, jobs []*schema.Job, nodes []Node, nodesSource string) (*Plan, error) {
+	desired := make([]Desired, len(jobs))
+	for i, j := range jobs {
+		desired[i].Job = j
+	}
+	return MakeDesired(ctx, st, desired, nodes, nodesSource)
+}
+
+// MakeDesired is Make for jobs with sensitive values, which the plan
+// never shows.
+func MakeDesired(ctx context.Context, st State, jobs []Desired, nodes []Node, nodesSource string) (*Plan, error) {
 	p := &Plan{FormatVersion: FormatVersion, Nodes: nodesSource, Jobs: make([]JobPlan, 0, len(jobs))}
 	seen := map[string]bool{}
 	idx := newNodeIndex(nodes)
-	for _, j := range jobs {
+	for _, d := range jobs {
+		j := d.Job
 		ref := j.Namespace + "/" + j.Name
 		if seen[ref] {
 			return nil, fmt.Errorf("job %s is given twice", ref)
@@ -93,7 +129,12 @@ func Make(ctx context.Context, st State, jobs []*schema.Job, nodes []Node, nodes
 		if err != nil {
 			return nil, fmt.Errorf("reading the state of %s: %w", ref, err)
 		}
-		jp, err := planJob(j, cur, idx)
+		spec := j.Canonical()
+		hidden, err := sensitivePaths(ctx, st, schema.HashBytes(spec), d.Sensitive, cur)
+		if err != nil {
+			return nil, fmt.Errorf("reading the sensitive values of %s: %w", ref, err)
+		}
+		jp, err := planJob(j, spec, cur, idx, hidden)
 		if err != nil {
 			return nil, fmt.Errorf("planning %s: %w", ref, err)
 		}
@@ -102,15 +143,39 @@ func Make(ctx context.Context, st State, jobs []*schema.Job, nodes []Node, nodes
 	return p, nil
 }
 
-func planJob(j *schema.Job, cur *Current, idx *nodeIndex) (JobPlan, error) {
-	spec := j.Canonical()
+// hidden holds the sensitive paths of a job's two sides.
+type hidden struct{ old, new []string }
+
+// sensitivePaths gathers the sensitive paths of both sides of a job's plan:
+// those given, and those recorded for the stored specs.
+func sensitivePaths(ctx context.Context, st State, hash string, given []string, cur *Current) (hidden, error) {
+	h := hidden{new: sensitive.Union(given)}
+	ss, ok := st.(SensitiveState)
+	if !ok {
+		return h, nil
+	}
+	stored, err := ss.SensitivePaths(ctx, hash)
+	if err != nil {
+		return h, err
+	}
+	h.new = sensitive.Union(h.new, stored)
+	if cur != nil {
+		if h.old, err = ss.SensitivePaths(ctx, cur.Hash); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+func planJob(j *schema.Job, spec []byte, cur *Current, idx *nodeIndex, h hidden) (JobPlan, error) {
 	jp := JobPlan{
-		Namespace: j.Namespace,
-		Name:      j.Name,
-		ToHash:    schema.HashBytes(spec),
-		Spec:      spec,
-		Diff:      []Change{},
-		Warnings:  []string{},
+		Namespace:      j.Namespace,
+		Name:           j.Name,
+		ToHash:         schema.HashBytes(spec),
+		Spec:           spec,
+		Diff:           []Change{},
+		Warnings:       []string{},
+		SensitivePaths: h.new,
 	}
 	switch {
 	case cur == nil:
@@ -121,12 +186,39 @@ func planJob(j *schema.Job, cur *Current, idx *nodeIndex) (JobPlan, error) {
 	default:
 		jp.Action, jp.FromVersion, jp.ToVersion = Update, cur.Version, cur.Version+1
 		jp.FromHash, jp.BaseRevision = cur.Hash, cur.Revision
-		diff, err := Diff(cur.Spec, spec)
+		diff, err := DiffHiding(cur.Spec, spec, h.old, h.new)
 		if err != nil {
 			return jp, err
 		}
 		jp.Diff, jp.ChangeClass = diff, Classify(diff)
 	}
 	jp.Placement, jp.Warnings = place(j, idx)
+	if len(h.new) > 0 {
+		values, err := sensitive.Values(spec, h.new)
+		if err != nil {
+			return jp, err
+		}
+		for i, w := range jp.Warnings {
+			jp.Warnings[i] = sensitive.Redact(w, values)
+		}
+	}
 	return jp, nil
+}
+
+// Hidden returns a copy of p for people to read: the spec of every job
+// with its sensitive values replaced by sensitive.Marker. The copy no
+// longer applies (its specs do not hash to their addresses); a plan to
+// apply is saved whole, with Spec as it is.
+func (p *Plan) Hidden() (*Plan, error) {
+	out := *p
+	out.Jobs = slices.Clone(p.Jobs)
+	for i := range out.Jobs {
+		j := &out.Jobs[i]
+		spec, _, err := sensitive.Hide(j.Spec, j.SensitivePaths)
+		if err != nil {
+			return nil, fmt.Errorf("the spec of %s: %w", j.Ref(), err)
+		}
+		j.Spec = spec
+	}
+	return &out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/muster-dev/muster/sensitive"
 )
 
 // WriteText prints p for people: a summary line, then per job the action,
@@ -71,18 +73,27 @@ func writeJob(w io.Writer, j *JobPlan) {
 }
 
 // WriteDiff prints changes one per line: "+ path: new", "- path: old" or
-// "~ path: old -> new".
+// "~ path: old -> new". A sensitive value prints as (sensitive).
 func WriteDiff(w io.Writer, diff []Change) {
 	for _, c := range diff {
 		switch c.Op {
 		case Add:
-			fmt.Fprintf(w, "    + %s: %s\n", c.Path, value(c.New))
+			fmt.Fprintf(w, "    + %s: %s\n", c.Path, shown(c.New, c.NewSensitive))
 		case Remove:
-			fmt.Fprintf(w, "    - %s: %s\n", c.Path, value(c.Old))
+			fmt.Fprintf(w, "    - %s: %s\n", c.Path, shown(c.Old, c.OldSensitive))
 		default:
-			fmt.Fprintf(w, "    ~ %s: %s -> %s\n", c.Path, value(c.Old), value(c.New))
+			fmt.Fprintf(w, "    ~ %s: %s -> %s\n", c.Path, shown(c.Old, c.OldSensitive), shown(c.New, c.NewSensitive))
 		}
 	}
+}
+
+// shown prints a value of a change: (sensitive), unquoted, for a value
+// that is hidden whole.
+func shown(v any, hidden bool) string {
+	if s, ok := v.(string); ok && hidden && s == sensitive.Marker {
+		return s
+	}
+	return value(v)
 }
 
 func describeClass(c ChangeClass) string {

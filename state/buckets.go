@@ -16,6 +16,7 @@ const (
 	bucketExecutions = "executions"
 	bucketDocuments  = "documents"
 	bucketLeases     = "leases"
+	bucketSensitive  = "sensitive"
 )
 
 // kvConfigs holds each KV bucket's configuration. History is small: every
@@ -26,6 +27,7 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketNodes:      {Bucket: bucketNodes, Description: "muster nodes", History: 1, Storage: jetstream.FileStorage},
 	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 5, Storage: jetstream.FileStorage},
 	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage},
+	bucketSensitive:  {Bucket: bucketSensitive, Description: "muster sensitive paths of specs by sha256", History: 1, Storage: jetstream.FileStorage},
 }
 
 // kv returns the bucket, creating it on first use. Creating is idempotent:

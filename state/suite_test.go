@@ -23,6 +23,7 @@ var suite = []struct {
 	run  func(t *testing.T, b backend)
 }{
 	{"Specs", testSpecs},
+	{"SensitivePaths", testSensitivePaths},
 	{"ResolveSpec", testResolveSpec},
 	{"Jobs", testJobs},
 	{"JobErrors", testJobErrors},

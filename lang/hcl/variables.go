@@ -290,7 +290,10 @@ type sensitiveMark struct{}
 func (p *parser) fromGiven(v *variable, g vars.Value) {
 	v.source = g.Source
 	where := p.pos.rng(v.labelRange)
-	if !g.Range.IsZero() {
+	if !g.Range.IsZero() && !v.sensitive {
+		// The error of a sensitive variable points at its declaration:
+		// the line of the var file, which tools show under the error,
+		// holds the value.
 		where = g.Range
 	}
 	fail := func(format string, args ...any) {
