@@ -28,7 +28,7 @@
 //	GET  /v1/events?namespace=NS&name=NAME             newline-delimited apply.Event values
 //	GET  /v1/specs/{hash}                              the canonical bytes, as stored
 //	GET  /v1/specs?prefix=P                            {"hash"}
-//	POST /v1/specs                                     canonical bytes → {"hash"}
+//	POST /v1/specs                                     one job (JSON) → {"hash"} of its canonical form
 //	GET  /v1/nodes                                     []state.Node
 //	PUT  /v1/nodes/{id}                                state.Node → state.Node
 //	POST /v1/documents                                 raw bytes → {"hash","size"}
