@@ -2,7 +2,6 @@ package validate
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -84,14 +83,11 @@ func (d *decoder) plain(r lang.Range, path, subject, s string, m lineMode) bool 
 	return false
 }
 
-// keyPath returns the path of the entry key of the map at path. A key that
-// holds a control character or invalid UTF-8 is quoted, so that the path is safe to show.
-func keyPath(path, key string) string {
-	if _, _, bad := badChar(key, oneLine); bad || !utf8.ValidString(key) {
-		key = strconv.Quote(key)
-	}
-	return join(path, key)
-}
+// keyPath returns the path of the entry key of the map at path. The key is
+// written as it is, as the CUE frontend writes it, so that the two agree on
+// the paths of a job's problems; lang.Diagnostic.Error escapes what would
+// not print.
+func keyPath(path, key string) string { return join(path, key) }
 
 // hasPrefixFold reports whether s starts with prefix, compared under Unicode
 // case folding ("MUSTER_", "muster_" and "Muſter_" all start with
