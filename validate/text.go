@@ -50,6 +50,13 @@ func badChar(s string, m lineMode) (r rune, at int, ok bool) {
 	return 0, 0, false
 }
 
+// clean reports whether s is valid UTF-8 without a character its mode does
+// not allow.
+func clean(s string, m lineMode) bool {
+	_, _, bad := badChar(s, m)
+	return !bad && utf8.ValidString(s)
+}
+
 // controlNames names the control characters people meet in files.
 var controlNames = map[rune]string{
 	0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x09: "tab", 0x0a: "newline", 0x0b: "vertical tab",

@@ -180,8 +180,8 @@ func (d *decoder) selector(v *lang.Value, s *schema.Selector) {
 	if f := fs["match_expressions"]; f != nil && present(f.Value) {
 		exprs, vals, _ := d.strings(f.Value, "selector.match_expressions", oneLine)
 		for i, e := range exprs {
-			if vals[i].Kind != lang.String {
-				continue
+			if vals[i].Kind != lang.String || !clean(e, oneLine) {
+				continue // reported by strings
 			}
 			c, err := selector.Canonical(e)
 			if err != nil {
