@@ -285,7 +285,7 @@ func TestInputEdges(t *testing.T) {
 			`task.inputs[0].source: task.inputs[0].source refers to the namespace "bank": a job may refer only to outputs of its own namespace (shop)`},
 		{"job input of default from another namespace", `{"name":"a","namespace":"shop","task":{"engine":"exec","cmd":["x"],"inputs":[{"source":"job:default/b@sha256:` + hex + `#/o","target":"/a"}]}}`,
 			`task.inputs[0].source: task.inputs[0].source refers to the namespace "default": a job may refer only to outputs of its own namespace (shop)`},
-		{"job input of another namespace from default", exec(`,"inputs":[{"source":"job:shop/b@sha256:`+hex+`","target":"/a"}]`),
+		{"job input of another namespace from default", exec(`,"inputs":[{"source":"job:shop/b@sha256:` + hex + `","target":"/a"}]`),
 			`task.inputs[0].source: task.inputs[0].source refers to the namespace "shop": a job may refer only to outputs of its own namespace (default)`},
 		{"job input of its own namespace", `{"name":"a","namespace":"shop","task":{"engine":"exec","cmd":["x"],"inputs":[{"source":"job:shop/b@sha256:` + hex + `","target":"/a"}]}}`, ""},
 		{"job input of the default namespace, written out", `{"name":"a","namespace":"default","task":{"engine":"exec","cmd":["x"],"inputs":[{"source":"job:default/b@sha256:` + hex + `","target":"/a"}]}}`, ""},
