@@ -111,7 +111,7 @@ func (d *decoder) validString(v *lang.Value, path string, m lineMode) bool {
 		d.errorf(v.Range, path, "%s holds invalid UTF-8", path)
 		return false
 	}
-	return d.plain(v.Range, path, path, v.Str, m)
+	return d.plain(v.Range, path, "", v.Str, m)
 }
 
 // str reads a string of one line.
@@ -241,7 +241,7 @@ func (d *decoder) stringMap(v *lang.Value, path string, m lineMode, check func(f
 			d.errorf(f.KeyRange, path, "a key of %s holds invalid UTF-8", path)
 			continue
 		}
-		if !d.plain(f.KeyRange, fpath, "a key of "+path, f.Key, oneLine) {
+		if !d.plain(f.KeyRange, fpath, path, f.Key, oneLine) {
 			continue
 		}
 		if f.Value.Kind != lang.String {

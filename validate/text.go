@@ -73,13 +73,18 @@ func charName(r rune) string {
 }
 
 // plain reports a string s at r that holds a character its mode does not
-// allow; it returns false after reporting. subject names s in the message:
-// its path, or "a key of <map>".
-func (d *decoder) plain(r lang.Range, path, subject, s string, m lineMode) bool {
+// allow; it returns false after reporting. s is the value at path, or, when
+// keyOf is not empty, a key of the map at keyOf.
+func (d *decoder) plain(r lang.Range, path, keyOf, s string, m lineMode) bool {
 	c, at, bad := badChar(s, m)
-	switch {
-	case !bad:
+	if !bad {
 		return true
+	}
+	subject := path
+	if keyOf != "" {
+		subject = "a key of " + keyOf
+	}
+	switch {
 	case c == 0:
 		d.errorf(r, path, "%s holds a NUL byte at character %d; no value of a job may hold one (the operating system would cut it short there)", subject, at)
 	case m == multiLine:
