@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -107,10 +108,11 @@ func describeJSON(b []byte) string {
 	return "something else"
 }
 
-// checkSpecOf checks that the stored spec hash is a job named ns/name, so
-// that a version of one job never runs another job's spec (in another
-// namespace, say). A spec that is not stored is left to the Backend, which
-// answers not found.
+// checkSpecOf checks that the stored spec hash is the job ns/name, so that
+// a version of one job never runs another job's spec (in another namespace,
+// say). Only the spec's namespace and name are read: a spec stored before
+// a rule was added stays a version its own job may return to. A spec that
+// is not stored is left to the Backend, which answers not found.
 func (s *server) checkSpecOf(r *http.Request, ns, name, hash string) error {
 	b, err := s.b.Spec(r.Context(), hash)
 	if errors.Is(err, state.ErrNotFound) {
@@ -119,12 +121,15 @@ func (s *server) checkSpecOf(r *http.Request, ns, name, hash string) error {
 	if err != nil {
 		return err
 	}
-	j, err := parseSpec(b)
-	if err != nil {
-		return badf("spec %s is not a valid job: %v", hash, err)
+	var id struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
 	}
-	if j.Namespace != ns || j.Name != name {
-		return badf("spec %s is the job %s/%s; it cannot be a version of %s/%s", hash, j.Namespace, j.Name, ns, name)
+	if err := json.Unmarshal(b, &id); err != nil || id.Name == "" {
+		return badf("spec %s is not a job", hash)
+	}
+	if id.Namespace != ns || id.Name != name {
+		return badf("spec %s is the job %s/%s; it cannot be a version of %s/%s", hash, id.Namespace, id.Name, ns, name)
 	}
 	return nil
 }

@@ -152,4 +152,21 @@ func TestCommitVersionNeedsTheJobsOwnSpec(t *testing.T) {
 	if _, err := c.CommitVersion(ctx, "default", "web", web, 0, state.StatePending); err != nil {
 		t.Errorf("committing its own spec: %v", err)
 	}
+
+	// A spec stored before a rule that it breaks was added stays a version
+	// its own job may return to (a rollback), and only its own.
+	legacy := []byte(strings.Replace(string(spec("old", 1)), `"env":{}`, `"env":{"path":"/opt/bin"}`, 1))
+	old, err := h.store.PutSpec(ctx, legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CommitVersion(ctx, "default", "old", old, 0, state.StatePending); err != nil {
+		t.Errorf("committing a legacy spec to its own job: %v", err)
+	}
+	if _, err := c.CommitVersion(ctx, "default", "web", old, 1, state.StatePending); err == nil || !strings.Contains(err.Error(), "is the job default/old") {
+		t.Errorf("committing a legacy spec to another job: %v, want refused", err)
+	}
+	if _, err := c.PutSpec(ctx, legacy); err == nil || !strings.Contains(err.Error(), "task.env.path") {
+		t.Errorf("posting the legacy spec anew: %v, want refused", err)
+	}
 }
