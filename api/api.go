@@ -31,7 +31,7 @@
 //	GET  /v1/events?namespace=NS&name=NAME             newline-delimited apply.Event values
 //	GET  /v1/specs/{hash}                              the canonical bytes, as stored
 //	GET  /v1/specs?prefix=P                            {"hash"}
-//	POST /v1/specs                                     canonical bytes → {"hash"}
+//	POST /v1/specs                                     one job (JSON) → {"hash"} of its canonical form
 //	GET  /v1/specs/{hash}/sensitive                    {"paths"}: the spec's sensitive paths
 //	POST /v1/specs/{hash}/sensitive                    {"paths"} → {"paths"}: adds to them
 //	GET  /v1/nodes                                     []state.Node

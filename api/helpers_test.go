@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/compiler"
+	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -197,9 +199,19 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// spec is a canonical spec for tests.
+// spec is the canonical spec of the job default/name, version i.
 func spec(name string, i int) []byte {
-	return fmt.Appendf(nil, `{"api_version":"muster/v1","name":%q,"i":%d}`, name, i)
+	return canonicalOf(fmt.Sprintf(`{"name":%q,"description":"version %d","task":{"engine":"exec","cmd":["true"]}}`, name, i))
+}
+
+// canonicalOf compiles one job written in JSON and returns its canonical
+// bytes, as `muster compile -o json` prints them.
+func canonicalOf(src string) []byte {
+	res := compiler.Compile("job.json", []byte(src), compiler.JSON, lang.Options{})
+	if res.Diags.HasErrors() || len(res.Jobs) != 1 {
+		panic(fmt.Sprintf("test job %s: %v", src, res.Diags))
+	}
+	return res.Jobs[0].Spec.Canonical()
 }
 
 // commit stores a spec and commits it as a new version of default/name.

@@ -68,6 +68,9 @@ func (s *server) commitVersion(w http.ResponseWriter, r *http.Request) error {
 	if err := checkHash("spec", req.Hash); err != nil {
 		return err
 	}
+	if err := s.checkSpecOf(r, ns, name, req.Hash); err != nil {
+		return err
+	}
 	st, err := s.b.CommitVersion(r.Context(), ns, name, req.Hash, req.BaseRevision, req.State)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,7 +9,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/muster-dev/muster/lang"
+	langjson "github.com/muster-dev/muster/lang/json"
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
+	"github.com/muster-dev/muster/validate"
 )
 
 // The handlers of specs, nodes and documents.
@@ -39,22 +44,93 @@ func (s *server) resolveSpec(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// putSpec stores the job of the body. Whatever the body's spelling (its
+// whitespace, key order, defaults left out), what is stored is the job's
+// canonical form under its hash, the one `muster hash` prints; a body that
+// is not one valid job is answered 400 with every diagnostic.
 func (s *server) putSpec(w http.ResponseWriter, r *http.Request) error {
 	b, err := readBody(w, r)
 	if err != nil {
 		return err
 	}
-	if len(b) == 0 {
-		return badf("empty spec: the body must be the canonical JSON of a job")
+	j, err := parseSpec(b)
+	if err != nil {
+		return err
 	}
-	if !json.Valid(b) {
-		return badf("invalid spec: the body must be the canonical JSON of a job")
-	}
-	hash, err := s.b.PutSpec(r.Context(), b)
+	hash, err := s.b.PutSpec(r.Context(), j.Canonical())
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, hashResponse{Hash: hash})
+	return nil
+}
+
+// specSource names the body in the diagnostics of parseSpec.
+const specSource = "body"
+
+// parseSpec reads b as one job object through the JSON frontend, validates
+// and normalizes it. Anything else (not JSON, not a job, an array of jobs,
+// a job that breaks a rule) is a *badRequest that lists every problem as
+// `body:line:col: error: message (path)`.
+func parseSpec(b []byte) (*schema.Job, error) {
+	trimmed := bytes.TrimLeft(b, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, badf("empty spec: the body must be the JSON of one job")
+	}
+	trees, diags := langjson.Parse(specSource, b, lang.Options{})
+	if diags.HasErrors() {
+		return nil, badf("invalid spec:\n%s", diags.Error())
+	}
+	if trimmed[0] != '{' || len(trees) != 1 {
+		return nil, badf("invalid spec: the body must be one job object, not %s", describeJSON(trimmed))
+	}
+	j, diags := validate.Job(trees[0])
+	if j == nil {
+		return nil, badf("invalid spec:\n%s", diags.Error())
+	}
+	return j, nil
+}
+
+// describeJSON names what a JSON text that is not an object holds.
+func describeJSON(b []byte) string {
+	switch b[0] {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return "something else"
+}
+
+// checkSpecOf checks that the stored spec hash is the job ns/name, so that
+// a version of one job never runs another job's spec (in another namespace,
+// say). Only the spec's namespace and name are read: a spec stored before
+// a rule was added stays a version its own job may return to. A spec that
+// is not stored is left to the Backend, which answers not found.
+func (s *server) checkSpecOf(r *http.Request, ns, name, hash string) error {
+	b, err := s.b.Spec(r.Context(), hash)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var id struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	}
+	if err := json.Unmarshal(b, &id); err != nil || id.Name == "" {
+		return badf("spec %s is not a job", hash)
+	}
+	if id.Namespace != ns || id.Name != name {
+		return badf("spec %s is the job %s/%s; it cannot be a version of %s/%s", hash, id.Namespace, id.Name, ns, name)
+	}
 	return nil
 }
 

@@ -55,7 +55,7 @@ func writeText(w io.Writer, d lang.Diagnostic, file string, src []byte) {
 	}
 	gutter := strconv.Itoa(d.Range.Start.Line)
 	pad := strings.Repeat(" ", len(gutter))
-	expanded := strings.ReplaceAll(line, "\t", "    ")
+	expanded := strings.Map(printable, strings.ReplaceAll(line, "\t", "    "))
 	fmt.Fprintf(w, "  %s | %s\n", gutter, expanded)
 	col := d.Range.Start.Column
 	if col < 1 {
@@ -74,6 +74,22 @@ func writeText(w io.Writer, d lang.Diagnostic, file string, src []byte) {
 		width = rest
 	}
 	fmt.Fprintf(w, "  %s | %s%s\n", pad, strings.Repeat(" ", utf8.RuneCountInString(indent)), strings.Repeat("^", width))
+}
+
+// printable shows a control character of a source line as one visible
+// character (its control picture, such as ␛ for ESC, or U+FFFD for C1), so
+// that a hostile file cannot drive the terminal through a snippet and the
+// marker below the line stays in its column.
+func printable(r rune) rune {
+	switch {
+	case r < 0x20:
+		return 0x2400 + r
+	case r == 0x7f:
+		return 0x2421
+	case r >= 0x80 && r <= 0x9f:
+		return utf8.RuneError
+	}
+	return r
 }
 
 // sourceLine returns line n (1-based) of src without its newline, or "".

@@ -55,7 +55,8 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 
 // compilePaths finds the job files of args and compiles them on GOMAXPROCS
 // workers while the search goes on; the results come back in the order the
-// files were found.
+// files were found, with the jobs that two of them define differently
+// reported (compiler.CheckDuplicates).
 func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
 	type item struct {
 		i      int
@@ -95,6 +96,7 @@ func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.
 	for i := range results {
 		results[i] = done[i]
 	}
+	compiler.CheckDuplicates(results)
 	return results, nil
 }
 

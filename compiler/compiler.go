@@ -72,11 +72,24 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 		if j != nil {
 			paths, warnings := sensitivePaths(t, j)
 			res.Diags = append(res.Diags, warnings...)
-			res.Jobs = append(res.Jobs, Job{Spec: j, Range: t.Range, Sensitive: paths})
+			res.Jobs = append(res.Jobs, Job{Spec: j, Range: jobRange(t, filename), Sensitive: paths})
 		}
 	}
 	res.Diags.Sort()
 	return res
+}
+
+// jobRange is where the job t is written: its range, or its name's where
+// the frontend gives the job none (an element of a CUE jobs list).
+func jobRange(t *lang.Value, filename string) lang.Range {
+	r := t.Range
+	if f := t.Get("name"); r.IsZero() && f != nil {
+		r = f.KeyRange
+	}
+	if r.Filename == "" {
+		r.Filename = filename
+	}
+	return r
 }
 
 // holdsError reports whether an error of diags lies inside trees[i], whose

@@ -128,7 +128,8 @@ func keyValues(t *testing.T, data []byte) map[string]string {
 }
 
 // compileGolden compiles the case in a directory of its own that holds its
-// files, so that diagnostics name them as the archive does.
+// files, so that diagnostics name them as the archive does, and checks its
+// jobs for duplicates as the command line does.
 func compileGolden(t *testing.T, c *goldenCase) Result {
 	t.Helper()
 	dir := t.TempDir()
@@ -138,7 +139,9 @@ func compileGolden(t *testing.T, c *goldenCase) Result {
 		}
 	}
 	t.Chdir(dir)
-	return CompileFile(c.input, "", c.opts)
+	res := []Result{CompileFile(c.input, "", c.opts)}
+	CheckDuplicates(res)
+	return res[0]
 }
 
 func runGolden(t *testing.T, file string, valid bool) {

@@ -25,18 +25,44 @@ type Diagnostic struct {
 	Message  string
 }
 
-// Error formats d as `file:line:col: error: message (path)`.
+// Error formats d as `file:line:col: error: message (path)`. Control
+// characters of the message (but tab and newline) and of the path are
+// written as Go escapes (\x1b), so that a diagnostic quoting a hostile file
+// cannot drive the terminal that shows it.
 func (d Diagnostic) Error() string {
 	var b strings.Builder
 	b.WriteString(d.Range.String())
 	b.WriteString(": ")
 	b.WriteString(string(d.severity()))
 	b.WriteString(": ")
-	b.WriteString(d.Message)
+	b.WriteString(escapeControls(d.Message, true))
 	if d.Path != "" {
 		b.WriteString(" (")
-		b.WriteString(d.Path)
+		b.WriteString(escapeControls(d.Path, false))
 		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// escapeControls writes the C0 control characters of s (save tab and
+// newline when lines is true), DEL and the C1 controls as \xNN or \uNNNN.
+func escapeControls(s string, lines bool) string {
+	control := func(r rune) bool {
+		return r < 0x20 && !(lines && (r == '\t' || r == '\n')) || r >= 0x7f && r <= 0x9f
+	}
+	if strings.IndexFunc(s, control) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !control(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
 	}
 	return b.String()
 }

@@ -238,9 +238,9 @@ var Fields = []FieldInfo{
 		Rules:       "Keys are `[prefix/]name`: the name at most 63 characters of `[A-Za-z0-9._-]`, starting and ending alphanumeric, the prefix a lowercase DNS subdomain. Values are empty or follow the rules of a key's name.",
 	},
 	{
-		Path: "meta", Kind: KindStringMap, Default: map[string]string{}, ReservedKeys: []string{`^muster\.dev/`},
+		Path: "meta", Kind: KindStringMap, Default: map[string]string{}, ReservedKeys: []string{`^[Mm][Uu][Ss][Tt][Ee][Rr]\.[Dd][Ee][Vv]/`},
 		Description: "Free-form metadata.",
-		Rules:       "Keys starting with `muster.dev/` are reserved for the system.",
+		Rules:       "Keys starting with `muster.dev/`, in any case, are reserved for the system.",
 	},
 	{
 		Path: "priority", Kind: KindInt, Default: DefaultPriority, Min: num(0), Max: num(100),
@@ -301,9 +301,10 @@ var Fields = []FieldInfo{
 	},
 	{
 		Path: "task.env", Kind: KindStringMap, Default: map[string]string{},
-		KeyPattern: EnvKeyPattern, ReservedKeys: []string{`^PATH$`, `^MUSTER_`},
+		KeyPattern: EnvKeyPattern, ReservedKeys: []string{`^[Pp][Aa][Tt][Hh]$`, `^[Mm][Uu][Ss][Tt][Ee][Rr]_`},
 		Description: "Environment variables of the task.",
-		Rules:       "`PATH` is not allowed and the prefix `MUSTER_` is reserved: muster sets `MUSTER_ROOT`, `MUSTER_JOB_NAME` and the like itself.",
+		Rules: "`PATH` is not allowed, nor its look-alikes in another case (`path`, `Path`), and the prefix `MUSTER_` is reserved in any case " +
+			"(`muster_x` too): muster sets `MUSTER_ROOT`, `MUSTER_JOB_NAME` and the like itself.",
 	},
 	{
 		Path: "task.workdir", Kind: KindString, Default: "", Pattern: `^$|` + AbsPathPattern,
@@ -338,6 +339,7 @@ var Fields = []FieldInfo{
 		Path: "task.inputs[].source", Kind: KindString, Required: true, Pattern: InputSourcePattern,
 		Description: "Where the input comes from: `file:///abs/path` on the node, an `http(s)://` URL, a `sha256:<64 hex>` document, " +
 			"or `job:<namespace>/<name>@sha256:<hex>[#<output path>]` for the outputs of that exact job version.",
+		Rules: "A `job:` source names a job of the job's own namespace: namespaces isolate, and a job may refer only to outputs of its own namespace.",
 	},
 	{
 		Path: "task.inputs[].target", Kind: KindString, Required: true, Pattern: AbsPathPattern,
@@ -392,6 +394,8 @@ var Fields = []FieldInfo{
 	{
 		Path: "rollout.health_check.deadline", Kind: KindDuration, Default: DefaultDeadline.String(),
 		Description: "The time an execution has to become healthy.",
+		Rules: "For `service` and `daemon` jobs, at least `max(min_healthy_time, success_threshold × interval)`: " +
+			"no execution can become healthy sooner, so a shorter deadline would fail every rollout.",
 	},
 	{
 		Path: "rollout.health_check.min_healthy_time", Kind: KindDuration, Default: DefaultMinHealthyTime.String(),

@@ -18,6 +18,8 @@ const maxSafeInt = 1 << 53
 // decoder collects the diagnostics of one job.
 type decoder struct {
 	diags lang.Diagnostics
+	// namespace is the job's namespace once read, "" when it is invalid.
+	namespace string
 }
 
 func (d *decoder) errorf(r lang.Range, path, format string, args ...any) {
@@ -45,7 +47,7 @@ func (d *decoder) fields(v *lang.Value, path string, known []string) (map[string
 	}
 	out := make(map[string]*lang.Field, len(v.Fields))
 	for _, f := range v.Fields {
-		fpath := join(path, f.Key)
+		fpath := keyPath(path, f.Key)
 		if prev, dup := out[f.Key]; dup {
 			d.errorf(f.KeyRange, fpath, "duplicate field %q (first set at line %d)", f.Key, prev.KeyRange.Start.Line)
 			continue
@@ -66,7 +68,7 @@ func (d *decoder) fields(v *lang.Value, path string, known []string) (map[string
 }
 
 func (d *decoder) unknown(f *lang.Field, path string, known []string) {
-	fpath := join(path, f.Key)
+	fpath := keyPath(path, f.Key)
 	if s := suggest(f.Key, known); s != "" {
 		d.errorf(f.KeyRange, fpath, "unknown field %q; did you mean %q?", f.Key, s)
 		return
@@ -102,21 +104,28 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// validString reports invalid UTF-8, which no field may hold.
-func (d *decoder) validString(v *lang.Value, path string) bool {
+// validString reports invalid UTF-8, which no field may hold, and the
+// characters a string of mode m may not hold (see text.go).
+func (d *decoder) validString(v *lang.Value, path string, m lineMode) bool {
 	if !utf8.ValidString(v.Str) {
 		d.errorf(v.Range, path, "%s holds invalid UTF-8", path)
 		return false
 	}
-	return true
+	return d.plain(v.Range, path, "", v.Str, m)
 }
 
+// str reads a string of one line.
 func (d *decoder) str(v *lang.Value, path string) (string, bool) {
+	return d.stringOf(v, path, oneLine)
+}
+
+// stringOf reads a string of mode m.
+func (d *decoder) stringOf(v *lang.Value, path string, m lineMode) (string, bool) {
 	if v.Kind != lang.String {
 		d.errorf(v.Range, path, "%s must be a string, not %s", path, v.Describe())
 		return "", false
 	}
-	return v.Str, d.validString(v, path)
+	return v.Str, d.validString(v, path, m)
 }
 
 func (d *decoder) boolean(v *lang.Value, path string) (bool, bool) {
@@ -196,8 +205,8 @@ func (d *decoder) number(v *lang.Value, path string, lo, hi float64) (float64, b
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// strings reads a list of strings.
-func (d *decoder) strings(v *lang.Value, path string) ([]string, []*lang.Value, bool) {
+// strings reads a list of strings of mode m.
+func (d *decoder) strings(v *lang.Value, path string, m lineMode) ([]string, []*lang.Value, bool) {
 	if v.Kind != lang.List {
 		d.errorf(v.Range, path, "%s must be a list of strings, not %s", path, v.Describe())
 		return nil, nil, false
@@ -205,15 +214,16 @@ func (d *decoder) strings(v *lang.Value, path string) ([]string, []*lang.Value, 
 	out := make([]string, 0, len(v.List))
 	ok := true
 	for i, e := range v.List {
-		s, good := d.str(e, index(path, i))
+		s, good := d.stringOf(e, index(path, i), m)
 		ok = ok && good
 		out = append(out, s)
 	}
 	return out, v.List, ok
 }
 
-// stringMap reads a map of strings, calling check on each entry.
-func (d *decoder) stringMap(v *lang.Value, path string, check func(f *lang.Field, val string, path string)) map[string]string {
+// stringMap reads a map of strings, whose keys are one line and whose
+// values are of mode m, calling check on each entry.
+func (d *decoder) stringMap(v *lang.Value, path string, m lineMode, check func(f *lang.Field, val string, path string)) map[string]string {
 	if v.Kind != lang.Map {
 		d.errorf(v.Range, path, "%s must be a map of strings, not %s", path, v.Describe())
 		return nil
@@ -221,7 +231,7 @@ func (d *decoder) stringMap(v *lang.Value, path string, check func(f *lang.Field
 	out := make(map[string]string, len(v.Fields))
 	lines := make(map[string]int, len(v.Fields))
 	for _, f := range v.Fields {
-		fpath := path + "." + f.Key
+		fpath := keyPath(path, f.Key)
 		if line, dup := lines[f.Key]; dup {
 			d.errorf(f.KeyRange, fpath, "duplicate key %q (first set at line %d)", f.Key, line)
 			continue
@@ -231,11 +241,14 @@ func (d *decoder) stringMap(v *lang.Value, path string, check func(f *lang.Field
 			d.errorf(f.KeyRange, path, "a key of %s holds invalid UTF-8", path)
 			continue
 		}
+		if !d.plain(f.KeyRange, fpath, path, f.Key, oneLine) {
+			continue
+		}
 		if f.Value.Kind != lang.String {
 			d.errorf(f.Value.Range, fpath, "%s must be a string, not %s", fpath, f.Value.Describe())
 			continue
 		}
-		if !d.validString(f.Value, fpath) {
+		if !d.validString(f.Value, fpath, m) {
 			continue
 		}
 		if check != nil {

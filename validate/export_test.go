@@ -5,3 +5,9 @@ var (
 	IsDNSLabelForTest = isDNSLabel
 	IsEnvKeyForTest   = isEnvKey
 )
+
+// BadCharForTest is badChar with the line mode as a bool.
+func BadCharForTest(s string, multi bool) (rune, int, bool) { return badChar(s, lineMode(multi)) }
+
+// HasPrefixFoldForTest is hasPrefixFold.
+var HasPrefixFoldForTest = hasPrefixFold

@@ -53,11 +53,11 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 		if engineKnown && t.Engine != schema.Docker {
 			d.errorf(f.KeyRange, "task.entrypoint", "entrypoint applies only to docker tasks; put the program in task.cmd")
 		} else {
-			t.Entrypoint, _, _ = d.strings(f.Value, "task.entrypoint")
+			t.Entrypoint, _, _ = d.strings(f.Value, "task.entrypoint", multiLine)
 		}
 	}
 	if f := fs["cmd"]; f != nil && present(f.Value) {
-		t.Cmd, _, _ = d.strings(f.Value, "task.cmd")
+		t.Cmd, _, _ = d.strings(f.Value, "task.cmd", multiLine)
 		if engineKnown && t.Engine == schema.Exec && f.Value.Kind == lang.List && len(f.Value.List) == 0 {
 			d.errorf(f.Value.Range, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
 		} else if engineKnown && t.Engine == schema.Exec && len(t.Cmd) > 0 && t.Cmd[0] == "" && f.Value.List[0].Kind == lang.String {
@@ -67,16 +67,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 		d.errorf(key, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
 	}
 	if f := fs["env"]; f != nil && present(f.Value) {
-		t.Env = d.stringMap(f.Value, "task.env", func(f *lang.Field, _ string, p string) {
-			switch {
-			case !isEnvKey(f.Key):
-				d.errorf(f.KeyRange, p, "environment variable name %q is invalid: use letters, digits and '_', not starting with a digit", f.Key)
-			case f.Key == "PATH":
-				d.errorf(f.KeyRange, p, "PATH cannot be set: the node decides where programs are found")
-			case strings.HasPrefix(f.Key, "MUSTER_"):
-				d.errorf(f.KeyRange, p, "environment variable %q: the prefix MUSTER_ is reserved for the variables muster sets", f.Key)
-			}
-		})
+		t.Env = d.stringMap(f.Value, "task.env", multiLine, d.envKey)
 	}
 	if f := fs["workdir"]; f != nil && present(f.Value) {
 		if s, ok := d.str(f.Value, "task.workdir"); ok {
@@ -98,6 +89,25 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	}
 	if f := fs["outputs"]; f != nil && present(f.Value) {
 		t.Outputs = d.outputs(f.Value)
+	}
+}
+
+// envKey checks the name of an environment variable. PATH is refused in
+// every spelling (a "path" or "Path" beside the node's PATH is a look-alike
+// that some programs and every reader would take for it), and so is the
+// prefix MUSTER_, whatever its case.
+func (d *decoder) envKey(f *lang.Field, _ string, p string) {
+	switch {
+	case !isEnvKey(f.Key):
+		d.errorf(f.KeyRange, p, "environment variable name %q is invalid: use letters, digits and '_', not starting with a digit", f.Key)
+	case f.Key == "PATH":
+		d.errorf(f.KeyRange, p, "PATH cannot be set: the node decides where programs are found")
+	case strings.EqualFold(f.Key, "PATH"):
+		d.errorf(f.KeyRange, p, "environment variable %q cannot be set: it looks like PATH, which the node decides", f.Key)
+	case strings.HasPrefix(f.Key, "MUSTER_"):
+		d.errorf(f.KeyRange, p, "environment variable %q: the prefix MUSTER_ is reserved for the variables muster sets", f.Key)
+	case hasPrefixFold(f.Key, "MUSTER_"):
+		d.errorf(f.KeyRange, p, "environment variable %q: the prefix MUSTER_ is reserved, in any case, for the variables muster sets", f.Key)
 	}
 }
 
@@ -288,6 +298,11 @@ func (d *decoder) jobRef(v *lang.Value, p, s string) {
 		if !strings.HasPrefix(frag, "/") || containsDotDot(frag) || path.Clean(frag) != frag {
 			d.errorf(v.Range, p, "%s %q: the output path after # must be absolute and clean", p, s)
 		}
+	}
+	// Namespaces isolate: the outputs of another namespace's jobs are not
+	// this job's to read.
+	if d.namespace != "" && ns != d.namespace {
+		d.errorf(v.Range, p, "%s refers to the namespace %q: a job may refer only to outputs of its own namespace (%s)", p, ns, d.namespace)
 	}
 }
 

@@ -44,8 +44,10 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 	} else {
 		d.errorf(v.Range, "name", "a job needs a name")
 	}
+	d.namespace = schema.DefaultNamespace
 	if f := fs["namespace"]; f != nil && present(f.Value) {
 		j.Namespace, _ = d.dnsLabel(f.Value, "namespace")
+		d.namespace = j.Namespace // "" when invalid: nothing to compare with
 	}
 	typeKnown := true
 	if f := fs["type"]; f != nil && present(f.Value) {
@@ -55,7 +57,7 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 		j.Type = schema.DefaultType
 	}
 	if f := fs["description"]; f != nil && present(f.Value) {
-		if s, ok := d.str(f.Value, "description"); ok {
+		if s, ok := d.stringOf(f.Value, "description", multiLine); ok {
 			if n := utf8.RuneCountInString(s); n > 1024 {
 				d.errorf(f.Value.Range, "description", "description is %d characters long; at most 1024 are allowed", n)
 			}
@@ -66,8 +68,8 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 		j.Labels = d.labels(f.Value, "labels")
 	}
 	if f := fs["meta"]; f != nil && present(f.Value) {
-		j.Meta = d.stringMap(f.Value, "meta", func(f *lang.Field, _ string, path string) {
-			if strings.HasPrefix(f.Key, "muster.dev/") {
+		j.Meta = d.stringMap(f.Value, "meta", multiLine, func(f *lang.Field, _ string, path string) {
+			if hasPrefixFold(f.Key, "muster.dev/") {
 				d.errorf(f.KeyRange, path, "meta key %q: the prefix muster.dev/ is reserved for the system", f.Key)
 			}
 		})
@@ -157,7 +159,7 @@ func quoteAll(list []string) []string {
 }
 
 func (d *decoder) labels(v *lang.Value, path string) map[string]string {
-	return d.stringMap(v, path, func(f *lang.Field, val string, fpath string) {
+	return d.stringMap(v, path, oneLine, func(f *lang.Field, val string, fpath string) {
 		if err := selector.ValidateKey(f.Key); err != nil {
 			d.errorf(f.KeyRange, fpath, "%v", err)
 		}
@@ -176,10 +178,10 @@ func (d *decoder) selector(v *lang.Value, s *schema.Selector) {
 		s.MatchLabels = d.labels(f.Value, "selector.match_labels")
 	}
 	if f := fs["match_expressions"]; f != nil && present(f.Value) {
-		exprs, vals, _ := d.strings(f.Value, "selector.match_expressions")
+		exprs, vals, _ := d.strings(f.Value, "selector.match_expressions", oneLine)
 		for i, e := range exprs {
-			if vals[i].Kind != lang.String {
-				continue
+			if vals[i].Kind != lang.String || !clean(e, oneLine) {
+				continue // reported by strings
 			}
 			c, err := selector.Canonical(e)
 			if err != nil {
@@ -190,7 +192,7 @@ func (d *decoder) selector(v *lang.Value, s *schema.Selector) {
 		}
 	}
 	if f := fs["match_ids"]; f != nil && present(f.Value) {
-		ids, vals, _ := d.strings(f.Value, "selector.match_ids")
+		ids, vals, _ := d.strings(f.Value, "selector.match_ids", oneLine)
 		for i, id := range ids {
 			if vals[i].Kind == lang.String && strings.TrimSpace(id) == "" {
 				d.errorf(vals[i].Range, index("selector.match_ids", i), "a node id must not be empty")
@@ -208,7 +210,7 @@ func (d *decoder) duration(f *lang.Field, path string, dst *schema.Duration) {
 	v := f.Value
 	switch v.Kind {
 	case lang.String:
-		if !d.validString(v, path) {
+		if !d.validString(v, path, oneLine) {
 			return
 		}
 		dur, err := schema.ParseDuration(v.Str)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Generate returns n files. File i depends only on seed and i, so a corpus
@@ -56,6 +57,7 @@ type gen struct {
 	vars     map[string]string // nil unless the file is templated
 	locals   map[string]bool
 	varOrder []string
+	ns       string // the namespace of the job being generated
 }
 
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
@@ -109,8 +111,10 @@ func (g *gen) job(name string, small bool) *Node {
 		j.add("api_version", str("muster/v1"))
 	}
 	j.add("name", str(name))
+	g.ns = "default"
 	if g.chance(0.5) {
-		j.add("namespace", g.templ(str(g.pick(namespaces)), "namespace", "", true))
+		g.ns = g.pick(namespaces)
+		j.add("namespace", g.templ(str(g.ns), "namespace", "", true))
 	}
 	typ := weighted(g, []string{"batch", "service", "ops", "daemon"}, []int{35, 35, 15, 15})
 	if typ != "batch" || g.chance(0.6) {
@@ -306,7 +310,10 @@ func (g *gen) source(i int) string {
 	case 2:
 		return "sha256:" + g.hex64()
 	}
-	s := "job:" + g.pick(namespaces) + "/" + g.pick(nameWords) + "-" + strconv.Itoa(g.r.IntN(1000)) + "@sha256:" + g.hex64()
+	// A job reads only outputs of its own namespace; the pick still draws,
+	// so that the rest of the corpus stays as it was.
+	_ = g.pick(namespaces)
+	s := "job:" + g.ns + "/" + g.pick(nameWords) + "-" + strconv.Itoa(g.r.IntN(1000)) + "@sha256:" + g.hex64()
 	if g.chance(0.5) {
 		s += "#/out/" + g.pick([]string{"report.json", "result.csv", "data"})
 	}
@@ -348,6 +355,9 @@ func (g *gen) rollout(typ string) *Node {
 				h.add(k, g.duration())
 			}
 		}
+		if typ == "service" || typ == "daemon" {
+			feasible(h)
+		}
 		r.add("health_check", h)
 	}
 	if g.chance(0.3) {
@@ -360,6 +370,39 @@ func (g *gen) rollout(typ string) *Node {
 		r.add("no_auto_rollback", boolean(true))
 	}
 	return r
+}
+
+// feasible raises the deadline of the health check h, where it is too
+// short, to max(min_healthy_time, success_threshold × interval), as the spec
+// requires of service and daemon jobs (the defaults fill what h leaves out).
+func feasible(h *Node) {
+	seconds := func(key string, def time.Duration) time.Duration {
+		n := h.Get(key)
+		if n == nil {
+			return def
+		}
+		if n.Kind == Int {
+			s, _ := strconv.Atoi(n.Text)
+			return time.Duration(s) * time.Second
+		}
+		d, _ := time.ParseDuration(n.Text)
+		return d
+	}
+	threshold := 2
+	if n := h.Get("success_threshold"); n != nil {
+		threshold, _ = strconv.Atoi(n.Text)
+	}
+	need := max(seconds("min_healthy_time", 30*time.Second), time.Duration(threshold)*seconds("interval", 10*time.Second))
+	if seconds("deadline", 5*time.Minute) >= need {
+		return
+	}
+	for i := range h.Members {
+		if h.Members[i].Key == "deadline" {
+			h.Members[i].Val = str(need.String())
+			return
+		}
+	}
+	h.add("deadline", str(need.String()))
 }
 
 func (g *gen) duration() *Node {

@@ -55,7 +55,7 @@ func Parse(filename string, src []byte, _ lang.Options) ([]*lang.Value, lang.Dia
 			break
 		}
 		if err != nil {
-			diags = append(diags, loadError(filename, err))
+			diags = append(diags, loadError(filename, src, err))
 			break
 		}
 		c := converter{file: filename}
@@ -87,13 +87,16 @@ func invalidUTF8(filename string, src []byte) lang.Diagnostic {
 		Message: "the file is not valid UTF-8 text (is it binary?)"}
 }
 
-func loadError(filename string, err error) lang.Diagnostic {
+// loadError turns an error of yaml.v4 into a diagnostic at its position.
+// The reader's errors (a control character such as NUL, say) carry only a
+// byte offset, which is turned into a line and column of src.
+func loadError(filename string, src []byte, err error) lang.Diagnostic {
 	d := lang.Diagnostic{Severity: lang.Error, Range: lang.Range{Filename: filename}, Message: "invalid YAML: " + err.Error()}
 	var le *yaml.LoadError
 	if errors.As(err, &le) {
 		p := lang.Pos{Line: le.Mark.Line, Column: le.Mark.Column, Byte: le.Mark.Index}
 		if p.Line == 0 {
-			p = lang.Pos{Line: 1, Column: 1}
+			p = posAt(src, le.Mark.Index)
 		}
 		d.Range.Start, d.Range.End = p, p
 		msg := le.Message
@@ -103,6 +106,29 @@ func loadError(filename string, err error) lang.Diagnostic {
 		d.Message = "invalid YAML: " + msg
 	}
 	return d
+}
+
+// posAt returns the line and column of byte offset off in src (1:1 when
+// off is outside it). Line breaks are LF, CR LF and a lone CR, as in YAML;
+// columns count characters.
+func posAt(src []byte, off int) lang.Pos {
+	if off < 0 || off > len(src) {
+		return lang.Pos{Line: 1, Column: 1}
+	}
+	line, col := 1, 1
+	for i := 0; i < off; {
+		r, n := utf8.DecodeRune(src[i:])
+		switch {
+		case r == '\n', r == '\r' && (i+1 >= len(src) || src[i+1] != '\n'):
+			line, col = line+1, 1
+		case r == '\r':
+			// the CR of a CR LF: the LF ends the line
+		default:
+			col++
+		}
+		i += n
+	}
+	return lang.Pos{Line: line, Column: col, Byte: off}
 }
 
 type converter struct {
