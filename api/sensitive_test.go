@@ -14,7 +14,7 @@ import (
 func TestSensitivePaths(t *testing.T) {
 	h := newHarness(t, "tok", nil)
 	c, ctx := h.client, ctxT(t)
-	hash, err := c.PutSpec(ctx, []byte(`{"name":"web","task":{"env":{"PW":"hunter2","MODE":"a"},"cmd":["run","hunter2"]}}`))
+	hash, err := c.PutSpec(ctx, canonicalOf(`{"name":"web","task":{"engine":"exec","env":{"PW":"hunter2","MODE":"a"},"cmd":["run","hunter2"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

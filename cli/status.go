@@ -164,6 +164,9 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return d, err
 	}
+	if err := hideExecutionMessages(ctx, st, ns, name, execs); err != nil {
+		return d, err
+	}
 	d.Executions = []state.Execution{}
 	for _, x := range execs {
 		if x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
