@@ -64,11 +64,20 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if err != nil {
 		return e, Result{}, err
 	}
+	if err := state.CheckExecutionID(e.ID); err != nil {
+		return e, Result{}, err
+	}
 	dir := a.ExecutionDir(e.ID)
 	root := filepath.Join(dir, "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return e, Result{}, err
 	}
+	// The root must be a directory of its own, not a link to one.
+	r, err := OpenRoot(root)
+	if err != nil {
+		return e, Result{}, err
+	}
+	r.Close()
 	accessed, err := a.placeInputs(ctx, root, j)
 	if err != nil {
 		return a.fail(ctx, e, err.Error())
@@ -117,6 +126,9 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (_ state.Execution, _ Result, ok bool, _ error) {
 	driver, found := Lookup(string(j.Task.Engine))
 	if !found {
+		return e, Result{}, false, nil
+	}
+	if state.CheckExecutionID(e.ID) != nil {
 		return e, Result{}, false, nil
 	}
 	dir := a.ExecutionDir(e.ID)

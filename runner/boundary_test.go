@@ -504,6 +504,11 @@ func TestLogsStayInTheExecutionDir(t *testing.T) {
 	if b, err := a.ReadLog(context.Background(), "e1", "stderr", 0); err == nil {
 		t.Fatalf("ReadLog of a FIFO: %q", b)
 	}
+	// A log is named by an execution id, never by a path.
+	write(t, filepath.Join(base, "stdout.log"), secret)
+	if b, err := a.ReadLog(context.Background(), "..", "stdout", 0); err == nil || len(b) > 0 {
+		t.Fatalf("ReadLog of execution \"..\": %q, %v", b, err)
+	}
 	if b, _ := os.ReadFile(victim); string(b) != secret {
 		t.Fatal("the victim changed")
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/muster-dev/muster/state"
 )
 
 // MaxLogChunk is the most ReadLog returns at once.
@@ -17,6 +19,9 @@ const MaxLogChunk = 1 << 20
 // nothing more was written yet. An execution that never wrote (or does not
 // exist on this node) reads as empty.
 func (a *Agent) ReadLog(ctx context.Context, id, stream string, offset int64) ([]byte, error) {
+	if err := state.CheckExecutionID(id); err != nil {
+		return nil, err // a path of its own would lead out of the agent's directory
+	}
 	stdout, stderr := a.LogPaths(id)
 	path := stdout
 	switch stream {
