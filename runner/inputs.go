@@ -74,15 +74,22 @@ func (a *Agent) placeInput(ctx context.Context, r *os.Root, j *schema.Job, in sc
 	return nil, fmt.Errorf("unsupported source")
 }
 
-// openSource opens a file:// input on the node: only a regular file, and
-// without blocking on a FIFO.
+// openSource opens a file:// input on the node: only a regular file, never
+// opening anything else (a device), and without blocking on a FIFO
+// swapped in meanwhile.
 func openSource(name string) (*os.File, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := notRegular(fi.Mode()); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(name, os.O_RDONLY|nonblock, 0)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil {
+	if fi, err = f.Stat(); err == nil {
 		err = notRegular(fi.Mode())
 	}
 	if err != nil {
