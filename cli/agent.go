@@ -17,6 +17,7 @@ import (
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/runner/remote"
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -84,7 +85,11 @@ the node comes back.`,
 			if every <= 0 {
 				return fmt.Errorf("--heartbeat %s: want a positive duration", every)
 			}
-			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every)
+			limit, err := outputLimit(c)
+			if err != nil {
+				return err
+			}
+			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every, limit)
 		},
 	}
 	nf.register(c, false)
@@ -93,11 +98,33 @@ the node comes back.`,
 	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
+	registerOutputLimit(c)
 	return c
 }
 
-// runAgent joins the control plane at server and serves this node.
-func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration) error {
+// registerOutputLimit adds --max-output-size to a command that runs a node
+// agent (agent, dev).
+func registerOutputLimit(c *cobra.Command) {
+	c.Flags().String("max-output-size", envOr("MUSTER_MAX_OUTPUT_SIZE", "1G"), "most one execution may store as output documents, such as 512M or 2G (MUSTER_MAX_OUTPUT_SIZE); a file that would pass it is skipped and recorded on the execution")
+}
+
+// outputLimit reads --max-output-size of c in bytes; 0 (the agent's
+// default) when c has no such flag.
+func outputLimit(c *cobra.Command) (int64, error) {
+	f := c.Flags().Lookup("max-output-size")
+	if f == nil {
+		return 0, nil
+	}
+	m, err := schema.ParseMemory(f.Value.String())
+	if err != nil || m <= 0 {
+		return 0, fmt.Errorf("--max-output-size %q: want a whole number of M or G of at least 1M, such as 512M or 2G", f.Value.String())
+	}
+	return m.Bytes(), nil
+}
+
+// runAgent joins the control plane at server and serves this node; its
+// executions may store up to maxOutput bytes each (0: the default).
+func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration, maxOutput int64) error {
 	token := os.Getenv("MUSTER_TOKEN")
 	client := api.NewClient(server, token)
 	defer client.Close()
@@ -131,7 +158,7 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	agent, err := localAgent(st, dir, n.ID)
+	agent, err := localAgent(st, dir, n.ID, maxOutput)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 	if err != nil {
 		return nil, nil, err
 	}
-	agent, err := localAgent(st, sf.dir, n.ID)
+	agent, err := localAgent(st, sf.dir, n.ID, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -38,12 +38,14 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 
 // localAgent returns the agent of the local node, keeping executions under
 // the state directory, with the wasm driver fetching modules through it.
-func localAgent(st *state.Store, stateDir, nodeID string) (*runner.Agent, error) {
+// An execution may store up to maxOutput bytes of outputs (0: the agent's
+// default, 1G).
+func localAgent(st *state.Store, stateDir, nodeID string, maxOutput int64) (*runner.Agent, error) {
 	dir, err := filepath.Abs(filepath.Join(stateDir, "executions"))
 	if err != nil {
 		return nil, err
 	}
-	agent := &runner.Agent{NodeID: nodeID, Dir: dir, Store: st}
+	agent := &runner.Agent{NodeID: nodeID, Dir: dir, Store: st, MaxOutputSize: maxOutput}
 	wd := wasm.New()
 	wd.Resolve = agent.FetchModule
 	wd.CacheDir = filepath.Join(filepath.Dir(dir), "wasm-cache")

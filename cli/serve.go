@@ -58,6 +58,7 @@ execution it runs and exits.`,
 	}
 	registerServe(c, &sf, &listen, &natsListen, &ttl, &leaseTTL)
 	nf.register(c, false)
+	registerOutputLimit(c)
 	return c
 }
 
@@ -151,6 +152,10 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	if natsListen != "" && !api.IsLoopback(natsListen) && token == "" {
 		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
 	}
+	maxOutput, err := outputLimit(c)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := c.OutOrStdout()
@@ -198,7 +203,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 
 	runners := &apply.Runners{}
 	if nf != nil {
-		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners)
+		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput)
 		if err != nil {
 			return err
 		}
@@ -252,13 +257,14 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 }
 
 // serveLocalNode runs the local node's agent in this process (dev) and
-// keeps the node alive; it returns the node's id.
-func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners) (string, error) {
+// keeps the node alive; it returns the node's id. An execution may store
+// up to maxOutput bytes of outputs (0: the default).
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64) (string, error) {
 	n, err := nf.localNode()
 	if err != nil {
 		return "", err
 	}
-	agent, err := localAgent(st, dir, n.ID)
+	agent, err := localAgent(st, dir, n.ID, maxOutput)
 	if err != nil {
 		return "", err
 	}

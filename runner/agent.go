@@ -31,6 +31,14 @@ type Agent struct {
 	Logs func(executionID string) (stdout, stderr io.Writer)
 	// Grace is how long Stop waits before killing; 10s when zero.
 	Grace time.Duration
+	// MaxOutputSize bounds, in bytes, what one execution may store as
+	// output documents; DefaultMaxOutputSize (1 GiB) when zero. A file that
+	// would pass it is not stored: it is recorded as skipped.
+	MaxOutputSize int64
+	// OutputTimeout bounds how long storing one execution's outputs may
+	// take; DefaultOutputTimeout when zero. What is left when it passes,
+	// or when the execution is stopped, is recorded as not collected.
+	OutputTimeout time.Duration
 }
 
 // ExecutionDir returns the directory of an execution.
@@ -56,27 +64,31 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if err != nil {
 		return e, Result{}, err
 	}
+	if err := state.CheckExecutionID(e.ID); err != nil {
+		return e, Result{}, err
+	}
 	dir := a.ExecutionDir(e.ID)
 	root := filepath.Join(dir, "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return e, Result{}, err
 	}
+	// The root must be a directory of its own, not a link to one.
+	r, err := OpenRoot(root)
+	if err != nil {
+		return e, Result{}, err
+	}
+	r.Close()
 	accessed, err := a.placeInputs(ctx, root, j)
 	if err != nil {
 		return a.fail(ctx, e, err.Error())
 	}
 	e.Accessed = accessed
 
-	outPath, errPath := a.LogPaths(e.ID)
-	stdout, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	stdout, stderr, err := a.openLogs(e.ID)
 	if err != nil {
 		return e, Result{}, err
 	}
 	defer stdout.Close()
-	stderr, err := os.OpenFile(errPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return e, Result{}, err
-	}
 	defer stderr.Close()
 	var so, se io.Writer = stdout, stderr
 	if a.Logs != nil {
@@ -84,7 +96,7 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		so, se = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 	}
 
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: so, Stderr: se}
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
 	runCtx := ctx
 	if t := j.Timeouts.Execution; t > 0 {
 		var cancel context.CancelFunc
@@ -116,6 +128,9 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 	if !found {
 		return e, Result{}, false, nil
 	}
+	if state.CheckExecutionID(e.ID) != nil {
+		return e, Result{}, false, nil
+	}
 	dir := a.ExecutionDir(e.ID)
 	root := filepath.Join(dir, "root")
 	if _, err := os.Stat(dir); err != nil {
@@ -123,18 +138,13 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 		// nothing to re-attach to.
 		return e, Result{}, false, nil
 	}
-	outPath, errPath := a.LogPaths(e.ID)
-	stdout, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	stdout, stderr, err := a.openLogs(e.ID)
 	if err != nil {
 		return e, Result{}, false, err
 	}
 	defer stdout.Close()
-	stderr, err := os.OpenFile(errPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return e, Result{}, false, err
-	}
 	defer stderr.Close()
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: stdout, Stderr: stderr}
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: stdout, Stderr: stderr, MaxOutputSize: a.maxOutputSize()}
 	h, err := driver.Recover(ctx, spec)
 	if err != nil {
 		return e, Result{}, false, nil
@@ -170,19 +180,29 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 			res.Message, res.ExitCode = "stopped", -1
 		}
 	}
-	outputs, oerr := a.storeOutputs(context.WithoutCancel(ctx), root, j)
+	// Storing ends with a stop, and is bounded in time: a stopped
+	// execution records its outputs as not collected.
+	octx, cancel := a.outputContext(ctx)
+	outputs, skipped, cut, oerr := a.storeOutputs(octx, root, j)
+	cancel()
 	e.Outputs = outputs
+	e.Skipped = append(res.Skipped, skipped...)
+	note := skipNote(e.Skipped)
 	switch {
 	case oerr != nil:
-		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, "storing outputs: "+oerr.Error())
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, "storing outputs: "+oerr.Error()+note)
 		res.ExitCode, res.Message = -1, "storing outputs: "+oerr.Error()
-	case res.Succeeded():
-		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeComplete, orText(res.Message, "exited with code 0"))
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && (cut || !res.Succeeded()):
+		msg := orText(res.Message, "stopped")
+		if res.Succeeded() {
+			msg = "stopped while storing outputs"
+		}
 		e.Status.DesiredState = state.DesiredStopped
-		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStopped, res.Message)
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStopped, msg+note)
+	case res.Succeeded():
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeComplete, orText(res.Message, "exited with code 0")+note)
 	default:
-		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, orText(res.Message, "exited with code "+strconv.Itoa(res.ExitCode)))
+		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, orText(res.Message, "exited with code "+strconv.Itoa(res.ExitCode))+note)
 	}
 	return e, res, err
 }

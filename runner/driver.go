@@ -2,6 +2,34 @@
 // execution each (exec, docker, wasm), registered by name, and what an
 // execution needs around them (its root directory, environment, inputs,
 // outputs and logs).
+//
+// # The execution root is a boundary
+//
+// Every execution has a private root directory, and nothing the agent or a
+// driver does on a task's behalf reaches outside it. Inputs are placed,
+// outputs collected, directories created and files copied through an
+// os.Root, which resolves every path inside the root and never follows a
+// symbolic link out of it: an absolute link, or a relative one that climbs
+// above the root, is refused wherever it sits in a path. A link that stays
+// inside is followed. Only regular files are read or written: a FIFO, a
+// socket, a device or a directory where a file is expected is never opened
+// for reading (checked with Lstat first, then opened non-blocking and
+// checked again, so a file swapped meanwhile cannot block the agent either).
+//
+// An output the agent does not store is recorded on the execution
+// (state.Execution.Skipped) with its reason, and the execution's status
+// message says outputs were skipped: a link leaving the root, a file that
+// is not regular, the node's limit on what one execution may store
+// (Agent.MaxOutputSize, 1 GiB by default), or a stop that cut storing
+// short. Storing honours the stop: it never outlives it.
+//
+// What a driver adds to the boundary is in its package documentation: the
+// wasm driver shows the module only the root, through the same kind of
+// confined file system; the docker driver mounts only real directories of
+// the root and copies files out of a container as regular files only; the
+// exec driver runs the task as the node's own user, which is not a sandbox
+// (the task may read what that user may read), so there the boundary is
+// that the agent never copies or writes anything outside the root for it.
 package runner
 
 import (
@@ -13,6 +41,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/state"
 )
 
 // Spec is everything a driver needs to start one execution.
@@ -33,6 +62,10 @@ type Spec struct {
 	Env map[string]string
 	// Stdout and Stderr receive the task's output as it is produced.
 	Stdout, Stderr io.Writer
+	// MaxOutputSize bounds, in bytes, what a driver copies into the root
+	// for the execution's outputs (the docker driver's copy out of a
+	// container); 0 means no bound. The agent sets its own limit here.
+	MaxOutputSize int64
 }
 
 // Result is how an execution ended.
@@ -45,6 +78,11 @@ type Result struct {
 	OOMKilled bool
 	// Message says in words what happened, for the execution status.
 	Message string
+	// Skipped are the outputs the driver refused to place in the root
+	// (the docker driver's copy out of a container: a link, a directory,
+	// a file over the limit), with why. The agent records them on the
+	// execution beside those it skips itself.
+	Skipped []state.SkippedOutput
 }
 
 // Succeeded reports whether the execution ended with exit code 0.

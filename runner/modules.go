@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/muster-dev/muster/state"
 )
 
 // FetchModule makes a wasm module given as task.image available as a file on
@@ -30,7 +32,7 @@ func (a *Agent) FetchModule(ctx context.Context, image string) (string, error) {
 			return "", err
 		}
 		tmp := dst + ".part"
-		if _, err := a.placeDocument(ctx, image, tmp); err != nil {
+		if _, err := a.placeDocument(ctx, image, func(src io.Reader) (state.Document, error) { return writeFile(tmp, src) }); err != nil {
 			return "", err
 		}
 		return dst, os.Rename(tmp, dst)
@@ -43,20 +45,13 @@ func (a *Agent) FetchModule(ctx context.Context, image string) (string, error) {
 		if err := os.MkdirAll(cache, 0o755); err != nil {
 			return "", err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, image, nil)
+		body, err := get(ctx, image)
 		if err != nil {
 			return "", err
 		}
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("GET %s answered %s", image, resp.Status)
-		}
+		defer body.Close()
 		tmp := dst + ".part"
-		if _, err := writeFile(tmp, resp.Body); err != nil {
+		if _, err := writeFile(tmp, body); err != nil {
 			return "", err
 		}
 		return dst, os.Rename(tmp, dst)

@@ -35,6 +35,11 @@ type Execution struct {
 	Outputs []Document `json:"outputs,omitempty"`
 	// Accessed are the documents the execution read as inputs.
 	Accessed []Document `json:"accessed,omitempty"`
+	// Skipped are the outputs the node found but did not store, each with
+	// why: a symbolic link leaving the execution root, a file that is not a
+	// regular file, the node's output size limit, a stop that cut storing
+	// short. Missing outputs are not listed (SPEC section 2).
+	Skipped []SkippedOutput `json:"skipped,omitempty"`
 
 	// kvRevision is the KV entry revision this execution was read at.
 	kvRevision uint64
@@ -57,6 +62,16 @@ type Document struct {
 	// Hash is "sha256:<hex>" of the content, its name in the document store.
 	Hash string `json:"hash"`
 	Size int64  `json:"size"`
+}
+
+// SkippedOutput is an output path, or a file under an output directory,
+// that an execution did not store.
+type SkippedOutput struct {
+	// Path is the output path inside the execution's root.
+	Path string `json:"path"`
+	// Reason says why in words: "symlink /out/r.txt leaves the execution
+	// root", "not a regular file (fifo)", "output limit 1G reached".
+	Reason string `json:"reason"`
 }
 
 // JobRef returns the namespace and name of JobID.

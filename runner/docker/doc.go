@@ -46,6 +46,36 @@
 // Bind sources are paths on the engine's host, so the engine must share the
 // node's file system (a local engine).
 //
+// # The execution root is a boundary
+//
+// A container, often running as root, writes into its output directories
+// on the node: it can plant there symbolic links to any node path
+// (/etc/shadow), FIFOs, sockets and device nodes. Nothing the driver or the
+// agent does follows them out of the root:
+//
+//   - Output directories are created and opened up (chmod) through an
+//     os.Root of the execution root, and every bind source, output
+//     directory or input, is handed to the engine only once it is checked
+//     to be a real directory or regular file inside the root with no
+//     symbolic link on its path (the engine would resolve such a link on
+//     the host). A root prepared otherwise is refused before anything runs.
+//   - The agent reads outputs through the root too (package runner): a link
+//     leaving the root is skipped, a link inside is followed, and what is
+//     not a regular file is never opened. Each skip is recorded on the
+//     execution with its reason.
+//   - Root-level outputs come out through the engine's archive API: only a
+//     regular file is copied (the engine's stat of the path and the
+//     archive's single entry must both be a regular file of that name; a
+//     link, a directory, a FIFO or any other entry is refused), it is
+//     written through the root as a regular file (never through a link
+//     leaving the root, never into a FIFO), and only within
+//     Spec.MaxOutputSize. What is refused is reported in Result.Skipped
+//     with the reason.
+//
+// What a container leaves in its output directories that is not collected
+// (a device node, a setuid file) stays in the execution root on the node's
+// disk, which is private to the execution and never executed by muster.
+//
 // # Lifecycle and logs
 //
 // Start creates and starts the container and follows its logs (stdout and

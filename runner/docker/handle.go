@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -34,6 +33,8 @@ type handle struct {
 	id             string // container id
 	root           string
 	copyOut        []string
+	maxOut         int64 // Spec.MaxOutputSize: what copyOut may copy, 0 for no bound
+	copied         int64 // what copyOut copied
 	stdout, stderr io.Writer
 	keep           bool
 	memory         int64
@@ -53,7 +54,7 @@ var _ runner.Handle = (*handle)(nil)
 
 func (d *Driver) newHandle(cli *client.Client, spec *runner.Spec, id string, copyOut []string) *handle {
 	h := &handle{
-		d: d, cli: cli, execID: spec.ExecutionID, id: id, root: spec.Root, copyOut: copyOut,
+		d: d, cli: cli, execID: spec.ExecutionID, id: id, root: spec.Root, copyOut: copyOut, maxOut: spec.MaxOutputSize,
 		stdout: spec.Stdout, stderr: spec.Stderr, keep: d.opts.KeepContainers,
 		memory:   max(spec.Job.Task.Resources.Memory.Bytes(), minMemory),
 		logsDone: make(chan struct{}),
@@ -150,11 +151,7 @@ func (h *handle) monitor(bg context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(bg, time.Minute)
 	defer cancel()
-	for _, p := range h.copyOut {
-		if err := h.copyOutput(ctx, p); err != nil {
-			h.note("output %s: %v", p, err)
-		}
-	}
+	h.copyOutputs(ctx)
 	if !h.keep {
 		_, err := h.cli.ContainerRemove(ctx, h.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
@@ -262,6 +259,3 @@ func signalName(n int) string {
 	}
 	return fmt.Sprintf("signal %d", n)
 }
-
-// errNotFile is returned when a copied-out output is not a regular file.
-var errNotFile = errors.New("not a regular file")

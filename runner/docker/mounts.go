@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/moby/api/types/mount"
 
+	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 )
 
@@ -110,7 +111,11 @@ func hostPath(root, p string) string {
 }
 
 // prepare creates the output directories under root and checks that every
-// input is in place, and returns the engine's mounts.
+// input is in place, and returns the engine's mounts. Everything goes
+// through an os.Root of root, and a bind source is handed to the engine
+// only once it is checked to be a real directory or file inside root,
+// reached through no symbolic link (the engine resolves a source's links on
+// the host).
 func (p mountPlan) prepare(root string) ([]mount.Mount, error) {
 	if len(p.outputDirs)+len(p.inputs)+len(p.copyOut) == 0 {
 		return nil, nil
@@ -122,26 +127,53 @@ func (p mountPlan) prepare(root string) ([]mount.Mount, error) {
 	if err != nil {
 		return nil, err
 	}
+	r, err := runner.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	var ms []mount.Mount
 	for _, dir := range p.outputDirs {
-		src := hostPath(root, dir)
-		if err := os.MkdirAll(src, 0o777); err != nil {
+		rel, err := runner.RelPath(dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.MkdirAll(rel, 0o777); err != nil {
+			return nil, fmt.Errorf("output directory %s: %w", dir, err)
+		}
+		if err := runner.RealDir(r, rel); err != nil {
 			return nil, fmt.Errorf("output directory %s: %w", dir, err)
 		}
 		// MkdirAll honours the umask; open the directory up so that any
 		// user of the image may write its outputs.
-		if err := os.Chmod(src, 0o777); err != nil {
+		if err := r.Chmod(rel, 0o777); err != nil {
 			return nil, fmt.Errorf("output directory %s: %w", dir, err)
 		}
-		ms = append(ms, mount.Mount{Type: mount.TypeBind, Source: src, Target: dir})
+		ms = append(ms, mount.Mount{Type: mount.TypeBind, Source: hostPath(root, dir), Target: dir})
 	}
 	for _, in := range p.inputs {
-		src := hostPath(root, in.target)
-		if _, err := os.Stat(src); err != nil {
-			return nil, fmt.Errorf("input %s is not in place at %s: %w", in.target, src, err)
+		rel, err := runner.RelPath(in.target)
+		if err != nil {
+			return nil, err
 		}
-		ms = append(ms, mount.Mount{Type: mount.TypeBind, Source: src, Target: in.target, ReadOnly: !in.rw})
+		if err := realInput(r, rel); err != nil {
+			return nil, fmt.Errorf("input %s is not in place at %s: %w", in.target, hostPath(root, in.target), err)
+		}
+		ms = append(ms, mount.Mount{Type: mount.TypeBind, Source: hostPath(root, in.target), Target: in.target, ReadOnly: !in.rw})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Target < ms[j].Target })
 	return ms, nil
+}
+
+// realInput checks that an input target is a regular file or a directory
+// (the outputs of a job) inside r, reached through no symbolic link.
+func realInput(r *os.Root, rel string) error {
+	fi, err := r.Lstat(rel)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return runner.RealDir(r, rel)
+	}
+	return runner.RealFile(r, rel)
 }

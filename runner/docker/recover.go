@@ -3,6 +3,7 @@ package docker
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/muster-dev/muster/runner"
+	"github.com/muster-dev/muster/state"
 )
 
 // Recover re-attaches to the container of spec.ExecutionID that an earlier
@@ -109,41 +111,78 @@ func find(ctx context.Context, cli *client.Client, execID string) (container.Ins
 	return ins.Container, nil
 }
 
-// copyOutput copies output p (a file in "/") out of the ended container to
-// Root+p. A missing output is skipped, as the spec says.
-func (h *handle) copyOutput(ctx context.Context, p string) error {
+// copyOutputs copies the root-level outputs out of the ended container
+// into the root, recording on the result those it refused and why.
+func (h *handle) copyOutputs(ctx context.Context) {
+	if len(h.copyOut) == 0 {
+		return
+	}
 	if h.root == "" {
-		return fmt.Errorf("the execution root is empty")
+		h.note("outputs: the execution root is empty")
+		return
+	}
+	r, err := runner.OpenRoot(h.root)
+	if err != nil {
+		h.note("outputs: %v", err)
+		return
+	}
+	defer r.Close()
+	for _, p := range h.copyOut {
+		reason, err := h.copyOutput(ctx, r, p)
+		switch {
+		case err != nil:
+			h.note("output %s: %v", p, err)
+		case reason != "":
+			h.res.Skipped = append(h.res.Skipped, state.SkippedOutput{Path: p, Reason: reason})
+		}
+	}
+}
+
+// copyOutput copies output p (a file in "/") out of the ended container to
+// Root+p, through r. A missing output is skipped, as the spec says. Only a
+// regular file is copied, and only while the execution stays under its
+// output limit: a link, a directory or any other kind of file in the
+// container (or an archive entry that is not a regular file) is refused,
+// and the reason says why.
+func (h *handle) copyOutput(ctx context.Context, r *os.Root, p string) (reason string, err error) {
+	rel, err := runner.RelPath(p)
+	if err != nil {
+		return "", err
 	}
 	res, err := h.cli.CopyFromContainer(ctx, h.id, client.CopyFromContainerOptions{SourcePath: p})
 	if cerrdefs.IsNotFound(err) {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer res.Content.Close()
 	if !res.Stat.Mode.IsRegular() {
-		return errNotFile
+		return "not a regular file (" + runner.Kind(res.Stat.Mode) + ")", nil
 	}
 	tr := tar.NewReader(res.Content)
-	for {
-		hdr, err := tr.Next()
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		if hdr.Typeflag != tar.TypeReg || path.Base(hdr.Name) != path.Base(p) {
-			continue
-		}
-		dst := hostPath(h.root, p)
-		f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, os.FileMode(hdr.Mode).Perm())
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(f, tr)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
+	hdr, err := tr.Next()
+	if err != nil {
+		return "", fmt.Errorf("read archive: %w", err)
 	}
+	if hdr.Typeflag != tar.TypeReg || hdr.Name != path.Base(p) {
+		return fmt.Sprintf("the engine's archive holds %q (type %q), not the regular file", hdr.Name, hdr.Typeflag), nil
+	}
+	if h.maxOut > 0 && hdr.Size > h.maxOut-h.copied {
+		return fmt.Sprintf("output limit %s reached (this file has %d bytes)", runner.SizeText(h.maxOut), hdr.Size), nil
+	}
+	f, err := runner.CreateRegular(r, rel, os.FileMode(hdr.Mode).Perm())
+	var nre *runner.NotRegularError
+	if errors.As(err, &nre) {
+		return nre.Reason, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(f, io.LimitReader(tr, hdr.Size))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	h.copied += n
+	return "", err
 }

@@ -34,6 +34,15 @@
 //     Elsewhere the task runs without limits and Limits says so.
 //   - Network: not isolated; exec tasks share the node's network whatever
 //     task.network says.
+//   - No sandbox: the task runs as the node process's own user and may
+//     read or write whatever that user may, the root being only its working
+//     area. The boundary muster enforces is on its own side: the agent and
+//     the driver never copy or write anything outside the root on the
+//     task's behalf. task.workdir is created through an os.Root of the
+//     root; outputs are collected through one (a link the task planted to
+//     a node file is skipped, never followed; a FIFO never blocks the
+//     agent); the process-group note beside the root is written through an
+//     os.Root of the execution directory.
 //
 // Processes do not survive the node process in this design: the child is
 // started with a parent-death signal (SIGKILL) and Recover always returns

@@ -103,12 +103,9 @@ func (d *Driver) Start(ctx context.Context, spec *runner.Spec) (runner.Handle, e
 	if !filepath.IsAbs(spec.Root) {
 		return nil, fmt.Errorf("exec: the execution root %q is not an absolute path", spec.Root)
 	}
-	dir := spec.Root
-	if task.Workdir != "" {
-		dir = filepath.Join(spec.Root, task.Workdir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("exec: creating task.workdir: %w", err)
-		}
+	dir, err := workdir(spec.Root, task.Workdir)
+	if err != nil {
+		return nil, fmt.Errorf("exec: %w", err)
 	}
 	prog, err := lookPath(task.Cmd[0], d.Path)
 	if err != nil {
@@ -165,6 +162,32 @@ func (d *Driver) Start(ctx context.Context, spec *runner.Spec) (runner.Handle, e
 	h.startCopies()
 	go h.run()
 	return h, nil
+}
+
+// workdir returns the task's working directory, root+task.workdir, made
+// through an os.Root of root (so a link planted on the way cannot make the
+// driver create directories outside it) and checked to be a directory
+// inside root reached through no link at all.
+func workdir(root, wd string) (string, error) {
+	if wd == "" || wd == "/" {
+		return root, nil
+	}
+	rel, err := runner.RelPath(wd)
+	if err != nil {
+		return "", fmt.Errorf("task.workdir: %w", err)
+	}
+	r, err := runner.OpenRoot(root)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	if err := r.MkdirAll(rel, 0o755); err != nil {
+		return "", fmt.Errorf("creating task.workdir: %w", err)
+	}
+	if err := runner.RealDir(r, rel); err != nil {
+		return "", fmt.Errorf("task.workdir: %w", err)
+	}
+	return filepath.Join(root, filepath.FromSlash(rel)), nil
 }
 
 // output returns what the process writes w through: w itself when it is a

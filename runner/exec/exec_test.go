@@ -23,8 +23,11 @@ import (
 )
 
 // TestMain lets the test binary act as a task: a memory hog for the
-// enforced-limit test.
+// enforced-limit test, a maker of socket files for the boundary tests.
 func TestMain(m *testing.M) {
+	if os.Getenv("EXEC_TEST_HELPER") == "socket" {
+		helperSocket()
+	}
 	if os.Getenv("EXEC_TEST_HELPER") == "hog" {
 		var keep [][]byte
 		for i := 0; i < 1024; i++ { // up to 1 GiB, touched page by page

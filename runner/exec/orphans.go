@@ -4,6 +4,7 @@ package exec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,24 +19,64 @@ import (
 // so that a later process can end what a killed one left behind: Pdeathsig
 // ends the direct child with its parent, but not the rest of its group.
 
-func pgidFile(root string) string { return filepath.Join(filepath.Dir(root), "exec.pgid") }
+// pgidName is the note's name in the execution directory, the root's
+// parent. The note is read and written through an os.Root of that
+// directory, so a link planted in its place cannot make the driver write or
+// read a file elsewhere on the node.
+const pgidName = "exec.pgid"
+
+// execDir opens the execution directory holding root.
+func execDir(root string) (*os.Root, error) { return os.OpenRoot(filepath.Dir(root)) }
 
 // notePgid records the group of a started execution.
 func notePgid(root string, pgid int) {
-	if start, ok := startTime(pgid); ok {
-		os.WriteFile(pgidFile(root), []byte(fmt.Sprintf("%d %s\n", pgid, start)), 0o644)
+	start, ok := startTime(pgid)
+	if !ok {
+		return
 	}
+	r, err := execDir(root)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	r.Remove(pgidName) // never write through whatever is there
+	f, err := r.OpenFile(pgidName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(f, "%d %s\n", pgid, start)
+	f.Close()
 }
 
 // forgetPgid removes the note when the execution ended normally.
-func forgetPgid(root string) { os.Remove(pgidFile(root)) }
+func forgetPgid(root string) {
+	if r, err := execDir(root); err == nil {
+		r.Remove(pgidName)
+		r.Close()
+	}
+}
+
+// readPgid reads the note, only from a regular file.
+func readPgid(root string) ([]byte, error) {
+	r, err := execDir(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, _, err := runner.OpenRegular(r, pgidName)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 256))
+}
 
 // killOrphans ends the process group noted for root if its leader is still
 // the same process (same start time, so a reused pid is left alone), and
 // reports why nothing can be re-attached: exec processes are not children of
 // a new process, so they cannot be waited for.
 func killOrphans(root string) error {
-	b, err := os.ReadFile(pgidFile(root))
+	b, err := readPgid(root)
 	if err != nil {
 		return runner.ErrNotRecoverable
 	}

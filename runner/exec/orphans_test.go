@@ -28,7 +28,7 @@ func TestRecoverKillsOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(pgidFile(root)); err != nil {
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), pgidName)); err != nil {
 		t.Fatalf("no process group note: %v", err)
 	}
 	_, err = New().Recover(context.Background(), spec)

@@ -12,7 +12,15 @@
 //     compilation cache is shared by every execution of the driver.
 //   - File system: the execution root is preopened as "/", so input
 //     targets and output paths are the same paths inside the module as in
-//     the job. Nothing else of the node is visible.
+//     the job. Nothing else of the node is visible, and the root is a
+//     boundary: it is mounted through an os.Root-backed file system, which
+//     resolves every path inside the root and never follows a symbolic link
+//     out of it. Opening, reading, writing, renaming, linking, listing or
+//     removing through a link that leaves the root (absolute or relative,
+//     at the end of a path or in its middle) fails with EPERM, and so does
+//     making a link that is absolute or climbs out of the root as written.
+//     Links that stay inside work as usual. task.workdir is created through
+//     the same root.
 //   - Arguments: task.image, then task.cmd.
 //   - Environment: exactly Spec.Env, plus MUSTER_ROOT=/ and PWD. WASI has
 //     no working directory: PWD is task.workdir (created in the root when

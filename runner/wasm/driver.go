@@ -125,19 +125,37 @@ func (d *Driver) Start(ctx context.Context, spec *runner.Spec) (runner.Handle, e
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("wasm: module %s is not a file", path)
 	}
-	pwd := "/"
-	if task.Workdir != "" {
-		pwd = task.Workdir
-		if err := os.MkdirAll(filepath.Join(spec.Root, task.Workdir), 0o755); err != nil {
-			return nil, fmt.Errorf("wasm: creating task.workdir: %w", err)
-		}
-	}
 	rt, err := d.runtime()
 	if err != nil {
 		return nil, err
 	}
+	root, err := runner.OpenRoot(spec.Root)
+	if err != nil {
+		return nil, fmt.Errorf("wasm: %w", err)
+	}
+	pwd, err := workdir(root, task.Workdir)
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("wasm: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h := &handle{cancel: cancel, done: make(chan struct{})}
-	go h.run(runCtx, d, rt, path, fi, spec, pwd)
+	go h.run(runCtx, d, rt, path, fi, spec, root, pwd)
 	return h, nil
+}
+
+// workdir creates task.workdir inside the root when it is set, and
+// returns the directory the module starts in (PWD): workdir or "/".
+func workdir(root *os.Root, wd string) (string, error) {
+	if wd == "" || wd == "/" {
+		return "/", nil
+	}
+	rel, err := runner.RelPath(wd)
+	if err != nil {
+		return "", fmt.Errorf("task.workdir: %w", err)
+	}
+	if err := root.MkdirAll(rel, 0o755); err != nil {
+		return "", fmt.Errorf("creating task.workdir: %w", err)
+	}
+	return wd, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/muster-dev/muster/runner"
@@ -69,9 +70,10 @@ func memoryLimit(m schema.Memory) uint64 {
 
 // run compiles (or reuses) the module, instantiates it, which runs _start,
 // and records how it ended.
-func (h *handle) run(ctx context.Context, d *Driver, rt wazero.Runtime, path string, fi os.FileInfo, spec *runner.Spec, pwd string) {
+func (h *handle) run(ctx context.Context, d *Driver, rt wazero.Runtime, path string, fi os.FileInfo, spec *runner.Spec, root *os.Root, pwd string) {
 	defer close(h.done)
 	defer h.cancel()
+	defer root.Close()
 	defer func() {
 		if p := recover(); p != nil {
 			h.res = runner.Result{ExitCode: -1, Message: fmt.Sprintf("wasm runtime panic: %v", p)}
@@ -93,7 +95,7 @@ func (h *handle) run(ctx context.Context, d *Driver, rt wazero.Runtime, path str
 	}
 
 	alloc := &limitAllocator{limit: limit}
-	cfg := moduleConfig(ctx, spec, pwd)
+	cfg := moduleConfig(ctx, spec, root, pwd)
 	mod, err := rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), m.compiled, cfg)
 	if mod != nil {
 		mod.Close(context.Background())
@@ -105,14 +107,15 @@ func (h *handle) run(ctx context.Context, d *Driver, rt wazero.Runtime, path str
 	}
 }
 
-// moduleConfig is what the module sees: the root as "/", args, env, logs,
-// the node's clocks and crypto/rand.
-func moduleConfig(ctx context.Context, spec *runner.Spec, pwd string) wazero.ModuleConfig {
+// moduleConfig is what the module sees: the root as "/" (through a
+// rootFS, which never follows a link out of it), args, env, logs, the
+// node's clocks and crypto/rand.
+func moduleConfig(ctx context.Context, spec *runner.Spec, root *os.Root, pwd string) wazero.ModuleConfig {
 	task := &spec.Job.Task
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: executions of one module run side by side
 		WithArgs(append([]string{task.Image}, task.Cmd...)...).
-		WithFSConfig(wazero.NewFSConfig().WithDirMount(spec.Root, "/")).
+		WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(&rootFS{r: root}, "/")).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(func(ns int64) {

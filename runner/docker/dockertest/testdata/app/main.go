@@ -15,6 +15,12 @@
 //	alloc MB           allocate and touch MB MiB of memory
 //	dial ADDR          dial TCP ADDR (2s timeout), print "dial ok" or error
 //	netifs             print "netifs=" and the interface names
+//	symlink TARGET P   make P a symbolic link to TARGET (creating its directory)
+//	mkdir PATH         make a directory and its parents
+//	mkfifo PATH        make a FIFO
+//	mksock PATH        leave a Unix socket file at PATH
+//	mknod PATH MAJ MIN make a character device node
+//	big PATH N         write N zero bytes to PATH
 package main
 
 import (
@@ -135,9 +141,39 @@ func main() {
 				names = append(names, i.Name)
 			}
 			fmt.Println("netifs=" + strings.Join(names, ","))
+		case "symlink":
+			target, p := next(), next()
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			check(os.Symlink(target, p))
+		case "mkdir":
+			check(os.MkdirAll(next(), 0o755))
+		case "mkfifo":
+			check(syscall.Mkfifo(next(), 0o644))
+		case "mksock":
+			l, err := net.Listen("unix", next())
+			check(err)
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
+		case "mknod":
+			p := next()
+			major, _ := strconv.Atoi(next())
+			minor, _ := strconv.Atoi(next())
+			check(syscall.Mknod(p, syscall.S_IFCHR|0o644, major<<8|minor))
+		case "big":
+			p := next()
+			n, _ := strconv.Atoi(next())
+			check(os.WriteFile(p, make([]byte, n), 0o644))
 		default:
 			fmt.Fprintln(os.Stderr, "unknown step", step)
 			os.Exit(2)
 		}
+	}
+}
+
+// check ends the program with code 4 when err is set.
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(4)
 	}
 }
