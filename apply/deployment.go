@@ -105,6 +105,9 @@ func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 	ctx, cancel := context.WithCancel(d.ctx)
 	s := &slot{d: d, node: node, wave: wave, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		health: make(chan string, 1)}
+	// An execution taken over from an earlier control plane counts as what
+	// the store says it is until its first health check.
+	s.running = adopt != nil && adopt.x.Status.ComputeState == state.ComputeRunning
 	d.mu.Lock()
 	d.slots[node] = append(d.slots[node], s)
 	d.mu.Unlock()

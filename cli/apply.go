@@ -95,7 +95,7 @@ back. With -o json, progress is printed as JSON lines, one event each.`,
 					return rollOut(ctx, events, st, &sf, &nf, recorded, out.value == "json", detach)
 				}
 			}
-			jobs, err := compileArgs(c, &in, args)
+			jobs, err := compileArgs(c, &in, args, true)
 			if err != nil {
 				return err
 			}

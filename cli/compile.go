@@ -32,7 +32,7 @@ stderr); --show-sensitive prints them.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			jobs, err := compileArgs(c, &in, args)
+			jobs, err := compileArgs(c, &in, args, false)
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ left out, has the same hash. A job reference is <namespace>/<name>@<hash>.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			jobs, err := compileArgs(c, &in, args)
+			jobs, err := compileArgs(c, &in, args, false)
 			if err != nil {
 				return err
 			}
@@ -115,14 +115,15 @@ left out, has the same hash. A job reference is <namespace>/<name>@<hash>.`,
 	return c
 }
 
-// compileArgs compiles every file of args; on any error it prints all
-// diagnostics to stderr and fails.
-func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Job, error) {
+// compileArgs compiles every file of args, one set of jobs when oneJobSet
+// (see compilePaths); on any error it prints all diagnostics to stderr and
+// fails.
+func compileArgs(c *cobra.Command, in *inputFlags, args []string, oneJobSet bool) ([]compiler.Job, error) {
 	opts, err := in.options()
 	if err != nil {
 		return nil, err
 	}
-	results, err := compilePaths(args, in, opts)
+	results, err := compilePaths(args, in, opts, oneJobSet)
 	if err != nil {
 		return nil, err
 	}

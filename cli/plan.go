@@ -54,7 +54,7 @@ changes and 2 when something does.`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			jobs, err := compileArgs(c, &in, args)
+			jobs, err := compileArgs(c, &in, args, true)
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			results, err := compilePaths(args, &in, opts)
+			results, err := compilePaths(args, &in, opts, true)
 			if err != nil {
 				return err
 			}
@@ -55,9 +55,12 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 
 // compilePaths finds the job files of args and compiles them on GOMAXPROCS
 // workers while the search goes on; the results come back in the order the
-// files were found, with the jobs that two of them define differently
-// reported (compiler.CheckDuplicates).
-func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
+// files were found. A job written twice in one file is reported
+// (compiler.CheckDuplicates); with oneJobSet the files are one set of jobs
+// (to validate, plan or apply), and a job that two of them define
+// differently is reported too. hash and compile may well be given two
+// versions of one job, to compare them.
+func compilePaths(args []string, in *inputFlags, opts lang.Options, oneJobSet bool) ([]compiler.Result, error) {
 	type item struct {
 		i      int
 		path   string
@@ -96,7 +99,13 @@ func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.
 	for i := range results {
 		results[i] = done[i]
 	}
-	compiler.CheckDuplicates(results)
+	if oneJobSet {
+		compiler.CheckDuplicates(results)
+		return results, nil
+	}
+	for i := range results {
+		compiler.CheckDuplicates(results[i : i+1])
+	}
 	return results, nil
 }
 
