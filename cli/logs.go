@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -19,14 +21,24 @@ type logPrinter struct {
 	w       io.Writer
 	read    logReader
 	stream  string
-	offsets map[string]int64 // bytes printed, by execution id
+	offsets map[string]int64 // bytes read, by execution id
 	last    string           // the execution whose lines were printed last
+	// hide returns the texts of the sensitive values of a job version,
+	// which a task may print: they show as (sensitive). Nil hides nothing.
+	hide func(ctx context.Context, version int) ([]string, error)
+	// partial holds, by execution id, the end of its output after the last
+	// newline, printed once the line is whole (or the execution ended), so
+	// that a value split across two reads is still hidden.
+	partial map[string][]byte
+	// follow is set while logs are followed.
+	follow bool
 }
 
 // followPoll is how often --follow looks for new output and executions.
 const followPoll = 250 * time.Millisecond
 
 func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, version int, all, follow bool) error {
+	l.follow = follow
 	for {
 		js, err := st.Job(ctx, ns, name)
 		if err != nil {
@@ -72,24 +84,43 @@ func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, versio
 	}
 }
 
-// drain prints what x wrote since the last call.
+// drain prints what x wrote since the last call. While x may still write
+// and logs are followed, a line is printed once it is whole.
 func (l *logPrinter) drain(ctx context.Context, x state.Execution, header bool) error {
+	var hidden []string
+	if l.hide != nil {
+		var err error
+		if hidden, err = l.hide(ctx, x.JobVersion); err != nil {
+			return err
+		}
+	}
+	if l.partial == nil {
+		l.partial = map[string][]byte{}
+	}
 	for {
-		b, err := l.read(ctx, x, l.stream, l.offsets[x.ID])
+		chunk, err := l.read(ctx, x, l.stream, l.offsets[x.ID])
 		if err != nil {
 			return err
 		}
-		if len(b) == 0 {
+		l.offsets[x.ID] += int64(len(chunk))
+		buf := append(l.partial[x.ID], chunk...)
+		end := bytes.LastIndexByte(buf, '\n') + 1
+		if len(chunk) == 0 && (!l.follow || state.Ended(x.Status.ComputeState)) {
+			end = len(buf) // no more is coming now: the rest goes out as it is
+		}
+		l.partial[x.ID] = append([]byte(nil), buf[end:]...)
+		if end > 0 {
+			if header && l.last != x.ID {
+				fmt.Fprintf(l.w, "==> %s on %s (%s) <==\n", x.ID, x.NodeID, x.Status.ComputeState)
+			}
+			l.last = x.ID
+			if _, err := io.WriteString(l.w, sensitive.Redact(string(buf[:end]), hidden)); err != nil {
+				return err
+			}
+		}
+		if len(chunk) == 0 {
 			return nil
 		}
-		if header && l.last != x.ID {
-			fmt.Fprintf(l.w, "==> %s on %s (%s) <==\n", x.ID, x.NodeID, x.Status.ComputeState)
-		}
-		l.last = x.ID
-		if _, err := l.w.Write(b); err != nil {
-			return err
-		}
-		l.offsets[x.ID] += int64(len(b))
 	}
 }
 

@@ -52,3 +52,29 @@ func specValues(ctx context.Context, st api.Backend, hash string) ([]string, err
 	}
 	return sensitive.Values(spec, paths)
 }
+
+// versionHider returns what logPrinter.hide needs for job ns/name: the
+// texts of each version's sensitive values, read once per version.
+func versionHider(st api.Backend, ns, name string) func(ctx context.Context, version int) ([]string, error) {
+	cache := map[int][]string{}
+	return func(ctx context.Context, version int) ([]string, error) {
+		if v, ok := cache[version]; ok {
+			return v, nil
+		}
+		versions, err := st.History(ctx, ns, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range versions {
+			if v.Version == version {
+				hide, err := specValues(ctx, st, v.Hash)
+				if err != nil {
+					return nil, err
+				}
+				cache[version] = hide
+				return hide, nil
+			}
+		}
+		return nil, nil
+	}
+}

@@ -189,7 +189,7 @@ With --follow it keeps printing what the executions write until they end
 			if stderrOnly {
 				stream = "stderr"
 			}
-			l := &logPrinter{w: c.OutOrStdout(), read: read, stream: stream, offsets: map[string]int64{}}
+			l := &logPrinter{w: c.OutOrStdout(), read: read, stream: stream, offsets: map[string]int64{}, hide: versionHider(st, ns, name)}
 			return l.run(ctx, st, ns, name, js.Version, all, follow)
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/muster-dev/muster/schema"
@@ -39,6 +40,10 @@ type Agent struct {
 	// take; DefaultOutputTimeout when zero. What is left when it passes,
 	// or when the execution is stopped, is recorded as not collected.
 	OutputTimeout time.Duration
+
+	// hidden holds the texts of the sensitive values of the executions
+	// running now, by execution id (see hide).
+	hidden sync.Map
 }
 
 // ExecutionDir returns the directory of an execution.
@@ -54,6 +59,18 @@ func (a *Agent) LogPaths(id string) (stdout, stderr string) {
 // last recorded. The error is about muster itself (the store, the disk);
 // a task that fails is a Result, recorded in e.Status.
 func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (state.Execution, Result, error) {
+	done, err := a.hide(ctx, e.ID, j)
+	if err != nil {
+		return e, Result{}, err
+	}
+	defer done()
+	x, res, err := a.run(ctx, e, j)
+	res.Message = a.redact(e.ID, res.Message)
+	return x, res, err
+}
+
+// run is Run once the job's sensitive values are known.
+func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (state.Execution, Result, error) {
 	driver, ok := Lookup(string(j.Task.Engine))
 	if !ok {
 		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, Names()))
@@ -124,6 +141,18 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 // (docker), and waits for it as Run does. ok is false when there is nothing
 // to re-attach to; the caller then replaces the execution.
 func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (_ state.Execution, _ Result, ok bool, _ error) {
+	done, err := a.hide(ctx, e.ID, j)
+	if err != nil {
+		return e, Result{}, false, err
+	}
+	defer done()
+	x, res, ok, err := a.recover(ctx, e, j)
+	res.Message = a.redact(e.ID, res.Message)
+	return x, res, ok, err
+}
+
+// recover is Recover once the job's sensitive values are known.
+func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (_ state.Execution, _ Result, ok bool, _ error) {
 	driver, found := Lookup(string(j.Task.Engine))
 	if !found {
 		return e, Result{}, false, nil
@@ -238,11 +267,11 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 
 func (a *Agent) update(ctx context.Context, e state.Execution, compute, msg string) (state.Execution, error) {
 	e.Status.ComputeState = compute
-	e.Status.Message = msg
+	e.Status.Message = a.redact(e.ID, msg)
 	return a.Store.UpdateExecution(ctx, e)
 }
 
 func (a *Agent) fail(ctx context.Context, e state.Execution, msg string) (state.Execution, Result, error) {
 	e, err := a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, msg)
-	return e, Result{ExitCode: -1, Message: msg}, err
+	return e, Result{ExitCode: -1, Message: a.redact(e.ID, msg)}, err
 }

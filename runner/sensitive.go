@@ -1,0 +1,36 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/muster-dev/muster/schema"
+	"github.com/muster-dev/muster/sensitive"
+)
+
+// hide notes, for the execution id, the texts of job j's values recorded
+// sensitive for its spec (HCL sensitive variables), so that no message the
+// agent records or returns shows them: a driver's error may quote a cmd or
+// an input source. The returned func forgets them when the run ends.
+func (a *Agent) hide(ctx context.Context, id string, j *schema.Job) (func(), error) {
+	spec := j.Canonical()
+	paths, err := a.Store.SensitivePaths(ctx, schema.HashBytes(spec))
+	if err != nil {
+		return nil, fmt.Errorf("execution %s: read which values of its spec are sensitive: %w", id, err)
+	}
+	values, err := sensitive.Values(spec, paths)
+	if err != nil || len(values) == 0 {
+		return func() {}, err
+	}
+	a.hidden.Store(id, values)
+	return func() { a.hidden.Delete(id) }, nil
+}
+
+// redact shows the sensitive values of execution id in msg as (sensitive).
+func (a *Agent) redact(id, msg string) string {
+	v, ok := a.hidden.Load(id)
+	if !ok {
+		return msg
+	}
+	return sensitive.Redact(msg, v.([]string))
+}
