@@ -435,7 +435,8 @@ func (v *waveView) nodeDetail(n, st string, moving bool) string {
 	var b strings.Builder
 	b.WriteString(st)
 	if h, ok := v.health[id]; ok && st == state.ComputeRunning {
-		fmt.Fprintf(&b, " (checks %d/%d, %s/%s)", h.Passed, h.SuccessThreshold, seconds(h.RanSeconds), seconds(h.MinHealthySeconds))
+		// Checks beyond the threshold wait for min_healthy_time: 3/3 says so.
+		fmt.Fprintf(&b, " (checks %d/%d, %s/%s)", min(h.Passed, h.SuccessThreshold), h.SuccessThreshold, seconds(h.RanSeconds), seconds(h.MinHealthySeconds))
 	}
 	if line := v.first[id]; line != "" {
 		fmt.Fprintf(&b, " \"%s\"", line)

@@ -252,6 +252,15 @@ func TestLiveShowsHealthAndFirstLine(t *testing.T) {
 		t.Errorf("no frame shows node-a's progress:\n%q", got)
 	}
 
+	// Checks passed beyond the threshold wait for min_healthy_time.
+	p.event(ev("node-a", "x1", "running", &state.HealthProgress{Passed: 5, SuccessThreshold: 3, RanSeconds: 12, MinHealthySeconds: 30}))
+	v.mu.Lock()
+	a = v.nodeDetail("node-a", v.states["node-a"], true)
+	v.mu.Unlock()
+	if want := `running (checks 3/3, 12s/30s) "listening on :8080"`; a != want {
+		t.Errorf("node-a shows %q, want %q", a, want)
+	}
+
 	// Healthy: the state says it all; the counts move.
 	p.event(ev("node-a", "x1", "healthy", nil))
 	v.mu.Lock()
