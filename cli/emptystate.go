@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/state"
@@ -20,10 +23,20 @@ type emptyState struct {
 
 var _ api.Backend = emptyState{}
 
-// stateDirExists reports whether dir exists (as anything: what it is,
-// state.Open judges).
-func stateDirExists(dir string) bool {
-	_, err := os.Lstat(dir)
+// holdsState reports whether dir holds a muster state: it exists (as
+// anything but a directory, which state.Open then refuses) or it has the
+// JetStream store that the first command writing to it created. A missing
+// or empty directory, or one that is something else (--state-dir ~), holds
+// none, and reading it must not write a lock file and a store into it.
+func holdsState(dir string) bool {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	if !fi.IsDir() {
+		return true
+	}
+	_, err = os.Lstat(filepath.Join(dir, "jetstream"))
 	return err == nil
 }
 

@@ -70,7 +70,7 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 			return nil, fmt.Errorf("'muster dev' (pid %d) holds %s but its API does not answer: %w", rec.PID, f.dir, err)
 		}
 	}
-	if f.readOnly && !stateDirExists(f.dir) {
+	if f.readOnly && !holdsState(f.dir) {
 		// Reading creates nothing: there is nothing stored yet.
 		return &plane{Backend: emptyState{dir: f.dir}, empty: true, close: func() error { return nil }}, nil
 	}
