@@ -38,6 +38,7 @@
 //	PUT  /v1/nodes/{id}                                state.Node → state.Node
 //	POST /v1/documents                                 raw bytes → {"hash","size"}
 //	GET  /v1/documents/{hash}                          raw bytes
+//	GET  /v1/documents?prefix=P                        {"hash"}
 //	GET  /v1/check                                     state.CheckReport
 //
 // JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
@@ -81,6 +82,9 @@ type Backend interface {
 	PutNode(ctx context.Context, n state.Node) (state.Node, error)
 	PutDocument(ctx context.Context, r io.Reader) (hash string, size int64, err error)
 	Document(ctx context.Context, hash string) (io.ReadCloser, error)
+	// ResolveDocument expands a unique document hash prefix (at least
+	// state.MinPrefix hex digits) to the full hash.
+	ResolveDocument(ctx context.Context, prefix string) (string, error)
 	// Check reads the whole state and reports what is damaged, changing
 	// nothing; progress (may be nil) is told each step.
 	Check(ctx context.Context, progress func(string)) (state.CheckReport, error)

@@ -97,6 +97,13 @@ func (c *Client) ResolveSpec(ctx context.Context, prefix string) (string, error)
 	return out.Hash, err
 }
 
+// ResolveDocument expands a unique document hash prefix to the full hash.
+func (c *Client) ResolveDocument(ctx context.Context, prefix string) (string, error) {
+	var out hashResponse
+	err := c.call(ctx, http.MethodGet, "/documents", url.Values{"prefix": {prefix}}, nil, &out)
+	return out.Hash, err
+}
+
 // PutSpec stores canonical spec bytes and returns their hash.
 func (c *Client) PutSpec(ctx context.Context, canonical []byte) (string, error) {
 	var out hashResponse

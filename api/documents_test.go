@@ -145,3 +145,26 @@ func TestDocumentTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveDocument expands a document hash prefix over HTTP, with the
+// errors of the store (too short, unknown) kept.
+func TestResolveDocument(t *testing.T) {
+	h := newHarness(t, "", nil)
+	c, ctx := h.client, ctxT(t)
+	hash, _, err := c.PutDocument(ctx, strings.NewReader("resolve me\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ResolveDocument(ctx, hash[:len("sha256:")+12]); err != nil || got != hash {
+		t.Fatalf("ResolveDocument = %q, %v; want %q", got, err, hash)
+	}
+	if got, err := c.ResolveDocument(ctx, strings.TrimPrefix(hash, "sha256:")[:16]); err != nil || got != hash {
+		t.Fatalf("ResolveDocument of a bare prefix = %q, %v; want %q", got, err, hash)
+	}
+	if _, err := c.ResolveDocument(ctx, strings.Repeat("0", 12)); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("ResolveDocument of a missing prefix: %v, want not found", err)
+	}
+	if _, err := c.ResolveDocument(ctx, "abc"); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Fatalf("ResolveDocument of a short prefix: %v, want too short", err)
+	}
+}

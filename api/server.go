@@ -78,6 +78,7 @@ func (s *server) routes() []route {
 		{"PUT /" + Version + "/nodes/{id}", s.putNode},
 		{"POST /" + Version + "/documents", s.putDocument},
 		{"GET /" + Version + "/documents/{hash}", s.document},
+		{"GET /" + Version + "/documents", s.resolveDocument},
 		{"GET /" + Version + "/check", s.check},
 	}
 }

@@ -202,6 +202,19 @@ func (e *errReader) Read(p []byte) (int, error) {
 // Content-Length.
 const firstChunk = 64 << 10
 
+func (s *server) resolveDocument(w http.ResponseWriter, r *http.Request) error {
+	prefix := r.URL.Query().Get("prefix")
+	if prefix == "" {
+		return badf("missing query parameter prefix: give a document hash prefix")
+	}
+	hash, err := s.b.ResolveDocument(r.Context(), prefix)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, hashResponse{Hash: hash})
+	return nil
+}
+
 func (s *server) document(w http.ResponseWriter, r *http.Request) error {
 	hash := r.PathValue("hash")
 	if err := checkHash("document", hash); err != nil {

@@ -362,6 +362,7 @@ func (s *slot) run(adopt *recovered) error {
 				ended = true
 			case <-tick.C:
 				why := h.check(s.ctx, r, cur, &healthy)
+				r.reportHealth(s, cur.ID, h, healthy)
 				s.setRunning(!h.since.IsZero())
 				if why != "" {
 					s.report(why)

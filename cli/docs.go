@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +20,7 @@ sha256 of their content. Jobs read them as inputs (source: sha256:<hex>) and
 wasm modules (image: sha256:<hex>); every output file an execution leaves
 becomes one.`,
 	}
-	var sf stateFlags
+	var putFlags, getFlags stateFlags
 	put := &cobra.Command{
 		Use:     "put FILE",
 		Short:   "Store a file as a document and print its hash",
@@ -38,7 +37,7 @@ becomes one.`,
 				r = f
 			}
 			ctx := c.Context()
-			st, err := sf.open(ctx)
+			st, err := putFlags.open(ctx)
 			if err != nil {
 				return err
 			}
@@ -53,25 +52,30 @@ becomes one.`,
 		},
 	}
 	get := &cobra.Command{
-		Use:     "get HASH",
-		Short:   "Print a document",
-		Example: "  muster doc get sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae > out.csv",
+		Use:   "get HASH",
+		Short: "Print a document",
+		Long: `Get prints the document stored under HASH: sha256:HEX or HEX, where HEX may
+be a unique prefix of 12 or more hex digits.`,
+		Example: "  muster doc get sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae > out.csv\n  muster doc get 2c26b46b68ff",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			hash := args[0]
-			if !strings.HasPrefix(hash, "sha256:") {
-				hash = "sha256:" + hash
-			}
 			ctx := c.Context()
-			st, err := sf.open(ctx)
+			st, err := getFlags.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := st.Document(ctx, hash)
+			hash, err := st.ResolveDocument(ctx, args[0])
 			if errors.Is(err, state.ErrNotFound) {
-				return fmt.Errorf("no document %s", hash)
+				if st.empty {
+					return fmt.Errorf("no document %s: nothing is stored in %s yet", args[0], getFlags.dir)
+				}
+				return fmt.Errorf("no document %s is stored", args[0])
 			}
+			if err != nil {
+				return err
+			}
+			r, err := st.Document(ctx, hash)
 			if err != nil {
 				return err
 			}
@@ -80,9 +84,8 @@ becomes one.`,
 			return err
 		},
 	}
-	for _, sub := range []*cobra.Command{put, get} {
-		sf.register(sub)
-	}
+	putFlags.register(put)
+	getFlags.registerRead(get)
 	c.AddCommand(put, get)
 	return c
 }

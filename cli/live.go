@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -39,7 +41,10 @@ func canLive(w io.Writer, getenv func(string) string) bool {
 
 // live draws rollout events on a terminal with mpb: one bar per wave of
 // each rollout, counting the executions that ended out of those that
-// started, with the state of every node of the wave beside it. Messages
+// started, with the state of every node of the wave beside it: for a
+// running execution not yet healthy, its health checks passed and time run
+// against the job's thresholds, and the first line its task printed (read
+// from the task output written to the view). Messages
 // that end a rollout, and events it does not draw, are printed as lines
 // above the bars, where they stay; so are the lines written to it as an
 // io.Writer (task output).
@@ -59,6 +64,8 @@ type live struct {
 	closed  bool
 	waves   map[waveKey]*waveView
 	partial []byte // the unfinished last line written to the live view
+	// byExec finds the wave of an execution, for its output lines.
+	byExec map[string]*waveView
 }
 
 // waveKey names one wave of one rollout.
@@ -79,6 +86,10 @@ type waveView struct {
 	execs   map[string]bool // execution (or node, when it has none) -> settled
 	current map[string]string
 	settled int
+	// health is the latest health progress of each execution (by id).
+	health map[string]state.HealthProgress
+	// first is the first line each execution's task printed (by id).
+	first map[string]string
 }
 
 // newLive starts a live view drawing to out. opts are added after the
@@ -91,6 +102,7 @@ func newLive(out io.Writer, opts ...mpb.ContainerOption) *live {
 		gone:    make(chan any),
 		stop:    make(chan struct{}),
 		waves:   map[waveKey]*waveView{},
+		byExec:  map[string]*waveView{},
 	}
 	l.p = mpb.New(append([]mpb.ContainerOption{mpb.WithOutput(out), mpb.WithManualRefresh(l.refresh), mpb.WithShutdownNotifier(l.gone)}, opts...)...)
 	l.ticker.Add(1)
@@ -128,7 +140,9 @@ func (l *live) event(ev apply.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		fmt.Fprint(l.out, plainLine(ev))
+		if ev.Health == nil {
+			fmt.Fprint(l.out, plainLine(ev))
+		}
 		return
 	}
 	switch ev.Kind {
@@ -142,9 +156,15 @@ func (l *live) event(ev apply.Event) {
 		v := l.waves[waveKey{ev.Job, ev.Version, ev.Wave}]
 		if v == nil || v.done {
 			// Not part of a wave in progress (an execution re-attached or
-			// lost before the waves): there is no bar to move.
-			l.line(plainLine(ev))
+			// lost before the waves): there is no bar to move, and its
+			// health progress has nowhere to show.
+			if ev.Health == nil {
+				l.line(plainLine(ev))
+			}
 			return
+		}
+		if ev.Execution != "" {
+			l.byExec[ev.Execution] = v
 		}
 		if v.update(ev) {
 			l.line(plainLine(ev))
@@ -160,7 +180,8 @@ func (l *live) event(ev apply.Event) {
 
 // addWave adds the bar of the wave ev starts, below those already drawn.
 func (l *live) addWave(ev apply.Event) {
-	v := &waveView{states: map[string]string{}, execs: map[string]bool{}, current: map[string]string{}}
+	v := &waveView{states: map[string]string{}, execs: map[string]bool{}, current: map[string]string{},
+		health: map[string]state.HealthProgress{}, first: map[string]string{}}
 	name := fmt.Sprintf("%s v%d %s", ev.Job, ev.Version, waveName(ev.Wave))
 	bar, err := l.p.Add(0, mpb.BarStyle().Build(),
 		mpb.BarWidth(liveBarWidth),
@@ -214,9 +235,67 @@ func (l *live) Write(b []byte) (int, error) {
 	if l.closed {
 		io.WriteString(l.out, lines)
 	} else {
+		l.noteFirstLines(lines)
 		l.line(lines)
 	}
 	return len(b), nil
+}
+
+// noteFirstLines keeps, for each execution of a wave drawn that had
+// printed nothing yet, the first of lines (task output, "  <id> | text" or
+// "  <id> ! text") it printed, to show beside its node.
+func (l *live) noteFirstLines(lines string) {
+	for _, line := range strings.Split(strings.TrimSuffix(lines, "\n"), "\n") {
+		id, text, ok := outputLine(line)
+		if !ok {
+			continue
+		}
+		if v := l.byExec[id]; v != nil {
+			v.noteFirst(id, text)
+		}
+	}
+}
+
+// outputLine splits a line of task output as apply prints it,
+// "  <id> | text" (stdout) or "  <id> ! text" (stderr).
+func outputLine(line string) (id, text string, ok bool) {
+	rest, ok := strings.CutPrefix(line, "  ")
+	if !ok {
+		return "", "", false
+	}
+	i := strings.IndexByte(rest, ' ')
+	if i <= 0 || len(rest) < i+3 || rest[i+2] != ' ' || rest[i+1] != '|' && rest[i+1] != '!' {
+		return "", "", false
+	}
+	return rest[:i], rest[i+3:], true
+}
+
+// firstLineMax is how many characters of an execution's first output
+// line the view keeps.
+const firstLineMax = 80
+
+// terminalEscape matches the escape sequences of ECMA-48 a task may print:
+// CSI (colours, cursor moves), OSC (titles, links) and two-character ones.
+var terminalEscape = regexp.MustCompile(`\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])`)
+
+// noteFirst keeps text as execution id's first output line, unless it has
+// one or text is blank. Escape sequences and other control characters are
+// dropped: a task's output must not move the cursor or break the bars.
+func (v *waveView) noteFirst(id, text string) {
+	text = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, terminalEscape.ReplaceAllString(text, "")))
+	if text == "" {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.first[id]; !ok {
+		v.first[id] = truncate(text, firstLineMax)
+	}
 }
 
 // close ends every bar still moving, draws the view a last time and stops
@@ -269,6 +348,9 @@ func (v *waveView) update(ev apply.Event) bool {
 		v.nodes = append(v.nodes, ev.Node)
 	}
 	v.states[ev.Node] = ev.State
+	if ev.Health != nil && ev.Execution != "" {
+		v.health[ev.Execution] = *ev.Health
+	}
 	v.settled = 0
 	for _, s := range v.execs {
 		if s {
@@ -334,11 +416,45 @@ func (v *waveView) nodeStates() decor.DecorFunc {
 			if (s.Aborted || s.Completed) && !bad(st) {
 				continue
 			}
-			fmt.Fprintf(&b, "%s%s: %s", sep, n, st)
+			fmt.Fprintf(&b, "%s%s: %s", sep, n, v.nodeDetail(n, st, !s.Aborted && !s.Completed))
 			sep = ", "
 		}
 		return truncate(b.String(), s.AvailableWidth-liveBarWidth-2)
 	}
+}
+
+// nodeDetail is what the view shows of node n in state st: the state, and
+// while the wave is in progress, of the node's current execution, its
+// health progress while it runs and is not healthy yet, and the first line
+// its task printed. v.mu is held.
+func (v *waveView) nodeDetail(n, st string, moving bool) string {
+	id := v.current[n]
+	if !moving || id == "" {
+		return st
+	}
+	var b strings.Builder
+	b.WriteString(st)
+	if h, ok := v.health[id]; ok && st == state.ComputeRunning {
+		// Checks beyond the threshold wait for min_healthy_time: 3/3 says so.
+		fmt.Fprintf(&b, " (checks %d/%d, %s/%s)", min(h.Passed, h.SuccessThreshold), h.SuccessThreshold, seconds(h.RanSeconds), seconds(h.MinHealthySeconds))
+	}
+	if line := v.first[id]; line != "" {
+		fmt.Fprintf(&b, " \"%s\"", line)
+	}
+	return b.String()
+}
+
+// seconds prints a number of seconds as a short duration: 300ms, 2.5s, 30s,
+// 1m30s.
+func seconds(f float64) string {
+	d := time.Duration(f * float64(time.Second))
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }
 
 // truncate cuts s to at most n runes, marking a cut with an ellipsis.

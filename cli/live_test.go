@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/state"
 )
 
 // TestNewProgressChooses checks that newProgress prints plain lines to a
@@ -212,5 +213,125 @@ func TestLiveCloseEmpty(t *testing.T) {
 	none.close()
 	if got := progressWriter(none, &out); got != &out {
 		t.Errorf("progressWriter(nil) = %T, want w", got)
+	}
+}
+
+// TestLiveShowsHealthAndFirstLine: beside each node of a wave in progress
+// the view shows its execution's health progress (checks passed of
+// success_threshold, time run of min_healthy_time) and the first line its
+// task printed, without the task's escape sequences, instead of the bare
+// state for the whole wait.
+func TestLiveShowsHealthAndFirstLine(t *testing.T) {
+	var out lockedBuffer
+	l := newLive(&out, mpb.WithWidth(220))
+	p := &progress{w: &out, live: l}
+	w := progressWriter(p, &out)
+	ev := func(node, exec, st string, h *state.HealthProgress) apply.Event {
+		return apply.Event{Job: "default/web", Version: 1, Kind: apply.ExecutionEvent, Wave: 1, Node: node, Execution: exec, State: st, Health: h}
+	}
+	p.event(apply.Event{Job: "default/web", Version: 1, Kind: apply.WaveStarted, Wave: 1, Message: "node-a, node-b"})
+	p.event(ev("node-a", "x1", "starting", nil))
+	p.event(ev("node-b", "x2", "starting", nil))
+	fmt.Fprint(w, "  x1 | \n  x1 | listening on :8080\n  x1 | second line\n")
+	fmt.Fprint(w, "  x2 ! \x1b[31mboom\x1b[0m \x1b]0;owned\x07here\x07\n")
+	fmt.Fprint(w, "  x9 | an execution of no wave\n")
+	p.event(ev("node-a", "x1", "running", &state.HealthProgress{Passed: 1, SuccessThreshold: 3, RanSeconds: 1.5, MinHealthySeconds: 30}))
+
+	v := l.waves[waveKey{"default/web", 1, 1}]
+	v.mu.Lock()
+	a, b := v.nodeDetail("node-a", v.states["node-a"], true), v.nodeDetail("node-b", v.states["node-b"], true)
+	v.mu.Unlock()
+	if want := `running (checks 1/3, 1.5s/30s) "listening on :8080"`; a != want {
+		t.Errorf("node-a shows %q, want %q", a, want)
+	}
+	if want := `starting "boom here"`; b != want {
+		t.Errorf("node-b shows %q, want %q", b, want)
+	}
+	time.Sleep(3 * liveRefresh) // frames of the wave in progress
+	if got := out.String(); !strings.Contains(got, `node-a: running (checks 1/3, 1.5s/30s) "listening on :8080"`) {
+		t.Errorf("no frame shows node-a's progress:\n%q", got)
+	}
+
+	// Checks passed beyond the threshold wait for min_healthy_time.
+	p.event(ev("node-a", "x1", "running", &state.HealthProgress{Passed: 5, SuccessThreshold: 3, RanSeconds: 12, MinHealthySeconds: 30}))
+	v.mu.Lock()
+	a = v.nodeDetail("node-a", v.states["node-a"], true)
+	v.mu.Unlock()
+	if want := `running (checks 3/3, 12s/30s) "listening on :8080"`; a != want {
+		t.Errorf("node-a shows %q, want %q", a, want)
+	}
+
+	// Healthy: the state says it all; the counts move.
+	p.event(ev("node-a", "x1", "healthy", nil))
+	v.mu.Lock()
+	a = v.nodeDetail("node-a", v.states["node-a"], true)
+	settled := v.settled
+	v.mu.Unlock()
+	if want := `healthy "listening on :8080"`; a != want || settled != 1 {
+		t.Errorf("after healthy node-a shows %q with %d settled, want %q and 1", a, settled, want)
+	}
+	// A restart on the node shows the new execution's own first line.
+	p.event(ev("node-b", "x3", "starting", nil))
+	fmt.Fprint(w, "  x3 | retrying\n")
+	v.mu.Lock()
+	b = v.nodeDetail("node-b", v.states["node-b"], true)
+	v.mu.Unlock()
+	if want := `starting "retrying"`; b != want {
+		t.Errorf("after a restart node-b shows %q, want %q", b, want)
+	}
+	// Progress of an execution outside any wave draws nothing and prints
+	// no line.
+	before := len(out.String())
+	p.event(apply.Event{Job: "default/web", Version: 1, Kind: apply.ExecutionEvent, Wave: 7, Node: "node-z", Execution: "x7", State: "running", Health: &state.HealthProgress{}})
+	p.close()
+	if got := out.String()[before:]; strings.Contains(got, "x7") {
+		t.Errorf("a progress event outside a wave printed a line: %q", got)
+	}
+	// Task lines are printed above the bars as written, every one.
+	for _, want := range []string{"  x1 | listening on :8080\n", "  x1 | second line\n", "  x9 | an execution of no wave\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks the task line %q", want)
+		}
+	}
+}
+
+// TestPlainProgressSkipsHealth: plain lines leave out the health progress
+// of each check (JSON keeps it), and a rollback says how to read what the
+// failed version printed.
+func TestPlainProgressSkipsHealth(t *testing.T) {
+	h := apply.Event{Job: "default/web", Version: 2, Kind: apply.ExecutionEvent, Node: "n", Execution: "x1", State: "running",
+		Health: &state.HealthProgress{Passed: 1, SuccessThreshold: 2, RanSeconds: 0.5, MinHealthySeconds: 30}}
+	var plain, js bytes.Buffer
+	(&progress{w: &plain}).event(h)
+	(&progress{w: &js, json: true}).event(h)
+	if plain.Len() != 0 {
+		t.Errorf("plain progress printed a health check: %q", plain.String())
+	}
+	if !strings.Contains(js.String(), `"health":{"passed":1,"success_threshold":2,"ran_seconds":0.5,"min_healthy_seconds":30}`) {
+		t.Errorf("JSON progress lacks the health progress: %s", js.String())
+	}
+	(&progress{w: &plain}).event(apply.Event{Job: "pay/web", Version: 4, Kind: apply.RolledBack, Message: "rolled back to the spec of version 3 as version 5"})
+	if want := "pay/web: rolled back to the spec of version 3 as version 5\n  what version 4 printed: muster logs pay/web --version 4 --stderr\n"; plain.String() != want {
+		t.Errorf("rollback line = %q, want %q", plain.String(), want)
+	}
+}
+
+func TestOutputLine(t *testing.T) {
+	for _, tc := range []struct {
+		line, id, text string
+		ok             bool
+	}{
+		{"  x1 | hello", "x1", "hello", true},
+		{"  x1 ! oops | x", "x1", "oops | x", true},
+		{"  x1 | ", "x1", "", true},
+		{"  x1 |", "", "", false},
+		{"default/web: wave 1: node a: execution x1 starting", "", "", false},
+		{"   | no id", "", "", false},
+		{"  x1 : text", "", "", false},
+	} {
+		id, text, ok := outputLine(tc.line)
+		if id != tc.id || text != tc.text || ok != tc.ok {
+			t.Errorf("outputLine(%q) = %q, %q, %v; want %q, %q, %v", tc.line, id, text, ok, tc.id, tc.text, tc.ok)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/muster-dev/muster/sensitive"
@@ -37,29 +38,143 @@ type logPrinter struct {
 // followPoll is how often --follow looks for new output and executions.
 const followPoll = 250 * time.Millisecond
 
-func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, version int, all, follow bool) error {
+// logSelect says which executions of a job logs prints.
+type logSelect struct {
+	// version is the job version whose executions are printed; 0 means
+	// the current one, followed to the next with --follow.
+	version int
+	// execution, when set, is the id (or a unique prefix of it) of the
+	// one execution to print, of any version.
+	execution string
+	// previous prints, instead of each chosen execution, the one it
+	// replaced when it was restarted (previous_execution_id).
+	previous bool
+	// all includes the executions that were replaced, not only the latest
+	// of each restart chain.
+	all bool
+}
+
+// check refuses the combinations that mean nothing.
+func (s logSelect) check(follow bool) error {
+	switch {
+	case s.execution != "" && s.version != 0:
+		return errors.New("--execution names one execution, of whatever version: drop --version")
+	case s.execution != "" && s.all:
+		return errors.New("--execution names one execution: drop --all")
+	case s.previous && s.all:
+		return errors.New("--all already prints the executions that were replaced: drop --previous")
+	case s.previous && follow:
+		return errors.New("--previous prints executions that were replaced, which ended: drop --follow")
+	case s.version < 0:
+		return fmt.Errorf("--version %d: versions count from 1", s.version)
+	}
+	return nil
+}
+
+// pick chooses among execs, the executions of a job, those of version to
+// print. Following, it keeps every execution of the version (so that
+// restarts are followed too) and finds nothing yet without failing.
+func (s logSelect) pick(execs []state.Execution, ref string, version int, follow bool) ([]state.Execution, error) {
+	if s.execution != "" {
+		x, err := findExecution(execs, ref, s.execution)
+		if err != nil || !s.previous {
+			return []state.Execution{x}, err
+		}
+		prev, ok := previousOf(execs, x)
+		if !ok {
+			return nil, fmt.Errorf("execution %s of %s was not restarted: it replaced no execution (--previous)", x.ID, ref)
+		}
+		return []state.Execution{prev}, nil
+	}
+	var mine []state.Execution
+	for _, x := range execs {
+		if x.JobVersion == version && (s.all || follow || x.NextExecutionID == "") {
+			mine = append(mine, x)
+		}
+	}
+	if len(mine) == 0 {
+		if follow {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s version %d has no executions", ref, version)
+	}
+	if !s.previous {
+		return mine, nil
+	}
+	var prevs []state.Execution
+	for _, x := range mine {
+		if prev, ok := previousOf(execs, x); ok {
+			prevs = append(prevs, prev)
+		}
+	}
+	if len(prevs) == 0 {
+		return nil, fmt.Errorf("no execution of %s version %d was restarted: none replaced another (--previous)", ref, version)
+	}
+	return prevs, nil
+}
+
+// findExecution finds the execution whose id is id, or the only one whose
+// id starts with it.
+func findExecution(execs []state.Execution, ref, id string) (state.Execution, error) {
+	var found []state.Execution
+	for _, x := range execs {
+		if x.ID == id {
+			return x, nil
+		}
+		if strings.HasPrefix(x.ID, id) {
+			found = append(found, x)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return state.Execution{}, fmt.Errorf("%s has no execution %s (see 'muster executions --all %s')", ref, id, ref)
+	case 1:
+		return found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, x := range found {
+		ids[i] = x.ID
+	}
+	return state.Execution{}, fmt.Errorf("%q starts %d executions of %s: %s", id, len(found), ref, strings.Join(ids, ", "))
+}
+
+// previousOf finds the execution x replaced, when it was a restart.
+func previousOf(execs []state.Execution, x state.Execution) (state.Execution, bool) {
+	if x.PreviousExecutionID == "" {
+		return state.Execution{}, false
+	}
+	for _, p := range execs {
+		if p.ID == x.PreviousExecutionID {
+			return p, true
+		}
+	}
+	return state.Execution{}, false
+}
+
+// run prints the logs of the executions sel picks; following, it goes on
+// until they ended (and, for the current version, moves to a newer one).
+func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, sel logSelect, follow bool) error {
 	l.follow = follow
+	ref := ns + "/" + name
+	version := sel.version
 	for {
 		js, err := st.Job(ctx, ns, name)
 		if err != nil {
 			return err
 		}
-		if follow && js.Version != version {
-			fmt.Fprintf(l.w, "==> %s/%s moved to version %d <==\n", ns, name, js.Version)
+		if sel.version == 0 {
+			if follow && version != 0 && js.Version != version {
+				fmt.Fprintf(l.w, "==> %s moved to version %d <==\n", ref, js.Version)
+			}
 			version = js.Version
 		}
 		execs, err := st.Executions(ctx, ns, name)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
-		var mine []state.Execution
-		for _, x := range execs {
-			if x.JobVersion == version && (all || follow || x.NextExecutionID == "") {
-				mine = append(mine, x)
-			}
-		}
-		if len(mine) == 0 && !follow {
-			return fmt.Errorf("%s/%s version %d has no executions", ns, name, version)
+		mine, err := sel.pick(execs, ref, version, follow)
+		if err != nil && (!follow || sel.execution != "") {
+			return err
 		}
 		active := false
 		for _, x := range mine {
@@ -73,7 +188,11 @@ func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, versio
 				active = true
 			}
 		}
-		if !follow || !active && len(mine) > 0 && !longRunningActive(js.State) {
+		// One execution, or a version other than the current one, is
+		// done once what was picked ended; the current version may still
+		// start executions while the job is active.
+		more := sel.execution == "" && sel.version == 0 && longRunningActive(js.State)
+		if !follow || !active && len(mine) > 0 && !more {
 			return nil
 		}
 		select {

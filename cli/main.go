@@ -72,7 +72,9 @@ The same job written in any format compiles to the same canonical bytes and
 the same sha256 spec hash.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       thisVersion().String(),
 	}
+	root.SetVersionTemplate("muster {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -98,7 +100,9 @@ the same sha256 spec hash.`,
 		newServer(),
 		newAgent(),
 		newDoctor(),
+		newVersion(),
 	)
+	addCompletions(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})

@@ -15,6 +15,7 @@ type outputFlag struct {
 func (o *outputFlag) register(c *cobra.Command, allowed ...string) {
 	o.allowed = allowed
 	c.Flags().StringVarP(&o.value, "output", "o", allowed[0], "output format: "+joinOr(allowed))
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(allowed, cobra.ShellCompDirectiveNoFileComp))
 }
 
 func (o *outputFlag) check() error {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,8 +44,10 @@ JSON (where "old_sensitive"/"new_sensitive" mark them), and in the specs of
 --nodes plans against an inventory file instead of the live nodes, for CI and
 what-if questions.
 
-Exit status: 0 success; 1 error; with --detailed-exitcode, 0 when nothing
-changes and 2 when something does.`,
+Exit status: 0 success; 1 error; with --detailed-exitcode, 0 when applying
+would do nothing and 2 when it would act: a job created or updated, a
+stopped job started again, or a rollout left unfinished (pending,
+deploying, queued executions waiting for room) resumed.`,
 		Example: `  muster plan jobs/
   muster plan --out web.plan web.hcl --var image=web:1.5
   muster plan --nodes inventory.yaml -o json jobs/ | jq '.jobs[].placement'
@@ -88,7 +91,7 @@ changes and 2 when something does.`,
 					fmt.Fprintf(w, "Saved the plan to %s: run 'muster apply %s' to apply exactly this.\n", saveTo, saveTo)
 				}
 			}
-			if detailed && p.Changes() {
+			if detailed && (p.Changes() || wouldAct(ctx, st, p)) {
 				return exitCode(exitChanges)
 			}
 			return nil
@@ -99,8 +102,19 @@ changes and 2 when something does.`,
 	nf.register(c, true)
 	out.register(c, "text", "json")
 	c.Flags().StringVar(&saveTo, "out", "", "save the plan to `file` for 'muster apply'")
-	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
+	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when apply would do nothing, 2 when it would act, 1 on error")
 	return c
+}
+
+// wouldAct reports whether applying p acts on a job it leaves unchanged
+// (see applyActs).
+func wouldAct(ctx context.Context, st *plane, p *plan.Plan) bool {
+	for _, j := range p.Jobs {
+		if applyActs(ctx, st, j) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // desired pairs compiled jobs with the paths of their sensitive values.

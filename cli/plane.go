@@ -23,7 +23,10 @@ type plane struct {
 	// store is the state opened by this process; nil when remote.
 	store *state.Store
 	// addr is the API address when remote.
-	addr  string
+	addr string
+	// empty is set when the state directory does not exist (yet) and the
+	// command only reads: nothing is stored, and nothing was created.
+	empty bool
 	close func() error
 }
 
@@ -67,9 +70,13 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 			return nil, fmt.Errorf("'muster dev' (pid %d) holds %s but its API does not answer: %w", rec.PID, f.dir, err)
 		}
 	}
-	st, err := state.Open(ctx, f.dir, state.Options{LockWait: lockWait, AllowDamaged: f.allowDamaged})
+	if f.readOnly && !holdsState(f.dir) {
+		// Reading creates nothing: there is nothing stored yet.
+		return &plane{Backend: emptyState{dir: f.dir}, empty: true, close: func() error { return nil }}, nil
+	}
+	st, err := state.Open(ctx, f.dir, f.withLock(state.Options{AllowDamaged: f.allowDamaged}))
 	if err != nil {
-		return nil, err
+		return nil, f.lockError(err)
 	}
 	return &plane{Backend: st, store: st, close: st.Close}, nil
 }

@@ -39,7 +39,9 @@ func newProgress(w io.Writer, asJSON bool) *progress {
 	return p
 }
 
-// event prints or draws one rollout event.
+// event prints or draws one rollout event. The health progress of an
+// execution (an event with Health) is drawn by a live view and printed as
+// JSON, but is no line of plain text: it comes once per health check.
 func (p *progress) event(ev apply.Event) {
 	ev.Message = sensitive.Redact(ev.Message, p.hide)
 	if p.live != nil {
@@ -51,6 +53,9 @@ func (p *progress) event(ev apply.Event) {
 	if p.json {
 		b, _ := json.Marshal(ev)
 		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	if ev.Health != nil {
 		return
 	}
 	fmt.Fprint(p.w, plainLine(ev))
@@ -88,6 +93,9 @@ func plainLine(ev apply.Event) string {
 			msg = ": " + ev.Message
 		}
 		return fmt.Sprintf("%s: %s: node %s: execution %s %s%s\n", ev.Job, where, ev.Node, ev.Execution, ev.State, msg)
+	case apply.RolledBack:
+		// The failed version's output is one command away.
+		return fmt.Sprintf("%s: %s\n  what version %d printed: muster logs %s --version %d --stderr\n", ev.Job, ev.Message, ev.Version, ev.Job, ev.Version)
 	default:
 		return fmt.Sprintf("%s: %s\n", ev.Job, ev.Message)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/muster-dev/muster/apply"
@@ -128,70 +127,5 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 	}
 	if listExecutions(w, execs, rj, func(state.Execution) string { return "" }) > 0 {
 		fmt.Fprintf(w, "  logs: muster logs %s/%s\n", rj.spec.Namespace, rj.spec.Name)
-	}
-}
-
-// logTail prints what the executions of a rollout write, as they write it,
-// read through the control plane: the same lines apply prints when it runs
-// the executions itself.
-type logTail struct {
-	p        *plane
-	ns, name string
-	w        io.Writer
-	// hide holds the texts of the job's sensitive values, which the lines
-	// show as (sensitive).
-	hide []string
-
-	mu      sync.Mutex
-	ids     []string
-	offsets map[string]int64
-	out     map[string]*linePrefixer
-	lines   sync.Mutex // one writer at a time
-}
-
-func (t *logTail) add(id string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.out[id]; ok {
-		return
-	}
-	if t.offsets == nil {
-		t.offsets = map[string]int64{}
-	}
-	t.ids = append(t.ids, id)
-	t.out[id] = &linePrefixer{w: t.w, mu: &t.lines, prefix: "  " + id + " | ", hide: t.hide}
-}
-
-// run polls until ctx is done.
-func (t *logTail) run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(followPoll):
-			t.poll(ctx)
-		}
-	}
-}
-
-// poll prints what every known execution wrote since the last poll.
-func (t *logTail) poll(ctx context.Context) {
-	t.mu.Lock()
-	ids := append([]string(nil), t.ids...)
-	t.mu.Unlock()
-	for _, id := range ids {
-		for {
-			t.mu.Lock()
-			off, w := t.offsets[id], t.out[id]
-			t.mu.Unlock()
-			b, err := t.p.ctl.ReadLog(ctx, t.ns, t.name, id, "stdout", off)
-			if err != nil || len(b) == 0 {
-				break
-			}
-			w.Write(b)
-			t.mu.Lock()
-			t.offsets[id] = off + int64(len(b))
-			t.mu.Unlock()
-		}
 	}
 }

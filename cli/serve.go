@@ -360,7 +360,7 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		// restarted control plane by themselves; a free one otherwise.
 		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
 	}
-	st, err := state.Open(ctx, sf.dir, state.Options{Listen: natsListen, Token: token, LockWait: lockWait})
+	st, err := state.Open(ctx, sf.dir, sf.withLock(state.Options{Listen: natsListen, Token: token}))
 	if err != nil {
 		return nil, info, err
 	}

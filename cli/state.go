@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,12 +29,32 @@ type stateFlags struct {
 	// allowDamaged opens a damaged state directory instead of refusing
 	// it ('muster doctor').
 	allowDamaged bool
+	// readOnly marks a command that only reads: it does not create a state
+	// directory that does not exist, and finds nothing stored instead
+	// (see registerRead).
+	readOnly bool
+	// lockTimeout is how long the command waits for another process
+	// holding the state directory (--lock-timeout).
+	lockTimeout time.Duration
+	// cmd is the command the flags belong to; it names this process in the
+	// lock file and is where waiting is reported. Nil outside a command.
+	cmd *cobra.Command
 }
 
 func (f *stateFlags) register(c *cobra.Command) {
+	f.cmd = c
 	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR); a 'muster dev' holding it is reached through its API")
 	c.Flags().StringVar(&f.addr, "addr", os.Getenv("MUSTER_ADDR"), "`host:port` of a running 'muster dev' or 'muster server' API (MUSTER_ADDR; MUSTER_TOKEN is its bearer token)")
 	c.Flags().StringVar(&f.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "use an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL)")
+	c.Flags().DurationVar(&f.lockTimeout, "lock-timeout", lockWait, "how long to wait for another muster process that holds the state directory (0: fail at once)")
+}
+
+// registerRead registers the flags of a command that only reads the
+// state: on a state directory that does not exist yet it creates nothing
+// and finds nothing stored.
+func (f *stateFlags) registerRead(c *cobra.Command) {
+	f.readOnly = true
+	f.register(c)
 }
 
 func envOr(key, def string) string {
@@ -42,9 +64,54 @@ func envOr(key, def string) string {
 	return def
 }
 
-// lockWait is how long a command waits for another muster process that
-// holds the state directory, so that concurrent commands take turns.
+// lockWait is how long a command waits by default for another muster
+// process that holds the state directory, so that concurrent commands take
+// turns (--lock-timeout).
 const lockWait = 30 * time.Second
+
+// withLock adds to opts how this command takes the state directory's lock:
+// how long it waits (--lock-timeout, or lockWait outside a command), what
+// it records as the holder, and that it says at once, on stderr, whom it
+// waits for.
+func (f *stateFlags) withLock(opts state.Options) state.Options {
+	wait, stderr := lockWait, io.Writer(os.Stderr)
+	opts.Holder = holderName(os.Args)
+	if f.cmd != nil {
+		wait, stderr, opts.Holder = f.lockTimeout, f.cmd.ErrOrStderr(), f.cmd.CommandPath()
+	}
+	opts.LockWait = wait
+	opts.OnLockWait = func(le *state.LockedError) {
+		fmt.Fprintf(stderr, "waiting for %s to release %s (up to %s; --lock-timeout)\n", le.Holder(), le.Dir, wait)
+	}
+	return opts
+}
+
+// lockError adds to the error of a lock that could not be taken how long
+// the command waited and how to wait longer.
+func (f *stateFlags) lockError(err error) error {
+	var le *state.LockedError
+	if !errors.As(err, &le) {
+		return err
+	}
+	wait := lockWait
+	if f.cmd != nil {
+		wait = f.lockTimeout
+	}
+	return fmt.Errorf("%w (waited %s; --lock-timeout waits longer)", err, wait)
+}
+
+// holderName names this process from its arguments, "muster dev" say:
+// the program's base name and the first argument when it is a command.
+func holderName(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	name := filepath.Base(args[0])
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		name += " " + args[1]
+	}
+	return name
+}
 
 // openJob reads a job argument (NAME or NAMESPACE/NAME) and opens the
 // control plane; the caller closes the store.
@@ -209,20 +276,43 @@ func (f *nodeFlags) planDesired(ctx context.Context, st *plane, jobs []plan.Desi
 	if err != nil {
 		return nil, err
 	}
-	noteStopped(ctx, st, p)
+	noteActions(ctx, st, p)
 	return p, nil
 }
 
-// noteStopped warns, on the jobs of p that do not change, when the job is
-// stopped: applying it starts it again.
-func noteStopped(ctx context.Context, st api.Backend, p *plan.Plan) {
+// noteActions warns, on the jobs of p that do not change, when applying
+// acts on them all the same (see applyActs).
+func noteActions(ctx context.Context, st *plane, p *plan.Plan) {
 	for i := range p.Jobs {
-		j := &p.Jobs[i]
-		if j.Action != plan.NoOp {
-			continue
-		}
-		if js, err := st.Job(ctx, j.Namespace, j.Name); err == nil && js.State == state.StateStopped {
-			j.Warnings = append(j.Warnings, fmt.Sprintf("the job is stopped: applying starts version %d again", js.Version))
+		if why := applyActs(ctx, st, p.Jobs[i]); why != "" {
+			p.Jobs[i].Warnings = append(p.Jobs[i].Warnings, why)
 		}
 	}
+}
+
+// applyActs says what applying does to a job of a plan whose spec does not
+// change, or "" when it does nothing: a stopped job is started again, and,
+// where this process runs the rollouts (no control plane), a rollout of a
+// batch or ops job left unfinished (pending, deploying, or queued for room
+// on a node) is resumed. A running control plane resumes and places its
+// own rollouts. It follows what record in apply.go does.
+func applyActs(ctx context.Context, st *plane, j plan.JobPlan) string {
+	if j.Action != plan.NoOp {
+		return ""
+	}
+	js, err := st.Job(ctx, j.Namespace, j.Name)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case js.State == state.StateStopped:
+		return fmt.Sprintf("the job is stopped: applying starts version %d again", js.Version)
+	case !unfinished(js.State) || st.ctl != nil:
+		return ""
+	}
+	spec, err := specFromCanonical(j.Spec)
+	if err != nil || spec.Type.LongRunning() {
+		return ""
+	}
+	return fmt.Sprintf("the rollout of version %d was left %s: applying resumes it", js.Version, js.State)
 }

@@ -25,6 +25,7 @@ const statusExecutions = 20
 
 func newStatus() *cobra.Command {
 	var sf stateFlags
+	var lf listFlags
 	var out outputFlag
 	c := &cobra.Command{
 		Use:   "status [JOB]",
@@ -67,7 +68,7 @@ With -o json it prints a list of one status carrying the same, under
 				}
 				return d.write(w, time.Now())
 			}
-			list, err := st.Jobs(ctx)
+			list, err := lf.jobs(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -80,7 +81,8 @@ With -o json it prints a list of one status carrying the same, under
 			return writeJobList(w, list)
 		},
 	}
-	sf.register(c)
+	sf.registerRead(c)
+	lf.register(c, true)
 	out.register(c, "text", "json")
 	return c
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -79,22 +80,39 @@ type LockedError struct {
 	Dir     string
 	PID     int
 	Started time.Time
+	// Command is what the holder recorded it runs ("muster apply"), "" when
+	// it recorded none.
+	Command string
 }
 
 // Error names the holder and what to do.
 func (e *LockedError) Error() string {
-	who := "another process"
-	if e.PID > 0 {
-		who = fmt.Sprintf("process %d", e.PID)
-		if !e.Started.IsZero() {
-			who += fmt.Sprintf(" (started %s)", e.Started.Local().Format(time.RFC3339))
-		}
-	}
-	return fmt.Sprintf("state directory %s is in use by %s: wait for it to finish, stop it, or use another state directory (--state-dir)", e.Dir, who)
+	return fmt.Sprintf("state directory %s is in use by %s: wait for it to finish, stop it, or use another state directory (--state-dir)", e.Dir, e.Holder())
 }
 
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// Holder names the holding process as far as the lock file told:
+// "process 1234 (muster apply, started 2025-01-02T15:04:05Z)", or
+// "another process" when it told nothing.
+func (e *LockedError) Holder() string {
+	if e.PID <= 0 {
+		return "another process"
+	}
+	var about []string
+	if e.Command != "" {
+		about = append(about, e.Command)
+	}
+	if !e.Started.IsZero() {
+		about = append(about, "started "+e.Started.Local().Format(time.RFC3339))
+	}
+	who := fmt.Sprintf("process %d", e.PID)
+	if len(about) > 0 {
+		who += " (" + strings.Join(about, ", ") + ")"
+	}
+	return who
+}
 
 // ErrDamaged is matched (errors.Is) by every error that finds the stored
 // state inconsistent: writes lost from a stream, a spec whose bytes do not

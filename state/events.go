@@ -27,6 +27,24 @@ type Event struct {
 	// State is the execution's compute state or the job's state.
 	State   string `json:"state,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Health is how far a running execution of a long-running job got
+	// toward healthy, on the execution events sent after each of its
+	// health checks until it is healthy; nil on every other event.
+	Health *HealthProgress `json:"health,omitempty"`
+}
+
+// HealthProgress counts what an execution still needs to become healthy
+// (SPEC section 2, rollout.health_check): success_threshold checks passed
+// in a row, and running for min_healthy_time.
+type HealthProgress struct {
+	// Passed is how many health checks passed in a row.
+	Passed int `json:"passed"`
+	// SuccessThreshold is how many it needs.
+	SuccessThreshold int `json:"success_threshold"`
+	// RanSeconds is how long it has run (since it was last seen start).
+	RanSeconds float64 `json:"ran_seconds"`
+	// MinHealthySeconds is how long it needs to run.
+	MinHealthySeconds float64 `json:"min_healthy_seconds"`
 }
 
 // eventsKept is how many events the store keeps per job; older ones go.

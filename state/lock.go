@@ -20,7 +20,14 @@ const lockPoll = 25 * time.Millisecond
 type lockInfo struct {
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`
+	// Command is Options.Holder: what the holder runs ("muster apply").
+	Command string `json:"command,omitempty"`
 }
+
+// lockTell is how long a waiting Open may wait for the holder to record
+// itself in the lock file (it writes the file just after it took the lock)
+// before it reports the wait without naming the holder.
+const lockTell = 250 * time.Millisecond
 
 // dirLock is an exclusive advisory lock (flock) on <dir>/lock. The kernel
 // drops it when the holder exits, however it dies, so a lock left by a
@@ -32,15 +39,18 @@ type dirLock struct {
 // errWouldBlock is returned by tryLock when another open file holds the lock.
 var errWouldBlock = errors.New("lock held")
 
-// acquireLock takes the lock on dir, waiting up to wait for a live holder to
-// let go, and then records this process in the file.
-func acquireLock(ctx context.Context, dir string, wait time.Duration) (*dirLock, error) {
+// acquireLock takes the lock on dir, waiting up to opts.LockWait for a live
+// holder to let go (telling opts.OnLockWait once it starts waiting), and
+// then records this process in the file.
+func acquireLock(ctx context.Context, dir string, opts Options) (*dirLock, error) {
 	path := filepath.Join(dir, lockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	deadline := time.Now().Add(wait)
+	start := time.Now()
+	deadline := start.Add(opts.LockWait)
+	told := opts.OnLockWait == nil
 	for {
 		err = tryLock(f)
 		if err == nil {
@@ -54,6 +64,14 @@ func acquireLock(ctx context.Context, dir string, wait time.Duration) (*dirLock,
 			f.Close()
 			return nil, lockedError(dir, path)
 		}
+		if !told {
+			// Say at once who is waited for; the holder may not have
+			// recorded itself yet, which takes it an instant.
+			if le := lockedError(dir, path); le.PID > 0 || time.Since(start) >= lockTell {
+				opts.OnLockWait(le)
+				told = true
+			}
+		}
 		select {
 		case <-ctx.Done():
 			f.Close()
@@ -61,7 +79,7 @@ func acquireLock(ctx context.Context, dir string, wait time.Duration) (*dirLock,
 		case <-time.After(min(lockPoll, time.Until(deadline))):
 		}
 	}
-	info, _ := json.Marshal(lockInfo{PID: os.Getpid(), Started: time.Now().UTC()})
+	info, _ := json.Marshal(lockInfo{PID: os.Getpid(), Started: time.Now().UTC(), Command: opts.Holder})
 	werr := f.Truncate(0)
 	if werr == nil {
 		_, werr = f.WriteAt(append(info, '\n'), 0)
@@ -80,7 +98,7 @@ func lockedError(dir, path string) *LockedError {
 	if b, err := os.ReadFile(path); err == nil {
 		var info lockInfo
 		if json.Unmarshal(b, &info) == nil {
-			e.PID, e.Started = info.PID, info.Started
+			e.PID, e.Started, e.Command = info.PID, info.Started, info.Command
 		}
 	}
 	return e

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -220,4 +221,68 @@ func TestListenerRequiresToken(t *testing.T) {
 		t.Fatalf("with the token: %v", err)
 	}
 	c.Close()
+}
+
+// TestLockWaitTellsHolder: a process that finds the directory held says at
+// once whom it waits for (pid, command, start time from the lock file),
+// once, and fails with the same holder when the wait runs out.
+func TestLockWaitTellsHolder(t *testing.T) {
+	dir := t.TempDir()
+	child := startChild(t, "hold", dir, "")
+
+	var told []*LockedError
+	start := time.Now()
+	var toldAfter time.Duration
+	_, err := Open(context.Background(), dir, Options{
+		LockWait: 600 * time.Millisecond,
+		OnLockWait: func(le *LockedError) {
+			told = append(told, le)
+			toldAfter = time.Since(start)
+		},
+	})
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("Open while the child holds the lock = %v, want *LockedError", err)
+	}
+	if time.Since(start) < 600*time.Millisecond {
+		t.Errorf("Open gave up after %s, before its LockWait", time.Since(start))
+	}
+	if len(told) != 1 {
+		t.Fatalf("OnLockWait called %d times, want once", len(told))
+	}
+	if toldAfter > 300*time.Millisecond {
+		t.Errorf("OnLockWait came %s after Open started, want at once", toldAfter)
+	}
+	for _, e := range []*LockedError{told[0], le} {
+		if e.PID != child.Process.Pid || e.Command != "state test hold" || e.Started.IsZero() || e.Dir != dir {
+			t.Errorf("holder = %+v, want pid %d, command %q", e, child.Process.Pid, "state test hold")
+		}
+	}
+	want := fmt.Sprintf("process %d (state test hold, started ", child.Process.Pid)
+	if !strings.Contains(le.Holder(), want) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Holder() = %q, error %q; want them to contain %q", le.Holder(), err, want)
+	}
+}
+
+// TestLockNoWaitNoTell: without a wait, OnLockWait is never called; with a
+// free directory neither.
+func TestLockNoWaitNoTell(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	called := 0
+	opts := Options{OnLockWait: func(*LockedError) { called++ }, Holder: "first"}
+	s, err := Open(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := Open(ctx, dir, opts); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open = %v, want locked", err)
+	}
+	if called != 0 {
+		t.Errorf("OnLockWait called %d times without a wait", called)
+	}
+	if (&LockedError{}).Holder() != "another process" {
+		t.Errorf("Holder of an unknown process = %q", (&LockedError{}).Holder())
+	}
 }

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // parent may kill it, and never returns on its own in the killing modes.
 func runChild(mode, dir, arg string) error {
 	ctx := context.Background()
-	s, err := Open(ctx, dir, Options{LockWait: 10 * time.Second})
+	s, err := Open(ctx, dir, Options{LockWait: 10 * time.Second, Holder: "state test " + mode})
 	if err != nil {
 		return err
 	}

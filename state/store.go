@@ -27,6 +27,14 @@ type Options struct {
 	// LockWait is how long Open waits for another process to release the
 	// state directory before it fails with *LockedError. Zero fails at once.
 	LockWait time.Duration
+	// OnLockWait, when set, is called once, as soon as Open finds the
+	// directory held by another process and starts to wait (LockWait > 0),
+	// with that holder; the wait goes on when it returns.
+	OnLockWait func(*LockedError)
+	// Holder says what opens the directory ("muster apply"); the lock file
+	// records it, so that a process waiting for the lock can name the
+	// command it waits for. Empty records none.
+	Holder string
 	// AllowDamaged opens a store whose streams lost writes (see
 	// Store.Damage) instead of failing with a *DamagedError; for
 	// 'muster doctor', which reports the damage.
@@ -79,7 +87,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	lk, err := acquireLock(ctx, dir, opts.LockWait)
+	lk, err := acquireLock(ctx, dir, opts)
 	if err != nil {
 		return nil, err
 	}
