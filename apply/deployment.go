@@ -222,9 +222,22 @@ func (d *Deployment) tally() tally {
 
 // jobState is the job's state and message for a tally.
 func (d *Deployment) jobState(t tally) (string, string) {
-	if t.down > 0 {
-		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
-			d.Version, t.total-t.down, t.total, t.nodes, plural(t.nodes), t.down)
+	// A service is short of the executions no node runs any more (their
+	// node went away and none took them yet).
+	missing := 0
+	if d.r.job.Type.HasCount() {
+		missing = max(0, d.r.job.Count-t.total)
+	}
+	if t.down > 0 || missing > 0 {
+		msg := fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s)",
+			d.Version, t.total-t.down, t.total+missing, t.nodes, plural(t.nodes))
+		if t.down > 0 {
+			msg += fmt.Sprintf(", %d not running", t.down)
+		}
+		if missing > 0 {
+			msg += fmt.Sprintf(", %d waiting for a node", missing)
+		}
+		return state.StateDegraded, msg
 	}
 	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, t.total, plural(t.total), t.nodes, plural(t.nodes))
 }
