@@ -90,8 +90,9 @@ func newExecutions() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "executions JOB",
 		Short: "List the executions of a job",
-		Long: `Executions lists the executions of a job's current version (all versions with
---all): id, version, node, compute and desired state, and the message.`,
+		Long: `Executions lists the executions of a job's current version, and those of
+other versions that still run (all versions with --all): id, version, node,
+compute and desired state, and the message.`,
 		Example: `  muster executions hello
   muster executions --all -o json payments/report`,
 		Args: cobra.ExactArgs(1),
@@ -114,7 +115,7 @@ func newExecutions() *cobra.Command {
 			}
 			list := []state.Execution{}
 			for _, x := range execs {
-				if all || x.JobVersion == js.Version {
+				if all || x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
 					list = append(list, x)
 				}
 			}
