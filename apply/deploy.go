@@ -287,7 +287,7 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 		// earlier control plane went: the node says.
 		run := r.Runners.Get(x.NodeID)
 		if run == nil {
-			if err := r.recordLost(ctx, x); err != nil {
+			if err := r.recordLost(ctx, x, "no agent serves node "+x.NodeID+" since the control plane that ran it stopped"); err != nil {
 				return prev, err
 			}
 			continue
@@ -323,8 +323,9 @@ func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recov
 	return rc
 }
 
-// recordLost records x, which nothing watches any more, as lost.
-func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
+// recordLost records x, which nothing watches any more, as lost, saying
+// why.
+func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string) error {
 	if cur, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID); err == nil {
 		x = cur
 	}
@@ -334,7 +335,7 @@ func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
 		return nil
 	}
 	x.Status.ComputeState = state.ComputeLost
-	x.Status.Message = "the control plane that ran it stopped before it ended"
+	x.Status.Message = why
 	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
 	}

@@ -501,12 +501,16 @@ func (s *slot) run(adopt *recovered) error {
 		s.setRunning(false)
 		if res.lost {
 			// Nothing to re-attach to: record it lost and replace it at once.
-			if err := r.recordLost(s.ctx, cur); err != nil {
+			if err := r.recordLost(s.ctx, cur, fmt.Sprintf("node %s had nothing to re-attach to after a control plane restart", s.node)); err != nil {
 				s.report(err.Error())
 				return nil
 			}
 			if retiring {
 				return nil
+			}
+			if r.Runners.Get(s.node) == nil {
+				// Its node is gone too: placed again where nodes serve.
+				return errNodeGone
 			}
 			continue
 		}

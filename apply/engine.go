@@ -329,13 +329,17 @@ func (r *rollout) markLost(ctx context.Context) error {
 					continue
 				}
 			}
-			if err := r.recordLost(ctx, x); err != nil {
+			if err := r.recordLost(ctx, x, lostWithControlPlane); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// lostWithControlPlane is the message of an execution that ended with the
+// control plane that ran it.
+const lostWithControlPlane = "the control plane that ran it stopped before it ended"
 
 // completedPerNode counts the executions of this version that already
 // completed, by node, so that a resumed rollout runs only what is missing.
