@@ -283,3 +283,30 @@ func TestEventsFilterByNamespace(t *testing.T) {
 		t.Errorf("payments/report got %q", g)
 	}
 }
+
+func TestQueuedCanaryServiceRollsOutWhole(t *testing.T) {
+	p := newPlane(t, "node-a")
+	j, v1 := p.apply(`
+name: web
+type: service
+count: 2
+selector: {match_labels: {gpu: "yes"}}
+task: {engine: exec, cmd: ["sleep", "300"]}
+rollout:
+  strategy: canary
+  health_check: {min_healthy_time: 100ms, interval: 100ms, deadline: 10s}
+`)
+	if ev := p.wait(Finished, v1); ev.State != state.StateQueued {
+		t.Fatalf("finished %s (%s), want queued", ev.State, ev.Message)
+	}
+	// Two nodes: the canary's execution goes on one, the wave's on the
+	// other (both on one, if the first joins alone).
+	p.addNode("node-gpu1", map[string]string{"gpu": "yes"})
+	p.addNode("node-gpu2", map[string]string{"gpu": "yes"})
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("after a matching node joined: %s (%s)", ev.State, ev.Message)
+	}
+	if got := p.running(j); got[v1] != 2 {
+		t.Errorf("running %v, want both executions (the canary's and the wave's)", got)
+	}
+}

@@ -29,7 +29,8 @@ type startPoint struct {
 //   - no record: a fresh rollout; a resumed job that runs (a record was
 //     never written) is taken over steady.
 //   - an ended record: a resumed running version is taken over steady,
-//     anything else (apply of a stopped job) rolls out afresh.
+//     anything else (apply of a stopped job) rolls out afresh; so does a
+//     queued one, which ran nothing.
 //   - a record under way: the set it was rolling out is rolled out again,
 //     adopting what runs and what completed; a set that finished is not,
 //     the next one follows. A canary that finished and was not promoted
@@ -44,6 +45,9 @@ func startFrom(rec *state.Rollout, resume bool, jobState string) startPoint {
 	case rec.Ended() && resume && running:
 		return startPoint{steady: true}
 	case rec.Ended():
+		return startPoint{fresh: true}
+	case rec.State == state.StateQueued:
+		// Nothing ran, and its sets were cut when no node could take it.
 		return startPoint{fresh: true}
 	}
 	p := startPoint{set: rec.Wave, promoted: rec.Wave >= 1}

@@ -44,7 +44,7 @@ func TestStartFrom(t *testing.T) {
 		{"rolling, wave 1 under way", rec(1, 0, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 1, promoted: true}},
 		{"rolling, wave 2 under way", rec(2, 1, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 2, promoted: true}},
 		{"rolling, wave 2 done", rec(2, 2, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 3, promoted: true}},
-		{"queued", rec(1, 0, state.StateQueued, "", nil), true, state.StateQueued, startPoint{set: 1, promoted: true}},
+		{"queued", rec(1, 0, state.StateQueued, "", nil), true, state.StateQueued, startPoint{fresh: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := startFrom(c.rec, c.resume, c.jobState); got != c.want {
