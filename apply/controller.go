@@ -48,6 +48,16 @@ type Controller struct {
 	ready     chan struct{}
 }
 
+// ended reports whether the rollout goroutine of run returned.
+func (run *jobRun) ended() bool {
+	select {
+	case <-run.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Ready is closed once Run has resumed what an earlier control plane left
 // and takes requests.
 func (c *Controller) Ready() <-chan struct{} {
@@ -61,8 +71,9 @@ type jobRun struct {
 	cancel  context.CancelFunc // ends the rollout (and a batch's executions)
 	done    chan struct{}      // closed when the rollout goroutine returned
 	promote chan struct{}      // closed by Promote
-	paused  bool
-	dep     *Deployment // the long-running executions, once deployed
+	// promoted is set once promote was closed.
+	promoted bool
+	dep      *Deployment // the long-running executions, once deployed
 	// partial holds what an interrupted rollout started (a paused
 	// canary): a newer version or a stop stops it, a shutdown leaves the
 	// executions of node agents running.
@@ -162,16 +173,20 @@ func (c *Controller) Promote(ctx context.Context, ns, name string) error {
 	}
 	c.mu.Lock()
 	run := c.jobs[ns+"/"+name]
-	if run != nil && run.version == js.Version && run.paused {
-		run.paused = false
-		close(run.promote)
+	if run != nil && run.version == js.Version && !run.ended() {
+		// Its rollout waits at the pause, or is on its way there (a
+		// restarted control plane taking it over): it goes on.
+		if !run.promoted {
+			run.promoted = true
+			close(run.promote)
+		}
 		c.mu.Unlock()
 		return nil
 	}
 	c.mu.Unlock()
-	// Nothing waits in this process (it restarted, or a batch rollout
-	// paused and returned): start the rollout again, promoted; what
-	// completed is not run again.
+	// Nothing waits in this process (a batch rollout paused and
+	// returned): start the rollout again, promoted; what completed is not
+	// run again.
 	return c.Rollout(ctx, ns, name, js.Version, true)
 }
 
@@ -287,12 +302,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		finish(out.State, out.Message)
 		return
 	}
-	o := DeployOptions{Life: c.execLife, Prev: prev, Promote: run.promote, Promoted: promote, Resume: resume,
-		Paused: func() {
-			c.mu.Lock()
-			run.paused = true
-			c.mu.Unlock()
-		}}
+	o := DeployOptions{Life: c.execLife, Prev: prev, Promote: run.promote, Promoted: promote, Resume: resume}
 	out, dep, err := eng.Deploy(ctx, j, version, pl, o)
 	if err != nil && ctx.Err() != nil {
 		// Superseded, stopped or shut down: the next rollout, Stop or

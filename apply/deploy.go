@@ -97,29 +97,13 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 			continue
 		}
 		if i == 1 && pause {
-			msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			if pl.CanaryExecutions != nil {
-				n := 0
-				for _, c := range pl.CanaryExecutions {
-					n += c
+			if !promotedAlready(o.Promote) {
+				if out, err := r.pauseForPromote(ctx, o); err != nil {
+					if ctx.Err() != nil {
+						return out, d, err
+					}
+					return broken(err)
 				}
-				msg = fmt.Sprintf("canary healthy (%d execution%s on %s, beside the previous version's); run 'muster promote %s' to continue", n, plural(n), join(pl.Canary), ref)
-			}
-			// Ready for a promote before anyone can see the pause.
-			if o.Paused != nil {
-				o.Paused()
-			}
-			if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
-				return broken(err)
-			}
-			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
-				return broken(err)
-			}
-			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
-			select {
-			case <-o.Promote:
-			case <-ctx.Done():
-				return Outcome{State: state.StateRolloutPaused, Message: msg}, d, ctx.Err()
 			}
 			r.emit(Event{Kind: Promoted, Message: "promoted: rolling out the remaining waves"})
 			if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d after promotion", version)); err != nil {
@@ -174,6 +158,49 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	}
 	r.emit(Event{Kind: Deployed, State: st, Message: msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
+}
+
+// pauseForPromote records the rollout paused after its canary and waits
+// for promote; when ctx ends first it returns the paused outcome with
+// ctx's error.
+func (r *rollout) pauseForPromote(ctx context.Context, o DeployOptions) (Outcome, error) {
+	pl := r.pl
+	msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), r.ref)
+	if pl.CanaryExecutions != nil {
+		n := 0
+		for _, c := range pl.CanaryExecutions {
+			n += c
+		}
+		msg = fmt.Sprintf("canary healthy (%d execution%s on %s, beside the previous version's); run 'muster promote %s' to continue", n, plural(n), join(pl.Canary), r.ref)
+	}
+	// Ready for a promote before anyone can see the pause.
+	if o.Paused != nil {
+		o.Paused()
+	}
+	if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
+		return Outcome{}, err
+	}
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+		return Outcome{}, err
+	}
+	r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+	select {
+	case <-o.Promote:
+		return Outcome{}, nil
+	case <-ctx.Done():
+		return Outcome{State: state.StateRolloutPaused, Message: msg}, ctx.Err()
+	}
+}
+
+// promotedAlready reports whether promote was closed (a promote that came
+// before the rollout reached its pause).
+func promotedAlready(promote <-chan struct{}) bool {
+	select {
+	case <-promote:
+		return true
+	default:
+		return false
+	}
 }
 
 // keep takes over the executions of a version whose rollout ended, as an

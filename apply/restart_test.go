@@ -383,3 +383,27 @@ func TestShutdownStopsOwnNodesAndSaysSo(t *testing.T) {
 		}
 	}
 }
+
+func TestPromoteRightAfterARestartKeepsTheCanary(t *testing.T) {
+	cl := newCluster(t, "node-a", "node-b", "node-c")
+	v1 := cl.apply(canaryService)
+	cl.wait(Finished, v1)
+	v2 := cl.apply(strings.Replace(canaryService, `V: "1"`, `V: "2"`, 1))
+	cl.wait(CanaryPaused, v2)
+	canary := cl.running()[v2]
+	cl.restart()
+	// At once: the taken-over rollout may not have reached its pause yet.
+	if err := cl.c.Promote(context.Background(), "default", "web"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := cl.wait(Finished, v2); ev.State != state.StateRunning {
+		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
+	}
+	got := cl.running()
+	if len(got[v2]) != 3 || len(got[v1]) != 0 || !strings.Contains(strings.Join(got[v2], " "), canary[0]) {
+		t.Errorf("after promote: %v, want 3 of v2, the canary %s among them", got, canary[0])
+	}
+	if cl.count() != 3+3 {
+		t.Errorf("%d executions, want the 3 of v1 and 3 of v2 (the canary not replaced)", cl.count())
+	}
+}
