@@ -37,7 +37,8 @@ superseded is followed into that version's.
 Exit status: 0 when the rollout completed (batch and ops executions
 completed, service and daemon executions running, or degraded), or paused
 after its canary for 'muster promote'; 1 when it failed, was rolled back,
-was stopped, or --timeout passed first. With -o json it prints how it ended
+was stopped, or --timeout passed first, or when no control plane runs to
+drive a rollout that has not ended. With -o json it prints how it ended
 as one object: job, version, state, outcome, message, exit_code and the
 rollout record.`,
 		Example: `  muster rollout status web
@@ -83,7 +84,9 @@ type rolloutEnd struct {
 // followToEnd follows the current rollout of job ns/name (see
 // rolloutVerdict) until it ends, printing its moves (text) or its end
 // (JSON), and returns the exit status of its end: nil or exitCode(1).
-func followToEnd(ctx context.Context, w io.Writer, st api.Backend, ns, name string, asJSON bool) error {
+// Without a running control plane nothing moves a rollout on: one that
+// has not ended was interrupted, and ends the following at once.
+func followToEnd(ctx context.Context, w io.Writer, st *plane, ns, name string, asJSON bool) error {
 	js, err := jobStatus(ctx, st, ns, name)
 	if err != nil {
 		return err
@@ -98,6 +101,10 @@ func followToEnd(ctx context.Context, w io.Writer, st api.Backend, ns, name stri
 		if line := progressText(ns, name, version, js, rec); !asJSON && line != last {
 			fmt.Fprintln(w, line)
 			last = line
+		}
+		if !done && next == 0 && st.ctl == nil {
+			fmt.Fprintf(w, "%s/%s version %d: %s, and no control plane drives it (its rollout was interrupted): 'muster apply' resumes it here, or start 'muster dev'\n", ns, name, version, js.State)
+			return exitCode(exitError)
 		}
 		switch {
 		case next > 0:

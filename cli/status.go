@@ -102,7 +102,7 @@ or was stopped. With -o json it prints the story once the rollout ended.`,
 // watchStory tells the story of job ns/name, then follows its current
 // rollout to its end (see followToEnd); as JSON it prints the story once
 // the rollout ended. It returns the exit status of the end.
-func watchStory(ctx context.Context, w io.Writer, st api.Backend, ns, name string, asJSON bool) error {
+func watchStory(ctx context.Context, w io.Writer, st *plane, ns, name string, asJSON bool) error {
 	if !asJSON {
 		d, err := jobStory(ctx, st, ns, name)
 		if err != nil {
