@@ -335,13 +335,21 @@ func (d *Deployment) tally() tally {
 	return t
 }
 
-// jobState is the job's state and message for a tally.
+// jobState is the job's state and message for a tally: running when every
+// execution it should have runs (a service: its count; a daemon: one per
+// node it has a slot on), degraded otherwise, counting only those that run.
 func (d *Deployment) jobState(t tally) (string, string) {
-	if t.down > 0 {
-		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
-			d.Version, t.total-t.down, t.total, t.nodes, plural(t.nodes), t.down)
+	running, want := t.total-t.down, t.total
+	if d.r.job.Type == schema.Service {
+		// Slots whose node went away are gone: the count says what is
+		// missing.
+		want = max(want, d.r.job.Count)
 	}
-	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, t.total, plural(t.total), t.nodes, plural(t.nodes))
+	if running < want {
+		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
+			d.Version, running, want, t.nodes, plural(t.nodes), want-running)
+	}
+	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, running, plural(running), t.nodes, plural(t.nodes))
 }
 
 // recovered is an execution an earlier control plane started, which the

@@ -169,3 +169,29 @@ func TestResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestJobState is the table of a deployed job's state from its slots: it
+// counts what runs against what it should run.
+func TestJobState(t *testing.T) {
+	for _, c := range []struct {
+		typ   schema.JobType
+		count int
+		t     tally
+		want  string
+	}{
+		{schema.Service, 2, tally{total: 2, nodes: 1}, "running: version 3 running: 2 executions on 1 node"},
+		{schema.Service, 2, tally{total: 2, down: 1, nodes: 1}, "degraded: version 3 degraded: 1 of 2 executions running (on 1 node), 1 not running"},
+		// The slots of a node that went away are gone: the count still
+		// says two should run.
+		{schema.Service, 2, tally{}, "degraded: version 3 degraded: 0 of 2 executions running (on 0 nodes), 2 not running"},
+		{schema.Service, 3, tally{total: 2, nodes: 2}, "degraded: version 3 degraded: 2 of 3 executions running (on 2 nodes), 1 not running"},
+		{schema.Daemon, 1, tally{total: 3, nodes: 3}, "running: version 3 running: 3 executions on 3 nodes"},
+		{schema.Daemon, 1, tally{total: 3, down: 1, nodes: 2}, "degraded: version 3 degraded: 2 of 3 executions running (on 2 nodes), 1 not running"},
+	} {
+		d := &Deployment{Version: 3, r: &rollout{job: &schema.Job{Type: c.typ, Count: c.count}}}
+		st, msg := d.jobState(c.t)
+		if got := st + ": " + msg; got != c.want {
+			t.Errorf("%s count %d, %+v:\n got %s\nwant %s", c.typ, c.count, c.t, got, c.want)
+		}
+	}
+}
