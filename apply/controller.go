@@ -48,16 +48,6 @@ type Controller struct {
 	ready     chan struct{}
 }
 
-// ended reports whether the rollout goroutine of run returned.
-func (run *jobRun) ended() bool {
-	select {
-	case <-run.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Ready is closed once Run has resumed what an earlier control plane left
 // and takes requests.
 func (c *Controller) Ready() <-chan struct{} {
@@ -82,6 +72,16 @@ type jobRun struct {
 	// zero when it has.
 	queued time.Time
 	job    *schema.Job
+}
+
+// ended reports whether the rollout goroutine of run returned.
+func (run *jobRun) ended() bool {
+	select {
+	case <-run.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Run serves until ctx is done: it resumes the jobs an earlier control
