@@ -423,3 +423,58 @@ task: {engine: exec, cmd: [sh, -c, "%s"]}
 
 // regexpMatch reports whether the multi-line text holds a match of re.
 func regexpMatch(re, text string) bool { return regexp.MustCompile(re).MatchString(text) }
+
+func TestQueuedAndPausedBatchSurviveDevRestarts(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	d := &devCluster{musterCLI: c, dev: c.start(apiRE, "dev", "--listen", "127.0.0.1:0")}
+	defer d.stopAgents()
+	// A batch job's canary counts executions: one of two runs, then the
+	// rollout pauses.
+	batch := `name: crunch
+count: 2
+rollout: {strategy: canary, canary_count: 1}
+task: {engine: exec, cmd: [echo, "%d"]}
+`
+	file := c.write("crunch.yaml", fmt.Sprintf(batch, 1))
+	c.ok("apply", "--auto-approve", file)
+	c.write("crunch.yaml", fmt.Sprintf(batch, 2))
+	if r := c.ok("apply", "--auto-approve", file); !strings.Contains(r.stdout, "muster promote default/crunch") {
+		t.Fatalf("no pause:\n%v", r)
+	}
+	// A service no node can take is queued.
+	gpu := c.write("gpu.yaml", `name: gpu
+type: service
+selector: {match_labels: {gpu: "yes"}}
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	c.ok("apply", "--auto-approve", "--detach", gpu)
+	c.waitState("gpu", "queued")
+	v2 := func() (n int) {
+		for _, x := range c.executions("crunch") {
+			if x.JobVersion == 2 && x.Status.ComputeState == "complete" {
+				n++
+			}
+		}
+		return n
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		d.restart(sig)
+		if st := c.waitState("crunch", "rollout_paused", "completed", "deploying"); st.State != "rollout_paused" || v2() != 1 {
+			t.Fatalf("after %s: crunch %s with %d executions of version 2, want paused after 1", sig, st.State, v2())
+		}
+		if st := c.waitState("gpu", "queued", "running", "failed"); st.State != "queued" {
+			t.Fatalf("after %s: gpu %s (%s)", sig, st.State, st.Message)
+		}
+	}
+	c.ok("promote", "crunch")
+	if st := c.waitState("crunch", "completed"); st.Version != 2 || v2() != 2 {
+		t.Errorf("after promote: %+v with %d executions of version 2, want 2 (the canary not run again)", st, v2())
+	}
+	d.agents = append(d.agents, c.start(`joined`, "agent", "--node-id", "g1", "--label", "gpu=yes", "--dir", "agent-g1", "--heartbeat", "1s"))
+	if st := c.waitState("gpu", "running"); st.Version != 1 {
+		t.Errorf("gpu after its node joined: %+v", st)
+	}
+}
