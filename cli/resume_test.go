@@ -291,48 +291,62 @@ func TestRolloutResumesAtItsWave(t *testing.T) {
 	d := newDevCluster(t)
 	defer d.stopAgents()
 	// Three waves of one node; each execution takes two seconds to be
-	// healthy, so the control plane dies in the middle of wave 2.
-	file := d.write("slow.yaml", `name: slow
+	// healthy, so the control plane goes in the middle of wave 2: once
+	// stopped cleanly (version 1), once killed (version 2).
+	job := `name: slow
 type: service
 count: 3
 selector: {match_labels: {role: worker}}
-task: {engine: exec, cmd: [sleep, "300"]}
+task: {engine: exec, cmd: [sleep, "300"], env: {V: "%d"}}
 rollout:
   max_parallel: 34
   health_check: {min_healthy_time: 2s, interval: 100ms}
-`)
-	d.ok("apply", "--auto-approve", "--detach", file)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		rec, _ := d.story("slow")
-		if rec.Wave == 2 && len(d.running("slow")[1]) == 2 {
-			break
+`
+	for _, step := range []struct {
+		version int
+		sig     syscall.Signal
+	}{{1, syscall.SIGTERM}, {2, syscall.SIGKILL}} {
+		v := step.version
+		file := d.write("slow.yaml", fmt.Sprintf(job, v))
+		d.ok("apply", "--auto-approve", "--detach", file)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			rec, _ := d.story("slow")
+			if rec.Version == v && rec.Wave == 2 && len(d.running("slow")[v]) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("version %d did not reach wave 2: %+v", v, rec)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the rollout did not reach wave 2: %+v", rec)
+		before := d.running("slow")[v]
+		d.restart(step.sig)
+		if rec, _ := d.story("slow"); rec.Version != v || rec.Wave != 2 || rec.WavesDone != 1 {
+			t.Fatalf("record after %s: %+v, want version %d at wave 2", step.sig, rec, v)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	before := d.running("slow")[1]
-	d.restart(syscall.SIGKILL)
-	if rec, _ := d.story("slow"); rec.Wave != 2 || rec.WavesDone != 1 {
-		t.Fatalf("record after the crash: %+v, want wave 2 under way", rec)
-	}
-	d.waitEvent("slow", "resumed at wave 2")
-	if st := d.waitState("slow", "running", "degraded", "rollout_failed", "failed"); st.State != "running" {
-		t.Fatalf("after the restart: %+v", st)
-	}
-	got := d.running("slow")[1]
-	if len(got) != 3 || len(d.executions("slow")) != 3 {
-		t.Fatalf("running %v, want 3 executions and no others\n%s", got, d.ok("executions", "--all", "slow").stdout)
-	}
-	for _, id := range before {
-		if !strings.Contains(strings.Join(got, " "), id) {
-			t.Errorf("execution %s of waves 1 and 2 was replaced", id)
+		d.waitEvent("slow", "resumed at wave 2")
+		if st := d.waitState("slow", "running", "degraded", "rollout_failed", "failed"); st.State != "running" || st.Version != v {
+			t.Fatalf("after %s: %+v", step.sig, st)
 		}
-	}
-	if rec, _ := d.story("slow"); rec.Outcome != "completed" || rec.WavesDone != 3 || rec.Healthy != 3 {
-		t.Errorf("record at the end: %+v", rec)
+		got := d.running("slow")
+		n := 0
+		for _, x := range d.executions("slow") {
+			if x.JobVersion == v {
+				n++
+			}
+		}
+		if len(got[v]) != 3 || n != 3 || len(got) != 1 {
+			t.Fatalf("after %s: running %v, want 3 executions of version %d and no others\n%s", step.sig, got, v, d.ok("executions", "--all", "slow").stdout)
+		}
+		for _, id := range before {
+			if !strings.Contains(strings.Join(got[v], " "), id) {
+				t.Errorf("after %s: execution %s of waves 1 and 2 was replaced", step.sig, id)
+			}
+		}
+		if rec, _ := d.story("slow"); rec.Outcome != "completed" || rec.WavesDone != 3 || rec.Healthy != 3 {
+			t.Errorf("after %s: record at the end: %+v", step.sig, rec)
+		}
 	}
 }
 
