@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -39,6 +38,11 @@ type Controller struct {
 	jobs      map[string]*jobRun
 	connected map[string]bool // nodes whose runner came from Connect
 	life      context.Context
+	// execLife bounds the long-running executions: it outlives life, so
+	// that a shutdown can leave those of node agents running (see
+	// shutdown); stopExecs ends it.
+	execLife  context.Context
+	stopExecs context.CancelFunc
 	wg        sync.WaitGroup
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -57,21 +61,40 @@ type jobRun struct {
 	cancel  context.CancelFunc // ends the rollout (and a batch's executions)
 	done    chan struct{}      // closed when the rollout goroutine returned
 	promote chan struct{}      // closed by Promote
-	paused  bool
-	dep     *Deployment // the long-running executions, once deployed
+	// promoted is set once promote was closed.
+	promoted bool
+	dep      *Deployment // the long-running executions, once deployed
+	// partial holds what an interrupted rollout started (a paused
+	// canary): a newer version or a stop stops it, a shutdown leaves the
+	// executions of node agents running.
+	partial *Deployment
 	// queued is when the version was found to have no node to run on;
 	// zero when it has.
 	queued time.Time
 	job    *schema.Job
 }
 
+// ended reports whether the rollout goroutine of run returned.
+func (run *jobRun) ended() bool {
+	select {
+	case <-run.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Run serves until ctx is done: it resumes the jobs an earlier control
 // plane left rolling out or running, then watches the nodes (every 2s) for
 // agents that come and go and for daemon jobs to extend. When ctx is done
-// it stops every execution it runs and returns.
+// it stops the rollouts and the executions of the nodes it serves itself,
+// leaves those of node agents (see Connect) running for the next control
+// plane to take over, and returns.
 func (c *Controller) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.life = ctx
+	c.execLife, c.stopExecs = context.WithCancel(context.WithoutCancel(ctx))
+	defer c.stopExecs()
 	if c.jobs == nil {
 		c.jobs = map[string]*jobRun{}
 		c.connected = map[string]bool{}
@@ -136,7 +159,7 @@ func (c *Controller) Rollout(ctx context.Context, ns, name string, version int, 
 	if err != nil {
 		return err
 	}
-	return c.start(j, version, promote)
+	return c.start(j, version, promote, false)
 }
 
 // Promote continues a canary rollout paused after its canary set.
@@ -150,16 +173,20 @@ func (c *Controller) Promote(ctx context.Context, ns, name string) error {
 	}
 	c.mu.Lock()
 	run := c.jobs[ns+"/"+name]
-	if run != nil && run.version == js.Version && run.paused {
-		run.paused = false
-		close(run.promote)
+	if run != nil && run.version == js.Version && !run.ended() {
+		// Its rollout waits at the pause, or is on its way there (a
+		// restarted control plane taking it over): it goes on.
+		if !run.promoted {
+			run.promoted = true
+			close(run.promote)
+		}
 		c.mu.Unlock()
 		return nil
 	}
 	c.mu.Unlock()
-	// Nothing waits in this process (it restarted, or a batch rollout
-	// paused and returned): start the rollout again, promoted; what
-	// completed is not run again.
+	// Nothing waits in this process (a batch rollout paused and
+	// returned): start the rollout again, promoted; what completed is not
+	// run again.
 	return c.Rollout(ctx, ns, name, js.Version, true)
 }
 
@@ -181,6 +208,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 	if run != nil {
 		run.cancel()
 		<-run.done
+		run.partial.Stop()
 		run.dep.Stop()
 	}
 	// What no slot stopped (left by an earlier process) is recorded so.
@@ -204,8 +232,9 @@ func (c *Controller) ReadLog(ctx context.Context, ns, name, id, stream string, o
 	return run.ReadLog(ctx, id, stream, offset)
 }
 
-// start launches the rollout of version of j.
-func (c *Controller) start(j *schema.Job, version int, promote bool) error {
+// start launches the rollout of version of j; resume: this control plane
+// takes it over from an earlier one (see DeployOptions.Resume).
+func (c *Controller) start(j *schema.Job, version int, promote, resume bool) error {
 	ref := j.Namespace + "/" + j.Name
 	c.mu.Lock()
 	if c.life == nil {
@@ -225,15 +254,16 @@ func (c *Controller) start(j *schema.Job, version int, promote bool) error {
 		if old != nil {
 			old.cancel()
 			<-old.done
+			old.partial.Stop()
 			prev = old.dep
 		}
-		c.drive(ctx, run, j, version, promote, prev)
+		c.drive(ctx, run, j, version, promote, resume, prev)
 	}()
 	return nil
 }
 
 // drive runs one rollout to its end and publishes Finished.
-func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote bool, prev *Deployment) {
+func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote, resume bool, prev *Deployment) {
 	ref := j.Namespace + "/" + j.Name
 	finish := func(st, msg string) {
 		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
@@ -272,22 +302,18 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		finish(out.State, out.Message)
 		return
 	}
-	o := DeployOptions{Life: c.life, Prev: prev, Promote: run.promote, Promoted: promote,
-		Paused: func() {
-			c.mu.Lock()
-			run.paused = true
-			c.mu.Unlock()
-		}}
+	o := DeployOptions{Life: c.execLife, Prev: prev, Promote: run.promote, Promoted: promote, Resume: resume}
 	out, dep, err := eng.Deploy(ctx, j, version, pl, o)
-	if err != nil {
-		if ctx.Err() != nil {
-			// Superseded or stopped: the next rollout or Stop takes over prev.
-			c.mu.Lock()
-			if run.dep == nil {
-				run.dep = prev
-			}
-			c.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		// Superseded, stopped or shut down: the next rollout, Stop or
+		// shutdown decides what becomes of what it started, and takes
+		// over the previous version's executions.
+		c.mu.Lock()
+		run.partial, run.dep = dep, prev
+		if dep != nil {
+			run.dep = dep.Replaced
 		}
+		c.mu.Unlock()
 		broken(err)
 		return
 	}
@@ -295,9 +321,13 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	if dep != nil {
 		run.dep = dep
 	} else {
-		run.dep = prev // failed or queued: what runs of the previous version stays
+		run.dep = prev // queued: what runs of the previous version stays
 	}
 	c.mu.Unlock()
+	if err != nil {
+		broken(err)
+		return
+	}
 	c.markQueued(run, out)
 	finish(out.State, out.Message)
 	if out.RolledBackTo > 0 {
@@ -332,26 +362,37 @@ func (c *Controller) resume(ctx context.Context) error {
 		return err
 	}
 	for _, js := range jobs {
-		switch js.State {
-		case state.StatePending, state.StateQueued, state.StateDeploying, state.StateRolloutPaused:
-		case state.StateRunning, state.StateDegraded:
-		default:
+		if !resumes(js.State, true) && !resumes(js.State, false) {
 			continue
 		}
 		j, err := c.spec(ctx, js.Hash)
 		if err != nil {
 			return fmt.Errorf("resuming %s/%s: %w", js.Namespace, js.Name, err)
 		}
-		if js.State == state.StateRunning || js.State == state.StateDegraded {
-			if !j.Type.LongRunning() {
-				continue
-			}
+		if !resumes(js.State, j.Type.LongRunning()) {
+			continue
 		}
-		if err := c.start(j, js.Version, false); err != nil {
+		if err := c.start(j, js.Version, false, true); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// resumes reports whether a restarted control plane takes over a job in
+// state st: a rollout under way goes on; a paused canary of a service or
+// daemon pauses again with its executions kept (a batch or ops job's paused
+// rollout runs nothing until 'muster promote' starts it); a service or
+// daemon that runs is kept running. Where each goes on is in its rollout
+// record (see startFrom).
+func resumes(st string, longRunning bool) bool {
+	switch st {
+	case state.StatePending, state.StateQueued, state.StateDeploying:
+		return true
+	case state.StateRolloutPaused, state.StateRunning, state.StateDegraded:
+		return longRunning
+	}
+	return false
 }
 
 // syncNodes gives a runner to registered nodes that have none (remote
@@ -438,7 +479,7 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			c.mu.Lock()
 			run.queued = time.Time{}
 			c.mu.Unlock()
-			c.start(j, run.version, false)
+			c.start(j, run.version, false, false)
 			continue
 		}
 		if q := time.Duration(j.Timeouts.Queue); q > 0 && time.Since(run.queued) > q {
@@ -466,7 +507,7 @@ func (c *Controller) reconcile(ctx context.Context) {
 	c.mu.Lock()
 	var deps []*Deployment
 	for _, run := range c.jobs {
-		if run.dep == nil || run.dep.ctx.Err() != nil {
+		if run.dep == nil || run.dep.ctx.Err() != nil || !run.dep.isSteady() {
 			continue
 		}
 		select {
@@ -481,29 +522,18 @@ func (c *Controller) reconcile(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		switch d.r.job.Type {
-		case schema.Daemon:
-			have := d.Nodes()
-			for _, node := range pl.MatchedNodes {
-				if !slices.Contains(have, node) {
-					d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "node joined: starting the daemon there"})
-					d.add(node, 0, nil)
-				}
-			}
-		case schema.Service:
-			missing := d.r.job.Count - d.size()
-			for _, node := range targets(pl) {
-				for k := d.count(node); k < pl.Executions[node] && missing > 0; k++ {
-					d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: "replacing an execution whose node went away"})
-					d.add(node, 0, nil)
-					missing--
-				}
-			}
+		why := "replacing an execution whose node went away"
+		if d.r.job.Type == schema.Daemon {
+			why = "node joined: starting the daemon there"
 		}
+		d.fill(pl, why)
 	}
 }
 
-// shutdown cancels every rollout and stops every execution.
+// shutdown cancels every rollout; the long-running executions of node
+// agents keep running (the next control plane takes them over), those of
+// the nodes this process serves itself stop, and a job that lost
+// executions so is recorded degraded, saying why.
 func (c *Controller) shutdown() {
 	c.mu.Lock()
 	runs := make([]*jobRun, 0, len(c.jobs))
@@ -516,8 +546,30 @@ func (c *Controller) shutdown() {
 	}
 	c.wg.Wait()
 	for _, r := range runs {
-		r.dep.Stop()
+		kept, stopped := r.partial.Detach(c.remote)
+		k, s := r.dep.Detach(c.remote)
+		kept, stopped = kept+k, stopped+s
+		if stopped > 0 {
+			c.recordShutdown(r, kept, stopped)
+		}
 	}
+	c.stopExecs()
+}
+
+// recordShutdown records a running job that lost stopped of its
+// kept+stopped executions with this control plane as degraded.
+func (c *Controller) recordShutdown(run *jobRun, kept, stopped int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msg := fmt.Sprintf("version %d degraded: %d of %d executions stopped with the control plane that ran them on its own node; they start again when a control plane takes the job over",
+		run.version, stopped, kept+stopped)
+	c.Store.UpdateStatus(ctx, run.job.Namespace, run.job.Name, func(js *state.JobStatus) error {
+		if js.Version != run.version || js.State != state.StateRunning && js.State != state.StateDegraded {
+			return errSkip
+		}
+		js.State, js.Message = state.StateDegraded, msg
+		return nil
+	})
 }
 
 // spec reads a stored spec back into a job.

@@ -210,24 +210,30 @@ rollout:
 
 func TestServiceCanaryWaitsForPromote(t *testing.T) {
 	p := newPlane(t, "node-a", "node-b", "node-c")
-	j, v1 := p.apply(strings.Replace(service, "max_parallel: 50", "strategy: canary\n  canary_count: 1\n  max_parallel: 50", 1))
-	p.wait(CanaryPaused, v1)
+	src := strings.Replace(service, "max_parallel: 50", "strategy: canary\n  canary_count: 1\n  max_parallel: 50", 1)
+	j, v1 := p.apply(src)
+	// The first version has nothing to protect: it does not pause.
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("first version finished %s: %s", ev.State, ev.Message)
+	}
+	_, v2 := p.apply(strings.Replace(src, `V: "1"`, `V: "2"`, 1))
+	p.wait(CanaryPaused, v2)
 	js, _ := p.st.Job(context.Background(), j.Namespace, j.Name)
 	if js.State != state.StateRolloutPaused {
 		t.Fatalf("state while paused: %s", js.State)
 	}
-	paused := p.running(j)[v1]
-	if paused == 0 || paused == 2 {
-		t.Fatalf("%d executions run at the canary pause, want the canary node's only", paused)
+	// canary_count counts executions; the previous version keeps running.
+	if got := p.running(j); got[v2] != 1 || got[v1] != 2 {
+		t.Fatalf("running at the canary pause: %v, want 1 of version %d beside the 2 of version %d", got, v2, v1)
 	}
 	if err := p.c.Promote(context.Background(), j.Namespace, j.Name); err != nil {
 		t.Fatal(err)
 	}
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v2); ev.State != state.StateRunning {
 		t.Fatalf("finished %s: %s", ev.State, ev.Message)
 	}
-	if got := p.running(j)[v1]; got != 2 {
-		t.Errorf("%d running after promote, want count 2", got)
+	if got := p.running(j); got[v2] != 2 || got[v1] != 0 {
+		t.Errorf("running after promote: %v, want count 2 of version %d", got, v2)
 	}
 }
 
@@ -275,5 +281,32 @@ func TestEventsFilterByNamespace(t *testing.T) {
 	}
 	if g := strings.Join(got(one), " "); g != "payments/report" {
 		t.Errorf("payments/report got %q", g)
+	}
+}
+
+func TestQueuedCanaryServiceRollsOutWhole(t *testing.T) {
+	p := newPlane(t, "node-a")
+	j, v1 := p.apply(`
+name: web
+type: service
+count: 2
+selector: {match_labels: {gpu: "yes"}}
+task: {engine: exec, cmd: ["sleep", "300"]}
+rollout:
+  strategy: canary
+  health_check: {min_healthy_time: 100ms, interval: 100ms, deadline: 10s}
+`)
+	if ev := p.wait(Finished, v1); ev.State != state.StateQueued {
+		t.Fatalf("finished %s (%s), want queued", ev.State, ev.Message)
+	}
+	// Two nodes: the canary's execution goes on one, the wave's on the
+	// other (both on one, if the first joins alone).
+	p.addNode("node-gpu1", map[string]string{"gpu": "yes"})
+	p.addNode("node-gpu2", map[string]string{"gpu": "yes"})
+	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+		t.Fatalf("after a matching node joined: %s (%s)", ev.State, ev.Message)
+	}
+	if got := p.running(j); got[v1] != 2 {
+		t.Errorf("running %v, want both executions (the canary's and the wave's)", got)
 	}
 }

@@ -29,95 +29,113 @@ type DeployOptions struct {
 	Promoted bool
 	// Paused is called when the rollout pauses for promotion.
 	Paused func()
+	// Resume is set when a control plane takes over the version from an
+	// earlier one (it restarted): a rollout that ended is not rolled out
+	// again, its executions are kept as they run; one under way goes on
+	// where it stopped (see startFrom).
+	Resume bool
 }
 
 // Deploy rolls out version of a long-running job (service or daemon): in
 // each set of nodes (the canary, then the waves) it starts the executions,
 // waits until each is healthy per rollout.health_check and then stops the
-// previous version's executions on those nodes. It returns when the
-// rollout ended: Outcome.State is running or degraded with the Deployment
-// that keeps the executions going, or a failed state (rolled back per
-// no_auto_rollback) with a nil Deployment. ctx bounds the rollout, not the
-// executions (see DeployOptions.Life).
+// previous version's executions on those nodes. A service's canary runs
+// beside the previous version, whose executions keep running until the
+// canary is promoted. It returns when the rollout ended: Outcome.State is
+// running or degraded with the Deployment that keeps the executions going,
+// or a failed state (rolled back per no_auto_rollback) with the Deployment
+// of the previous version, which keeps running (nil if none). When ctx is
+// cancelled (a newer version, a stop, a shutdown) it returns ctx's error
+// with the Deployment of what it started, which the caller stops or leaves
+// running; its Replaced holds the previous version's. ctx bounds the
+// rollout, not the executions (see DeployOptions.Life).
 func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan.Placement, o DeployOptions) (Outcome, *Deployment, error) {
 	ref := j.Namespace + "/" + j.Name
 	if !j.Type.LongRunning() {
 		return Outcome{}, nil, fmt.Errorf("%s is a %s job: it runs to completion, use Rollout", ref, j.Type)
 	}
-	if out, ok := e.queue(ctx, j, version, pl); ok {
-		return out, nil, nil
-	}
 	ctx, cancel := totalTimeout(ctx, j)
 	defer cancel()
-	r, err := e.begin(ctx, j, version, pl)
+	r, err := e.prepare(ctx, j, version, pl, o.Resume)
 	if err != nil {
+		return Outcome{}, nil, err
+	}
+	if r.start.steady {
+		return r.keep(ctx, o)
+	}
+	if out, ok := r.queue(ctx); ok {
+		return out, nil, nil
+	}
+	pause := r.pauses(o.Promoted)
+	if err := r.begin(ctx, pause); err != nil {
 		return Outcome{}, nil, err
 	}
 	d := newDeployment(o.Life, r)
 	prev, err := r.adopt(ctx, d, o.Prev)
+	d.Replaced = prev
 	if err != nil {
 		d.Stop()
-		return Outcome{}, nil, err
+		return Outcome{}, prev, err
 	}
-	o.Prev = prev
+	// broken ends the rollout on an error of muster's own.
+	broken := func(err error) (Outcome, *Deployment, error) {
+		d.Stop()
+		return Outcome{}, prev, err
+	}
 	sets := append([][]string{pl.Canary}, pl.Waves...)
+	// Executions taken over in sets that finished before a restart are
+	// not judged again.
+	for i := 0; i < r.start.set && i < len(sets); i++ {
+		for _, node := range sets[i] {
+			d.judge(node, pl.Want(i, node))
+		}
+	}
 	failedNodes := 0
-	for i, nodes := range sets {
+	for i := r.start.set; i < len(sets); i++ {
+		nodes := sets[i]
 		if len(nodes) == 0 {
 			continue
 		}
-		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !o.Promoted {
-			msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			// Ready for a promote before anyone can see the pause.
-			if o.Paused != nil {
-				o.Paused()
-			}
-			if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
-				d.Stop()
-				return Outcome{}, nil, err
-			}
-			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
-				d.Stop()
-				return Outcome{}, nil, err
-			}
-			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
-			select {
-			case <-o.Promote:
-			case <-ctx.Done():
-				d.Stop()
-				return Outcome{State: state.StateRolloutPaused, Message: msg}, nil, ctx.Err()
+		if i == 1 && pause {
+			if !promotedAlready(o.Promote) {
+				if out, err := r.pauseForPromote(ctx, o); err != nil {
+					if ctx.Err() != nil {
+						return out, d, err
+					}
+					return broken(err)
+				}
 			}
 			r.emit(Event{Kind: Promoted, Message: "promoted: rolling out the remaining waves"})
 			if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d after promotion", version)); err != nil {
-				d.Stop()
-				return Outcome{}, nil, err
+				return broken(err)
 			}
 		}
-		if err := r.update(ctx, func(rec *state.Rollout) { rec.Wave, rec.State, rec.Message = i, state.StateDeploying, "" }); err != nil {
-			d.Stop()
-			return Outcome{}, nil, err
+		if i >= 1 {
+			r.retireCanaryNodes(prev)
+		}
+		if err := r.setStarted(ctx, i); err != nil {
+			return broken(err)
 		}
 		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
 		failed, healthy, unhealthy := r.deployWave(ctx, d, i, nodes)
-		if err := r.update(ctx, func(rec *state.Rollout) {
-			rec.WavesDone++
-			rec.Healthy += healthy
-			rec.Unhealthy += unhealthy
-		}); err != nil {
-			d.Stop()
-			return Outcome{}, nil, err
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Stopped, superseded or shut down: not a failure of this
+			// version, and the set did not finish; the caller says what
+			// happens to its executions.
+			return Outcome{}, d, ctx.Err()
 		}
-		for _, node := range nodes {
-			if !failed[node] {
-				o.Prev.StopNode(node)
+		if err := r.setDone(ctx, i, healthy, unhealthy); err != nil {
+			return broken(err)
+		}
+		if i > 0 || pl.CanaryExecutions == nil {
+			// A service's canary runs beside the previous version.
+			for _, node := range nodes {
+				if !failed[node] {
+					prev.StopNode(node)
+				}
 			}
 		}
 		failedNodes += len(failed)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// Stopped or superseded: not a failure of this version.
-			d.Stop()
-			return Outcome{}, nil, ctx.Err()
-		}
 		reason := r.tooMany(failedNodes)
 		if reason == "" && ctx.Err() != nil {
 			reason = "timed out (timeouts.total " + j.Timeouts.Total.String() + ")"
@@ -125,22 +143,102 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 		if reason != "" {
 			d.Stop()
 			out, err := r.fail(ctx, reason)
-			return out, nil, err
+			return out, prev, err
 		}
 	}
 	// Nodes the new version no longer targets.
-	if o.Prev != nil {
-		o.Prev.Stop()
-	}
+	prev.Stop()
+	d.Replaced = nil
 	st, msg := d.settle()
 	if failedNodes > 0 {
 		msg += fmt.Sprintf("; %d nodes failed, within the rollout's limits", failedNodes)
 	}
-	if err := r.ended(ctx, st, msg); err != nil {
+	if err := r.ended(ctx, st, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, d, err
 	}
 	r.emit(Event{Kind: Deployed, State: st, Message: msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
+}
+
+// pauseForPromote records the rollout paused after its canary and waits
+// for promote; when ctx ends first it returns the paused outcome with
+// ctx's error.
+func (r *rollout) pauseForPromote(ctx context.Context, o DeployOptions) (Outcome, error) {
+	pl := r.pl
+	msg := fmt.Sprintf("canary healthy on %s; run 'muster promote %s' to continue", join(pl.Canary), r.ref)
+	if pl.CanaryExecutions != nil {
+		n := 0
+		for _, c := range pl.CanaryExecutions {
+			n += c
+		}
+		msg = fmt.Sprintf("canary healthy (%d execution%s on %s, beside the previous version's); run 'muster promote %s' to continue", n, plural(n), join(pl.Canary), r.ref)
+	}
+	// Ready for a promote before anyone can see the pause.
+	if o.Paused != nil {
+		o.Paused()
+	}
+	if err := r.setState(ctx, state.StateRolloutPaused, msg); err != nil {
+		return Outcome{}, err
+	}
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+		return Outcome{}, err
+	}
+	r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+	select {
+	case <-o.Promote:
+		return Outcome{}, nil
+	case <-ctx.Done():
+		return Outcome{State: state.StateRolloutPaused, Message: msg}, ctx.Err()
+	}
+}
+
+// promotedAlready reports whether promote was closed (a promote that came
+// before the rollout reached its pause).
+func promotedAlready(promote <-chan struct{}) bool {
+	select {
+	case <-promote:
+		return true
+	default:
+		return false
+	}
+}
+
+// keep takes over the executions of a version whose rollout ended, as an
+// earlier control plane left them running: nothing is restarted; what the
+// version lacks (executions that ended with that control plane, or whose
+// node is gone) is started again, and those of other versions stop.
+func (r *rollout) keep(ctx context.Context, o DeployOptions) (Outcome, *Deployment, error) {
+	d := newDeployment(o.Life, r)
+	prev, err := r.adopt(ctx, d, o.Prev)
+	prev.Stop()
+	if err != nil {
+		d.Stop()
+		return Outcome{}, nil, err
+	}
+	d.fill(r.pl, "starting an execution the version lacks after a control plane restart")
+	st, msg := d.settle()
+	r.emit(Event{Kind: Health, State: st, Message: "taken over after a control plane restart: " + msg})
+	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
+}
+
+// retireCanaryNodes stops, once a service's canary is promoted, the
+// previous version's executions on the canary nodes that no wave reaches
+// (the canary holds all of their new executions).
+func (r *rollout) retireCanaryNodes(prev *Deployment) {
+	if r.pl.CanaryExecutions == nil || prev == nil {
+		return
+	}
+	inWave := map[string]bool{}
+	for _, w := range r.pl.Waves {
+		for _, n := range w {
+			inWave[n] = true
+		}
+	}
+	for _, n := range r.pl.Canary {
+		if !inWave[n] {
+			prev.StopNode(n)
+		}
+	}
 }
 
 // deployWave starts the executions of one set of nodes and waits for each
@@ -151,16 +249,13 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 		node, execution string
 		why             string
 	}
-	var slots []*slot
 	for _, node := range nodes {
-		want := 1
-		if r.job.Type.HasCount() {
-			want = r.pl.Executions[node]
-		}
-		for k := d.count(node); k < want; k++ {
-			slots = append(slots, d.add(node, wave, nil))
+		for k := d.count(node); k < r.pl.Want(wave, node); k++ {
+			d.add(node, wave, nil)
 		}
 	}
+	// The new slots, and those adopted on these nodes after a restart.
+	slots := d.unjudged(nodes)
 	results := make(chan verdict, len(slots))
 	for _, s := range slots {
 		go func() {
@@ -215,9 +310,11 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 		default:
 			continue
 		}
+		// A pending one may have reached its node just before the
+		// earlier control plane went: the node says.
 		run := r.Runners.Get(x.NodeID)
-		if run == nil || x.Status.ComputeState == state.ComputePending {
-			if err := r.recordLost(ctx, x); err != nil {
+		if run == nil {
+			if err := r.recordLost(ctx, x, "no agent serves node "+x.NodeID+" since the control plane that ran it stopped"); err != nil {
 				return prev, err
 			}
 			continue
@@ -253,8 +350,9 @@ func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recov
 	return rc
 }
 
-// recordLost records x, which nothing watches any more, as lost.
-func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
+// recordLost records x, which nothing watches any more, as lost, saying
+// why.
+func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string) error {
 	if cur, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID); err == nil {
 		x = cur
 	}
@@ -264,7 +362,7 @@ func (r *rollout) recordLost(ctx context.Context, x state.Execution) error {
 		return nil
 	}
 	x.Status.ComputeState = state.ComputeLost
-	x.Status.Message = "the control plane that ran it stopped before it ended"
+	x.Status.Message = why
 	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
 	}

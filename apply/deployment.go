@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
@@ -19,6 +21,9 @@ import (
 type Deployment struct {
 	// Version is the job version the executions run.
 	Version int
+	// Replaced is the Deployment of the previous version while this one's
+	// rollout goes on (Deploy stops it as it goes), nil after.
+	Replaced *Deployment
 
 	r      *rollout
 	ctx    context.Context // the executions run until it is done
@@ -99,12 +104,110 @@ func (d *Deployment) Stop() {
 	d.wg.Wait()
 }
 
+// Detach ends the deployment as its control plane shuts down: the
+// executions on the nodes keep reports true of (those of node agents,
+// which outlive a control plane) go on running untouched, for the next
+// control plane to take over; the others are stopped. It returns how many
+// executions it left running and how many it stopped, and waits for the
+// stopped ones to end.
+func (d *Deployment) Detach(keep func(node string) bool) (kept, stopped int) {
+	if d == nil {
+		return 0, 0
+	}
+	d.mu.Lock()
+	slots := map[string][]*slot{}
+	for node, ss := range d.slots {
+		slots[node] = append([]*slot(nil), ss...)
+	}
+	d.mu.Unlock()
+	for node, ss := range slots {
+		k := keep(node)
+		for _, s := range ss {
+			if k {
+				s.detached.Store(true)
+				kept++
+			} else {
+				stopped++
+			}
+		}
+	}
+	d.Stop()
+	return kept, stopped
+}
+
+// unjudged returns the slots on nodes whose health verdict nobody took
+// yet, and marks them taken.
+func (d *Deployment) unjudged(nodes []string) []*slot {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []*slot
+	for _, node := range nodes {
+		for _, s := range d.slots[node] {
+			if !s.judged {
+				s.judged = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// judge marks up to n slots on node as judged: their set finished.
+func (d *Deployment) judge(node string, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.slots[node] {
+		if n <= 0 {
+			return
+		}
+		s.judged = true
+		n--
+	}
+}
+
+// fill starts the executions the deployment lacks on the nodes of pl
+// (those served now), saying why: a daemon's on every matched node that
+// has none, a service's up to its count, per pl.Executions. It returns how
+// many it started.
+func (d *Deployment) fill(pl plan.Placement, why string) int {
+	started := 0
+	switch d.r.job.Type {
+	case schema.Daemon:
+		for _, node := range pl.MatchedNodes {
+			if d.count(node) == 0 {
+				d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: why})
+				d.add(node, 0, nil)
+				started++
+			}
+		}
+	case schema.Service:
+		missing := d.r.job.Count - d.size()
+		for _, node := range targets(pl) {
+			for k := d.count(node); k < pl.Executions[node] && missing > 0; k++ {
+				d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: why})
+				d.add(node, 0, nil)
+				missing--
+				started++
+			}
+		}
+	}
+	return started
+}
+
 // add starts a slot on node; adopt, when set, is an execution already
 // running there (re-attached after a restart) that the slot watches first.
 func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 	ctx, cancel := context.WithCancel(d.ctx)
 	s := &slot{d: d, node: node, wave: wave, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		health: make(chan string, 1)}
+	// The execution stops with the slot, unless the slot was detached.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	s.runCtx = runCtx
+	context.AfterFunc(ctx, func() {
+		if !s.detached.Load() {
+			stopRun()
+		}
+	})
 	// An execution taken over from an earlier control plane counts as what
 	// the store says it is until its first health check.
 	s.running = adopt != nil && adopt.x.Status.ComputeState == state.ComputeRunning
@@ -115,6 +218,11 @@ func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 	go func() {
 		defer d.wg.Done()
 		defer close(s.done)
+		defer func() {
+			if !s.detached.Load() {
+				stopRun()
+			}
+		}()
 		if s.run(adopt) == errNodeGone {
 			// No agent serves the node any more: the slot goes, so that
 			// the controller places its execution again (elsewhere, or
@@ -185,6 +293,13 @@ func (d *Deployment) changed() {
 	}
 }
 
+// isSteady reports whether the rollout of the deployment ended (settle).
+func (d *Deployment) isSteady() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.steady
+}
+
 // settle marks the rollout over: from now on the slots report the job's
 // state. It returns the state to record now.
 func (d *Deployment) settle() (string, string) {
@@ -220,26 +335,21 @@ func (d *Deployment) tally() tally {
 	return t
 }
 
-// jobState is the job's state and message for a tally.
+// jobState is the job's state and message for a tally: running when every
+// execution it should have runs (a service: its count; a daemon: one per
+// node it has a slot on), degraded otherwise, counting only those that run.
 func (d *Deployment) jobState(t tally) (string, string) {
-	// A service is short of the executions no node runs any more (their
-	// node went away and none took them yet).
-	missing := 0
-	if d.r.job.Type.HasCount() {
-		missing = max(0, d.r.job.Count-t.total)
+	running, want := t.total-t.down, t.total
+	if d.r.job.Type == schema.Service {
+		// Slots whose node went away are gone: the count says what is
+		// missing.
+		want = max(want, d.r.job.Count)
 	}
-	if t.down > 0 || missing > 0 {
-		msg := fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s)",
-			d.Version, t.total-t.down, t.total+missing, t.nodes, plural(t.nodes))
-		if t.down > 0 {
-			msg += fmt.Sprintf(", %d not running", t.down)
-		}
-		if missing > 0 {
-			msg += fmt.Sprintf(", %d waiting for a node", missing)
-		}
-		return state.StateDegraded, msg
+	if running < want {
+		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
+			d.Version, running, want, t.nodes, plural(t.nodes), want-running)
 	}
-	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, t.total, plural(t.total), t.nodes, plural(t.nodes))
+	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, running, plural(running), t.nodes, plural(t.nodes))
 }
 
 // recovered is an execution an earlier control plane started, which the
@@ -268,9 +378,15 @@ type slot struct {
 	wave   int
 	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	// runCtx is the context of the execution on its node: cancelled with
+	// ctx, unless the slot was detached first (see Deployment.Detach).
+	runCtx   context.Context
+	detached atomic.Bool
+	done     chan struct{}
 	// health receives "" once the execution is healthy, or why it is not.
 	health chan string
+	// judged is set once a rollout took the health verdict; d.mu guards it.
+	judged bool
 
 	mu sync.Mutex
 	// running is set while a health check last saw the execution running:
@@ -347,7 +463,7 @@ func (s *slot) run(adopt *recovered) error {
 		if adopt != nil {
 			cur, done, retiring = adopt.x, adopt.done, adopt.retiring
 			s.setCurrent(cur.ID)
-			go adopt.start(s.ctx)
+			go adopt.start(s.runCtx)
 			adopt = nil
 		} else {
 			var err error
@@ -367,8 +483,11 @@ func (s *slot) run(adopt *recovered) error {
 		for !ended {
 			select {
 			case <-s.ctx.Done():
-				// The run's context is the slot's: the node stops it.
-				<-done
+				// The run's context follows the slot's: the node stops it,
+				// unless the slot was detached (it then runs on).
+				if !s.detached.Load() {
+					<-done
+				}
 				s.setRunning(false)
 				return nil
 			case res = <-done:
@@ -391,12 +510,16 @@ func (s *slot) run(adopt *recovered) error {
 		s.setRunning(false)
 		if res.lost {
 			// Nothing to re-attach to: record it lost and replace it at once.
-			if err := r.recordLost(s.ctx, cur); err != nil {
+			if err := r.recordLost(s.ctx, cur, fmt.Sprintf("node %s had nothing to re-attach to after a control plane restart", s.node)); err != nil {
 				s.report(err.Error())
 				return nil
 			}
 			if retiring {
 				return nil
+			}
+			if r.Runners.Get(s.node) == nil {
+				// Its node is gone too: placed again where nodes serve.
+				return errNodeGone
 			}
 			continue
 		}
@@ -468,11 +591,18 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 	if err != nil {
 		return x, nil, err
 	}
+	if err := s.ctx.Err(); err != nil {
+		// The slot ended (a stop, or a shutdown that detached it) before
+		// the execution went to its node: it never runs.
+		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped before it started"
+		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
+		return x, nil, err
+	}
 	s.setCurrent(x.ID)
 	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: state.ComputeStarting})
 	done := make(chan runResult, 1)
 	go func() {
-		got, res, err := run.Run(s.ctx, x, r.job)
+		got, res, err := run.Run(s.runCtx, x, r.job)
 		done <- runResult{x: got, err: err, ok: err == nil && got.Status.ComputeState == state.ComputeComplete && res.Succeeded()}
 	}()
 	return x, done, nil

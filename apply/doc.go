@@ -4,7 +4,11 @@
 // rollout's limits, pausing for promotion, and rolling back to the last
 // stable version when a rollout fails, unless the job says not to.
 //
-// Every step is recorded in the store (job status and executions), so a
-// rollout that was interrupted resumes where it stopped: executions of the
-// version that already completed on a node are not run again.
+// Every step is recorded in the store: the job status, the executions and
+// the version's rollout record (state.Rollout: the set under way, the sets
+// done, and at the end the outcome). A control plane that takes over from
+// an earlier one reads the record and goes on where it was (see startFrom):
+// a rollout that ended keeps its running executions, a paused canary
+// pauses again, an interrupted rollout resumes at its set, and executions
+// that already completed or still run are not run again.
 package apply

@@ -48,19 +48,26 @@ func (o Outcome) Failed() bool {
 
 // Rollout drives version of job j (already recorded as the job's current
 // version) through pl. With promote, a canary rollout does not pause after
-// its canary set.
+// its canary set. A rollout of the version that was interrupted (its
+// record has not ended) goes on where it stopped: a set that finished is
+// not rolled out again, and what completed in the set it was rolling out
+// is not run again.
 func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl plan.Placement, promote bool) (Outcome, error) {
 	ref := j.Namespace + "/" + j.Name
 	if j.Type.LongRunning() {
 		return Outcome{}, fmt.Errorf("%s is a %s job: it keeps running, which needs a long-lived control plane; this command only runs batch and ops jobs", ref, j.Type)
 	}
-	if out, ok := e.queue(ctx, j, version, pl); ok {
-		return out, nil
-	}
 	ctx, cancel := totalTimeout(ctx, j)
 	defer cancel()
-	r, err := e.begin(ctx, j, version, pl)
+	r, err := e.prepare(ctx, j, version, pl, false)
 	if err != nil {
+		return Outcome{}, err
+	}
+	if out, ok := r.queue(ctx); ok {
+		return out, nil
+	}
+	pause := r.pauses(promote)
+	if err := r.begin(ctx, pause); err != nil {
 		return Outcome{}, err
 	}
 	if err := r.markLost(ctx); err != nil {
@@ -71,41 +78,45 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 		return Outcome{}, err
 	}
 	sets := append([][]string{pl.Canary}, pl.Waves...)
+	// What completed in the sets before the start is theirs.
+	for i := 0; i < r.start.set && i < len(sets); i++ {
+		for _, node := range sets[i] {
+			done[node] = max(0, done[node]-pl.Share(i, node))
+		}
+	}
 	failedNodes := 0
-	for i, nodes := range sets {
+	for i := r.start.set; i < len(sets); i++ {
+		nodes := sets[i]
 		if len(nodes) == 0 {
 			continue
 		}
-		if i == 1 && len(pl.Canary) > 0 && j.Rollout.Strategy == schema.Canary && !j.Rollout.AutoPromote && !promote {
+		if i == 1 && pause {
 			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			r.emit(Event{Kind: CanaryPaused, Message: msg})
+			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
 			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
 				return Outcome{}, err
 			}
 			return Outcome{State: state.StateRolloutPaused, Message: msg}, r.setState(ctx, state.StateRolloutPaused, msg)
 		}
-		if err := r.update(ctx, func(rec *state.Rollout) { rec.Wave, rec.State, rec.Message = i, state.StateDeploying, "" }); err != nil {
+		if err := r.setStarted(ctx, i); err != nil {
 			return Outcome{}, err
 		}
 		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
 		res, err := r.wave(ctx, i, nodes, done)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if err := r.update(ctx, func(rec *state.Rollout) {
-			rec.WavesDone++
-			rec.Healthy += res.completed
-			rec.Unhealthy += res.failed
-		}); err != nil {
-			return Outcome{}, err
-		}
-		failedNodes += res.failedNodes
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// Interrupted, stopped or superseded: not a failure of this
-			// version; what completed is kept for a resumed rollout.
+			// version, and the set did not finish; what completed is kept
+			// for a resumed rollout.
 			r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version))
 			return Outcome{}, ctx.Err()
 		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if err := r.setDone(ctx, i, res.completed, res.failed); err != nil {
+			return Outcome{}, err
+		}
+		failedNodes += res.failedNodes
 		if reason := r.tooMany(failedNodes); reason != "" {
 			return r.fail(ctx, reason)
 		}
@@ -117,7 +128,7 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if failedNodes > 0 {
 		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
 	}
-	if err := r.ended(ctx, state.StateCompleted, msg); err != nil {
+	if err := r.ended(ctx, state.StateCompleted, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, err
 	}
 	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
@@ -127,17 +138,18 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 // queue records a batch or service version that no node can take as
 // queued, and says so (ok). Ops and daemon jobs run on however many nodes
 // match, none included.
-func (e *Engine) queue(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (Outcome, bool) {
-	if len(targets(pl)) > 0 || !j.Type.HasCount() {
+func (r *rollout) queue(ctx context.Context) (Outcome, bool) {
+	if len(targets(r.pl)) > 0 || !r.job.Type.HasCount() {
 		return Outcome{}, false
 	}
-	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl}
-	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", version)
+	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", r.version)
 	if err := r.setState(ctx, state.StateQueued, msg); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
-	r.newRecord(state.StateQueued)
-	if err := r.update(ctx, func(rec *state.Rollout) { rec.Message = msg }); err != nil {
+	if err := r.closeEarlier(ctx); err != nil {
+		return Outcome{State: state.StateFailed, Message: err.Error()}, true
+	}
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateQueued, msg }); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
 	r.emit(Event{Kind: Queued, State: state.StateQueued, Message: msg})
@@ -152,8 +164,11 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 	return context.WithCancel(ctx)
 }
 
-// begin records version as deploying and announces the rollout.
-func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.Placement) (*rollout, error) {
+// prepare reads what the rollout of version needs to know before it acts:
+// the job's sensitive values, its place among the job's versions, and
+// where it starts (see startFrom; resume: a restarted control plane takes
+// over).
+func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl plan.Placement, resume bool) (*rollout, error) {
 	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
 	execs, err := e.Store.Executions(ctx, j.Namespace, j.Name)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -162,21 +177,71 @@ func (e *Engine) begin(ctx context.Context, j *schema.Job, version int, pl plan.
 	if err := state.CheckRollout(execs, j.Namespace, j.Name, version); err != nil {
 		return nil, err
 	}
-	hidden, err := e.hiddenValues(ctx, j)
+	if r.hidden, err = e.hiddenValues(ctx, j); err != nil {
+		return nil, err
+	}
+	js, err := e.Store.Job(ctx, j.Namespace, j.Name)
 	if err != nil {
 		return nil, err
 	}
-	r.hidden = hidden
-	if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d", version)); err != nil {
+	versions, err := e.Store.History(ctx, j.Namespace, j.Name)
+	if err != nil {
 		return nil, err
 	}
-	r.newRecord(state.StateDeploying)
-	if err := r.update(ctx, func(*state.Rollout) {}); err != nil {
+	r.first, r.rollbackOf = lineage(versions, version)
+	prior, err := r.priorRecord(ctx)
+	if err != nil {
 		return nil, err
 	}
-	n := len(targets(pl))
-	r.emit(Event{Kind: RolloutStarted, Message: fmt.Sprintf("%s over %d node%s", j.Rollout.Strategy, n, plural(n))})
+	r.start = startFrom(prior, resume, js.State)
+	if prior != nil && !r.start.fresh && !r.start.steady {
+		r.rec.rec = *prior
+	} else {
+		r.newRecord(state.StateDeploying)
+	}
 	return r, nil
+}
+
+// pauses reports whether the rollout waits for promote after its canary
+// set (promote: it was asked not to).
+func (r *rollout) pauses(promote bool) bool {
+	return pausesForCanary(r.job, r.pl, promote || r.start.promoted, r.first || r.rollbackOf > 0)
+}
+
+// begin records the version as deploying (unless it starts by pausing
+// again for promote), closes the earlier versions' rollouts and announces
+// the rollout.
+func (r *rollout) begin(ctx context.Context, pause bool) error {
+	if err := r.closeEarlier(ctx); err != nil {
+		return err
+	}
+	n := len(targets(r.pl))
+	what := fmt.Sprintf("%s over %d node%s", r.job.Rollout.Strategy, n, plural(n))
+	if !r.start.fresh {
+		what += ", resumed at " + setName(r.start.set)
+	}
+	if !(pause && r.start.set == 1) {
+		msg := fmt.Sprintf("rolling out version %d", r.version)
+		if !r.start.fresh {
+			msg = fmt.Sprintf("resuming the rollout of version %d at %s", r.version, setName(r.start.set))
+		}
+		if err := r.setState(ctx, state.StateDeploying, msg); err != nil {
+			return err
+		}
+		if err := r.update(ctx, func(rec *state.Rollout) { rec.State = state.StateDeploying }); err != nil {
+			return err
+		}
+	}
+	r.emit(Event{Kind: RolloutStarted, Message: what})
+	return nil
+}
+
+// setName names set i of a rollout: the canary, or wave i.
+func setName(i int) string {
+	if i == 0 {
+		return "the canary"
+	}
+	return fmt.Sprintf("wave %d", i)
 }
 
 type rollout struct {
@@ -193,6 +258,12 @@ type rollout struct {
 	// hidden are the texts of the job's sensitive values, which no event
 	// or job message shows (a driver's error may quote a cmd or a source).
 	hidden []string
+	// start is where the rollout begins (see startFrom).
+	start startPoint
+	// first: the version is the job's first; rollbackOf: the version it
+	// rolls back, 0 if it is no rollback. Neither pauses for a canary.
+	first      bool
+	rollbackOf int
 }
 
 // hiddenValues returns the texts of the values of j recorded sensitive for
@@ -244,9 +315,10 @@ func (r *rollout) markLost(ctx context.Context) error {
 		}
 		switch x.Status.ComputeState {
 		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
-			if agent := r.Runners.Get(x.NodeID); agent != nil && x.Status.ComputeState != state.ComputePending {
-				// Drivers whose executions outlive the process (docker)
-				// re-attach instead of starting a duplicate.
+			if agent := r.Runners.Get(x.NodeID); agent != nil {
+				// Drivers whose executions outlive the process (docker),
+				// and node agents, re-attach instead of starting a
+				// duplicate; a pending one may have reached its node.
 				got, res, ok, err := agent.Recover(ctx, x, r.job)
 				if err != nil {
 					return err
@@ -257,13 +329,17 @@ func (r *rollout) markLost(ctx context.Context) error {
 					continue
 				}
 			}
-			if err := r.recordLost(ctx, x); err != nil {
+			if err := r.recordLost(ctx, x, lostWithControlPlane); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// lostWithControlPlane is the message of an execution that ended with the
+// control plane that ran it.
+const lostWithControlPlane = "the control plane that ran it stopped before it ended"
 
 // completedPerNode counts the executions of this version that already
 // completed, by node, so that a resumed rollout runs only what is missing.
@@ -288,18 +364,20 @@ type waveResult struct {
 	failedNodes, completed, failed int
 }
 
-// wave runs the executions of one set of nodes and says how they ended.
+// wave runs the executions of one set of nodes and says how they ended;
+// done counts the executions that completed per node before, which the
+// set's share uses up.
 func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (waveResult, error) {
 	type slot struct{ node string }
 	var slots []slot
 	for _, n := range nodes {
-		want := 1
-		if r.job.Type.HasCount() {
-			want = r.pl.Executions[n]
-		}
-		for k := done[n]; k < want; k++ {
+		// What completed on the node already (a resumed rollout) counts
+		// toward this set's share, and is used up by it.
+		share := r.pl.Share(wave, n)
+		for k := done[n]; k < share; k++ {
 			slots = append(slots, slot{n})
 		}
+		done[n] = max(0, done[n]-share)
 	}
 	parallel := r.Parallel
 	if parallel <= 0 {
@@ -507,7 +585,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
 	if r.job.Rollout.NoAutoRollback {
 		msg += "; no_auto_rollback is set, so it stays in place"
-		if err := r.ended(ctx, state.StateRolloutFailed, msg); err != nil {
+		if err := r.ended(ctx, state.StateRolloutFailed, state.OutcomeFailed, msg); err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{State: state.StateRolloutFailed, Message: msg}, r.setState(ctx, state.StateRolloutFailed, msg)
@@ -518,7 +596,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	}
 	if stable == nil {
 		msg += "; there is no earlier stable version to roll back to"
-		if err := r.ended(ctx, state.StateFailed, msg); err != nil {
+		if err := r.ended(ctx, state.StateFailed, state.OutcomeFailed, msg); err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{State: state.StateFailed, Message: msg}, r.setState(ctx, state.StateFailed, msg)
@@ -542,7 +620,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 		return Outcome{}, err
 	}
 	if err := r.update(ctx, func(rec *state.Rollout) {
-		rec.State, rec.Message, rec.RolledBackTo, rec.EndedAt = state.StateRolloutFailed, msg, js.Version, time.Now().UTC()
+		rec.State, rec.Outcome, rec.Message, rec.RolledBackTo, rec.EndedAt = state.StateRolloutFailed, state.OutcomeRolledBack, msg, js.Version, time.Now().UTC()
 	}); err != nil {
 		return Outcome{}, err
 	}
@@ -610,10 +688,21 @@ func orText(s, def string) string {
 	return s
 }
 
+// targets lists the nodes of pl's sets, each once (a canary node of a job
+// with a count may come again in a wave).
 func targets(pl plan.Placement) []string {
 	out := append([]string{}, pl.Canary...)
+	seen := make(map[string]bool, len(out))
+	for _, n := range out {
+		seen[n] = true
+	}
 	for _, w := range pl.Waves {
-		out = append(out, w...)
+		for _, n := range w {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
 	}
 	return out
 }

@@ -315,7 +315,15 @@ func (f *failOn) Start(_ context.Context, sp *runner.Spec) (runner.Handle, error
 func TestCanaryPausesThenPromotes(t *testing.T) {
 	h := newHarness(t, "n1", "n2", "n3", "n4")
 	src := "name: can\ntype: ops\nrollout: {strategy: canary, canary_count: 1, max_parallel: 50}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n"
-	out, j, v := h.apply(src, false)
+	// The first version has nothing to protect: no pause.
+	out, j, v1 := h.apply(src, false)
+	if out.State != state.StateCompleted {
+		t.Fatalf("first version: outcome = %+v, want completed without a pause", out)
+	}
+	if c, _ := h.executions(j, v1); c != 4 {
+		t.Fatalf("first version: %d executions, want 4", c)
+	}
+	out, j, v := h.apply(strings.Replace(src, "[x]", "[y]", 1), false)
 	if out.State != state.StateRolloutPaused {
 		t.Fatalf("outcome = %+v", out)
 	}
@@ -325,13 +333,21 @@ func TestCanaryPausesThenPromotes(t *testing.T) {
 	if js := h.status(j); js.State != state.StateRolloutPaused || !strings.Contains(js.Message, "muster promote default/can") {
 		t.Errorf("status = %+v", js)
 	}
+	rec, err := h.st.Rollout(context.Background(), "default", "can", v)
+	if err != nil || rec.State != state.StateRolloutPaused || rec.Ended() || rec.WavesDone != 1 {
+		t.Errorf("record while paused: %+v, %v", rec, err)
+	}
 	// Promote: the canary is not run again.
-	out, err := h.eng.Rollout(context.Background(), j, v, h.placement(j), true)
+	out, err = h.eng.Rollout(context.Background(), j, v, h.placement(j), true)
 	if err != nil || out.State != state.StateCompleted {
 		t.Fatalf("promote: %+v, %v", out, err)
 	}
 	if c, _ := h.executions(j, v); c != 4 {
 		t.Errorf("%d executions complete, want 4 (canary once + 3)", c)
+	}
+	rec, _ = h.st.Rollout(context.Background(), "default", "can", v)
+	if rec.Outcome != state.OutcomeCompleted || rec.WavesDone != rec.Sets() || rec.Healthy != 4 {
+		t.Errorf("record after promote: %+v", rec)
 	}
 }
 
@@ -359,5 +375,120 @@ func TestLongRunningRefused(t *testing.T) {
 	j := &schema.Job{Name: "s", Namespace: "default", Type: schema.Service}
 	if _, err := h.eng.Rollout(context.Background(), j, 1, plan.Placement{}, false); err == nil || !strings.Contains(err.Error(), "keeps running") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInterruptedRolloutResumesAtItsWave(t *testing.T) {
+	h := newHarness(t, "n1", "n2", "n3")
+	src := "name: waves\ntype: ops\nrollout: {strategy: rolling, max_parallel: 34}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\", TAKES: 100ms}}\n"
+	j, js := record(t, h.st, src)
+	pl := h.placement(j)
+	ctx, cancel := context.WithCancel(context.Background())
+	events := h.eng.Events
+	h.eng.Events = func(e Event) {
+		events(e)
+		if e.Kind == WaveStarted && e.Wave == 2 {
+			cancel() // interrupted as wave 2 starts
+		}
+	}
+	if _, err := h.eng.Rollout(ctx, j, js.Version, pl, false); err == nil {
+		t.Fatal("the interrupted rollout returned no error")
+	}
+	rec, err := h.st.Rollout(context.Background(), j.Namespace, j.Name, js.Version)
+	if err != nil || rec.Wave != 2 || rec.WavesDone != 1 || rec.Ended() {
+		t.Fatalf("record after the interruption: %+v, %v", rec, err)
+	}
+	h.eng.Events = events
+	out, err := h.eng.Rollout(context.Background(), j, js.Version, pl, false)
+	if err != nil || out.State != state.StateCompleted {
+		t.Fatalf("resumed: %+v, %v", out, err)
+	}
+	driver.mu.Lock()
+	defer driver.mu.Unlock()
+	first := pl.Waves[0][0]
+	if n := driver.runs["waves@1/"+first]; n != 1 {
+		t.Errorf("the node of wave 1 (%s) ran %d times, want once: a finished wave is not run again", first, n)
+	}
+	for _, w := range pl.Waves[1:] {
+		if n := driver.runs["waves@1/"+w[0]]; n != 1 {
+			t.Errorf("node %s ran %d times, want once", w[0], n)
+		}
+	}
+	rec, _ = h.st.Rollout(context.Background(), j.Namespace, j.Name, js.Version)
+	if rec.Outcome != state.OutcomeCompleted || rec.WavesDone != 3 || rec.Healthy != 3 {
+		t.Errorf("record at the end: %+v", rec)
+	}
+}
+
+func TestOutcomesAreRecorded(t *testing.T) {
+	h := newHarness(t, "n1")
+	ctx := context.Background()
+	get := func(v int) state.Rollout {
+		t.Helper()
+		r, err := h.st.Rollout(ctx, "default", "hist", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	good := "name: hist\ntask: {engine: exec, cmd: [v1], env: {EXIT: \"0\"}}\n"
+	_, j1, v1 := h.apply(good, false)
+	// v2 fails and is rolled back: v3 carries v1's spec.
+	out, _, v2 := h.apply("name: hist\nrestart_policy: never\ntask: {engine: exec, cmd: [v2], env: {EXIT: \"1\"}}\n", false)
+	v3 := out.RolledBackTo
+	if v3 != v2+1 {
+		t.Fatalf("v2: %+v", out)
+	}
+	if out, err := h.eng.Rollout(ctx, j1, v3, h.placement(j1), false); err != nil || out.State != state.StateCompleted {
+		t.Fatalf("v3: %+v, %v", out, err)
+	}
+	// v4 is interrupted, then superseded by v5; v5 is interrupted, then
+	// stopped.
+	interrupted := func(src string) int {
+		t.Helper()
+		j, js := record(t, h.st, src)
+		cctx, cancel := context.WithCancel(ctx)
+		events := h.eng.Events
+		h.eng.Events = func(e Event) {
+			if e.Kind == WaveStarted {
+				cancel()
+			}
+		}
+		defer func() { h.eng.Events = events }()
+		if _, err := h.eng.Rollout(cctx, j, js.Version, h.placement(j), false); err == nil {
+			t.Fatal("no interruption")
+		}
+		return js.Version
+	}
+	v4 := interrupted("name: hist\ntask: {engine: exec, cmd: [v4], env: {EXIT: \"0\", TAKES: 1s}}\n")
+	v5 := interrupted("name: hist\ntask: {engine: exec, cmd: [v5], env: {EXIT: \"0\", TAKES: 1s}}\n")
+	if _, err := StopRecorded(ctx, h.st, "default", "hist"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v                  int
+		outcome            string
+		to, from, replaced int
+	}{
+		{v1, state.OutcomeCompleted, 0, 0, 0},
+		{v2, state.OutcomeRolledBack, v3, 0, 0},
+		{v3, state.OutcomeCompleted, 0, v2, 0},
+		{v4, state.OutcomeSuperseded, 0, 0, v5},
+		{v5, state.OutcomeStopped, 0, 0, 0},
+	} {
+		r := get(c.v)
+		if r.Outcome != c.outcome || r.RolledBackTo != c.to || r.RolledBackFrom != c.from || r.SupersededBy != c.replaced || r.EndedAt.IsZero() {
+			t.Errorf("version %d: outcome %s, rolled back to %d, from %d, superseded by %d, ended %v; want %s, %d, %d, %d",
+				c.v, r.Outcome, r.RolledBackTo, r.RolledBackFrom, r.SupersededBy, r.EndedAt, c.outcome, c.to, c.from, c.replaced)
+		}
+	}
+	// A rollback by hand (the spec of v3 again) marks the version it
+	// rolls back.
+	_, _, v6 := h.apply(good, false)
+	if r := get(v5); r.Outcome != state.OutcomeStopped {
+		t.Errorf("a stopped version stays stopped: %+v", r)
+	}
+	if r := get(v6); r.RolledBackFrom != v5 || r.Outcome != state.OutcomeCompleted {
+		t.Errorf("v6: %+v", r)
 	}
 }

@@ -2,6 +2,8 @@ package apply
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -22,11 +24,25 @@ func (r *rollout) newRecord(st string) {
 	now := time.Now().UTC()
 	r.rec.rec = state.Rollout{
 		Namespace: j.Namespace, Name: j.Name, Version: r.version, Strategy: string(j.Rollout.Strategy),
-		Canary: r.pl.Canary, Waves: r.pl.Waves, State: st, StartedAt: now,
+		Canary: r.pl.Canary, CanaryExecutions: r.pl.CanaryExecutions, Waves: r.pl.Waves, State: st, StartedAt: now,
+		RolledBackFrom: r.rollbackOf,
 	}
 	if len(r.pl.Canary) == 0 {
 		r.rec.rec.Wave = 1
 	}
+}
+
+// priorRecord returns the stored record of r's version, nil when it has
+// none.
+func (r *rollout) priorRecord(ctx context.Context) (*state.Rollout, error) {
+	rec, err := r.Store.Rollout(ctx, r.job.Namespace, r.job.Name, r.version)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
 }
 
 // update changes the record and stores it. The write is made even when
@@ -39,9 +55,64 @@ func (r *rollout) update(ctx context.Context, change func(*state.Rollout)) error
 	return r.Store.PutRollout(context.WithoutCancel(ctx), r.rec.rec)
 }
 
-// ended records how the rollout ended.
-func (r *rollout) ended(ctx context.Context, st, msg string) error {
+// ended records how the rollout ended: in job state st, with outcome.
+func (r *rollout) ended(ctx context.Context, st, outcome, msg string) error {
 	return r.update(ctx, func(rec *state.Rollout) {
-		rec.State, rec.Message, rec.EndedAt = st, msg, time.Now().UTC()
+		rec.State, rec.Outcome, rec.Message, rec.EndedAt = st, outcome, msg, time.Now().UTC()
 	})
+}
+
+// setStarted records that set i (0 the canary) starts: WavesDone counts
+// the sets before it, so that a set rolled out again after a restart is
+// not counted twice.
+func (r *rollout) setStarted(ctx context.Context, i int) error {
+	return r.update(ctx, func(rec *state.Rollout) {
+		rec.Wave, rec.WavesDone, rec.State, rec.Message = i, rec.SetsBefore(i), state.StateDeploying, ""
+	})
+}
+
+// setDone records that set i finished with healthy and unhealthy
+// executions (batch and ops: completed and failed).
+func (r *rollout) setDone(ctx context.Context, i, healthy, unhealthy int) error {
+	return r.update(ctx, func(rec *state.Rollout) {
+		rec.Wave, rec.WavesDone = i, rec.SetsBefore(i)+1
+		rec.Healthy += healthy
+		rec.Unhealthy += unhealthy
+	})
+}
+
+// closeEarlier records the outcome of the earlier versions' rollouts that
+// this one ends: superseded, or rolled back by it.
+func (r *rollout) closeEarlier(ctx context.Context) error {
+	recs, err := r.Store.Rollouts(ctx, r.job.Namespace, r.job.Name)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for _, p := range closeEarlier(recs, r.version, r.rollbackOf) {
+		if p.EndedAt.IsZero() {
+			p.EndedAt = now
+		}
+		switch p.Outcome {
+		case state.OutcomeSuperseded:
+			p.Message = fmt.Sprintf("superseded by version %d before it ended", r.version)
+		case state.OutcomeRolledBack:
+			p.Message = joinMessage(p.Message, fmt.Sprintf("rolled back to version %d", r.version))
+		}
+		if err := r.Store.PutRollout(context.WithoutCancel(ctx), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// joinMessage appends more to msg, unless msg says it already.
+func joinMessage(msg, more string) string {
+	switch {
+	case msg == "":
+		return more
+	case len(msg) >= len(more) && msg[len(msg)-len(more):] == more:
+		return msg
+	}
+	return msg + "; " + more
 }

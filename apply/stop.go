@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/muster-dev/muster/state"
 )
@@ -11,7 +12,8 @@ import (
 const stoppedMessage = "stopped by 'muster stop'"
 
 // StopRecorded records every execution of a job that has not ended as
-// stopped (desired and compute state), and the job as stopped. It is the
+// stopped (desired and compute state), a rollout of it that had not ended
+// as stopped, and the job as stopped. It is the
 // whole of a stop where no process runs the executions, and the end of one
 // where a controller stopped those it ran. It returns how many executions
 // it recorded stopped.
@@ -25,6 +27,9 @@ func StopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, e
 		if _, err := st.UpdateExecution(ctx, x); err != nil && !errors.Is(err, state.ErrConflict) {
 			return 0, err
 		}
+	}
+	if err := stopRollouts(ctx, st, ns, name); err != nil {
+		return 0, err
 	}
 	_, err = st.UpdateStatus(ctx, ns, name, func(js *state.JobStatus) error {
 		js.State, js.Message = state.StateStopped, stoppedMessage
@@ -46,4 +51,23 @@ func unended(ctx context.Context, st *state.Store, ns, name string) ([]state.Exe
 		}
 	}
 	return out, nil
+}
+
+// stopRollouts records the rollouts of a job that had not ended as
+// stopped.
+func stopRollouts(ctx context.Context, st *state.Store, ns, name string) error {
+	recs, err := st.Rollouts(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Ended() {
+			continue
+		}
+		r.Outcome, r.State, r.Message, r.EndedAt = state.OutcomeStopped, state.StateStopped, stoppedMessage, time.Now().UTC()
+		if err := st.PutRollout(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -42,12 +42,15 @@ each execution through its engine's driver, with progress as it goes (a live
 view on a terminal); at the end it says where the logs and the output
 documents are. A failed rollout rolls back to the last stable version unless
 the job sets no_auto_rollback. A canary rollout without auto_promote pauses
-after its canary set until 'muster promote JOB'.
+after its canary set until 'muster promote JOB' (a job's first version and a
+rollback do not pause): apply then returns, exit status 0, saying how to
+promote; 'muster rollout status JOB' follows the rest.
 
 With a running control plane ('muster dev' holding the state directory, or
 --addr / MUSTER_ADDR), the control plane runs the rollout and apply follows
-it until it finished: for service and daemon jobs, until every execution is
-healthy. With --detach it returns once the rollouts started. Without one,
+it until it finished (for service and daemon jobs, until every execution is
+healthy) or paused for promotion. With --detach it returns once the rollouts
+started. Without one,
 apply runs batch and ops jobs itself on the local node, and only records
 service and daemon jobs: they need 'muster dev'.
 

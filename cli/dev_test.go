@@ -259,24 +259,40 @@ func TestCanaryWaitsForPromoteAcrossAgents(t *testing.T) {
 		c.start(`joined`, "agent", "--server", addr, "--node-config", cfg, "--dir", "agent-"+n)
 	}
 	c.waitNodes(4, "role=worker")
-	file := c.write("report.yaml", `name: report
+	job := `name: report
 type: ops
 selector: {match_labels: {role: worker}}
-task: {engine: exec, cmd: [sh, -c, "echo report from $MUSTER_NODE_ID"]}
+task: {engine: exec, cmd: [sh, -c, "echo report %d from $MUSTER_NODE_ID"]}
 rollout: {strategy: canary, canary_count: 1, max_parallel: 50}
-`)
+`
+	// The first version has nothing to protect: it does not pause.
+	file := c.write("report.yaml", fmt.Sprintf(job, 1))
+	if r := c.ok("apply", "--auto-approve", file); strings.Contains(r.stdout, "muster promote") {
+		t.Fatalf("the first version stopped at the canary:\n%v", r)
+	}
+	c.waitState("report", "completed")
+	c.write("report.yaml", fmt.Sprintf(job, 2))
 	r := c.ok("apply", "--auto-approve", file)
 	if !strings.Contains(r.stdout, "muster promote default/report") {
 		t.Fatalf("apply did not stop at the canary:\n%v", r)
 	}
 	c.waitState("report", "rollout_paused")
-	if n := len(c.executions("report")); n != 1 {
+	v2 := func() []execJSON {
+		var out []execJSON
+		for _, x := range c.executions("report") {
+			if x.JobVersion == 2 {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	if n := len(v2()); n != 1 {
 		t.Fatalf("%d executions while paused at the canary, want 1", n)
 	}
 	c.ok("promote", "report")
 	c.waitState("report", "completed")
 	nodes := map[string]int{}
-	for _, x := range c.executions("report") {
+	for _, x := range v2() {
 		if x.Status.ComputeState != "complete" {
 			t.Errorf("%s on %s: %s", x.ID, x.NodeID, x.Status.ComputeState)
 		}
@@ -290,7 +306,7 @@ rollout: {strategy: canary, canary_count: 1, max_parallel: 50}
 			t.Errorf("node %s ran %d executions, want 1 (the canary is not run again)", n, k)
 		}
 	}
-	if out := c.ok("logs", "report").stdout; strings.Count(out, "report from n") != 4 {
+	if out := c.ok("logs", "report").stdout; strings.Count(out, "report 2 from n") != 4 {
 		t.Errorf("logs read through the agents:\n%s", out)
 	}
 }

@@ -26,7 +26,9 @@ func newHistory() *cobra.Command {
 		Use:   "history JOB",
 		Short: "List the versions of a job",
 		Long: `History lists every recorded version of a job (NAME or NAMESPACE/NAME) with
-its spec hash and when it was recorded. With -p it also shows the field diff
+its spec hash, when it was recorded and how its rollout went (completed,
+failed, rolled back to or from a version, superseded, stopped, or where it
+is while it goes on). With -p it also shows the field diff
 between each version and the one before it; values of sensitive variables
 show as (sensitive).`,
 		Example: `  muster history web
@@ -50,13 +52,18 @@ show as (sensitive).`,
 			}
 			type row struct {
 				state.Version
-				Diff []plan.Change `json:"diff,omitempty"`
+				Diff    []plan.Change   `json:"diff,omitempty"`
+				Rollout *versionRollout `json:"rollout,omitempty"`
+			}
+			outcomes, err := versionRollouts(ctx, st, ns, name)
+			if err != nil {
+				return err
 			}
 			rows := make([]row, len(versions))
 			var prev []byte
 			var prevHidden []string
 			for i, v := range versions {
-				rows[i].Version = v
+				rows[i].Version, rows[i].Rollout = v, outcomes[v.Version]
 				spec, err := st.Spec(ctx, v.Hash)
 				if err != nil {
 					return fmt.Errorf("version %d: %w", v.Version, err)
@@ -77,7 +84,7 @@ show as (sensitive).`,
 				return writeJSON(w, rows)
 			}
 			for _, r := range rows {
-				fmt.Fprintf(w, "version %d  %s  %s\n", r.Version.Version, r.Hash, r.CreatedAt.UTC().Format(time.RFC3339))
+				fmt.Fprintf(w, "version %d  %s  %s  %s\n", r.Version.Version, r.Hash, r.CreatedAt.UTC().Format(time.RFC3339), rolloutText(r.Rollout))
 				if patch {
 					plan.WriteDiff(w, r.Diff)
 				}

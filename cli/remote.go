@@ -26,7 +26,7 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 		if !asJSON {
 			tail = &logTail{p: p, ns: ns, name: name, w: w, out: map[string]*linePrefixer{}, hide: rj.hidden}
 		}
-		st, err := followRollout(ctx, p, pr, tail, ns, name, rj.version, func(ctx context.Context) error {
+		st, err := followRollout(ctx, p, pr, tail, ns, name, rj.version, !promote, func(ctx context.Context) error {
 			if promote {
 				return p.ctl.Promote(ctx, ns, name)
 			}
@@ -50,9 +50,10 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 }
 
 // followRollout subscribes to a job's events, calls start, and prints the
-// events until the rollout of version finished; it returns the state the
-// rollout left the job in.
-func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, ns, name string, version int, start func(context.Context) error) (string, error) {
+// events until the rollout of version finished, or (untilPause) paused
+// after its canary for 'muster promote'; it returns the state the rollout
+// left the job in.
+func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, ns, name string, version int, untilPause bool, start func(context.Context) error) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if tail != nil {
@@ -68,6 +69,12 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 		return "", err
 	}
 	for ev := range events {
+		if untilPause && ev.Kind == apply.CanaryPaused && ev.Version == version {
+			// The canary is healthy and waits for 'muster promote', which
+			// the event says: following it ends here.
+			pr.event(ev)
+			return state.StateRolloutPaused, nil
+		}
 		if ev.Kind == apply.Finished {
 			if ev.Version != version && ev.Version != 0 {
 				continue

@@ -46,8 +46,11 @@ the state directory. Node agents on other machines or in other processes
 join with 'muster agent --server ADDR'.
 
 Listening beyond loopback requires a bearer token in MUSTER_TOKEN, which
-clients and agents must then present. Interrupt (Ctrl-C) stops every
-execution it runs and exits.`,
+clients and agents must then present. Interrupt (Ctrl-C) stops the
+executions of its own node, records them stopped and the node down, and
+exits; those of node agents keep running, and the next control plane over
+the state directory takes them over, as it resumes every rollout where it
+was.`,
 		Example: `  muster dev
   muster dev --label zone=a --listen 127.0.0.1:5858
   MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
@@ -247,13 +250,27 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	case err := <-ctlDone:
 		return err
 	}
-	fmt.Fprintf(w, "muster %s: stopping the executions it runs\n", mode)
+	fmt.Fprintf(w, "muster %s: stopping the executions it runs (those of node agents keep running)\n", mode)
 	srv.stop()
 	stopCtl()
 	if err := <-ctlDone; err != nil && failure == nil {
 		failure = err
 	}
+	for _, id := range info.Nodes {
+		// Its own node runs nothing once it is gone.
+		markDown(st, id)
+	}
 	return failure
+}
+
+// markDown records node id as down.
+func markDown(st *state.Store, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if n, err := st.Node(ctx, id); err == nil {
+		n.Status = state.NodeDown
+		st.PutNode(ctx, n)
+	}
 }
 
 // serveLocalNode runs the local node's agent in this process (dev) and

@@ -27,6 +27,7 @@ func newStatus() *cobra.Command {
 	var sf stateFlags
 	var lf listFlags
 	var out outputFlag
+	var watch bool
 	c := &cobra.Command{
 		Use:   "status [JOB]",
 		Short: "Show the status of jobs, or the whole story of one",
@@ -38,9 +39,15 @@ unhealthy executions, how it ended); the versions with each rollout's
 outcome; the executions by state with their nodes (those of the current
 version, and any of other versions still running); and the newest events.
 With -o json it prints a list of one status carrying the same, under
-"type", "rollout", "versions", "execution_counts", "executions" and "events".`,
+"type", "rollout", "versions", "execution_counts", "executions" and "events".
+
+With --watch (-w) and JOB it then follows the job's current rollout until it
+ends, as 'muster rollout status' does, with the same exit status: 0 when it
+completed or paused for 'muster promote', 1 when it failed, was rolled back
+or was stopped. With -o json it prints the story once the rollout ended.`,
 		Example: `  muster status
   muster status web
+  muster status -w web
   muster status -o json payments/web`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -54,10 +61,16 @@ With -o json it prints a list of one status carrying the same, under
 			}
 			defer st.Close()
 			w := c.OutOrStdout()
+			if watch && len(args) == 0 {
+				return errors.New("--watch follows the rollout of one job: name it, as in 'muster status -w web'")
+			}
 			if len(args) == 1 {
 				ns, name, err := splitJob(args[0])
 				if err != nil {
 					return err
+				}
+				if watch {
+					return watchStory(ctx, w, st, ns, name, out.value == "json")
 				}
 				d, err := jobStory(ctx, st, ns, name)
 				if err != nil {
@@ -84,7 +97,38 @@ With -o json it prints a list of one status carrying the same, under
 	sf.registerRead(c)
 	lf.register(c, true)
 	out.register(c, "text", "json")
+	c.Flags().BoolVarP(&watch, "watch", "w", false, "with JOB: follow its current rollout until it ends; the exit status says how it ended")
 	return c
+}
+
+// watchStory tells the story of job ns/name, then follows its current
+// rollout to its end (see followToEnd); as JSON it prints the story once
+// the rollout ended. It returns the exit status of the end.
+func watchStory(ctx context.Context, w io.Writer, st *plane, ns, name string, asJSON bool) error {
+	if !asJSON {
+		d, err := jobStory(ctx, st, ns, name)
+		if err != nil {
+			return err
+		}
+		if err := d.write(w, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "\nFollowing the rollout")
+		return followToEnd(ctx, w, st, ns, name, false)
+	}
+	end := followToEnd(ctx, io.Discard, st, ns, name, false)
+	var code exitCode
+	if end != nil && !errors.As(end, &code) {
+		return end
+	}
+	d, err := jobStory(ctx, st, ns, name)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(w, []jobDetail{d}); err != nil {
+		return err
+	}
+	return end
 }
 
 // writeJobList prints one line per job.
@@ -127,7 +171,12 @@ type versionOutcome struct {
 	// Rollout is the state its rollout is in or ended in; "" when it has
 	// no record.
 	Rollout string `json:"rollout,omitempty"`
+	// Outcome is how its rollout ended (state.Rollout.Outcome), "" while
+	// it goes on.
+	Outcome string `json:"outcome,omitempty"`
 	Message string `json:"message,omitempty"`
+	// text says how the rollout went, in words (outcomeText).
+	text string
 }
 
 // jobStory reads what status tells about job ns/name.
@@ -158,7 +207,7 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versionOutcome{Version: versions[i]}
 		if r, ok := byVersion[v.Version.Version]; ok {
-			v.Rollout, v.Message = r.State, r.Message
+			v.Rollout, v.Outcome, v.Message, v.text = r.State, r.Outcome, r.Message, outcomeText(&r)
 		}
 		d.Versions = append(d.Versions, v)
 	}
@@ -211,7 +260,7 @@ func (d *jobDetail) write(w io.Writer, now time.Time) error {
 			fmt.Fprintf(tw, "  … and %d earlier: muster history %s/%s\n", len(d.Versions)-10, d.Namespace, d.Name)
 			break
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", v.Version.Version, shortHash(v.Hash), v.CreatedAt.UTC().Format(time.RFC3339), orDash(v.Rollout))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", v.Version.Version, shortHash(v.Hash), v.CreatedAt.UTC().Format(time.RFC3339), orDash(v.text))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -226,7 +275,15 @@ func writeRollout(w io.Writer, r *state.Rollout, typ string, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  Strategy\t%s\n", r.Strategy)
 	if len(r.Canary) > 0 {
-		fmt.Fprintf(tw, "  Canary\t%s\n", strings.Join(r.Canary, ", "))
+		canary := strings.Join(r.Canary, ", ")
+		if r.CanaryExecutions != nil {
+			n := 0
+			for _, c := range r.CanaryExecutions {
+				n += c
+			}
+			canary = fmt.Sprintf("%s on %s", plural(n, "execution"), canary)
+		}
+		fmt.Fprintf(tw, "  Canary\t%s\n", canary)
 	}
 	fmt.Fprintf(tw, "  Waves\t%d of %d done\n", r.WavesDone, r.Sets())
 	good, bad := "Healthy", "Unhealthy"
@@ -237,9 +294,7 @@ func writeRollout(w io.Writer, r *state.Rollout, typ string, now time.Time) {
 	fmt.Fprintf(tw, "  %s\t%d\n", good, r.Healthy)
 	fmt.Fprintf(tw, "  %s\t%d\n", bad, r.Unhealthy)
 	fmt.Fprintf(tw, "  State\t%s\n", withMessage(r.State, r.Message))
-	if r.RolledBackTo > 0 {
-		fmt.Fprintf(tw, "  Rolled back\tas version %d\n", r.RolledBackTo)
-	}
+	fmt.Fprintf(tw, "  Outcome\t%s\n", outcomeText(r))
 	fmt.Fprintf(tw, "  Started\t%s\n", when(r.StartedAt, now))
 	if !r.EndedAt.IsZero() {
 		fmt.Fprintf(tw, "  Ended\t%s (took %s)\n", when(r.EndedAt, now), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))

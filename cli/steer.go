@@ -91,8 +91,9 @@ func newExecutions() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "executions [JOB]",
 		Short: "List the executions of a job, or of every job",
-		Long: `Executions lists the executions of a job's current version (all versions with
---all): id, version, node, compute and desired state, and the message.
+		Long: `Executions lists the executions of a job's current version, and those of
+other versions that still run (all versions with --all): id, version, node,
+compute and desired state, and the message.
 
 Without JOB it lists those of every job, with the job first; -n keeps the
 jobs of one namespace and -l the jobs whose labels match a selector
@@ -172,7 +173,7 @@ func jobExecutions(ctx context.Context, st api.Backend, js state.JobStatus, all 
 	}
 	var list []state.Execution
 	for _, x := range execs {
-		if all || x.JobVersion == js.Version {
+		if all || x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
 			list = append(list, x)
 		}
 	}

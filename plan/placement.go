@@ -25,9 +25,40 @@ type Placement struct {
 	Executions map[string]int `json:"executions,omitempty"`
 	// Canary is the first set of target nodes of a canary rollout.
 	Canary []string `json:"canary"`
+	// CanaryExecutions counts the canary's executions on each canary node
+	// for jobs with a count (batch and service): their canary_count and
+	// canary_percent count executions, the first ones in placement order,
+	// and the rest of a canary node's executions come in a later wave.
+	// Nil for ops and daemon jobs, whose canary is whole nodes.
+	CanaryExecutions map[string]int `json:"canary_executions,omitempty"`
 	// Waves are the following sets of target nodes, each at most
-	// max_parallel percent of them (at least one node).
+	// max_parallel percent of them (at least one node). A node is in at
+	// most one wave.
 	Waves [][]string `json:"waves"`
+}
+
+// Want returns how many executions the rollout has started on node by the
+// end of set i (0 the canary, 1.. the waves): the canary's share of the
+// node in the canary, all of them after it. Ops and daemon jobs (no
+// Executions) have one per node.
+func (pl *Placement) Want(i int, node string) int {
+	if pl.Executions == nil {
+		return 1
+	}
+	if i == 0 && pl.CanaryExecutions != nil {
+		return pl.CanaryExecutions[node]
+	}
+	return pl.Executions[node]
+}
+
+// Share returns how many executions set i starts on node: Want less what
+// the canary started there before.
+func (pl *Placement) Share(i int, node string) int {
+	n := pl.Want(i, node)
+	if i > 0 && pl.CanaryExecutions != nil {
+		n -= pl.CanaryExecutions[node]
+	}
+	return max(n, 0)
 }
 
 // nodeIndex holds nodes sorted by id with their parsed state.
@@ -78,18 +109,53 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	}
 
 	order := rendezvous(j.Namespace+"/"+j.Name, pl.MatchedNodes)
+	if !j.Type.HasCount() {
+		pl.Canary, pl.Waves = waves(&j.Rollout, order)
+		return pl, warnings
+	}
 	targets := order
-	if j.Type.HasCount() {
-		pl.Executions = map[string]int{}
-		for i := 0; i < j.Count; i++ {
-			pl.Executions[order[i%len(order)]]++
-		}
-		if j.Count < len(order) {
-			targets = order[:j.Count]
+	if j.Count < len(order) {
+		targets = order[:j.Count]
+	}
+	// Execution i goes to targets[i mod len]: the canary's executions are
+	// the first ones.
+	pl.Executions = map[string]int{}
+	for i := 0; i < j.Count; i++ {
+		pl.Executions[targets[i%len(targets)]]++
+	}
+	n := canarySize(&j.Rollout, j.Count)
+	if n == 0 {
+		pl.Waves = cut(&j.Rollout, targets, len(targets))
+		return pl, warnings
+	}
+	pl.CanaryExecutions = map[string]int{}
+	for i := 0; i < n; i++ {
+		pl.CanaryExecutions[targets[i%len(targets)]]++
+	}
+	pl.Canary = targets[:min(n, len(targets))]
+	var rest []string
+	for _, node := range targets {
+		if pl.Executions[node] > pl.CanaryExecutions[node] {
+			rest = append(rest, node)
 		}
 	}
-	pl.Canary, pl.Waves = waves(&j.Rollout, targets)
+	pl.Waves = cut(&j.Rollout, rest, len(targets))
 	return pl, warnings
+}
+
+// canarySize is the size of the canary set out of total (nodes, or
+// executions for jobs with a count): 0 without the canary strategy, else
+// canary_count or canary_percent of total rounded up, at least 1 and at
+// most total.
+func canarySize(r *schema.Rollout, total int) int {
+	if r.Strategy != schema.Canary || total == 0 {
+		return 0
+	}
+	n := r.CanaryCount
+	if r.CanaryPercent > 0 {
+		n = (total*r.CanaryPercent + 99) / 100
+	}
+	return max(1, min(n, total))
 }
 
 // matches reports whether node n is selected, recording for each
@@ -177,32 +243,30 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// waves cuts the target nodes into the canary set and the waves.
+// waves cuts the target nodes of an ops or daemon job into the canary set
+// (whole nodes) and the waves.
 func waves(r *schema.Rollout, targets []string) ([]string, [][]string) {
-	canary := []string{}
-	rest := targets
-	if r.Strategy == schema.Canary {
-		n := r.CanaryCount
-		if r.CanaryPercent > 0 {
-			n = (len(targets)*r.CanaryPercent + 99) / 100
-		}
-		n = max(1, min(n, len(targets)))
-		canary, rest = targets[:n], targets[n:]
-	}
+	n := canarySize(r, len(targets))
+	return targets[:n], cut(r, targets[n:], len(targets))
+}
+
+// cut cuts nodes into waves of max_parallel percent of total target nodes
+// each (at least one node), or one wave for the immediate strategy.
+func cut(r *schema.Rollout, nodes []string, total int) [][]string {
 	out := [][]string{}
-	if len(rest) == 0 {
-		return canary, out
+	if len(nodes) == 0 {
+		return out
 	}
 	if r.Strategy == schema.Immediate {
-		return canary, append(out, rest)
+		return append(out, nodes)
 	}
-	size := max(1, len(targets)*r.MaxParallel/100)
-	for len(rest) > 0 {
-		n := min(size, len(rest))
-		out = append(out, rest[:n])
-		rest = rest[n:]
+	size := max(1, total*r.MaxParallel/100)
+	for len(nodes) > 0 {
+		n := min(size, len(nodes))
+		out = append(out, nodes[:n])
+		nodes = nodes[n:]
 	}
-	return canary, out
+	return out
 }
 
 func count(n int, word string) string {

@@ -229,3 +229,87 @@ func TestExecutionsSpread(t *testing.T) {
 		t.Errorf("executions = %v, want 7 spread 3/2/2", pl.Executions)
 	}
 }
+
+// TestCanarySizes is the table of canary sets: canary_count and
+// canary_percent count executions of batch and service jobs, nodes of ops
+// and daemon jobs.
+func TestCanarySizes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		src   string
+		nodes int
+		// canary executions (nodes for ops and daemon), canary nodes,
+		// waves
+		execs, canaryNodes, waves int
+	}{
+		{"service count 4 on 3 nodes, canary_count 1", "type: service\ncount: 4\nrollout: {strategy: canary, canary_count: 1}", 3, 1, 1, 3},
+		{"service count 4 on 1 node: one execution first", "type: service\ncount: 4\nrollout: {strategy: canary, canary_count: 1}", 1, 1, 1, 1},
+		{"service count 4 on 3 nodes, canary_count 2", "type: service\ncount: 4\nrollout: {strategy: canary, canary_count: 2}", 3, 2, 2, 2},
+		{"service count 6 on 2 nodes, canary_count 3", "type: service\ncount: 6\nrollout: {strategy: canary, canary_count: 3}", 2, 3, 2, 2},
+		{"service canary_count above count", "type: service\ncount: 2\nrollout: {strategy: canary, canary_count: 5}", 3, 2, 2, 0},
+		{"service canary_percent 25 of 8", "type: service\ncount: 8\nrollout: {strategy: canary, canary_percent: 25, max_parallel: 100}", 4, 2, 2, 1},
+		{"service canary_percent rounds up", "type: service\ncount: 3\nrollout: {strategy: canary, canary_percent: 10}", 3, 1, 1, 2},
+		{"batch counts executions too", "type: batch\ncount: 5\nrollout: {strategy: canary, canary_count: 1}", 2, 1, 1, 2},
+		{"ops counts nodes", "type: ops\nrollout: {strategy: canary, canary_count: 2}", 4, 2, 2, 2},
+		{"daemon canary_percent of nodes", "type: daemon\nrollout: {strategy: canary, canary_percent: 50, max_parallel: 100}", 4, 2, 2, 1},
+		{"rolling has no canary", "type: service\ncount: 4\nrollout: {strategy: rolling}", 3, 0, 0, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j := job(t, "name: a\ntask: {engine: exec, cmd: [x]}\n"+c.src+"\n")
+			pl, _ := Place(j, nodes(c.nodes, func(int) map[string]string { return nil }))
+			execs := len(pl.Canary)
+			if j.Type.HasCount() && pl.CanaryExecutions != nil {
+				execs = 0
+				for _, n := range pl.CanaryExecutions {
+					execs += n
+				}
+			}
+			if !j.Type.HasCount() && pl.CanaryExecutions != nil {
+				t.Errorf("an ops or daemon canary counts nodes, not executions: %v", pl.CanaryExecutions)
+			}
+			if execs != c.execs || len(pl.Canary) != c.canaryNodes || len(pl.Waves) != c.waves {
+				t.Fatalf("canary %d (%v on %v), waves %v; want %d on %d nodes, %d waves", execs, pl.CanaryExecutions, pl.Canary, pl.Waves, c.execs, c.canaryNodes, c.waves)
+			}
+			// The sets start every execution once: the shares of a node add
+			// up to its executions, and a node is in at most one wave.
+			sets := append([][]string{pl.Canary}, pl.Waves...)
+			got := map[string]int{}
+			inWave := map[string]bool{}
+			for i, set := range sets {
+				for _, n := range set {
+					got[n] += pl.Share(i, n)
+					if i > 0 {
+						if inWave[n] {
+							t.Errorf("node %s is in two waves", n)
+						}
+						inWave[n] = true
+					}
+				}
+			}
+			want := pl.Executions
+			if want == nil {
+				want = map[string]int{}
+				for _, n := range pl.MatchedNodes {
+					want[n] = 1
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("the sets start %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestCanaryText says in the plan what a canary counts.
+func TestCanaryText(t *testing.T) {
+	svc := job(t, "name: a\ntype: service\ncount: 4\nrollout: {strategy: canary}\ntask: {engine: exec, cmd: [x]}\n")
+	pl, _ := Place(svc, nodes(3, func(int) map[string]string { return nil }))
+	if got := canaryText(&pl); !strings.HasPrefix(got, "1 of 4 executions (") {
+		t.Errorf("service canary: %q", got)
+	}
+	ops := job(t, "name: a\ntype: ops\nrollout: {strategy: canary}\ntask: {engine: exec, cmd: [x]}\n")
+	pl, _ = Place(ops, nodes(3, func(int) map[string]string { return nil }))
+	if got := canaryText(&pl); !strings.HasPrefix(got, "1 of 3 nodes (") {
+		t.Errorf("ops canary: %q", got)
+	}
+}

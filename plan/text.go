@@ -56,7 +56,7 @@ func writeJob(w io.Writer, j *JobPlan) {
 			fmt.Fprintf(w, "    executions: %d on %s\n", total, count(n, "node"))
 		}
 		if len(pl.Canary) > 0 {
-			fmt.Fprintf(w, "    canary: %s\n", sample(pl.Canary))
+			fmt.Fprintf(w, "    canary: %s\n", canaryText(pl))
 		}
 		for i, wave := range pl.Waves {
 			if i == 5 && len(pl.Waves) > 6 {
@@ -70,6 +70,26 @@ func writeJob(w io.Writer, j *JobPlan) {
 		fmt.Fprintf(w, "    warning: %s\n", warn)
 	}
 	fmt.Fprintln(w)
+}
+
+// canaryText says what the canary set holds: executions for jobs with a
+// count (their canary_count counts executions), whole nodes otherwise.
+func canaryText(pl *Placement) string {
+	if pl.CanaryExecutions == nil {
+		total := len(pl.Canary)
+		for _, w := range pl.Waves {
+			total += len(w)
+		}
+		return fmt.Sprintf("%d of %d nodes (%s)", len(pl.Canary), total, sample(pl.Canary))
+	}
+	n, total := 0, 0
+	for _, c := range pl.CanaryExecutions {
+		n += c
+	}
+	for _, c := range pl.Executions {
+		total += c
+	}
+	return fmt.Sprintf("%d of %d executions (%s)", n, total, sample(pl.Canary))
 }
 
 // WriteDiff prints changes one per line: "+ path: new", "- path: old" or

@@ -374,18 +374,18 @@ var Fields = []FieldInfo{
 	{
 		Path: "rollout.canary_count", Kind: KindInt, Default: DefaultCanaryCount, Min: num(0), Max: num(MaxSafeInt),
 		Strategies:  []Strategy{Canary},
-		Description: "The number of nodes in the canary set.",
+		Description: "The size of the canary set: executions of a batch or service job (the first ones placed; the rest of their nodes' executions come in a later wave), nodes of an ops or daemon job.",
 		Rules:       "At least 1 unless `canary_percent` is set: at most one of the two may be non-zero, and the canonical form writes the unused one as 0.",
 	},
 	{
 		Path: "rollout.canary_percent", Kind: KindInt, Default: 0, Min: num(0), Max: num(100),
 		Strategies:  []Strategy{Canary},
-		Description: "The canary set as a percent of the target nodes, instead of `canary_count`.",
+		Description: "The canary set as a percent, rounded up, of the executions of a batch or service job, or of the target nodes of an ops or daemon job, instead of `canary_count`.",
 		Rules:       "At most one of `canary_count` and `canary_percent` may be non-zero; the canonical form writes the unused one as 0.",
 	},
 	{
 		Path: "rollout.auto_promote", Kind: KindBool, Default: false,
-		Description: "Promote a healthy canary without waiting for `muster promote`.",
+		Description: "Promote a healthy canary without waiting for `muster promote`. A job's first version and a rollback never wait.",
 	},
 	{
 		Path: "rollout.health_check", Kind: KindObject,

@@ -112,6 +112,7 @@ func (e *Execution) validate() (key string, err error) {
 	if err := checkState("desired state", e.Status.DesiredState, DesiredStates); err != nil {
 		return "", err
 	}
+	settleDesired(&e.Status)
 	return executionKey(ns, name, e.ID), nil
 }
 

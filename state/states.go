@@ -74,3 +74,12 @@ func checkState(what, s string, valid []string) error {
 	}
 	return invalidf("invalid %s %q: want one of %s", what, s, strings.Join(valid, ", "))
 }
+
+// settleDesired makes the desired state of an execution that ended
+// stopped: an ended execution never runs again (a restart is a new
+// execution), so "running" would not be true of it.
+func settleDesired(s *ExecutionStatus) {
+	if Ended(s.ComputeState) {
+		s.DesiredState = DesiredStopped
+	}
+}
