@@ -88,6 +88,11 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	for i := 0; i < r.start.set && i < len(sets); i++ {
 		for _, node := range sets[i] {
 			d.judge(node, pl.Want(i, node))
+			// The set finished, but the control plane may have stopped
+			// before it stopped the previous version there.
+			if (i > 0 || pl.CanaryExecutions == nil) && d.count(node) > 0 {
+				prev.StopNode(node)
+			}
 		}
 	}
 	failedNodes := 0

@@ -322,10 +322,14 @@ rollout:
 		}
 		before := d.running("slow")[v]
 		d.restart(step.sig)
-		if rec, _ := d.story("slow"); rec.Version != v || rec.Wave != 2 || rec.WavesDone != 1 {
-			t.Fatalf("record after %s: %+v, want version %d at wave 2", step.sig, rec, v)
+		// A loaded machine may finish wave 2 while the control plane
+		// shuts down: the rollout then resumes at wave 3.
+		rec, _ := d.story("slow")
+		if rec.Version != v || rec.Wave < 2 || rec.Wave > 3 || rec.WavesDone != rec.Wave-1 {
+			t.Fatalf("record after %s: %+v, want version %d at wave 2 (or 3)", step.sig, rec, v)
 		}
-		d.waitEvent("slow", "resumed at wave 2")
+		t.Logf("after %s the record says %+v", step.sig, rec)
+		d.waitEvent("slow", fmt.Sprintf("resumed at wave %d", rec.Wave))
 		if st := d.waitState("slow", "running", "degraded", "rollout_failed", "failed"); st.State != "running" || st.Version != v {
 			t.Fatalf("after %s: %+v", step.sig, st)
 		}
@@ -337,7 +341,7 @@ rollout:
 			}
 		}
 		if len(got[v]) != 3 || n != 3 || len(got) != 1 {
-			t.Fatalf("after %s: running %v, want 3 executions of version %d and no others\n%s", step.sig, got, v, d.ok("executions", "--all", "slow").stdout)
+			t.Fatalf("after %s: running %v, want 3 executions of version %d and no others\n%s\n%s", step.sig, got, v, d.ok("executions", "--all", "slow").stdout, d.ok("status", "slow").stdout)
 		}
 		for _, id := range before {
 			if !strings.Contains(strings.Join(got[v], " "), id) {

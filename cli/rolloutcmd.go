@@ -81,6 +81,10 @@ type rolloutEnd struct {
 	Rollout  *state.Rollout `json:"rollout,omitempty"`
 }
 
+// recordLag bounds, in polls, the wait for a rollout record to say how a
+// rollout ended once the job's state says it did.
+const recordLag = 20
+
 // followToEnd follows the current rollout of job ns/name (see
 // rolloutVerdict) until it ends, printing its moves (text) or its end
 // (JSON), and returns the exit status of its end: nil or exitCode(1).
@@ -92,12 +96,20 @@ func followToEnd(ctx context.Context, w io.Writer, st *plane, ns, name string, a
 		return err
 	}
 	version, last := js.Version, ""
+	unended := 0
 	for {
 		rec, err := rolloutOf(ctx, st, ns, name, version)
 		if err != nil {
 			return err
 		}
 		done, code, next := rolloutVerdict(js, version, rec)
+		if done && rec != nil && !rec.Ended() && rec.State != state.StateRolloutPaused && st.ctl != nil && unended < recordLag {
+			// The job's state is written before the rollout's record
+			// says how it ended (a rollback is committed in between):
+			// give the record a moment to catch up.
+			done = false
+			unended++
+		}
 		if line := progressText(ns, name, version, js, rec); !asJSON && line != last {
 			fmt.Fprintln(w, line)
 			last = line

@@ -162,9 +162,15 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 }
 
 // request sends a run or recover request, asking again while no agent
-// answers for up to c.Reconnect.
+// answers for up to c.Reconnect. A run not yet sent is given up when ctx
+// ends; a recover is not: its execution runs on the node, and a caller
+// that ends ctx wants it stopped, which needs the agent's answer first.
 func (c *Client) request(ctx context.Context, op string, req RunRequest) (*nats.Msg, error) {
 	give := time.Now().Add(c.Reconnect)
+	stop := ctx.Done()
+	if op == OpRecover {
+		stop = nil
+	}
 	for {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 		m, err := c.NC.RequestWithContext(rctx, NodeSubject(c.NodeID, op), mustJSON(req))
@@ -173,7 +179,7 @@ func (c *Client) request(ctx context.Context, op string, req RunRequest) (*nats.
 			return m, err
 		}
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return m, err
 		case <-time.After(reconnectPoll):
 		}
