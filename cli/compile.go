@@ -21,7 +21,8 @@ default filled, every set sorted, every value in one spelling.
 
 With -o json it prints exactly the bytes that are hashed (RFC 8785 canonical
 JSON), one job per line; text output is the same document indented.
-Nothing is printed unless every job is valid.`,
+Nothing is printed unless every job is valid.
+` + boundHelp,
 		Example: `  muster compile web.yaml
   muster compile -o json web.hcl --var image=web:1.5 | sha256sum`,
 		Args: cobra.MinimumNArgs(1),
@@ -66,7 +67,8 @@ func newHash() *cobra.Command {
 
 The hash is the SHA-256 of the job's canonical bytes (see 'muster compile -o
 json'), so the same job written in any format, with defaults spelled out or
-left out, has the same hash. A job reference is <namespace>/<name>@<hash>.`,
+left out, has the same hash. A job reference is <namespace>/<name>@<hash>.
+` + boundHelp,
 		Example: `  muster hash examples/nightly-report/*
   muster hash -o json jobs/`,
 		Args: cobra.MinimumNArgs(1),
@@ -113,7 +115,7 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string) ([]compiler.Jo
 	if err != nil {
 		return nil, err
 	}
-	results, err := compilePaths(args, in, opts)
+	results, err := compilePaths(c.Context(), args, in, opts)
 	if err != nil {
 		return nil, err
 	}

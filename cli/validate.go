@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +34,8 @@ Output formats:
   json     a list of {file, line, column, end_line, end_column, severity, path, message}
   github   GitHub Actions workflow annotations
 
-Exit status is 0 when every job is valid, 1 otherwise.`,
+Exit status is 0 when every job is valid, 1 otherwise.
+` + boundHelp,
 		Example: `  muster validate jobs/
   muster validate -o github web.yaml batch.hcl
   cat job.json | muster validate --format json -`,
@@ -41,7 +48,7 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			results, err := compilePaths(args, &in, opts)
+			results, err := compilePaths(c.Context(), args, &in, opts)
 			if err != nil {
 				return err
 			}
@@ -55,8 +62,16 @@ Exit status is 0 when every job is valid, 1 otherwise.`,
 
 // compilePaths finds the job files of args and compiles them on GOMAXPROCS
 // workers while the search goes on; the results come back in the order the
-// files were found.
-func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
+// files were found. CUE and HCL files evaluate in a sandbox of worker
+// processes, within the limits of MUSTER_EVAL_TIMEOUT and
+// MUSTER_EVAL_MEMORY. When ctx ends (a signal), the workers are killed and
+// compilePaths returns at once with the cause and the files in progress.
+func compilePaths(ctx context.Context, args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
+	sb, err := startSandbox(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer sb()
 	type item struct {
 		i      int
 		path   string
@@ -65,29 +80,54 @@ func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.
 	items := make(chan item, 256)
 	var mu sync.Mutex
 	done := map[int]compiler.Result{}
+	busy := map[string]bool{}
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for it := range items {
+				if ctx.Err() != nil {
+					continue
+				}
+				mu.Lock()
+				busy[it.path] = true
+				mu.Unlock()
 				r := compiler.CompileFile(it.path, it.format, opts)
 				mu.Lock()
 				done[it.i] = r
+				delete(busy, it.path)
 				mu.Unlock()
 			}
 		})
 	}
 	n := 0
-	err := walkPaths(args, func(p string) error {
+	err = walkPaths(args, func(p string) error {
 		f, err := in.formatFor(p)
 		if err != nil {
 			return err
 		}
-		items <- item{n, p, f}
+		select {
+		case items <- item{n, p, f}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		n++
 		return nil
 	})
 	close(items)
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		return nil, stoppedError(ctx, slices.Sorted(maps.Keys(busy)))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +137,55 @@ func compilePaths(args []string, in *inputFlags, opts lang.Options) ([]compiler.
 	}
 	return results, nil
 }
+
+// stoppedError says why compiling stopped and which files were in progress.
+func stoppedError(ctx context.Context, busy []string) error {
+	cause := context.Cause(ctx)
+	if len(busy) == 0 {
+		return fmt.Errorf("%w: stopped before every file was checked", cause)
+	}
+	return fmt.Errorf("%w: stopped while compiling %s", cause, strings.Join(busy, ", "))
+}
+
+// activeSandbox is the sandbox of the running compilation, which a second
+// signal kills before exiting.
+var activeSandbox atomic.Pointer[compiler.Sandbox]
+
+// startSandbox makes the compiler evaluate CUE and HCL files in worker
+// processes (this executable, started again) for one command, and kills
+// them when ctx ends. The returned func ends the sandbox.
+func startSandbox(ctx context.Context) (end func(), err error) {
+	limits, err := compiler.LimitsFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the muster executable to evaluate CUE and HCL files in: %v", err)
+	}
+	sb := compiler.NewSandbox(exe, limits, runtime.GOMAXPROCS(0))
+	restore := compiler.UseSandbox(sb)
+	activeSandbox.Store(sb)
+	unwatch := context.AfterFunc(ctx, sb.Close)
+	return func() {
+		unwatch()
+		restore()
+		activeSandbox.CompareAndSwap(sb, nil)
+		sb.Close()
+	}, nil
+}
+
+// boundHelp documents the limits of CUE and HCL evaluation in the help of
+// the commands that compile files.
+var boundHelp = fmt.Sprintf(`
+CUE and HCL files are programs: one that computes (more than plain data) is
+evaluated in a worker process that may run for %v and hold %d GiB of
+memory, far more than a job file needs. A file that passes a limit fails
+with an error naming it. Raise the limits with the environment:
+  %s=30s   time per file (a Go duration)
+  %s=2GiB   memory per file (bytes, or KiB, MiB, GiB)
+An interrupt (Ctrl-C) or SIGTERM stops the compilation at once.`,
+	compiler.DefaultTime, compiler.DefaultMemory>>30, compiler.TimeLimitEnv, compiler.MemoryLimitEnv)
 
 // report prints the diagnostics of results and fails when any is an error.
 func report(c *cobra.Command, format string, results []compiler.Result) error {
