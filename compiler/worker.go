@@ -29,6 +29,9 @@ func ServeWorker(in io.Reader, out io.Writer) int {
 		// memory limit makes the collector work harder near the limit.
 		debug.SetGCPercent(400)
 	}
+	if f, ok := in.(*os.File); ok {
+		in = pollable(f)
+	}
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriterSize(out, 64<<10)
 	var limitOnce sync.Once
