@@ -28,9 +28,10 @@ task: {engine: "exec", cmd: ["run"]}
 `
 
 // TestSignalStopsValidate sends SIGINT, then SIGTERM, to `muster validate
-// bomb.cue` while its worker evaluates the bomb (with a time limit far
-// away): the command must exit 1 within a second or two, saying why and
-// what it was compiling, and leave no worker behind.
+// bomb.cue` while it evaluates the bomb (with a time limit far away), in
+// this process and in a worker (MUSTER_EVAL_ISOLATE=1): the command must
+// exit 1 within a second or two, saying why and what it was compiling, and
+// leave no worker behind.
 func TestSignalStopsValidate(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("watches the worker through /proc")
@@ -43,11 +44,15 @@ func TestSignalStopsValidate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bomb.cue"), []byte(cueBomb), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		sig     syscall.Signal
+		isolate string
+	}{{syscall.SIGINT, "0"}, {syscall.SIGTERM, "0"}, {syscall.SIGINT, "1"}, {syscall.SIGTERM, "1"}} {
+		sig := c.sig
+		t.Run(sig.String()+"/isolate="+c.isolate, func(t *testing.T) {
 			cmd := exec.Command(exe, "validate", "bomb.cue")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "MUSTER_EVAL_TIMEOUT=10m")
+			cmd.Env = append(os.Environ(), "MUSTER_EVAL_TIMEOUT=10m", "MUSTER_EVAL_ISOLATE="+c.isolate)
 			var stderr syncBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -55,7 +60,7 @@ func TestSignalStopsValidate(t *testing.T) {
 			}
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
-			worker := waitEvaluating(t, cmd.Process.Pid, exited)
+			worker := waitEvaluating(t, cmd.Process.Pid, c.isolate == "1", exited)
 
 			sent := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
@@ -81,16 +86,18 @@ func TestSignalStopsValidate(t *testing.T) {
 			if want := "muster: " + name + " received: stopped while compiling bomb.cue\n"; stderr.String() != want {
 				t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
 			}
-			if state := procState(worker); state != "" && state != "Z" {
+			if state := procState(worker); worker != cmd.Process.Pid && state != "" && state != "Z" {
 				t.Errorf("the worker %d is still there (state %s)", worker, state)
 			}
 		})
 	}
 }
 
-// waitEvaluating waits until the process pid has a child (its evaluation
-// worker) that has used a third of a second of CPU, and returns its pid.
-func waitEvaluating(t *testing.T, pid int, exited <-chan error) int {
+// waitEvaluating waits until muster (process pid), or with isolate its
+// child (an evaluation worker), has used half a second of CPU: far more
+// than starting takes, so it evaluates the bomb. It returns the pid of the
+// process that evaluates.
+func waitEvaluating(t *testing.T, pid int, isolate bool, exited <-chan error) int {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -99,9 +106,13 @@ func waitEvaluating(t *testing.T, pid int, exited <-chan error) int {
 			t.Fatalf("muster exited before evaluating: %v", err)
 		default:
 		}
-		for _, child := range children(pid) {
-			if cpuTicks(child) >= 33 {
-				return child
+		evaluators := []int{pid}
+		if isolate {
+			evaluators = children(pid)
+		}
+		for _, p := range evaluators {
+			if cpuTicks(p) >= 50 {
+				return p
 			}
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -62,16 +62,19 @@ Exit status is 0 when every job is valid, 1 otherwise.
 
 // compilePaths finds the job files of args and compiles them on GOMAXPROCS
 // workers while the search goes on; the results come back in the order the
-// files were found. CUE and HCL files evaluate in a sandbox of worker
-// processes, within the limits of MUSTER_EVAL_TIMEOUT and
-// MUSTER_EVAL_MEMORY. When ctx ends (a signal), the workers are killed and
-// compilePaths returns at once with the cause and the files in progress.
+// files were found. CUE and HCL files evaluate within the bounds of the
+// environment (startBound). When ctx ends (a signal), compilePaths returns
+// at once with the cause and the files in progress, without waiting for
+// evaluations that cannot be stopped (the process ends them when it exits;
+// worker processes are killed).
 func compilePaths(ctx context.Context, args []string, in *inputFlags, opts lang.Options) ([]compiler.Result, error) {
-	sb, err := startSandbox(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	end, err := startBound(ctx, cancel)
 	if err != nil {
 		return nil, err
 	}
-	defer sb()
+	defer end()
 	type item struct {
 		i      int
 		path   string
@@ -147,45 +150,61 @@ func stoppedError(ctx context.Context, busy []string) error {
 	return fmt.Errorf("%w: stopped while compiling %s", cause, strings.Join(busy, ", "))
 }
 
-// activeSandbox is the sandbox of the running compilation, which a second
-// signal kills before exiting.
+// activeSandbox is the sandbox of the running compilation, if any, which a
+// second signal kills before exiting.
 var activeSandbox atomic.Pointer[compiler.Sandbox]
 
-// startSandbox makes the compiler evaluate CUE and HCL files in worker
-// processes (this executable, started again) for one command, and kills
-// them when ctx ends. The returned func ends the sandbox.
-func startSandbox(ctx context.Context) (end func(), err error) {
+// startBound sets how the compiler bounds the evaluation of CUE and HCL
+// files for one command, from the environment: the limits, and worker
+// processes (this executable, started again) when MUSTER_EVAL_ISOLATE=1,
+// killed when ctx ends. An in-process evaluation that keeps growing after
+// it was left behind cancels the command. The returned func undoes it.
+func startBound(ctx context.Context, cancel context.CancelCauseFunc) (end func(), err error) {
 	limits, err := compiler.LimitsFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	isolate, err := compiler.IsolateFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	b := compiler.Bound{Limits: limits, Runaway: cancel}
+	if !isolate {
+		return compiler.SetBound(b), nil
+	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("cannot find the muster executable to evaluate CUE and HCL files in: %v", err)
+		return nil, fmt.Errorf("%s=1: cannot find the muster executable to start workers from: %v", compiler.IsolateEnv, err)
 	}
-	sb := compiler.NewSandbox(exe, limits, runtime.GOMAXPROCS(0))
-	restore := compiler.UseSandbox(sb)
-	activeSandbox.Store(sb)
-	unwatch := context.AfterFunc(ctx, sb.Close)
+	b.Sandbox = compiler.NewSandbox(exe, limits, runtime.GOMAXPROCS(0))
+	restore := compiler.SetBound(b)
+	activeSandbox.Store(b.Sandbox)
+	unwatch := context.AfterFunc(ctx, b.Sandbox.Close)
 	return func() {
 		unwatch()
 		restore()
-		activeSandbox.CompareAndSwap(sb, nil)
-		sb.Close()
+		activeSandbox.CompareAndSwap(b.Sandbox, nil)
+		b.Sandbox.Close()
 	}, nil
 }
 
-// boundHelp documents the limits of CUE and HCL evaluation in the help of
+// boundHelp documents the bounds of CUE and HCL evaluation in the help of
 // the commands that compile files.
 var boundHelp = fmt.Sprintf(`
-CUE and HCL files are programs: one that computes (more than plain data) is
-evaluated in a worker process that may run for %v and hold %d GiB of
-memory, far more than a job file needs. A file that passes a limit fails
-with an error naming it. Raise the limits with the environment:
+CUE and HCL files are programs: one that computes (more than plain data)
+may evaluate for %v and grow memory by %d GiB, far more than a job file
+needs. A file that passes a limit fails with an error naming it. The
+environment sets the limits, and how files are evaluated:
   %s=30s   time per file (a Go duration)
   %s=2GiB   memory per file (bytes, or KiB, MiB, GiB)
+  %s=1     evaluate each file in a worker process that is killed at
+                          its limits, for files you do not trust: muster
+                          cannot stop an evaluation inside its own process,
+                          only leave it behind (and it stops the command when
+                          that one keeps growing). Costs a process start and
+                          about 0.1-0.5 ms per file.
 An interrupt (Ctrl-C) or SIGTERM stops the compilation at once.`,
-	compiler.DefaultTime, compiler.DefaultMemory>>30, compiler.TimeLimitEnv, compiler.MemoryLimitEnv)
+	compiler.DefaultTime, compiler.DefaultMemory>>30, compiler.TimeLimitEnv, compiler.MemoryLimitEnv, compiler.IsolateEnv)
 
 // report prints the diagnostics of results and fails when any is an error.
 func report(c *cobra.Command, format string, results []compiler.Result) error {

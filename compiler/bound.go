@@ -17,39 +17,38 @@ import (
 // over a million-by-million list, a string repeated a million times a
 // million times, or locals that double a string forty times. Their
 // evaluators have no limits and cannot be interrupted (no context, no
-// cancellation), and Go cannot stop a goroutine. So a Sandbox evaluates
-// such files in worker processes, which can be stopped:
+// cancellation), and Go cannot stop a goroutine. Compile bounds every CUE
+// or HCL file that is more than plain data (plain.go: data cannot run away)
+// in time and memory, per file, in one of two ways (Bound):
 //
-//   - time: the parent waits Limits.Time for a file, then kills the worker
-//     (the next file gets a new one);
-//   - memory: the worker watches its heap (runtime/metrics) every 10 ms and
-//     exits when it passes Limits.Memory, and on Linux it lowers its
-//     RLIMIT_DATA (which counts the Go heap) to the limit plus a margin, so
-//     that one allocation asking for far more fails at once instead of
-//     paging in gigabytes first. The parent reports either as the memory
-//     limit of the file;
-//   - cancellation: Close kills and reaps every worker at once, so an
-//     interrupted command ends while a file is still evaluating, and no
-//     process or goroutine outlives it.
+//   - in this process, the default (inprocess.go): the file evaluates on a
+//     goroutine of its own; the caller stops waiting at the time limit, or
+//     when a heap watchdog (runtime/metrics, every 10 ms) sees the heap grow
+//     by more than the memory limit since the file started, and reports the
+//     file. The evaluation itself goes on, left behind, until it ends or
+//     the process exits; if it keeps growing the heap, past twice the
+//     limit, Bound.Runaway is told so that the command stops;
+//   - in worker processes (Sandbox, MUSTER_EVAL_ISOLATE=1 in the CLI),
+//     which can be stopped: a worker is killed at the time limit, exits when
+//     its heap passes the memory limit and, on Linux, lowers its
+//     RLIMIT_DATA so that one allocation asking for far more fails at once.
+//     Nothing is left behind, and a file that asks the Go runtime for a
+//     terabyte in one builtin call (CUE's strings.Repeat of a megabyte
+//     string a million times), a fatal error no recover catches, kills a
+//     worker instead of muster.
 //
-// Evaluating in-process, in a goroutine with a watchdog, was the
-// alternative. It can stop waiting for a file but not stop the work, which
-// keeps a core and its memory until the process exits; a process-wide
-// heap watchdog cannot tell which of the files in evaluation allocates,
-// nor take back what an abandoned one holds; and one builtin call (CUE's
-// strings.Repeat of a megabyte string a million times) asks the Go runtime
-// for a terabyte, a fatal error that no recover catches: muster would
-// crash. A worker that dies takes its memory with it, and muster reports
-// the file.
+// In-process is the default because it costs nothing: a goroutine and a
+// timer per file, measured within the noise of `muster validate` on 2,000
+// files. Workers cost a process start (about 30 ms) and, on the 2-core
+// virtual machine of the measurements, 0.1 to 0.5 ms per file (the round
+// trip, and the Go runtime's monitor thread waking every 20 µs whenever an
+// idle process gets work): a third more CPU for a corpus where one CUE file
+// in five computes. They are the choice for files one does not trust.
 //
-// A worker costs a process start (about 30 ms, only when a file needs it,
-// and a second one only when files wait) and a round trip per file that
-// encodes its trees (wire.go): about 0.1 ms, a tenth of a CUE file's
-// evaluation, measured on a 2-core virtual machine where a context switch
-// is dear. Plain data files (plain.go) cannot run away and stay
-// in-process, at no cost; so do YAML and JSON files, whose cost is linear
-// in the file (at most MaxFileSize) and whose aliases the YAML frontend
-// bounds.
+// Either way an interrupted command ends at once: it stops waiting, and
+// Close kills the workers. YAML and JSON files do not evaluate: their cost
+// is linear in the file (at most MaxFileSize), and the YAML frontend bounds
+// what aliases expand to.
 
 // Limits bound the evaluation of one CUE or HCL file. The zero value means
 // the defaults.
@@ -69,12 +68,26 @@ const (
 	DefaultMemory = 1 << 30
 )
 
-// The environment variables that raise (or lower) the limits; LimitsFromEnv
-// reads them.
+// The environment variables of the bounds: the limits (LimitsFromEnv) and
+// evaluation in worker processes (IsolateFromEnv).
 const (
 	TimeLimitEnv   = "MUSTER_EVAL_TIMEOUT"
 	MemoryLimitEnv = "MUSTER_EVAL_MEMORY"
+	IsolateEnv     = "MUSTER_EVAL_ISOLATE"
 )
+
+// IsolateFromEnv reads IsolateEnv through getenv: 1 to evaluate in worker
+// processes, 0 or unset not to.
+func IsolateFromEnv(getenv func(string) string) (bool, error) {
+	switch v := getenv(IsolateEnv); v {
+	case "", "0":
+		return false, nil
+	case "1":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%s: want 1 (evaluate CUE and HCL files in worker processes) or 0", IsolateEnv, v)
+	}
+}
 
 func (l Limits) orDefaults() Limits {
 	if l.Time <= 0 {
@@ -134,12 +147,17 @@ func parseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// bytesText prints n in the largest binary unit that divides it.
+// bytesText prints n in the largest binary unit that divides it, or
+// rounded to a tenth of a GiB or to a MiB.
 func bytesText(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)
 	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
@@ -157,29 +175,50 @@ func needsBound(f Format, src []byte) bool {
 	return false
 }
 
-// sandbox is the Sandbox Compile evaluates CUE and HCL files in, or nil.
-var sandbox atomic.Pointer[Sandbox]
-
-// UseSandbox makes Compile evaluate CUE and HCL files in s (nil: in this
-// process, without bounds, as library users and tests that trust their
-// files do) until restore is called.
-func UseSandbox(s *Sandbox) (restore func()) {
-	prev := sandbox.Swap(s)
-	return func() { sandbox.CompareAndSwap(s, prev) }
+// Bound says how Compile evaluates the CUE and HCL files that need one
+// (those that are not plain data). The zero Bound evaluates them in this
+// process within the default limits.
+type Bound struct {
+	Limits Limits
+	// Sandbox, when not nil, evaluates them in its worker processes
+	// instead.
+	Sandbox *Sandbox
+	// Runaway, when not nil, is told when an in-process evaluation left
+	// behind at its limit keeps allocating, past twice its memory limit:
+	// this process cannot take that memory back and should end soon.
+	Runaway func(error)
 }
 
-// evaluate runs the frontend parse of format f on one file: in the sandbox
-// when there is one and the file needs a bound, else in this process.
+// bound is the Bound Compile uses; nil means the zero Bound.
+var bound atomic.Pointer[Bound]
+
+// SetBound makes Compile use b until restore is called.
+func SetBound(b Bound) (restore func()) {
+	prev := bound.Swap(&b)
+	return func() { bound.CompareAndSwap(&b, prev) }
+}
+
+// evaluate runs the frontend parse of format f on one file, within the
+// Bound when the file needs one.
 func evaluate(f Format, parse lang.Parser, filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
-	if s := sandbox.Load(); s != nil && needsBound(f, src) {
-		return s.evaluate(f, filename, src, opts)
+	if !needsBound(f, src) {
+		return parse(filename, src, opts)
 	}
-	return parse(filename, src, opts)
+	var b Bound
+	if p := bound.Load(); p != nil {
+		b = *p
+	}
+	if b.Sandbox != nil {
+		return b.Sandbox.evaluate(f, filename, src, opts)
+	}
+	return evaluateHere(f, parse, filename, src, opts, b)
 }
+
+func (f Format) title() string { return strings.ToUpper(string(f)) }
 
 // boundError is the diagnostic of a file whose evaluation did not finish.
 func boundError(filename string, f Format, err error, l Limits) lang.Diagnostics {
-	lang_ := strings.ToUpper(string(f))
+	lang_ := f.title()
 	var msg string
 	switch {
 	case errors.Is(err, errTime):

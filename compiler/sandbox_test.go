@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,80 +35,6 @@ func testSandbox(t testing.TB, l Limits) *Sandbox {
 	s := NewSandbox(exe, l, runtime.GOMAXPROCS(0))
 	t.Cleanup(s.Close)
 	return s
-}
-
-// The bombs: short files whose evaluation has no end in sight, in time or
-// in memory.
-const (
-	// cueTimeBomb is the comprehension of the issue: 10^12 sums.
-	cueTimeBomb = `import "list"
-
-_a: list.Range(0, 1000000, 1)
-_b: [for x in _a for y in _a {x + y}]
-name: "web"
-description: "\(len(_b))"
-task: {engine: "exec", cmd: ["run"]}
-`
-	// cueRepeatBomb asks for a string of a terabyte in one builtin call:
-	// in-process, the Go runtime's fatal "out of memory".
-	cueRepeatBomb = `import "strings"
-
-_mb: strings.Repeat("x", 1000000)
-name: "web"
-description: strings.Repeat(_mb, 1000000)
-task: {engine: "exec", cmd: ["run"]}
-`
-	// cueListBomb grows a list of ten million strings.
-	cueListBomb = `import "list"
-
-name: "web"
-task: {engine: "exec", cmd: [for x in list.Range(0, 10000000, 1) {"arg-\(x)"}]}
-`
-	// hclBomb passes every static limit of the HCL frontend (range of
-	// 1024, one for expression inside another) and joins a megabyte
-	// string 1024 times: a gigabyte.
-	hclBomb = `locals {
-  a = [for x in range(1024) : format("%0999d", x)]
-  b = [for x in local.a : join("", local.a)]
-}
-job "web" {
-  description = length(local.b)
-  task {
-    engine = "exec"
-    cmd    = ["run"]
-  }
-}
-`
-	goodCUE = "name: \"web\"\n_p: \"run\"\ntask: {engine: \"exec\", cmd: [_p]}\n"
-)
-
-// hclDoubling builds locals that double a string n times: no function,
-// no for expression.
-func hclDoubling(n int) string {
-	var b strings.Builder
-	b.WriteString("locals {\n  s0 = \"xxxxxxxxxxxxxxxx\"\n")
-	for i := 1; i <= n; i++ {
-		prev := "${local.s" + strconv.Itoa(i-1) + "}"
-		b.WriteString("  s" + strconv.Itoa(i) + " = \"" + prev + prev + "\"\n")
-	}
-	b.WriteString("}\njob \"web\" {\n  description = local.s" + strconv.Itoa(n) + "\n  task {\n    engine = \"exec\"\n    cmd = [\"run\"]\n  }\n}\n")
-	return b.String()
-}
-
-// wantBound checks that ds is one error at line 1 of file whose message
-// has want.
-func wantBound(t *testing.T, ds lang.Diagnostics, file, want string) {
-	t.Helper()
-	if len(ds) != 1 || ds[0].Severity != lang.Error {
-		t.Fatalf("want one error, got:\n%v", ds)
-	}
-	d := ds[0]
-	if d.Range.Filename != file || d.Range.Start.Line != 1 || d.Range.Start.Column != 1 {
-		t.Errorf("the error is at %v, want %s:1:1", d.Range, file)
-	}
-	if !strings.Contains(d.Message, want) {
-		t.Errorf("message %q does not say %q", d.Message, want)
-	}
 }
 
 // TestSandboxTimeLimit stops the comprehension of the issue at its time
@@ -164,11 +89,6 @@ func TestSandboxMemoryLimit(t *testing.T) {
 	if trees, ds := s.evaluate(CUE, "good.cue", []byte(goodCUE), lang.Options{}); len(trees) != 1 || len(ds) != 0 {
 		t.Fatalf("after the bombs, a good file gives %d jobs and %v", len(trees), ds)
 	}
-}
-
-func formatOf(name string) Format {
-	f, _ := FormatOf(name)
-	return f
 }
 
 // TestSandboxClose ends an evaluation in progress at once, and the worker
@@ -308,65 +228,6 @@ func TestSandboxAgreesWithInProcess(t *testing.T) {
 	wg.Wait()
 }
 
-// TestCompileUsesSandbox routes CUE and HCL files that are not plain data
-// through the sandbox, and leaves plain ones and other formats in-process.
-func TestCompileUsesSandbox(t *testing.T) {
-	s := testSandbox(t, Limits{Time: time.Second})
-	defer UseSandbox(s)()
-	plain := "name: \"web\"\ntask: {engine: \"exec\", cmd: [\"run\"]}\n"
-	if r := Compile("plain.cue", []byte(plain), CUE, lang.Options{}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
-		t.Fatalf("plain file: %v", r.Diags)
-	}
-	if r := Compile("plain.hcl", []byte("variable \"c\" {}\njob \"web\" {\n  task {\n    engine = \"exec\"\n    cmd = [var.c]\n  }\n}\n"), HCL,
-		lang.Options{Vars: map[string]string{"c": "run"}}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
-		t.Fatalf("plain HCL file: %v", r.Diags)
-	}
-	s.mu.Lock()
-	started := s.count
-	s.mu.Unlock()
-	if started != 0 {
-		t.Errorf("plain files started %d workers", started)
-	}
-	r := Compile("bomb.cue", []byte(cueTimeBomb), CUE, lang.Options{})
-	wantBound(t, r.Diags, "bomb.cue", "CUE evaluation passed its 1s time limit")
-	if r := Compile("good.cue", []byte(goodCUE), CUE, lang.Options{}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
-		t.Fatalf("good file: %v", r.Diags)
-	}
-}
-
-func TestLimitsFromEnv(t *testing.T) {
-	cases := []struct {
-		time, mem string
-		want      Limits
-		err       string
-	}{
-		{"", "", Limits{DefaultTime, DefaultMemory}, ""},
-		{"30s", "2GiB", Limits{30 * time.Second, 2 << 30}, ""},
-		{"1m", "512MiB", Limits{time.Minute, 512 << 20}, ""},
-		{"", "2G", Limits{DefaultTime, 2 << 30}, ""},
-		{"", "1073741824", Limits{DefaultTime, 1 << 30}, ""},
-		{"10", "", Limits{}, "MUSTER_EVAL_TIMEOUT=10: want a positive duration"},
-		{"-1s", "", Limits{}, "want a positive duration"},
-		{"", "lots", Limits{}, "MUSTER_EVAL_MEMORY=lots: want a size"},
-		{"", "1MiB", Limits{}, "at least 64 MiB is needed"},
-		{"", "0", Limits{}, "want a size"},
-	}
-	for _, c := range cases {
-		env := map[string]string{TimeLimitEnv: c.time, MemoryLimitEnv: c.mem}
-		got, err := LimitsFromEnv(func(k string) string { return env[k] })
-		switch {
-		case c.err != "":
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q %q: error %v, want %q", c.time, c.mem, err, c.err)
-			}
-		case err != nil:
-			t.Errorf("%q %q: %v", c.time, c.mem, err)
-		case got != c.want:
-			t.Errorf("%q %q: %+v, want %+v", c.time, c.mem, got, c.want)
-		}
-	}
-}
-
 const benchHCL = `job "web" {
   type = "service"
   count = 3
@@ -402,5 +263,31 @@ func BenchmarkInProcess(b *testing.B) {
 		if _, ds := parsers[HCL]("job.hcl", src, opts); ds.HasErrors() {
 			b.Fatal(ds)
 		}
+	}
+}
+
+// TestCompileUsesSandbox routes CUE and HCL files that are not plain data
+// through the sandbox, and leaves plain ones and other formats in-process.
+func TestCompileUsesSandbox(t *testing.T) {
+	s := testSandbox(t, Limits{Time: time.Second})
+	defer SetBound(Bound{Sandbox: s})()
+	plain := "name: \"web\"\ntask: {engine: \"exec\", cmd: [\"run\"]}\n"
+	if r := Compile("plain.cue", []byte(plain), CUE, lang.Options{}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
+		t.Fatalf("plain file: %v", r.Diags)
+	}
+	if r := Compile("plain.hcl", []byte("variable \"c\" {}\njob \"web\" {\n  task {\n    engine = \"exec\"\n    cmd = [var.c]\n  }\n}\n"), HCL,
+		lang.Options{Vars: map[string]string{"c": "run"}}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
+		t.Fatalf("plain HCL file: %v", r.Diags)
+	}
+	s.mu.Lock()
+	started := s.count
+	s.mu.Unlock()
+	if started != 0 {
+		t.Errorf("plain files started %d workers", started)
+	}
+	r := Compile("bomb.cue", []byte(cueTimeBomb), CUE, lang.Options{})
+	wantBound(t, r.Diags, "bomb.cue", "CUE evaluation passed its 1s time limit")
+	if r := Compile("good.cue", []byte(goodCUE), CUE, lang.Options{}); len(r.Jobs) != 1 || r.Diags.HasErrors() {
+		t.Fatalf("good file: %v", r.Diags)
 	}
 }

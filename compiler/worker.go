@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,9 +80,6 @@ func limitMemory(limit int64) {
 // watchEvery is how often the watchdog reads the heap.
 const watchEvery = 10 * time.Millisecond
 
-// heapMetric is the bytes of heap objects, live or not yet swept.
-const heapMetric = "/memory/classes/heap/objects:bytes"
-
 // watchdog makes the worker exit when its heap passes the memory limit,
 // or when one file runs a second past the time limit (the parent kills it
 // at the limit; this catches a parent that is gone). It reads the heap
@@ -94,12 +90,10 @@ type watchdog struct {
 }
 
 func (d *watchdog) run(l Limits) {
-	sample := []metrics.Sample{{Name: heapMetric}}
 	tick := time.NewTicker(watchEvery)
 	defer tick.Stop()
 	for now := range tick.C {
-		metrics.Read(sample)
-		if heap := sample[0].Value.Uint64(); heap > uint64(l.Memory) {
+		if heap := readHeap(); heap > uint64(l.Memory) {
 			fmt.Fprintf(os.Stderr, "muster evaluation worker: heap %d bytes passed the limit of %d\n", heap, l.Memory)
 			os.Exit(exitWorkerMemory)
 		}
