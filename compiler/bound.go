@@ -26,8 +26,8 @@ import (
 //     when a heap watchdog (runtime/metrics, every 10 ms) sees the heap grow
 //     by more than the memory limit since the file started, and reports the
 //     file. The evaluation itself goes on, left behind, until it ends or
-//     the process exits; if it keeps growing the heap, past twice the
-//     limit, Bound.Runaway is told so that the command stops;
+//     the process exits; if it grows the heap by the limit again,
+//     Bound.Runaway is told so that the command stops;
 //   - in worker processes (Sandbox, MUSTER_EVAL_ISOLATE=1 in the CLI),
 //     which can be stopped: a worker is killed at the time limit, exits when
 //     its heap passes the memory limit and, on Linux, lowers its
@@ -184,8 +184,8 @@ type Bound struct {
 	// instead.
 	Sandbox *Sandbox
 	// Runaway, when not nil, is told when an in-process evaluation left
-	// behind at its limit keeps allocating, past twice its memory limit:
-	// this process cannot take that memory back and should end soon.
+	// behind at its limit keeps allocating, by its memory limit again: this
+	// process cannot take that memory back and should end soon.
 	Runaway func(error)
 }
 

@@ -26,9 +26,9 @@ import (
 // file that just started has not allocated that much; one that grows that
 // fast is caught at the next reading). The growth is confirmed by a
 // collection first, so that garbage does not count, and the file fails. An
-// abandoned evaluation that keeps growing, past twice its limit, cannot be
-// stopped and holds memory the process cannot take back: the watchdog tells
-// Bound.Runaway, and the muster command stops.
+// abandoned evaluation that keeps growing, by its limit again after it was
+// left behind, cannot be stopped and holds memory the process cannot take
+// back: the watchdog tells Bound.Runaway, and the muster command stops.
 
 // minAge is how long a file runs before the watchdog may blame it.
 const minAge = 50 * time.Millisecond
@@ -43,6 +43,7 @@ type evaluation struct {
 	limits  Limits
 	runaway func(error)
 	base    uint64 // heap bytes when it started
+	left    uint64 // heap bytes when its caller left it behind
 	start   time.Time
 	over    chan struct{} // closed by the watchdog at the memory limit
 	told    bool          // runaway reported
@@ -133,6 +134,7 @@ func abandonEvaluation(e *evaluation) {
 	w.mu.Lock()
 	if _, ok := w.running[e]; ok {
 		delete(w.running, e)
+		e.left = max(w.heap.Load(), e.base)
 		w.abandoned[e] = struct{}{}
 	}
 	w.mu.Unlock()
@@ -143,10 +145,10 @@ func (e *evaluation) overLimit(heap uint64, now time.Time) bool {
 	return heap > e.base+uint64(e.limits.Memory) && now.Sub(e.start) >= minAge
 }
 
-// runningAway reports whether abandoned e still grows, past twice its
-// limit, and was not reported yet.
+// runningAway reports whether abandoned e has grown the heap by its limit
+// again since it was left behind, and was not reported yet.
 func (e *evaluation) runningAway(heap uint64) bool {
-	return !e.told && e.runaway != nil && heap > e.base+2*uint64(e.limits.Memory)
+	return !e.told && e.runaway != nil && heap > e.left+uint64(e.limits.Memory)
 }
 
 // watchHeap is the watchdog's loop; it ends when nothing evaluates.
@@ -184,6 +186,7 @@ func watchHeap() {
 		for e := range w.running {
 			if e.overLimit(heap, now) {
 				delete(w.running, e)
+				e.left = heap
 				w.abandoned[e] = struct{}{}
 				close(e.over)
 			}
@@ -196,7 +199,7 @@ func watchHeap() {
 		}
 		w.mu.Unlock()
 		for _, e := range tell {
-			e.runaway(fmt.Errorf("%s: its %s evaluation, left behind at its limit, still allocates (the heap grew by %s): it cannot be stopped in this process (%s=1 evaluates files in worker processes that can be)",
+			e.runaway(fmt.Errorf("%s: its %s evaluation, left behind at its limit, still allocates (the heap grew by %s since it started): it cannot be stopped in this process (%s=1 evaluates files in worker processes that can be)",
 				e.file, e.format.title(), bytesText(int64(heap-e.base)), IsolateEnv))
 		}
 	}
