@@ -27,7 +27,9 @@ import (
 //     by more than the memory limit since the file started, and reports the
 //     file. The evaluation itself goes on, left behind, until it ends or
 //     the process exits; if it grows the heap by the limit again,
-//     Bound.Runaway is told so that the command stops;
+//     Bound.Runaway is told so that the command stops. What this cannot
+//     stop is one allocation larger than the machine: the Go runtime ends
+//     the process (exit status 2) before any watchdog reads the heap;
 //   - in worker processes (Sandbox, MUSTER_EVAL_ISOLATE=1 in the CLI),
 //     which can be stopped: a worker is killed at the time limit, exits when
 //     its heap passes the memory limit and, on Linux, lowers its

@@ -58,9 +58,6 @@ func NewSandbox(exe string, limits Limits, n int) *Sandbox {
 		stopped: make(chan struct{}), live: map[*worker]struct{}{}}
 }
 
-// Limits returns the limits of s.
-func (s *Sandbox) Limits() Limits { return s.limits }
-
 // Close kills every worker and reaps it: evaluations in progress end with
 // an error that says so, and later ones fail at once. When Close returns,
 // no worker process is left. It may be called more than once.
