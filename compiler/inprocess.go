@@ -80,12 +80,21 @@ func evaluateHere(f Format, parse lang.Parser, filename string, src []byte, opts
 	done := make(chan result, 1)
 	go func() {
 		defer endEvaluation(e)
-		if f == CUE {
-			parse = func(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.Diagnostics) {
-				return cue.ParseContext(ctx, filename, src, opts)
+		defer func() {
+			// A panic here would end the process, not only the file.
+			if r := recover(); r != nil {
+				var ds lang.Diagnostics
+				ds.Add(lang.Range{Filename: filename}, "", "internal error in the %s frontend (please report it): %v", f.title(), r)
+				done <- result{diags: ds}
 			}
+		}()
+		var trees []*lang.Value
+		var diags lang.Diagnostics
+		if f == CUE {
+			trees, diags = cue.ParseContext(ctx, filename, src, opts)
+		} else {
+			trees, diags = parse(filename, src, opts)
 		}
-		trees, diags := parse(filename, src, opts)
 		done <- result{trees, diags}
 	}()
 	timer := time.NewTimer(l.Time)
