@@ -125,11 +125,13 @@ func compilePaths(ctx context.Context, args []string, in *inputFlags, opts lang.
 	select {
 	case <-finished:
 	case <-ctx.Done():
-	}
-	if ctx.Err() != nil {
-		mu.Lock()
-		defer mu.Unlock()
-		return nil, stoppedError(ctx, slices.Sorted(maps.Keys(busy)))
+		select {
+		case <-finished: // every file was compiled all the same
+		default:
+			mu.Lock()
+			defer mu.Unlock()
+			return nil, stoppedError(ctx, slices.Sorted(maps.Keys(busy)))
+		}
 	}
 	if err != nil {
 		return nil, err
