@@ -24,7 +24,8 @@ With -o json it prints exactly the bytes that are hashed (RFC 8785 canonical
 JSON), one job per line; text output is the same document indented.
 Nothing is printed unless every job is valid. Values of sensitive variables
 show as (sensitive), and then the bytes do not hash (compile says so on
-stderr); --show-sensitive prints them.`,
+stderr); --show-sensitive prints them.
+` + boundHelp,
 		Example: `  muster compile web.yaml
   muster compile -o json web.hcl --var image=web:1.5 | sha256sum`,
 		Args: cobra.MinimumNArgs(1),
@@ -75,7 +76,8 @@ func newHash() *cobra.Command {
 
 The hash is the SHA-256 of the job's canonical bytes (see 'muster compile -o
 json'), so the same job written in any format, with defaults spelled out or
-left out, has the same hash. A job reference is <namespace>/<name>@<hash>.`,
+left out, has the same hash. A job reference is <namespace>/<name>@<hash>.
+` + boundHelp,
 		Example: `  muster hash examples/nightly-report/*
   muster hash -o json jobs/`,
 		Args: cobra.MinimumNArgs(1),
@@ -123,7 +125,7 @@ func compileArgs(c *cobra.Command, in *inputFlags, args []string, oneJobSet bool
 	if err != nil {
 		return nil, err
 	}
-	results, err := compilePaths(args, in, opts, oneJobSet)
+	results, err := compilePaths(c.Context(), args, in, opts, oneJobSet)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/muster-dev/muster/compiler"
 )
 
 // Exit codes of SPEC section 5.
@@ -28,8 +30,13 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// Main runs muster with os.Args and returns the process exit code.
+// Main runs muster with os.Args and returns the process exit code. Started
+// as an evaluation worker (compiler.IsWorker), it serves its parent's CUE
+// and HCL files instead.
 func Main() int {
+	if compiler.IsWorker() {
+		return compiler.ServeWorker(os.Stdin, os.Stdout)
+	}
 	if os.Getenv("GOGC") == "" {
 		// A muster command is short-lived and its live heap small (about
 		// 10 MB validating thousands of files): collecting less often
@@ -44,8 +51,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	// Interrupt and terminate cancel the command's context: a rollout
 	// stops its executions and records where it stopped, so that the next
-	// apply resumes it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// apply resumes it; a compilation stops its workers. A second signal
+	// exits at once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stop := handleSignals(sigs, cancel, stderr, exitNow)
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	var code exitCode
@@ -58,6 +71,50 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "muster: %v\n", err)
 		return exitError
 	}
+}
+
+// handleSignals cancels the command with the first signal of sigs, naming
+// it, and calls exit at the second. The returned func stops it.
+func handleSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc, stderr io.Writer, exit func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		received := 0
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-sigs:
+				received++
+				if received == 1 {
+					cancel(fmt.Errorf("%s received", signalName(s)))
+					continue
+				}
+				fmt.Fprintf(stderr, "muster: %s received again: exiting at once\n", signalName(s))
+				exit()
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// exitNow ends the process at a second signal, killing the evaluation
+// workers first.
+func exitNow() {
+	if s := activeSandbox.Load(); s != nil {
+		s.Close()
+	}
+	os.Exit(exitError)
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -53,7 +53,7 @@ func Compile(filename string, src []byte, f Format, opts lang.Options) Result {
 		res.Diags.Add(lang.Range{Filename: filename}, "", "unsupported format %q", f)
 		return res
 	}
-	trees, diags := parse(filename, src, opts)
+	trees, diags := evaluate(f, parse, filename, src, opts)
 	res.Diags = diags
 	if len(trees) == 0 && !diags.HasErrors() {
 		p := lang.Pos{Line: 1, Column: 1}

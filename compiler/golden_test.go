@@ -236,6 +236,7 @@ func writeGolden(t *testing.T, file string, ar *txtar.Archive, got map[string]st
 var sameJobGroups = [][]string{
 	{"yaml-minimal", "yaml-defaults-spelled-out", "yaml-nulls-are-unset", "json-minimal", "hcl-minimal", "cue-minimal", "cue-defaults-spelled-out"},
 	{"yaml-number-forms", "json-number-forms", "hcl-number-forms", "cue-number-forms"},
+	{"yaml-tag-twin", "cue-tag-hidden", "cue-tag-regular", "cue-tag-nested", "cue-tag-default", "cue-tag-int", "cue-tag-bool"},
 }
 
 func TestGoldenSameJob(t *testing.T) {

@@ -26,5 +26,8 @@
 //
 // A cue.Context is not safe for concurrent use and keeps memory for every
 // value it ever built, so Parse takes one from a sync.Pool per call, with
-// #Job compiled in it once, and retires it after maxUses files.
+// #Job compiled in it once, and retires it after maxUses files. A context
+// whose evaluation its caller stopped waiting for (ParseContext) is dropped:
+// the evaluator cannot be interrupted, and what a runaway file built must
+// not be kept.
 package cue

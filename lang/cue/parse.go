@@ -1,6 +1,7 @@
 package cue
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -23,6 +24,15 @@ var _ lang.Parser = Parse
 // Syntax errors stop the file. Parse never panics: an internal failure is
 // reported as an error diagnostic.
 func Parse(filename string, src []byte, opts lang.Options) (jobs []*lang.Value, diags lang.Diagnostics) {
+	return ParseContext(context.Background(), filename, src, opts)
+}
+
+// ParseContext is Parse for a caller that may stop waiting: ctx ends when
+// it has. CUE's evaluator cannot be interrupted, so the evaluation runs to
+// its end regardless; but a cue.Context whose evaluation outlived ctx is
+// dropped, never returned to the pool, since it may hold whatever a runaway
+// file made it build.
+func ParseContext(ctx context.Context, filename string, src []byte, opts lang.Options) (jobs []*lang.Value, diags lang.Diagnostics) {
 	p := &fileParser{filename: filename, src: src}
 	var w *worker
 	broken := true
@@ -33,7 +43,7 @@ func Parse(filename string, src []byte, opts lang.Options) (jobs []*lang.Value, 
 			diags = p.diags
 		}
 		if w != nil {
-			putWorker(w, broken)
+			putWorker(w, broken || ctx.Err() != nil)
 		}
 	}()
 	w = getWorker()

@@ -2,8 +2,11 @@ package cue
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -378,6 +381,31 @@ func TestWorkersAreRecycled(t *testing.T) {
 	for i := 0; i < maxUses+5; i++ {
 		if _, got := compile(t, webCUE, lang.Options{}); !bytes.Equal(got, want) {
 			t.Fatalf("file %d compiled differently", i)
+		}
+	}
+}
+
+// TestAbandonedWorkerIsDropped: a cue.Context whose caller stopped waiting
+// is not returned to the pool.
+func TestAbandonedWorkerIsDropped(t *testing.T) {
+	// One processor and no collection: the pool then gives back what was
+	// put in it last.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	w := getWorker()
+	putWorker(w, false)
+	if getWorker() != w {
+		t.Skip("the pool does not give back its last worker here")
+	}
+	putWorker(w, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, diags := ParseContext(ctx, "in.cue", []byte(webCUE), lang.Options{}); len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	for range 10 {
+		if getWorker() == w {
+			t.Fatal("the worker of an abandoned evaluation came back from the pool")
 		}
 	}
 }

@@ -120,6 +120,18 @@ func (p *fileParser) parseTag(a *ast.Attribute) (tag, bool) {
 // the position of the attribute, so that a conflict points at it. Tags
 // without a variable leave their field alone. It returns the variable each
 // attribute position was filled from, for error messages.
+//
+// Injection replaces the field's value expression, x, with x & value. The
+// parser has already resolved every identifier of the file: a reference to
+// the field points (Ident.Node) at x itself. Building the file resolves it
+// again (build.Instance.AddSyntax): a reference whose Node is no longer the
+// value of the field its name finds is marked unresolved, and
+// build.Instance.resolveFile clears it. The compiler then looks the name up
+// only among the top-level fields of files with a package clause, so a
+// reference to a tagged field in a file without one, or to a nested tagged
+// field, was "not found" (`_region: string @tag(region)` used as `_region`).
+// cue/load (v0.17.1, instances.go) avoids that by pointing every such
+// identifier at the new expression; relink does the same.
 func (p *fileParser) injectTags(f *ast.File, opts lang.Options) map[token.Pos]string {
 	tags := p.findTags(f)
 	if len(tags) == 0 {
@@ -128,6 +140,8 @@ func (p *fileParser) injectTags(f *ast.File, opts lang.Options) map[token.Pos]st
 	values, diags := vars.Collect(opts)
 	p.diags = append(p.diags, diags...)
 	used := map[token.Pos]string{}
+	replaced := map[ast.Node]ast.Node{}
+	defer relink(f, replaced)
 	for _, t := range tags {
 		v, ok := values[t.name]
 		if !ok {
@@ -145,10 +159,34 @@ func (p *fileParser) injectTags(f *ast.File, opts lang.Options) map[token.Pos]st
 			continue
 		}
 		ast.SetPos(x, t.attr.Pos())
-		t.field.Value = ast.NewBinExpr(token.AND, t.field.Value, x)
+		injected := ast.NewBinExpr(token.AND, t.field.Value, x)
+		replaced[t.field.Value] = injected
+		t.field.Value = injected
 		used[t.attr.Pos()] = fmt.Sprintf("%s from %s", t.name, v.Source)
 	}
 	return used
+}
+
+// relink points every identifier that refers to a replaced value expression
+// at its replacement, following chains (a field with two tags is replaced
+// twice).
+func relink(f *ast.File, replaced map[ast.Node]ast.Node) {
+	if len(replaced) == 0 {
+		return
+	}
+	ast.Walk(f, nil, func(n ast.Node) {
+		id, ok := n.(*ast.Ident)
+		if !ok || id.Node == nil {
+			return
+		}
+		for i := 0; i <= len(replaced); i++ {
+			next, ok := replaced[id.Node]
+			if !ok {
+				return
+			}
+			id.Node = next
+		}
+	})
 }
 
 // varText is the text of a variable as a tag reads it: what the user typed
@@ -179,12 +217,14 @@ func varText(v vars.Value) (string, bool) {
 	return "", false
 }
 
-// tagLiteral reads text as the type of tag t.
+// tagLiteral reads text as the type of tag t, as cue -t does
+// (cuelang.org/go/internal/cli.ParseValue): numbers as written, booleans
+// with surrounding space trimmed, strings verbatim.
 func tagLiteral(t tag, text string) (ast.Expr, error) {
 	switch t.kind {
 	case tagInt, tagNumber:
 		var info literal.NumInfo
-		s := strings.TrimSpace(text)
+		s := text
 		if err := literal.ParseNum(s, &info); err != nil {
 			return nil, fmt.Errorf("%q is not a number", text)
 		}

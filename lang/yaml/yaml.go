@@ -34,6 +34,12 @@ const MaxDepth = 64
 // maxNodes bounds the nodes one document may expand to through aliases.
 const maxNodes = 1 << 20
 
+// maxText bounds the bytes of scalars one document may expand to through
+// aliases: a million aliases of one long string would otherwise make a
+// tree, and a canonical form, of gigabytes from a small file. A file
+// without aliases holds at most its own size (compiler.MaxFileSize).
+const maxText = 64 << 20
+
 // Parse reads every job of a YAML file. It satisfies lang.Parser.
 func Parse(filename string, src []byte, _ lang.Options) ([]*lang.Value, lang.Diagnostics) {
 	var diags lang.Diagnostics
@@ -135,6 +141,9 @@ type converter struct {
 	file  string
 	diags lang.Diagnostics
 	nodes int
+	text  int // bytes of scalars so far
+	// tooBig is set once the document passed maxNodes or maxText.
+	tooBig bool
 }
 
 func (c *converter) rng(n *yaml.Node) lang.Range {
@@ -201,11 +210,15 @@ func (c *converter) value(n *yaml.Node, path string, depth int) *lang.Value {
 		return &lang.Value{Kind: lang.Null, Range: c.rng(n)}
 	}
 	c.nodes++
-	if c.nodes > maxNodes {
-		if c.nodes == maxNodes+1 {
-			c.errorf(n, path, "the document expands to more than %d nodes (aliases?)", maxNodes)
+	if res := resolve(n); res.Kind == yaml.ScalarNode {
+		c.text += len(res.Value)
+	}
+	if c.nodes > maxNodes || c.text > maxText {
+		if !c.tooBig {
+			c.tooBig = true
+			c.errorf(n, path, "the document expands to more than %d nodes or %d MiB of text (aliases?)", maxNodes, maxText>>20)
 		}
-		return &lang.Value{Kind: lang.Null, Range: c.rng(n)}
+		return &lang.Value{Kind: lang.Null, Range: lang.Range{Filename: c.file, Start: lang.Pos{Line: n.Line, Column: n.Column}}}
 	}
 	r := c.rng(n)
 	n = resolve(n)
