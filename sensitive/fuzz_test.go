@@ -37,7 +37,10 @@ func FuzzHide(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Values of the hidden document: %v", err)
 		}
-		if !slices.Equal(after, []string{Marker}) {
+		// A keyed list element hidden whole loses its key with it: its
+		// path then names nothing.
+		gone := len(after) == 0 && strings.HasSuffix(path, `"]`)
+		if !slices.Equal(after, []string{Marker}) && !gone {
 			t.Fatalf("after Hide the path holds %q, want only %q", after, Marker)
 		}
 		again, _, err := Hide(hidden, paths)
