@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/compiler"
+	"github.com/muster-dev/muster/lang"
 )
 
 // Exit codes of SPEC section 5.
@@ -62,11 +63,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	var code exitCode
+	var diags lang.Diagnostics // of a node config or an inventory
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &code):
 		return int(code)
+	case errors.As(err, &diags) && diags.HasErrors():
+		for _, d := range diags {
+			writeText(stderr, d, "", nil)
+		}
+		return exitError
 	default:
 		fmt.Fprintf(stderr, "muster: %v\n", err)
 		return exitError

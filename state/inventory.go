@@ -13,10 +13,11 @@ import (
 
 // LoadInventory reads a node inventory file, a list of nodes
 // `[{id, labels}]` in YAML or JSON (by extension; .json is JSON, anything
-// else YAML), as `muster plan --nodes` takes it. Every problem is reported
-// (joined in one error) with file:line:col: syntax errors, unknown fields,
-// missing or invalid ids, duplicate ids and invalid labels. An empty file or
-// list gives no nodes. The nodes come back in file order.
+// else YAML), as `muster plan --nodes` takes it. Every problem is reported,
+// as lang.Diagnostics at file:line:col with its field path ("[1].id"):
+// syntax errors, unknown fields, missing or invalid ids, duplicate ids and
+// invalid labels. An error reading the file is returned as it is. An empty
+// file or list gives no nodes. The nodes come back in file order.
 func LoadInventory(path string) ([]Node, error) {
 	if nodes, ok := loadJSONInventory(path); ok {
 		return nodes, nil
@@ -30,39 +31,39 @@ func LoadInventory(path string) ([]Node, error) {
 		return nil, nil
 	}
 	if root.Kind != yaml.SequenceNode {
-		f.errorf(root, "a node inventory must be a list of nodes ([{id, labels}]), not %s", kindOf(root))
+		f.errorf(root, "", "a node inventory must be a list of nodes ([{id, labels}]), not %s", kindOf(root))
 		return nil, f.err()
 	}
 	nodes := make([]Node, 0, len(root.Content))
-	where := map[string]string{} // id -> position of its first entry
+	where := map[string]int{} // id -> line of its first entry
 	for i, item := range root.Content {
-		what := fmt.Sprintf("node %d", i+1)
+		what, base := fmt.Sprintf("node %d", i+1), fmt.Sprintf("[%d]", i)
 		n := Node{Labels: map[string]string{}}
 		hasID := false
-		f.fields(item, what, []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
+		f.fields(item, what, base, []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "id":
-				id, ok := f.str(v, what+" id")
+				hasID = true
+				id, ok := f.str(v, base+".id")
 				if !ok {
 					return
 				}
-				hasID = true
 				if err := CheckNodeID(id); err != nil {
-					f.errorf(v, "%v", err)
+					f.errorf(v, base+".id", "%v", err)
 					return
 				}
 				if first, dup := where[id]; dup {
-					f.errorf(v, "duplicate node id %q (first at %s)", id, first)
+					f.errorf(v, base+".id", "duplicate node id %q (first at line %d)", id, first)
 					return
 				}
-				where[id] = fmt.Sprintf("line %d", v.Line)
+				where[id] = v.Line
 				n.ID = id
 			case "labels":
-				n.Labels = f.labels(v, what+" labels")
+				n.Labels = f.labels(v, base+".labels")
 			}
 		})
 		if item.Kind == yaml.MappingNode && !hasID {
-			f.errorf(item, "%s has no id", what)
+			f.errorf(item, base, "%s has no id", what)
 		}
 		nodes = append(nodes, n)
 	}

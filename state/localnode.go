@@ -22,7 +22,8 @@ const (
 // labels os, arch and hostname. configFile, if not empty, is a YAML or JSON
 // file `{id: ..., labels: {...}}` whose id replaces the host name and whose
 // labels are added (overriding the built-in ones); extra labels (from
-// `--label k=v`) are added last and win. Every key and value is validated.
+// `--label k=v`) are added last and win. Every key and value is validated;
+// the problems of the config file come back as lang.Diagnostics.
 // The node's Status is NodeReady; LastSeen is left zero.
 func LocalNode(configFile string, extra map[string]string) (Node, error) {
 	host, err := os.Hostname()
@@ -76,14 +77,15 @@ func hostLabel(host string) string {
 	return ""
 }
 
-// loadNodeConfig reads a node config file: `{id?, labels?}`.
+// loadNodeConfig reads a node config file: `{id?, labels?}`. Its problems
+// are lang.Diagnostics at file:line:col with their field path ("labels.zone").
 func loadNodeConfig(path string) (id string, labels map[string]string, err error) {
 	f := &nodeFile{path: path}
 	root, err := f.load()
 	if err != nil || root == nil {
 		return "", nil, err
 	}
-	f.fields(root, "the node config", []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
+	f.fields(root, "the node config", "", []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
 			s, ok := f.str(v, "id")
@@ -91,7 +93,7 @@ func loadNodeConfig(path string) (id string, labels map[string]string, err error
 				return
 			}
 			if err := CheckNodeID(s); err != nil {
-				f.errorf(v, "%v", err)
+				f.errorf(v, "id", "%v", err)
 				return
 			}
 			id = s

@@ -1,12 +1,15 @@
 package state
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/muster-dev/muster/lang"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -62,35 +65,52 @@ func TestLoadInventory(t *testing.T) {
 
 	bad := []struct {
 		name, file, content string
-		errs                []string // each must appear, with its position
+		want                []string // every diagnostic, file:line:col: error: message (path)
 	}{
-		{"syntax", "nodes.yaml", "- id: a\n  labels: {zone: x\n", []string{"nodes.yaml:3:1: invalid YAML or JSON"}},
-		{"json syntax", "nodes.json", "[{\"id\": \"a\",}]", []string{"nodes.json:1:13: invalid JSON"}},
-		{"json syntax line 2", "nodes.json", "[\n  {\"id\": a}]", []string{"nodes.json:2:10: invalid JSON: invalid character 'a'"}},
-		{"not a list", "nodes.yaml", "id: a\n", []string{"nodes.yaml:1:1: a node inventory must be a list"}},
-		{"entry not a map", "nodes.yaml", "- a\n", []string{"nodes.yaml:1:3: node 1 must be a mapping"}},
-		{"unknown field", "nodes.yaml", "- id: a\n  label: {x: y}\n", []string{`nodes.yaml:2:3: unknown field "label" in node 1: want id, labels`}},
-		{"missing id", "nodes.yaml", "- labels: {x: y}\n", []string{"nodes.yaml:1:3: node 1 has no id"}},
-		{"id not a string", "nodes.yaml", "- id: [a]\n", []string{"nodes.yaml:1:7: node 1 id must be a string, not a list"}},
-		{"bad id", "nodes.yaml", "- id: a b\n", []string{`nodes.yaml:1:7: invalid node id "a b"`}},
-		{"duplicate id", "nodes.yaml", "- id: a\n- id: b\n- id: a\n", []string{`nodes.yaml:3:7: duplicate node id "a" (first at line 1)`}},
-		{"bad label key", "nodes.yaml", "- id: a\n  labels: {-x: y}\n", []string{`nodes.yaml:2:12: node 1 labels: invalid label key "-x"`}},
-		{"bad label value", "nodes.yaml", "- id: a\n  labels:\n    x: a b\n", []string{`nodes.yaml:3:8: node 1 labels: label x: invalid label value "a b"`}},
-		{"label value a list", "nodes.yaml", "- id: a\n  labels: {x: [1]}\n", []string{"nodes.yaml:2:15: node 1 labels: label x must have a string value, not a list"}},
-		{"two documents", "nodes.yaml", "- id: a\n---\n- id: b\n", []string{"must hold one document"}},
-		{"every error", "nodes.yaml", "- id: a b\n- labels: {x: a b}\n", []string{"nodes.yaml:1:7:", "nodes.yaml:2:3: node 2 has no id", "nodes.yaml:2:15:"}},
+		{"syntax", "nodes.yaml", "- id: a\n  labels: {zone: x\n", []string{
+			"nodes.yaml:3:1: error: invalid YAML or JSON: did not find expected ',' or '}'"}},
+		{"json syntax", "nodes.json", "[{\"id\": \"a\",}]", []string{
+			"nodes.json:1:13: error: invalid JSON: invalid character '}' looking for beginning of object key string"}},
+		{"json syntax line 2", "nodes.json", "[\n  {\"é\": a}]", []string{
+			"nodes.json:2:9: error: invalid JSON: invalid character 'a' looking for beginning of value"}},
+		{"not a list", "nodes.yaml", "id: a\n", []string{
+			"nodes.yaml:1:1: error: a node inventory must be a list of nodes ([{id, labels}]), not a mapping"}},
+		{"entry not a map", "nodes.yaml", "- a\n", []string{
+			"nodes.yaml:1:3: error: node 1 must be a mapping (id, labels), not a string ([0])"}},
+		{"unknown field", "nodes.yaml", "- id: a\n  label: {x: y}\n", []string{
+			`nodes.yaml:2:3: error: unknown field "label" in node 1: want id, labels ([0].label)`}},
+		{"field twice", "nodes.yaml", "- id: a\n  id: b\n", []string{
+			`nodes.yaml:2:3: error: field "id" given twice in node 1 (first at line 1) ([0].id)`}},
+		{"missing id", "nodes.yaml", "- labels: {x: y}\n", []string{
+			"nodes.yaml:1:3: error: node 1 has no id ([0])"}},
+		{"id not a string", "nodes.yaml", "- id: [a]\n", []string{
+			"nodes.yaml:1:7: error: id must be a string, not a list ([0].id)"}},
+		{"bad id", "nodes.yaml", "- id: a b\n", []string{
+			`nodes.yaml:1:7: error: invalid node id "a b": must be 1 to 253 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, without '..' ([0].id)`}},
+		{"duplicate id", "nodes.yaml", "- id: a\n- id: b\n- id: a\n", []string{
+			`nodes.yaml:3:7: error: duplicate node id "a" (first at line 1) ([2].id)`}},
+		{"bad label key", "nodes.yaml", "- id: a\n  labels: {-x: y}\n", []string{
+			`nodes.yaml:2:12: error: invalid label key "-x": name must start and end with a letter or digit ([0].labels.-x)`}},
+		{"label twice", "nodes.yaml", "- id: a\n  labels:\n    x: a\n    x: b\n", []string{
+			`nodes.yaml:4:5: error: label "x" given twice (first at line 3) ([0].labels.x)`}},
+		{"bad label value", "nodes.yaml", "- id: a\n  labels:\n    x: a b\n", []string{
+			`nodes.yaml:3:8: error: invalid label value "a b": may hold only letters, digits, '-', '_' and '.' ([0].labels.x)`}},
+		{"label value a list", "nodes.yaml", "- id: a\n  labels: {x: [1]}\n", []string{
+			"nodes.yaml:2:15: error: label x must have a string value, not a list ([0].labels.x)"}},
+		{"labels not a mapping", "nodes.yaml", "- id: a\n  labels: [x]\n", []string{
+			"nodes.yaml:2:11: error: labels must be a mapping of label keys to values, not a list ([0].labels)"}},
+		{"two documents", "nodes.yaml", "- id: a\n---\n- id: b\n", []string{
+			"nodes.yaml:2:1: error: the file must hold one document"}},
+		{"every error, in file order", "nodes.yaml", "- id: a b\n- labels: {x: a b}\n", []string{
+			`nodes.yaml:1:7: error: invalid node id "a b": must be 1 to 253 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, without '..' ([0].id)`,
+			"nodes.yaml:2:3: error: node 2 has no id ([1])",
+			`nodes.yaml:2:15: error: invalid label value "a b": may hold only letters, digits, '-', '_' and '.' ([1].labels.x)`,
+		}},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := LoadInventory(writeFile(t, c.file, c.content))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, part := range c.errs {
-				if !strings.Contains(err.Error(), part) {
-					t.Errorf("error %q does not contain %q", err, part)
-				}
-			}
+			checkDiagnostics(t, err, c.want)
 		})
 	}
 	if _, err := LoadInventory(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !os.IsNotExist(err) {
@@ -127,23 +147,39 @@ func TestLocalNode(t *testing.T) {
 
 	bad := []struct {
 		name, file, content string
-		extra               map[string]string
-		part                string
+		want                []string
 	}{
-		{"unknown field", "node.yaml", "name: x\n", nil, `node.yaml:1:1: unknown field "name"`},
-		{"bad id", "node.yaml", "id: -x\n", nil, `node.yaml:1:5: invalid node id "-x"`},
-		{"bad label", "node.yaml", "labels: {x: a/b}\n", nil, `node.yaml:1:13: labels: label x: invalid label value`},
-		{"not a mapping", "node.json", "[]", nil, "node.json:1:1: the node config must be a mapping"},
-		{"bad extra key", "", "", map[string]string{"a b": "c"}, `--label a b=c: invalid label key`},
-		{"bad extra value", "", "", map[string]string{"k": "-v"}, `--label k=-v: invalid label value`},
+		{"unknown field", "node.yaml", "name: x\n", []string{
+			`node.yaml:1:1: error: unknown field "name" in the node config: want id, labels (name)`}},
+		{"bad id", "node.yaml", "id: -x\n", []string{
+			`node.yaml:1:5: error: invalid node id "-x": must be 1 to 253 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, without '..' (id)`}},
+		{"id not a string", "node.yaml", "id: 12\n", []string{
+			"node.yaml:1:5: error: id must be a string, not a number (id)"}},
+		{"bad label", "node.yaml", "labels:\n  zone: eu\n  x: a/b\n", []string{
+			`node.yaml:3:6: error: invalid label value "a/b": may hold only letters, digits, '-', '_' and '.' (labels.x)`}},
+		{"not a mapping", "node.json", "[]", []string{
+			"node.json:1:1: error: the node config must be a mapping (id, labels), not a list"}},
+		{"json syntax", "node.json", "{\"labels\": {\"x\": \"y\"}\n\"id\": \"a\"}", []string{
+			"node.json:2:1: error: invalid JSON: invalid character '\"' after object key:value pair"}},
+		{"yaml syntax", "node.yaml", "labels: [x\n", []string{
+			"node.yaml:2:1: error: invalid YAML or JSON: did not find expected ',' or ']'"}},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			path := ""
-			if c.file != "" {
-				path = writeFile(t, c.file, c.content)
-			}
-			_, err := LocalNode(path, c.extra)
+			_, err := LocalNode(writeFile(t, c.file, c.content), nil)
+			checkDiagnostics(t, err, c.want)
+		})
+	}
+	for _, c := range []struct {
+		name  string
+		extra map[string]string
+		part  string
+	}{
+		{"bad extra key", map[string]string{"a b": "c"}, `--label a b=c: invalid label key`},
+		{"bad extra value", map[string]string{"k": "-v"}, `--label k=-v: invalid label value`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LocalNode("", c.extra)
 			if err == nil || !strings.Contains(err.Error(), c.part) {
 				t.Errorf("LocalNode = %v, want an error containing %q", err, c.part)
 			}
@@ -165,5 +201,30 @@ func TestHostLabel(t *testing.T) {
 		if got := hostLabel(host); got != want {
 			t.Errorf("hostLabel(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+// checkDiagnostics checks that err is lang.Diagnostics, printed as job
+// diagnostics are, and that its lines (file names without their
+// directory) are want.
+func checkDiagnostics(t *testing.T, err error, want []string) {
+	t.Helper()
+	var ds lang.Diagnostics
+	if !errors.As(err, &ds) {
+		t.Fatalf("error %v (%T) is not lang.Diagnostics", err, err)
+	}
+	if err.Error() != ds.Error() {
+		t.Errorf("Error() = %q, want the diagnostics %q", err.Error(), ds.Error())
+	}
+	var got []string
+	for _, d := range ds {
+		if d.Range.Start.Line < 1 || d.Range.Start.Column < 1 {
+			t.Errorf("%s: no line and column", d.Error())
+		}
+		d.Range.Filename = filepath.Base(d.Range.Filename)
+		got = append(got, d.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
 	}
 }

@@ -247,7 +247,7 @@ func (f *fastParser) block(typ string, typeRange hcl.Range) *hclsyntax.Block {
 			f.newline()
 			body = f.body(false)
 		} else {
-			body = f.oneLine(open.Byte)
+			body = f.oneLine()
 		}
 	}
 	close := f.pos()
@@ -260,53 +260,29 @@ func (f *fastParser) block(typ string, typeRange hcl.Range) *hclsyntax.Block {
 	return blk
 }
 
-// oneLine reads the arguments of a block written on one line, up to its
-// closing brace (not consumed). HCL allows one argument there; muster also
-// takes several, separated by commas or blanks, in exactly the cases that
-// the rewrite of lenient.go accepts: a blank after the opening brace, a
-// comma after or a blank before every further argument, and a comma or a
-// blank before the closing brace.
-func (f *fastParser) oneLine(openByte int) *hclsyntax.Body {
+// oneLine reads the argument of a block written on one line, up to its
+// closing brace (not consumed). HCL allows exactly one argument there,
+// followed by blanks and the brace: anything else (a comma, a second
+// argument, a nested block, a comment) is left to hclsyntax.
+func (f *fastParser) oneLine() *hclsyntax.Body {
 	b := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
-	blankAfterOpen := openByte+1 < len(f.src) && blank(f.src[openByte+1])
-	comma := false // a comma ended the previous argument
-	for {
-		if f.peek() == '}' {
-			n := len(b.Attributes)
-			prev := f.src[f.i-1]
-			if n > 1 && !(blank(prev) || comma) || comma && !blankAfterOpen {
-				f.fail()
-			}
-			return b
-		}
-		if n := len(b.Attributes); n > 0 {
-			if !blankAfterOpen || !comma && !blank(f.src[f.i-1]) {
-				f.fail()
-			}
-		}
-		name, nameRange := f.ident()
-		f.spaces()
-		if f.peek() != '=' || f.at(1) == '=' {
-			f.fail() // a nested block or an error
-		}
-		eq := f.pos()
-		f.i++
-		eqRange := f.rangeFrom(eq)
-		f.spaces()
-		expr := f.expr()
-		if _, dup := b.Attributes[name]; dup {
-			f.fail()
-		}
-		b.Attributes[name] = &hclsyntax.Attribute{Name: name, Expr: expr,
-			SrcRange: hcl.RangeBetween(nameRange, expr.Range()), NameRange: nameRange, EqualsRange: eqRange}
-		f.spaces()
-		comma = false
-		if f.peek() == ',' {
-			comma = true
-			f.i++
-			f.spaces()
-		}
+	name, nameRange := f.ident()
+	f.spaces()
+	if f.peek() != '=' || f.at(1) == '=' {
+		f.fail() // a nested block or an error
 	}
+	eq := f.pos()
+	f.i++
+	eqRange := f.rangeFrom(eq)
+	f.spaces()
+	expr := f.expr()
+	f.spaces()
+	if f.peek() != '}' {
+		f.fail()
+	}
+	b.Attributes[name] = &hclsyntax.Attribute{Name: name, Expr: expr,
+		SrcRange: hcl.RangeBetween(nameRange, expr.Range()), NameRange: nameRange, EqualsRange: eqRange}
+	return b
 }
 
 // plainString reads a quoted string without escapes or template sequences

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/lang/json"
@@ -26,9 +30,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("job \"a\" {\n  task { engine = \"exec\", cmd = [\"x\"] }\n  count = 1e3\n}\n"))
 	f.Add([]byte("variable \"v\" {\n  type = list(number)\n  default = [1, 2.5]\n}\nlocals {\n  x = [for n in var.v : n * 2]\n}\njob \"a\" {\n  labels = { \"k\" = \"${local.x[0]}\" }\n}\n"))
 	f.Add([]byte("job \"\xff\" {\n  x = \"\xfe\"\n}\n"))
+	f.Add([]byte("job \"a\" {\n  task {\n    input { source = \"s\" target = \"/t\" }\n    output { path = \"/o\", }\n  }\n}\n"))
+	f.Add([]byte("job \"a\" { task {\n  engine = \"exec\" }\n  count = 1 priority = 2\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sameAsSlow(t, "fuzz", src, lang.Options{})
 		jobs, diags := Parse("fuzz.hcl", src, lang.Options{})
+		plainHCL(t, src, diags)
 		for _, d := range diags {
 			if d.Message == "" {
 				t.Fatalf("diagnostic without a message: %+v", d)
@@ -133,6 +140,25 @@ func TestExamplesAgree(t *testing.T) {
 			if a.Hash() != b.Hash() {
 				t.Errorf("%s: hash %s, %s gives %s\n%s\n%s", p, a.Hash(), jsonPath, b.Hash(), a.Canonical(), b.Canonical())
 			}
+		}
+	}
+}
+
+// plainHCL checks that muster accepts exactly HCL: a file without errors
+// parses with plain hclsyntax, and on a file hclsyntax accepts the layout
+// explanations find nothing.
+func plainHCL(t *testing.T, src []byte, diags lang.Diagnostics) {
+	t.Helper()
+	if _, ok := guard("fuzz.hcl", src); !ok || !utf8.Valid(src) {
+		return // hclsyntax itself must not read it
+	}
+	_, hd := hclsyntax.ParseConfig(src, "fuzz.hcl", hcl.InitialPos)
+	if hd.HasErrors() && !diags.HasErrors() {
+		t.Fatalf("accepted a file that hclsyntax refuses: %v", hd)
+	}
+	if !hd.HasErrors() {
+		for line, fx := range layoutFixes(src, lex(src)) {
+			t.Fatalf("line %d of a file that hclsyntax accepts: %s", line, fx.msg)
 		}
 	}
 }

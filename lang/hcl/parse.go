@@ -1,9 +1,10 @@
 // Package hcl is the HCL frontend: a file holds job "NAME" { ... } blocks,
-// variable "NAME" { ... } declarations and locals { ... } blocks. It parses
-// with hclsyntax, evaluates expressions with var.*, local.* and pure go-cty
-// functions, and walks each job block into the lang value tree that the
-// YAML and JSON frontends also produce, so that the same job hashes the
-// same in every format.
+// variable "NAME" { ... } declarations and locals { ... } blocks. It
+// parses with hclsyntax, and accepts exactly the files hclsyntax accepts
+// (its fast path reads a subset into the same trees); it evaluates
+// expressions with var.*, local.* and pure go-cty functions, and walks each
+// job block into the lang value tree that the YAML and JSON frontends also
+// produce, so that the same job hashes the same in every format.
 //
 // Mapping: attributes become fields; the blocks selector, task, resources,
 // rollout, health_check and timeouts become map fields of the same name;
@@ -48,14 +49,8 @@ func Parse(filename string, src []byte, opts lang.Options) ([]*lang.Value, lang.
 		if d, ok := guard(filename, src); !ok {
 			return nil, lang.Diagnostics{d}
 		}
-		f, hd, rewritten := parse(filename, src)
-		p.pos.recount = rewritten
-		p.hclDiags(capSyntax(hd), "", nil)
-		for _, d := range hd {
-			if d.Severity == hcl.DiagError && d.Subject != nil {
-				p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
-			}
-		}
+		f, hd := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+		p.syntax(hd)
 		if f == nil {
 			return nil, p.diags
 		}
@@ -127,7 +122,8 @@ type parser struct {
 	pos   *positions
 	diags lang.Diagnostics
 
-	syntaxErrs []int // byte offsets of syntax errors
+	syntaxErrs []int       // byte offsets of syntax errors
+	braces     map[int]int // when there are some: the offset of each "{" → its "}"
 
 	vars      map[string]*variable
 	varOrder  []*variable
@@ -138,6 +134,25 @@ type parser struct {
 
 	broken bool // the job being walked has a value that could not be computed
 	nodes  int  // computed value nodes of the job being walked
+}
+
+// syntax records the diagnostics of hclsyntax, with the explanations of
+// layout mistakes, and where the errors are.
+func (p *parser) syntax(hd hcl.Diagnostics) {
+	if hd.HasErrors() {
+		toks, _ := hclsyntax.LexConfig(p.src, p.file, hcl.InitialPos)
+		hd = explainLayout(hd, layoutFixes(p.src, toks))
+		p.braces = braceMatches(toks)
+	}
+	for _, d := range capSyntax(hd) {
+		path, _ := d.Extra.(fixPath)
+		p.hclDiags(hcl.Diagnostics{d}, string(path), nil)
+	}
+	for _, d := range hd {
+		if d.Severity == hcl.DiagError && d.Subject != nil {
+			p.syntaxErrs = append(p.syntaxErrs, d.Subject.Start.Byte)
+		}
+	}
 }
 
 func (p *parser) errorf(r hcl.Range, path, format string, args ...any) {

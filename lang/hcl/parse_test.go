@@ -52,7 +52,10 @@ job "web" {
     engine = "docker"
     image = var.image
     resources { memory = "512M" }
-    input { source = "https://example.com/a.txt" target = "/in/a.txt" }
+    input {
+      source = "https://example.com/a.txt"
+      target = "/in/a.txt"
+    }
   }
   rollout { strategy = "canary" }
 }
@@ -104,9 +107,9 @@ job b {
 			},
 		},
 		{
-			name: "one-line blocks with commas",
-			src:  "job \"a\" {\n  task { engine = \"exec\", cmd = [\"x\"] }\n  timeouts { queue = \"1m\"  total = 60 }\n}\n",
-			jobs: []string{`{name:"a",task:{engine:"exec",cmd:["x"]},timeouts:{queue:"1m",total:60}}`},
+			name: "one-line blocks of one argument",
+			src:  "job \"a\" {\n  task {engine = \"exec\"}\n  timeouts { queue = \"1m\" } # c\n  selector { /* c */\n    match_ids = [\"n1\"]\n  }\n}\n",
+			jobs: []string{`{name:"a",task:{engine:"exec"},timeouts:{queue:"1m"},selector:{match_ids:["n1"]}}`},
 		},
 		{
 			name: "unknown blocks and attributes pass through",

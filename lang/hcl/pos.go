@@ -18,9 +18,6 @@ type positions struct {
 	file  string
 	src   []byte
 	ascii bool
-	// recount makes lines count from the source too: set when HCL parsed
-	// a rewritten copy of src whose bytes line up but whose lines do not.
-	recount bool
 
 	indexed    bool
 	lineStarts []int // byte offsets of line starts after the first
@@ -48,7 +45,7 @@ func (p *positions) rng(r hcl.Range) lang.Range {
 
 func (p *positions) pos(hp hcl.Pos) lang.Pos {
 	out := lang.Pos{Line: hp.Line, Column: hp.Column, Byte: hp.Byte}
-	if p.ascii && !p.recount || hp.Line == 0 || hp.Byte < 0 || hp.Byte > len(p.src) {
+	if p.ascii || hp.Line == 0 || hp.Byte < 0 || hp.Byte > len(p.src) {
 		return out
 	}
 	if !p.indexed {

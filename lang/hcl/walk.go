@@ -152,10 +152,17 @@ func (p *parser) job(b *hclsyntax.Block) *lang.Value {
 	p.broken, p.nodes = false, 0
 	errorsBefore := p.errorCount()
 	r := blockRange(b)
+	firstSyntax := -1
 	for _, off := range p.syntaxErrs {
 		if off >= r.Start.Byte && off <= r.End.Byte {
 			p.broken = true
+			if firstSyntax < 0 || off < firstSyntax {
+				firstSyntax = off
+			}
 		}
+	}
+	if firstSyntax >= 0 && !p.wellNested(b) {
+		defer p.dropAfter(len(p.diags), firstSyntax)
 	}
 	v := &lang.Value{Kind: lang.Map, Range: p.pos.rng(r)}
 	seen := &fieldSet{m: v}
@@ -302,6 +309,28 @@ func (p *parser) listItem(b *hclsyntax.Block, l listSpec, path string, seen *fie
 	p.body(b.Body, l.item, index(lpath, len(list.List)), item, nil, false)
 	list.List = append(list.List, item)
 	list.Range.End = r.End
+}
+
+// wellNested reports whether hclsyntax closed block b at the brace that
+// closes it in the file. After a syntax error, hclsyntax recovers by
+// skipping tokens; when it lost track of the braces, what it made of the
+// rest of the block is no guide to what the file says (the jobs after it
+// can turn up as blocks nested in this one).
+func (p *parser) wellNested(b *hclsyntax.Block) bool {
+	end, ok := p.braces[b.OpenBraceRange.Start.Byte]
+	return ok && end == b.CloseBraceRange.Start.Byte
+}
+
+// dropAfter removes the diagnostics from p.diags[from:] that lie after
+// byte off, a syntax error in a block that is not well nested.
+func (p *parser) dropAfter(from, off int) {
+	kept := p.diags[:from]
+	for _, d := range p.diags[from:] {
+		if d.Range.IsZero() || d.Range.Start.Byte <= off {
+			kept = append(kept, d)
+		}
+	}
+	p.diags = kept
 }
 
 func (p *parser) errorCount() int {
