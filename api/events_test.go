@@ -5,12 +5,10 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/muster-dev/muster/apply"
 )
 
 // next receives an event or fails after a while.
-func next(t *testing.T, ch <-chan apply.Event) apply.Event {
+func next(t *testing.T, ch <-chan Event) Event {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:
@@ -21,11 +19,11 @@ func next(t *testing.T, ch <-chan apply.Event) apply.Event {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event after 10s")
 	}
-	return apply.Event{}
+	return Event{}
 }
 
 // closed waits for ch to be closed, draining it.
-func closed(t *testing.T, ch <-chan apply.Event) {
+func closed(t *testing.T, ch <-chan Event) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -70,7 +68,7 @@ func TestEvents(t *testing.T) {
 	if err := c.Rollout(ctx, "default", "web", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	kinds := []string{apply.RolloutStarted, apply.WaveStarted, apply.ExecutionEvent, apply.Completed}
+	kinds := []string{"rollout_started", "wave_started", "execution", "completed"}
 
 	var got []string
 	for range kinds {
