@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // next receives an event or fails after a while.
@@ -100,13 +102,7 @@ func TestEvents(t *testing.T) {
 	// The stream ends with its context, on both sides.
 	cancelWeb()
 	closed(t, web)
-	deadline := time.Now().Add(10 * time.Second)
-	for h.ctl.subscribers() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscribers 10s after a client went away, want 1", h.ctl.subscribers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, 10*time.Second, "one subscriber left after a client went away", func() bool { return h.ctl.subscribers() == 1 })
 	cancelAll()
 	closed(t, all)
 }
