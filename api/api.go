@@ -24,11 +24,11 @@
 //	GET  /v1/jobs/{ns}/{name}/executions               []state.Execution
 //	GET  /v1/jobs/{ns}/{name}/executions/{id}/logs     ?stream=stdout|stderr&offset=N → raw bytes
 //	GET  /v1/jobs/{ns}/{name}/rollouts                 []state.Rollout
-//	GET  /v1/jobs/{ns}/{name}/events                   ?last=N → []state.Event, stored, oldest first
+//	GET  /v1/jobs/{ns}/{name}/events                   ?last=N → []Event, stored, oldest first
 //	POST /v1/jobs/{ns}/{name}/rollout                  {"version","promote"} → 202 {}
 //	POST /v1/jobs/{ns}/{name}/promote                  {}
 //	POST /v1/jobs/{ns}/{name}/stop                     {"stopped": n}
-//	GET  /v1/events?namespace=NS&name=NAME             newline-delimited apply.Event values
+//	GET  /v1/events?namespace=NS&name=NAME             newline-delimited Event values
 //	GET  /v1/specs/{hash}                              the canonical bytes, as stored
 //	GET  /v1/specs?prefix=P                            {"hash"}
 //	POST /v1/specs                                     one job (JSON) → {"hash"} of its canonical form
@@ -50,7 +50,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -92,8 +91,10 @@ type Backend interface {
 
 var _ Backend = (*state.Store)(nil)
 
-// Control is what only a running control plane can do.
-// *apply.Controller implements it.
+// Control is what only a running control plane can do. The control plane
+// serves its rollout engine (apply.Controller) through it, converting the
+// engine's events to the API's (EventFromState); the Client implements it
+// over HTTP.
 type Control interface {
 	// Info describes the control plane.
 	Info(ctx context.Context) (Info, error)
@@ -108,7 +109,7 @@ type Control interface {
 	Stop(ctx context.Context, ns, name string) (int, error)
 	// Events sends the rollout and execution events of a job (every job
 	// when name is "") from now on, until ctx is done.
-	Events(ctx context.Context, ns, name string) (<-chan apply.Event, error)
+	Events(ctx context.Context, ns, name string) (<-chan Event, error)
 	// ReadLog returns what an execution wrote to stream ("stdout" or
 	// "stderr") from byte offset on, at most 1 MiB; an empty result at the
 	// end. It fails with an error matching state.ErrNotFound when no node

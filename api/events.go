@@ -7,12 +7,11 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/state"
 )
 
 // The event stream, GET /v1/events?namespace=NS&name=NAME: newline-delimited
-// JSON apply.Event values, one per line, flushed after each.
+// JSON Event values, one per line, flushed after each.
 
 // eventsBuffer is how many events the client buffers ahead of a slow
 // reader; beyond that it stops reading the stream until the reader
@@ -76,7 +75,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 // subscription, so that events of a rollout started afterwards are not
 // missed. The channel is closed when ctx is done or the stream ends (the
 // control plane went away, or sent a line that is not an event).
-func (c *Client) Events(ctx context.Context, ns, name string) (<-chan apply.Event, error) {
+func (c *Client) Events(ctx context.Context, ns, name string) (<-chan Event, error) {
 	q := url.Values{}
 	if ns != "" {
 		q.Set("namespace", ns)
@@ -93,13 +92,13 @@ func (c *Client) Events(ctx context.Context, ns, name string) (<-chan apply.Even
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan apply.Event, eventsBuffer)
+	ch := make(chan Event, eventsBuffer)
 	go func() {
 		defer close(ch)
 		defer resp.Body.Close()
 		dec := json.NewDecoder(resp.Body)
 		for {
-			var ev apply.Event
+			var ev Event
 			if err := dec.Decode(&ev); err != nil {
 				return
 			}

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // next receives an event or fails after a while.
-func next(t *testing.T, ch <-chan apply.Event) apply.Event {
+func next(t *testing.T, ch <-chan Event) Event {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:
@@ -21,11 +21,11 @@ func next(t *testing.T, ch <-chan apply.Event) apply.Event {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event after 10s")
 	}
-	return apply.Event{}
+	return Event{}
 }
 
 // closed waits for ch to be closed, draining it.
-func closed(t *testing.T, ch <-chan apply.Event) {
+func closed(t *testing.T, ch <-chan Event) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -70,7 +70,7 @@ func TestEvents(t *testing.T) {
 	if err := c.Rollout(ctx, "default", "web", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	kinds := []string{apply.RolloutStarted, apply.WaveStarted, apply.ExecutionEvent, apply.Completed}
+	kinds := []string{"rollout_started", "wave_started", "execution", "completed"}
 
 	var got []string
 	for range kinds {
@@ -102,13 +102,7 @@ func TestEvents(t *testing.T) {
 	// The stream ends with its context, on both sides.
 	cancelWeb()
 	closed(t, web)
-	deadline := time.Now().Add(10 * time.Second)
-	for h.ctl.subscribers() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscribers 10s after a client went away, want 1", h.ctl.subscribers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, 10*time.Second, "one subscriber left after a client went away", func() bool { return h.ctl.subscribers() == 1 })
 	cancelAll()
 	closed(t, all)
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/compiler"
 	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/state"
@@ -32,7 +31,7 @@ type fakeControl struct {
 
 type subscriber struct {
 	ns, name string
-	ch       chan apply.Event
+	ch       chan Event
 }
 
 func newFakeControl(b Backend) *fakeControl {
@@ -51,11 +50,11 @@ func (f *fakeControl) Rollout(ctx context.Context, ns, name string, version int,
 	f.rollouts = append(f.rollouts, fmt.Sprintf("%s/%s@%d promote=%v", ns, name, version, promote))
 	f.mu.Unlock()
 	job := ns + "/" + name
-	for _, ev := range []apply.Event{
-		{Job: job, Version: version, Kind: apply.RolloutStarted},
-		{Job: job, Version: version, Kind: apply.WaveStarted, Wave: 1},
-		{Job: job, Version: version, Kind: apply.ExecutionEvent, Wave: 1, Node: "n1", Execution: "e1", State: state.ComputeRunning},
-		{Job: job, Version: version, Kind: apply.Completed, State: state.StateRunning, Message: "done"},
+	for _, ev := range []Event{
+		{Job: job, Version: version, Kind: "rollout_started"},
+		{Job: job, Version: version, Kind: "wave_started", Wave: 1},
+		{Job: job, Version: version, Kind: "execution", Wave: 1, Node: "n1", Execution: "e1", State: state.ComputeRunning},
+		{Job: job, Version: version, Kind: "completed", State: state.StateRunning, Message: "done"},
 	} {
 		ev.Time = time.Now().UTC()
 		f.emit(ns, name, ev)
@@ -81,8 +80,8 @@ func (f *fakeControl) Stop(ctx context.Context, ns, name string) (int, error) {
 	return len(execs), err
 }
 
-func (f *fakeControl) Events(ctx context.Context, ns, name string) (<-chan apply.Event, error) {
-	s := &subscriber{ns: ns, name: name, ch: make(chan apply.Event, 100)}
+func (f *fakeControl) Events(ctx context.Context, ns, name string) (<-chan Event, error) {
+	s := &subscriber{ns: ns, name: name, ch: make(chan Event, 100)}
 	f.mu.Lock()
 	f.subs[s] = true
 	f.mu.Unlock()
@@ -110,7 +109,7 @@ func (f *fakeControl) subscribers() int {
 }
 
 // emit sends ev to every subscriber of job ns/name.
-func (f *fakeControl) emit(ns, name string, ev apply.Event) {
+func (f *fakeControl) emit(ns, name string, ev Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {

@@ -40,7 +40,7 @@ func (s *server) jobEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list(out))
+	writeJSON(w, http.StatusOK, eventsFromState(out))
 	return nil
 }
 
@@ -58,11 +58,13 @@ func (c *Client) Rollouts(ctx context.Context, ns, name string) ([]state.Rollout
 // JobEvents returns the newest last stored events of job ns/name (all it
 // keeps when last is 0), oldest first.
 func (c *Client) JobEvents(ctx context.Context, ns, name string, last int) ([]state.Event, error) {
-	var out []state.Event
 	p, err := jobPath(ns, name)
 	if err != nil {
 		return nil, err
 	}
-	err = c.call(ctx, http.MethodGet, p+"/events", url.Values{"last": {strconv.Itoa(last)}}, nil, &out)
-	return out, err
+	var wire []Event
+	if err := c.call(ctx, http.MethodGet, p+"/events", url.Values{"last": {strconv.Itoa(last)}}, nil, &wire); err != nil {
+		return nil, err
+	}
+	return eventsToState(wire), nil
 }

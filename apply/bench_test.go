@@ -33,14 +33,6 @@ import (
 // issue's target is at least 200 executions per second.
 func BenchmarkRollout1000(b *testing.B) {
 	const count = 1000
-	prev, _ := runner.Lookup("exec")
-	runner.Register(exec.New())
-	b.Cleanup(func() {
-		if prev != nil {
-			runner.Register(prev)
-		}
-	})
-
 	ctx := context.Background()
 	st, err := state.Open(ctx, b.TempDir(), state.Options{})
 	if err != nil {
@@ -51,7 +43,7 @@ func BenchmarkRollout1000(b *testing.B) {
 	var completed atomic.Int64
 	eng := &Engine{
 		Store:   st,
-		Runners: NewRunners(map[string]Runner{node: &runner.Agent{NodeID: node, Dir: b.TempDir(), Store: st}}),
+		Runners: NewRunners(map[string]Runner{node: &runner.Agent{NodeID: node, Dir: b.TempDir(), Store: st, Drivers: runner.NewDrivers(exec.New())}}),
 		Events: func(ev Event) {
 			if ev.Kind == ExecutionEvent && ev.State == state.ComputeComplete {
 				completed.Add(1)

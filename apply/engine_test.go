@@ -79,11 +79,6 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	// The scripted driver stands in for "exec" during this test only.
-	if prev, ok := runner.Lookup("exec"); ok {
-		t.Cleanup(func() { runner.Register(prev) })
-	}
-	runner.Register(driver)
 	driver.mu.Lock()
 	driver.runs = map[string]int{} // each test counts its own runs
 	driver.mu.Unlock()
@@ -91,7 +86,8 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 	agents := map[string]Runner{}
 	for _, n := range nodes {
 		h.nodes = append(h.nodes, plan.Node{ID: n, Labels: map[string]string{}})
-		agents[n] = &runner.Agent{NodeID: n, Dir: t.TempDir(), Store: st}
+		// The scripted driver stands in for "exec" on these agents only.
+		agents[n] = &runner.Agent{NodeID: n, Dir: t.TempDir(), Store: st, Drivers: runner.NewDrivers(driver)}
 	}
 	h.eng = &Engine{Store: st, Runners: NewRunners(agents), Backoff: time.Millisecond, Events: func(e Event) {
 		h.mu.Lock()
@@ -99,6 +95,14 @@ func newHarness(t *testing.T, nodes ...string) *harness {
 		h.mu.Unlock()
 	}}
 	return h
+}
+
+// use makes the harness's nodes run their executions with d, through new
+// agents.
+func (h *harness) use(d runner.Driver) {
+	for _, n := range h.nodes {
+		h.eng.Runners.Set(n.ID, &runner.Agent{NodeID: n.ID, Dir: h.t.TempDir(), Store: h.st, Drivers: runner.NewDrivers(d)})
+	}
 }
 
 // apply records src as a new version and rolls it out.
@@ -285,8 +289,7 @@ func TestFailureLimits(t *testing.T) {
 	// One node of ten failing is 10%: not more than max_failed_nodes_percent 10.
 	src := "name: fleet\ntype: ops\nrestart_policy: never\nrollout: {strategy: rolling, max_parallel: 100, max_failed_nodes: 1, max_failed_nodes_percent: 10}\ntask: {engine: exec, cmd: [x], env: {EXIT: \"0\"}}\n"
 	failOne := &failOn{node: "n3"}
-	runner.Register(failOne)
-	defer runner.Register(driver)
+	h.use(failOne)
 	out, _, _ := h.apply(src, false)
 	if out.State != state.StateCompleted || !strings.Contains(out.Message, "1 failed nodes") {
 		t.Fatalf("outcome = %+v", out)

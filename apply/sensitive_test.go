@@ -24,7 +24,7 @@ func (q *quoting) Start(_ context.Context, sp *runner.Spec) (runner.Handle, erro
 func TestEventsHideSensitiveValues(t *testing.T) {
 	const secret = "hunter2-s3cr3t"
 	h := newHarness(t, "n1")
-	runner.Register(&quoting{})
+	h.use(&quoting{})
 	ctx := context.Background()
 	j, js := record(t, h.st, "name: pw\ntype: batch\nrollout: {no_auto_rollback: true}\n"+
 		"task: {engine: exec, cmd: [run, --pw, "+secret+"], env: {DB_PASSWORD: "+secret+"}}\n")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -33,6 +34,50 @@ type plane struct {
 // Close releases the control plane (for an embedded one, the state
 // directory).
 func (p *plane) Close() error { return p.close() }
+
+// Events sends the controller's events of job ns/name (of every job when
+// name is "") in the API's form, until ctx is done or the controller ends
+// the subscription (a subscriber that fell behind): the API has its own
+// event type and does not import the rollout engine.
+func (c controlPlane) Events(ctx context.Context, ns, name string) (<-chan api.Event, error) {
+	in, err := c.Controller.Events(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return mapEvents(ctx, in, wireEvent), nil
+}
+
+// wireEvent is an event of the rollout engine as the API sends it.
+func wireEvent(ev apply.Event) api.Event { return api.EventFromState(ev) }
+
+// engineEvent is an event read from the API as the rollout engine's, which
+// the progress views print.
+func engineEvent(ev api.Event) apply.Event { return ev.ToState() }
+
+// mapEvents sends f of each event of in, until in is closed or ctx is
+// done; then it closes the channel it returned.
+func mapEvents[A, B any](ctx context.Context, in <-chan A, f func(A) B) <-chan B {
+	out := make(chan B)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- f(ev):
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
 
 // devFile is where `muster dev` records its API address in the state
 // directory, so that commands pointed at the directory talk to it.

@@ -7,8 +7,14 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/state"
 )
+
+// A node agent in another process runs a control plane's executions
+// through a remote.Client: it must stay an apply.Runner. runner/remote
+// does not import apply, so the check lives here, where the two meet.
+var _ apply.Runner = (*remote.Client)(nil)
 
 // remoteRollouts asks a running control plane to roll out each recorded
 // version and follows its events until that rollout finished. With promote
@@ -68,7 +74,8 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	if err := start(ctx); err != nil {
 		return "", err
 	}
-	for ev := range events {
+	for we := range events {
+		ev := engineEvent(we)
 		if untilPause && ev.Kind == apply.CanaryPaused && ev.Version == version {
 			// The canary is healthy and waits for 'muster promote', which
 			// the event says: following it ends here.

@@ -37,7 +37,8 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 }
 
 // localAgent returns the agent of the local node, keeping executions under
-// the state directory, with the wasm driver fetching modules through it.
+// the state directory, with a wasm driver of its own fetching modules
+// through it.
 // An execution may store up to maxOutput bytes of outputs (0: the agent's
 // default, 1G).
 func localAgent(st *state.Store, stateDir, nodeID string, maxOutput int64) (*runner.Agent, error) {
@@ -49,7 +50,9 @@ func localAgent(st *state.Store, stateDir, nodeID string, maxOutput int64) (*run
 	wd := wasm.New()
 	wd.Resolve = agent.FetchModule
 	wd.CacheDir = filepath.Join(filepath.Dir(dir), "wasm-cache")
-	runner.Register(wd)
+	// The agent holds its wasm driver; the drivers of the process stay
+	// as registered at init.
+	agent.Drivers = runner.DefaultDrivers().With(wd)
 	return agent, nil
 }
 

@@ -27,6 +27,10 @@ type Agent struct {
 	Dir string
 	// Store records executions and holds documents.
 	Store *state.Store
+	// Drivers are the drivers the agent runs executions with, by engine;
+	// nil means those registered at init (DefaultDrivers). Set it before
+	// the first Run and leave it.
+	Drivers *Drivers
 	// Logs, when set, also receives every line the task prints, for live
 	// progress.
 	Logs func(executionID string) (stdout, stderr io.Writer)
@@ -44,6 +48,14 @@ type Agent struct {
 	// hidden holds the texts of the sensitive values of the executions
 	// running now, by execution id (see hide).
 	hidden sync.Map
+}
+
+// drivers returns the agent's drivers: its own, or the defaults.
+func (a *Agent) drivers() *Drivers {
+	if a.Drivers != nil {
+		return a.Drivers
+	}
+	return DefaultDrivers()
 }
 
 // ExecutionDir returns the directory of an execution.
@@ -71,9 +83,9 @@ func (a *Agent) Run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 
 // run is Run once the job's sensitive values are known.
 func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (state.Execution, Result, error) {
-	driver, ok := Lookup(string(j.Task.Engine))
+	driver, ok := a.drivers().Lookup(string(j.Task.Engine))
 	if !ok {
-		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, Names()))
+		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, a.drivers().Names()))
 	}
 	// State writes must land even when a stop comes meanwhile: the stop is
 	// recorded after them.
@@ -153,7 +165,7 @@ func (a *Agent) Recover(ctx context.Context, e state.Execution, j *schema.Job) (
 
 // recover is Recover once the job's sensitive values are known.
 func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (_ state.Execution, _ Result, ok bool, _ error) {
-	driver, found := Lookup(string(j.Task.Engine))
+	driver, found := a.drivers().Lookup(string(j.Task.Engine))
 	if !found {
 		return e, Result{}, false, nil
 	}

@@ -36,8 +36,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/muster-dev/muster/schema"
@@ -116,36 +114,3 @@ type Driver interface {
 // ErrNotRecoverable is returned by Recover when there is nothing to attach
 // to.
 var ErrNotRecoverable = fmt.Errorf("execution cannot be recovered")
-
-var (
-	mu      sync.RWMutex
-	drivers = map[string]Driver{}
-)
-
-// Register makes a driver available by its name. Registering a name twice
-// replaces the first.
-func Register(d Driver) {
-	mu.Lock()
-	defer mu.Unlock()
-	drivers[d.Name()] = d
-}
-
-// Lookup returns the driver registered under name.
-func Lookup(name string) (Driver, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	d, ok := drivers[name]
-	return d, ok
-}
-
-// Names lists the registered drivers, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(drivers))
-	for n := range drivers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -31,8 +31,7 @@ func TestAgentHidesSensitiveValues(t *testing.T) {
 	if _, err := st.AddSensitivePaths(ctx, hash, []string{`task.inputs["/in"].source`}); err != nil {
 		t.Fatal(err)
 	}
-	Register(trueDriver{})
-	a := &Agent{NodeID: "n", Dir: t.TempDir(), Store: st}
+	a := &Agent{NodeID: "n", Dir: t.TempDir(), Store: st, Drivers: NewDrivers(trueDriver{})}
 	x, err := st.CreateExecution(ctx, state.Execution{ID: "x1", JobID: "default/fetch", JobVersion: 1, NodeID: "n",
 		Status: state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning}})
 	if err != nil {

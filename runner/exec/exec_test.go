@@ -115,6 +115,19 @@ func TestRegistered(t *testing.T) {
 	if _, err := d.Recover(context.Background(), &runner.Spec{}); !errors.Is(err, runner.ErrNotRecoverable) {
 		t.Errorf("Recover = %v, want ErrNotRecoverable", err)
 	}
+	// A second exec driver in the program is a programming error, not a
+	// replacement of the first.
+	func() {
+		defer func() {
+			if v, _ := recover().(string); !strings.Contains(v, `driver "exec" registered twice`) {
+				t.Errorf("registering a second exec driver panicked with %q, want a duplicate-name panic", v)
+			}
+		}()
+		runner.Register(exec.New())
+	}()
+	if again, _ := runner.Lookup("exec"); again != d {
+		t.Error("the refused registration replaced the exec driver")
+	}
 }
 
 func TestWritesOutputUnderRoot(t *testing.T) {

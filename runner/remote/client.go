@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 	"github.com/nats-io/nats.go"
 )
-
-var _ apply.Runner = (*Client)(nil)
 
 const (
 	// defaultPing is Client.Ping when zero.
@@ -29,7 +26,9 @@ const (
 )
 
 // Client runs the executions of one node through the agent that serves it
-// (Serve) in another process. It is an apply.Runner. Its fields are set
+// (Serve) in another process. It has the methods of an agent the rollout
+// engine runs executions through (apply.Runner; the control plane, which
+// wires the two, checks that at compile time). Its fields are set
 // before use and not changed after; it is then safe for concurrent use.
 //
 // An execution the agent stops answering for is recorded lost: the agent

@@ -16,8 +16,8 @@ import (
 
 // reattach stands in for a driver whose executions outlive the agent
 // (docker): it re-attaches when the job's env says the execution is still
-// alive. It takes the name "wasm", which this test binary does not
-// otherwise register, so the real exec driver stays in place.
+// alive. The test cluster's agent holds it as its "wasm" driver, beside
+// the real exec driver.
 type reattach struct{}
 
 func (reattach) Name() string   { return "wasm" }
@@ -46,8 +46,6 @@ func (h reattached) Wait(ctx context.Context) (runner.Result, error) {
 }
 
 func (reattached) Stop(context.Context, time.Duration) error { return nil }
-
-func init() { runner.Register(reattach{}) }
 
 func TestRecover(t *testing.T) {
 	c := newCluster(t, "n1")

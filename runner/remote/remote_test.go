@@ -59,7 +59,8 @@ func (c *cluster) serve() {
 	if _, err := agent.PutNode(ctx, state.Node{ID: c.node, Status: state.NodeReady, LastSeen: time.Now()}); err != nil {
 		c.t.Fatal(err)
 	}
-	a := &runner.Agent{NodeID: c.node, Dir: c.t.TempDir(), Store: agent, Grace: 2 * time.Second}
+	a := &runner.Agent{NodeID: c.node, Dir: c.t.TempDir(), Store: agent, Grace: 2 * time.Second,
+		Drivers: runner.DefaultDrivers().With(reattach{})}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- remote.Serve(sctx, agent.Conn(), a, remote.SpecsFrom(agent)) }()
