@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/wasm"
 	"github.com/muster-dev/muster/schema"
@@ -201,13 +202,7 @@ func TestStopEndsABusyLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(15 * time.Second)
-			for out.String() == "" {
-				if time.Now().After(deadline) {
-					t.Fatal("the module did not start")
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			wait.Until(t, 15*time.Second, "the module to start", func() bool { return out.String() != "" })
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
