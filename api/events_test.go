@@ -7,37 +7,41 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // next receives an event or fails after a while.
 func next(t *testing.T, ch <-chan apply.Event) apply.Event {
 	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		if !ok {
-			t.Fatal("event stream closed early")
+	ev, _ := wait.For(t, 10*time.Second, "an event", func() (apply.Event, bool) {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("event stream closed early")
+			}
+			return ev, true
+		default:
+			return apply.Event{}, false
 		}
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event after 10s")
-	}
-	return apply.Event{}
+	})
+	return ev
 }
 
 // closed waits for ch to be closed, draining it.
 func closed(t *testing.T, ch <-chan apply.Event) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
+	wait.Until(t, 10*time.Second, "the event stream to close after its context ended", func() bool {
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return true
+				}
+			default:
+				return false
 			}
-		case <-timeout:
-			t.Fatal("event stream not closed 10s after its context ended")
 		}
-	}
+	})
 }
 
 func TestEvents(t *testing.T) {
@@ -102,13 +106,10 @@ func TestEvents(t *testing.T) {
 	// The stream ends with its context, on both sides.
 	cancelWeb()
 	closed(t, web)
-	deadline := time.Now().Add(10 * time.Second)
-	for h.ctl.subscribers() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscribers 10s after a client went away, want 1", h.ctl.subscribers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.For(t, 10*time.Second, "1 subscriber after a client went away", func() (int, bool) {
+		n := h.ctl.subscribers()
+		return n, n == 1
+	})
 	cancelAll()
 	closed(t, all)
 }
