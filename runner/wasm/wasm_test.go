@@ -118,7 +118,9 @@ func spec(t testing.TB, image string, cmd ...string) (*runner.Spec, *syncBuffer,
 
 func run(t *testing.T, s *runner.Spec) runner.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// A bound on a hang, not a measure: under the race detector on a
+	// loaded machine, compiling and running a module took more than 20s.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	h, err := driver.Start(ctx, s)
 	if err != nil {
