@@ -12,32 +12,35 @@ import (
 // next receives an event or fails after a while.
 func next(t *testing.T, ch <-chan Event) Event {
 	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		if !ok {
-			t.Fatal("event stream closed early")
+	ev, _ := wait.For(t, 10*time.Second, "an event", func() (Event, bool) {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("event stream closed early")
+			}
+			return ev, true
+		default:
+			return Event{}, false
 		}
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event after 10s")
-	}
-	return Event{}
+	})
+	return ev
 }
 
 // closed waits for ch to be closed, draining it.
 func closed(t *testing.T, ch <-chan Event) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
+	wait.Until(t, 10*time.Second, "the event stream to close after its context ended", func() bool {
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return true
+				}
+			default:
+				return false
 			}
-		case <-timeout:
-			t.Fatal("event stream not closed 10s after its context ended")
 		}
-	}
+	})
 }
 
 func TestEvents(t *testing.T) {
@@ -102,7 +105,10 @@ func TestEvents(t *testing.T) {
 	// The stream ends with its context, on both sides.
 	cancelWeb()
 	closed(t, web)
-	wait.Until(t, 10*time.Second, "one subscriber left after a client went away", func() bool { return h.ctl.subscribers() == 1 })
+	wait.For(t, 10*time.Second, "1 subscriber after a client went away", func() (int, bool) {
+		n := h.ctl.subscribers()
+		return n, n == 1
+	})
 	cancelAll()
 	closed(t, all)
 }

@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // daemonProc is a muster process running in the background.
@@ -37,14 +40,10 @@ func (c *musterCLI) start(ready string, args ...string) *daemonProc {
 	p := &daemonProc{t: c.t, cmd: cmd, out: out}
 	c.t.Cleanup(func() {
 		p.signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		// A process that does not stop within 15s of SIGTERM is killed.
+		kill := time.AfterFunc(15*time.Second, func() { cmd.Process.Kill() })
+		cmd.Wait()
+		kill.Stop()
 		cancel()
 	})
 	p.waitFor(ready)
@@ -61,16 +60,14 @@ func (p *daemonProc) signal(sig syscall.Signal) {
 func (p *daemonProc) waitFor(re string) string {
 	p.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := rx.FindStringSubmatch(p.out.String()); m != nil {
-			return m[len(m)-1]
+	m, _ := wait.For(p.t, 30*time.Second, fmt.Sprintf("%q in the output of %s", re, strings.Join(p.cmd.Args, " ")), func() (string, bool) {
+		out := p.out.String()
+		if m := rx.FindStringSubmatch(out); m != nil {
+			return m[len(m)-1], true
 		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s: no %q within 30s; output:\n%s", strings.Join(p.cmd.Args, " "), re, p.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return "output:\n" + out, false
+	})
+	return m
 }
 
 // kill ends the process with SIGKILL, as a crash would.
@@ -106,17 +103,10 @@ func (c *musterCLI) server(args ...string) (*daemonProc, string) {
 // match.
 func (c *musterCLI) waitNodes(n int, match string) {
 	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	wait.For(c.t, 20*time.Second, fmt.Sprintf("%d nodes with %q", n, match), func() (string, bool) {
 		out := c.ok("nodes").stdout
-		if strings.Count(out, match) >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("want %d nodes with %q:\n%s", n, match, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return out, strings.Count(out, match) >= n
+	})
 }
 
 // sameRunning checks that job has exactly one execution, want's, running.
@@ -131,19 +121,11 @@ func (c *musterCLI) sameRunning(job string, want execJSON, when string) {
 // waitState polls `muster status JOB` until the job is in one of states.
 func (c *musterCLI) waitState(job string, states ...string) statusJSON {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	st, _ := wait.For(c.t, 30*time.Second, fmt.Sprintf("%s to be %s", job, strings.Join(states, " or ")), func() (statusJSON, bool) {
 		st := decode[[]statusJSON](c.t, c.ok("status", "-o", "json", job))[0]
-		for _, s := range states {
-			if st.State == s {
-				return st
-			}
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("%s stayed %s (%s), want %v", job, st.State, st.Message, states)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return st, slices.Contains(states, st.State)
+	})
+	return st
 }
 
 func (c *musterCLI) executions(job string) []execJSON {
@@ -201,22 +183,12 @@ rollout:
 		}
 	}
 	killTask(t, victim)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		restarted := false
-		for _, x := range c.executions("web") {
-			if x.Previous == victim && x.Status.ComputeState == "running" {
-				restarted = true
-			}
-		}
-		if restarted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s was not restarted:\n%v", victim, c.ok("executions", "--all", "web"))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	wait.For(t, 20*time.Second, "execution "+victim+" to be restarted", func() ([]execJSON, bool) {
+		xs := c.executions("web")
+		return xs, slices.ContainsFunc(xs, func(x execJSON) bool {
+			return x.Previous == victim && x.Status.ComputeState == "running"
+		})
+	})
 
 	c.ok("stop", "web")
 	for _, x := range c.executions("web") {
@@ -328,22 +300,15 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	c.ok("apply", "--auto-approve", file)
 	// This one finds the server through the state directory it holds.
 	c.start(`joined`, "agent", "--node-id", "node-b", "--label", "tier=edge", "--dir", "agent-b")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.For(t, 30*time.Second, "the daemon to run on node-a and the joining node-b", func() (map[string]bool, bool) {
 		on := map[string]bool{}
 		for _, x := range c.executions("edge") {
 			if x.Status.ComputeState == "running" {
 				on[x.NodeID] = true
 			}
 		}
-		if on["node-a"] && on["node-b"] {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon runs on %v, want node-a and the joining node-b\n%s", on, c.ok("executions", "--all", "edge").stdout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return on, on["node-a"] && on["node-b"]
+	})
 }
 
 func TestDevKilledMidRolloutResumes(t *testing.T) {
@@ -362,17 +327,17 @@ rollout: {strategy: rolling, max_parallel: 50}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd, _, _ := c.command(ctx, "apply", "--auto-approve", file)
-	out := &watchWriter{mark: []byte(" starting\n"), seen: make(chan struct{})}
+	out := newWatchWriter(" starting\n")
 	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-out.seen:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no execution started:\n%s", out.String())
-	}
-	time.Sleep(300 * time.Millisecond)
+	wait.For(t, 20*time.Second, "apply to say an execution is starting", func() (string, bool) {
+		return out.String(), out.sawMark()
+	})
+	wait.Until(t, 20*time.Second, "an execution of crunch to run", func() bool {
+		return slices.ContainsFunc(c.executions("crunch"), func(x execJSON) bool { return x.Status.ComputeState == "running" })
+	})
 	dev.kill()
 	cmd.Wait()
 
@@ -436,26 +401,16 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		lost = "na"
 	}
 	agents[lost].kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	other := map[string]string{"na": "nb", "nb": "na"}[lost]
+	wait.For(t, 30*time.Second, "both executions to run on "+other+" after node "+lost+" was lost", func() (map[string]int, bool) {
 		m := on()
-		if m[lost] == 0 && len(m) == 1 && m[map[string]string{"na": "nb", "nb": "na"}[lost]] == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after node %s was lost: running %v, want both executions on the other node\n%s", lost, m, c.ok("executions", "--all", "svc").stdout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		return m, m[lost] == 0 && len(m) == 1 && m[other] == 2
+	})
+	down := regexp.MustCompile(lost + `\s+down`)
+	wait.For(t, 10*time.Second, "muster nodes to show "+lost+" down", func() (string, bool) {
 		out := c.ok("nodes").stdout
-		if regexp.MustCompile(lost + `\s+down`).MatchString(out) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("muster nodes does not show %s down:\n%s", lost, out)
-		}
-	}
+		return out, down.MatchString(out)
+	})
 	lostOnes := 0
 	for _, x := range c.executions("svc") {
 		if x.NodeID == lost && x.Status.ComputeState == "lost" {
@@ -513,8 +468,10 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	// next control plane (on the same NATS port) takes it over.
 	srv.kill()
 	c.server()
+	// The job reads running from before the crash: what says the new
+	// control plane took the execution over (or replaced it) is its event.
+	c.waitEvent("svc", "taken over after a control plane restart")
 	c.waitState("svc", "running")
-	time.Sleep(time.Second) // let a replacement show, if there were one
 	c.sameRunning("svc", before[0], "after the restart")
 	// The agent goes first, while its control plane still answers.
 	agent.signal(syscall.SIGTERM)
@@ -573,11 +530,11 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	if !strings.Contains(second.out.String(), "now leading") {
 		t.Errorf("the second server does not say it leads:\n%s", second.out.String())
 	}
+	c.waitEvent("svc", "taken over after a control plane restart")
 	st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "--addr", addr2, "svc"))[0]
 	if st.State != "running" {
 		t.Errorf("status through the new leader: %+v", st)
 	}
-	time.Sleep(time.Second)
 	c.sameRunning("svc", before[0], "after the takeover")
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/muster-dev/muster/lang"
 )
 
-// diagJSON is one diagnostic of `validate -o json` (SPEC section 5).
+// diagJSON is one diagnostic of `validate -o json` (docs/spec.md section 5).
 type diagJSON struct {
 	File      string `json:"file"`
 	Line      int    `json:"line"`

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner/docker/dockertest"
 )
 
@@ -96,14 +97,11 @@ func TestDockerSurvivesControlPlaneRestart(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(firstOut.String(), "| tick") {
-		if time.Now().After(deadline) {
-			first.Process.Kill()
-			t.Fatalf("the container never started:\n%s", firstOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	t.Cleanup(func() { first.Process.Kill() })
+	wait.For(t, 20*time.Second, "the container to start", func() (string, bool) {
+		out := firstOut.String()
+		return out, strings.Contains(out, "| tick")
+	})
 	first.Process.Signal(syscall.SIGKILL)
 	first.Wait()
 

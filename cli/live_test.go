@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -112,7 +113,9 @@ func TestLiveRollout(t *testing.T) {
 		p.event(ev)
 		fmt.Fprintf(w, "  x%d | task line %d\n", i, i)
 		if i == 7 {
-			time.Sleep(2 * liveRefresh) // a frame of the wave in progress
+			wait.Until(t, 10*time.Second, "a frame of the wave in progress", func() bool {
+				return strings.Contains(out.String(), "node-b: starting, node-c: starting")
+			})
 		}
 		if i == 5 {
 			fmt.Fprint(w, "  half a ")
@@ -126,11 +129,14 @@ func TestLiveRollout(t *testing.T) {
 		p.close()
 		close(finished)
 	}()
-	select {
-	case <-finished:
-	case <-time.After(10 * time.Second):
-		t.Fatal("close did not return: the live view deadlocked")
-	}
+	wait.Until(t, 10*time.Second, "close to return (else the live view deadlocked)", func() bool {
+		select {
+		case <-finished:
+			return true
+		default:
+			return false
+		}
+	})
 	got := out.String()
 	if os.Getenv("MUSTER_SHOW_LIVE") != "" {
 		t.Logf("%q", got)
@@ -186,7 +192,10 @@ func TestLiveFailureAndPause(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(2 * liveRefresh) // let the ticker draw a frame or two
+	// The ticker's next frame prints the lines the last events left.
+	wait.Until(t, 10*time.Second, "a frame after the last event", func() bool {
+		return strings.Contains(out.String(), "default/b: rolled back to the spec of version 0 as version 2")
+	})
 	l.close()
 	got := out.String()
 	for _, want := range []string{
@@ -247,10 +256,10 @@ func TestLiveShowsHealthAndFirstLine(t *testing.T) {
 	if want := `starting "boom here"`; b != want {
 		t.Errorf("node-b shows %q, want %q", b, want)
 	}
-	time.Sleep(3 * liveRefresh) // frames of the wave in progress
-	if got := out.String(); !strings.Contains(got, `node-a: running (checks 1/3, 1.5s/30s) "listening on :8080"`) {
-		t.Errorf("no frame shows node-a's progress:\n%q", got)
-	}
+	wait.For(t, 10*time.Second, "a frame that shows node-a's progress", func() (string, bool) {
+		got := out.String()
+		return got, strings.Contains(got, `node-a: running (checks 1/3, 1.5s/30s) "listening on :8080"`)
+	})
 
 	// Checks passed beyond the threshold wait for min_healthy_time.
 	p.event(ev("node-a", "x1", "running", &state.HealthProgress{Passed: 5, SuccessThreshold: 3, RanSeconds: 12, MinHealthySeconds: 30}))

@@ -1,5 +1,5 @@
-// Package cli is the muster command line: one cobra command per verb of SPEC
-// section 5, thin over the stage packages. Main is the whole program.
+// Package cli is the muster command line: one cobra command per verb of
+// docs/spec.md section 5, thin over the stage packages. Main is the whole program.
 package cli
 
 import (
@@ -18,7 +18,7 @@ import (
 	"github.com/muster-dev/muster/lang"
 )
 
-// Exit codes of SPEC section 5.
+// Exit codes of docs/spec.md section 5.
 const (
 	exitOK      = 0
 	exitError   = 1

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // TestDevApplyStreamsStderr: through 'muster dev', apply prints what a
@@ -79,9 +81,9 @@ task:
 		t.Fatalf("status while apply holds the directory: %v", r)
 	}
 	holder := fmt.Sprintf("process %d (muster apply, started ", pid)
-	wait := "waiting for " + holder
-	if !strings.Contains(r.stderr, wait) || !strings.Contains(r.stderr, "--lock-timeout") {
-		t.Errorf("stderr does not say whom it waits for (%q):\n%s", wait, r.stderr)
+	waiting := "waiting for " + holder
+	if !strings.Contains(r.stderr, waiting) || !strings.Contains(r.stderr, "--lock-timeout") {
+		t.Errorf("stderr does not say whom it waits for (%q):\n%s", waiting, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "is in use by "+holder) || !strings.Contains(r.stderr, "waited 300ms") {
 		t.Errorf("the error does not name the holder and the wait:\n%s", r.stderr)
@@ -99,14 +101,10 @@ task:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), wait) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the waiting status said nothing within 20s: %q", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, 20*time.Second, "the waiting status to say so", func() (string, bool) {
+		s := out.String()
+		return s, strings.Contains(s, waiting)
+	})
 	c.write("go", "")
 	res := finish(t, []string{"status", "slow"}, cmd.Wait(), stdout, stderr)
 	if res.code != 0 || !strings.Contains(res.stdout, "default/slow") {

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // racers is how many muster processes race in each concurrent test.
@@ -475,6 +477,11 @@ type watchWriter struct {
 	done bool
 }
 
+// newWatchWriter returns a watchWriter for mark.
+func newWatchWriter(mark string) *watchWriter {
+	return &watchWriter{mark: []byte(mark), seen: make(chan struct{})}
+}
+
 func (w *watchWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -484,6 +491,13 @@ func (w *watchWriter) Write(p []byte) (int, error) {
 		close(w.seen)
 	}
 	return len(p), nil
+}
+
+// sawMark reports whether mark was written.
+func (w *watchWriter) sawMark() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done
 }
 
 func (w *watchWriter) String() string {
@@ -564,7 +578,7 @@ func killApplies(t *testing.T, kills int, batch bool) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd, _, stderr := c.command(ctx, "apply", "--auto-approve", file)
-		stdout := &watchWriter{mark: []byte("\nPlan: "), seen: make(chan struct{})}
+		stdout := newWatchWriter("\nPlan: ")
 		cmd.Stdout = stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -572,11 +586,16 @@ func killApplies(t *testing.T, kills int, batch bool) {
 		// Even kills: anywhere in the run. Odd kills: within 1 ms of the
 		// plan being printed, which is when apply stores the spec and
 		// commits the version.
+		// The sleeps place the kill at a random point: where it lands is
+		// what the test varies.
 		var delay time.Duration
 		if i%2 == 0 {
 			delay = time.Duration(rng.Int64N(int64(span) + 1))
 			time.Sleep(delay)
 		} else {
+			// Not polled: the kill must land within 1 ms of the plan,
+			// so the test blocks on the mark itself (and kills anyway a
+			// process that printed none within 10s).
 			select {
 			case <-stdout.seen:
 			case <-time.After(10 * time.Second):
@@ -667,16 +686,16 @@ task: {engine: exec, cmd: [sh, -c, "sleep 2; echo done"]}
 	for kill := range 2 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd, _, _ := c.command(ctx, "apply", "--auto-approve", file)
-		stdout := &watchWriter{mark: []byte(" starting\n"), seen: make(chan struct{})}
+		stdout := newWatchWriter(" starting\n")
 		cmd.Stdout = stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-stdout.seen:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("kill %d: the execution did not start:\n%s", kill, stdout.String())
-		}
+		wait.For(t, 20*time.Second, fmt.Sprintf("kill %d: the execution to start", kill), func() (string, bool) {
+			return stdout.String(), stdout.sawMark()
+		})
+		// The kill lands 100ms into the task's two seconds; apply holds the
+		// state directory, so nothing else can tell how far it got.
 		time.Sleep(100 * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // devCluster is `muster dev` with three agents whose nodes carry
@@ -80,17 +82,11 @@ func (d *devCluster) running(job string) map[int][]string {
 // waitRunning waits until job runs n executions of version.
 func (d *devCluster) waitRunning(job string, version, n int) []string {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	got, _ := wait.For(d.t, 30*time.Second, fmt.Sprintf("%s to run %d executions of version %d", job, n, version), func() (map[int][]string, bool) {
 		got := d.running(job)
-		if len(got[version]) == n {
-			return got[version]
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("%s runs %v, want %d of version %d\n%s", job, got, n, version, d.ok("executions", "--all", job).stdout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return got, len(got[version]) == n
+	})
+	return got[version]
 }
 
 // rolloutJSON is the part of a rollout record these tests read.
@@ -107,7 +103,7 @@ type rolloutJSON struct {
 
 // story reads `muster status -o json JOB`: the latest rollout record and
 // the events.
-func (d *devCluster) story(job string) (rolloutJSON, []string) {
+func (d *musterCLI) story(job string) (rolloutJSON, []string) {
 	d.t.Helper()
 	st := decode[[]struct {
 		Rollout rolloutJSON `json:"rollout"`
@@ -124,19 +120,13 @@ func (d *devCluster) story(job string) (rolloutJSON, []string) {
 }
 
 // waitEvent waits until job's newest events hold one containing text.
-func (d *devCluster) waitEvent(job, text string) {
+func (d *musterCLI) waitEvent(job, text string) {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.For(d.t, 30*time.Second, fmt.Sprintf("an event of %s that says %q", job, text), func() (string, bool) {
 		_, evs := d.story(job)
-		if strings.Contains(strings.Join(evs, "\n"), text) {
-			return
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("no event of %s says %q:\n%s", job, text, strings.Join(evs, "\n"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		all := strings.Join(evs, "\n")
+		return all, strings.Contains(all, text)
+	})
 }
 
 // pids returns the process id of each execution's task.
@@ -309,17 +299,10 @@ rollout:
 		v := step.version
 		file := d.write("slow.yaml", fmt.Sprintf(job, v))
 		d.ok("apply", "--auto-approve", "--detach", file)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		wait.For(t, 30*time.Second, fmt.Sprintf("version %d to reach wave 2 with 2 executions running", v), func() (rolloutJSON, bool) {
 			rec, _ := d.story("slow")
-			if rec.Version == v && rec.Wave == 2 && len(d.running("slow")[v]) == 2 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("version %d did not reach wave 2: %+v", v, rec)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return rec, rec.Version == v && rec.Wave == 2 && len(d.running("slow")[v]) == 2
+		})
 		before := d.running("slow")[v]
 		d.restart(step.sig)
 		// A loaded machine may finish wave 2 while the control plane

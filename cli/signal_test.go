@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // cueBomb is the comprehension of the issue: 10^12 sums, which ran for 11
@@ -60,19 +63,21 @@ func TestSignalStopsValidate(t *testing.T) {
 			}
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
+			t.Cleanup(func() { cmd.Process.Kill() })
 			worker := waitEvaluating(t, cmd.Process.Pid, c.isolate == "1", exited)
 
 			sent := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			var waitErr error
-			select {
-			case waitErr = <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("muster still runs 10s after %v; stderr:\n%s", sig, stderr.String())
-			}
+			waitErr, _ := wait.For(t, 10*time.Second, fmt.Sprintf("muster to exit after %v", sig), func() (error, bool) {
+				select {
+				case err := <-exited:
+					return err, true
+				default:
+					return errors.New("still running; stderr:\n" + stderr.String()), false
+				}
+			})
 			took := time.Since(sent)
 			t.Logf("exited %v after %v", took.Round(time.Millisecond), sig)
 			if took > 2*time.Second {
@@ -99,8 +104,7 @@ func TestSignalStopsValidate(t *testing.T) {
 // process that evaluates.
 func waitEvaluating(t *testing.T, pid int, isolate bool, exited <-chan error) int {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	p, _ := wait.For(t, 30*time.Second, "a worker to evaluate the bomb", func() (int, bool) {
 		select {
 		case err := <-exited:
 			t.Fatalf("muster exited before evaluating: %v", err)
@@ -112,13 +116,12 @@ func waitEvaluating(t *testing.T, pid int, isolate bool, exited <-chan error) in
 		}
 		for _, p := range evaluators {
 			if cpuTicks(p) >= 50 {
-				return p
+				return p, true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no worker evaluated the bomb within 30s")
-	return 0
+		return 0, false
+	})
+	return p
 }
 
 // children lists the child processes of pid, from every one of its threads.
@@ -200,11 +203,7 @@ func TestSecondSignalExits(t *testing.T) {
 	defer stop()
 
 	sigs <- syscall.SIGTERM
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the first signal did not cancel the command")
-	}
+	wait.Until(t, 5*time.Second, "the first signal to cancel the command", func() bool { return ctx.Err() != nil })
 	if got := context.Cause(ctx).Error(); got != "SIGTERM received" {
 		t.Errorf("cause %q", got)
 	}
@@ -217,11 +216,14 @@ func TestSecondSignalExits(t *testing.T) {
 	default:
 	}
 	sigs <- os.Interrupt
-	select {
-	case <-exited:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second signal did not exit")
-	}
+	wait.Until(t, 5*time.Second, "the second signal to exit", func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+			return false
+		}
+	})
 	if got := stderr.String(); got != "muster: SIGINT received again: exiting at once\n" {
 		t.Errorf("stderr %q", got)
 	}

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // TestStatusAfterNodeLoss: a service whose only node's agent is killed has
@@ -42,27 +45,17 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 
 	agent.kill()
 	// Once no execution runs, status must say so.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		running := 0
-		for _, x := range c.executions("svc") {
-			if x.Status.ComputeState == "running" {
-				running++
-			}
-		}
-		if running == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("executions still running after their agent was killed:\n%s", c.ok("executions", "--all", "svc").stdout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	wait.For(t, 30*time.Second, "no execution to run after their agent was killed", func() ([]execJSON, bool) {
+		xs := c.executions("svc")
+		return xs, !slices.ContainsFunc(xs, func(x execJSON) bool { return x.Status.ComputeState == "running" })
+	})
 	st = c.waitState("svc", "degraded")
 	if want := "0 of 2 executions running"; !strings.Contains(st.Message, want) {
 		t.Fatalf("status with the node lost = %s: %s, want %q\n%s\n%s", st.State, st.Message, want, c.ok("executions", "--all", "svc").stdout, c.ok("status", "svc").stdout)
 	}
-	// It stays true while the replacements wait for the down node.
+	// It stays true while the replacements wait for the down node: five
+	// readings spread over a second, since what is tested is that the
+	// state holds over time.
 	for range 5 {
 		st := c.waitState("svc", "degraded")
 		if !strings.Contains(st.Message, "0 of 2") {

@@ -11,7 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// SPEC section 1: "The same job written in any of the four formats compiles
+// docs/spec.md section 1: "The same job written in any of the four formats compiles
 // to the same canonical bytes and the same hash." The probes below put one
 // edge value into a small job, write the job in all four formats, and
 // require one verdict: every format accepts it with the same hash, or every
@@ -148,7 +148,7 @@ func renderJSON(v any) string {
 	return string(b)
 }
 
-// hclBlocks are the members written as blocks in HCL (SPEC section 1).
+// hclBlocks are the members written as blocks in HCL (docs/spec.md section 1).
 var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "timeouts"}
 
 // renderHCL writes a job as an HCL job block.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/lang"
 )
 
@@ -197,16 +198,11 @@ func TestInProcessMemoryLimit(t *testing.T) {
 	}
 	// The evaluations left behind grow on: past twice the limit they are
 	// runaways, which the command is told about.
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+	wait.Until(t, time.Minute, "a runaway to be reported", func() bool {
 		mu.Lock()
-		n := len(runaways)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(runaways) > 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(runaways) == 0 || !strings.Contains(runaways[0], "left behind at its limit, still allocates") || !strings.Contains(runaways[0], IsolateEnv) {

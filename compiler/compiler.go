@@ -1,4 +1,4 @@
-// Package compiler runs the stages of SPEC sections 1 to 3 on one file: pick
+// Package compiler runs the stages of docs/spec.md sections 1 to 3 on one file: pick
 // the frontend by format, parse into value trees, validate and normalize each
 // job. Its result keeps the source so that callers can show snippets.
 package compiler

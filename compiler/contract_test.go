@@ -9,7 +9,7 @@ import (
 
 // The golden files record what the compiler says, and MUSTER_UPDATE=1
 // rewrites them. The tests of this file state, independently of any golden
-// file, behaviour that SPEC.md and the package contracts require, so that a
+// file, behaviour that docs/spec.md and the package contracts require, so that a
 // regeneration cannot quietly accept a regression.
 
 // contractCase is one input and what must hold of its result.

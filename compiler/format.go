@@ -15,7 +15,7 @@ import (
 // Format names a job file format.
 type Format string
 
-// The formats of SPEC section 1.
+// The formats of docs/spec.md section 1.
 const (
 	YAML Format = "yaml"
 	JSON Format = "json"

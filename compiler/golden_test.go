@@ -190,7 +190,7 @@ func goldenOutputs(res Result) map[string]string {
 	return map[string]string{outErrors: errs.String(), outCanonical: canon.String(), outHash: hashes.String()}
 }
 
-// checkDiagnostics holds every diagnostic to SPEC section 2: it names a
+// checkDiagnostics holds every diagnostic to docs/spec.md section 2: it names a
 // file of the case and a line and column inside that file.
 func checkDiagnostics(t *testing.T, c *goldenCase, res Result) {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/lang"
 )
 
@@ -45,16 +46,18 @@ func compileSafelyWith(t *testing.T, name string, src []byte, f Format, opts lan
 		}()
 		done <- outcome{res: Compile(name, src, f, opts)}
 	}()
-	select {
-	case o := <-done:
-		if o.panic != nil {
-			t.Fatalf("%s: compiling panicked: %v\n%s", name, o.panic, o.stack)
+	o, _ := wait.For(t, hostileTimeout, name+" to compile", func() (outcome, bool) {
+		select {
+		case o := <-done:
+			return o, true
+		default:
+			return outcome{}, false
 		}
-		return o.res
-	case <-time.After(hostileTimeout):
-		t.Fatalf("%s: compiling took more than %v", name, hostileTimeout)
+	})
+	if o.panic != nil {
+		t.Fatalf("%s: compiling panicked: %v\n%s", name, o.panic, o.stack)
 	}
-	return Result{}
+	return o.res
 }
 
 // wantError checks that res failed with at least one error, every one of

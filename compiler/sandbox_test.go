@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/lang"
 )
 
@@ -103,12 +104,15 @@ func TestSandboxClose(t *testing.T) {
 	w := waitBusyWorker(t, s)
 	start := time.Now()
 	s.Close()
-	select {
-	case ds := <-done:
-		wantBound(t, ds, "bomb.cue", "CUE evaluation was stopped")
-	case <-time.After(5 * time.Second):
-		t.Fatal("the evaluation did not end within 5s of Close")
-	}
+	ds, _ := wait.For(t, 5*time.Second, "the evaluation to end after Close", func() (lang.Diagnostics, bool) {
+		select {
+		case ds := <-done:
+			return ds, true
+		default:
+			return nil, false
+		}
+	})
+	wantBound(t, ds, "bomb.cue", "CUE evaluation was stopped")
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("Close took %v", took)
 	}
@@ -123,19 +127,15 @@ func TestSandboxClose(t *testing.T) {
 // waitBusyWorker waits until s has started a worker, and returns it.
 func waitBusyWorker(t *testing.T, s *Sandbox) *worker {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	w, _ := wait.For(t, 10*time.Second, "a worker to start", func() (*worker, bool) {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		for w := range s.live {
-			s.mu.Unlock()
-			return w
+			return w, true
 		}
-		s.mu.Unlock()
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("no worker started")
-	return nil
+		return nil, false
+	})
+	return w
 }
 
 // TestSandboxWorkerCrash reports a worker that dies for another reason

@@ -8,5 +8,5 @@
 // byte for byte, and a job whose canonical spec is unchanged shows no diff.
 package plan
 
-// FormatVersion is the format_version of the plan JSON (SPEC section 5).
+// FormatVersion is the format_version of the plan JSON (docs/spec.md section 5).
 const FormatVersion = "1"

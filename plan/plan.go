@@ -20,7 +20,7 @@ const (
 	NoOp   Action = "no-op"
 )
 
-// Plan is the whole plan of SPEC section 5. Its JSON form is the documented
+// Plan is the whole plan of docs/spec.md section 5. Its JSON form is the documented
 // plan format and the saved plan file.
 type Plan struct {
 	FormatVersion string `json:"format_version"`

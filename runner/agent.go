@@ -262,7 +262,7 @@ func (a *Agent) grace() time.Duration {
 	return 10 * time.Second
 }
 
-// env is the task environment of SPEC section 4, less MUSTER_ROOT, which
+// env is the task environment of docs/spec.md section 4, less MUSTER_ROOT, which
 // the driver sets as the task sees it.
 func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 	env := make(map[string]string, len(j.Task.Env)+5)

@@ -78,7 +78,7 @@ type collector struct {
 // storeOutputs stores every existing output under root as a document,
 // through an os.Root, and returns what it stored and what it skipped with
 // why. An output path that names a directory stores each regular file in
-// it; a missing path is skipped without a record, as SPEC section 2 says.
+// it; a missing path is skipped without a record, as docs/spec.md section 2 says.
 // Nothing outside root is read, nothing that is not a regular file is
 // opened for reading, and nothing blocks: when ctx ends, what is left is
 // recorded as not collected and cut is true. err is about the store.

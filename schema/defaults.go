@@ -2,7 +2,7 @@ package schema
 
 import "time"
 
-// The defaults of SPEC section 2 that do not depend on the job type.
+// The defaults of docs/spec.md section 2 that do not depend on the job type.
 const (
 	DefaultNamespace               = "default"
 	DefaultType                    = Batch

@@ -1,4 +1,4 @@
-// Package schema is the muster job model of SPEC section 2: the Go types,
+// Package schema is the muster job model of docs/spec.md section 2: the Go types,
 // their defaults, normalization and the canonical RFC 8785 (JCS) encoding
 // whose SHA-256 is a job's content address.
 //

@@ -70,7 +70,7 @@ const (
 	labelKey  = `([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?` + labelName
 )
 
-// FieldInfo describes one field of SPEC section 2: its shape, default and
+// FieldInfo describes one field of docs/spec.md section 2: its shape, default and
 // rules. The zero FieldInfo describes nothing; the entries of Fields are the
 // only meaningful values.
 type FieldInfo struct {
@@ -202,10 +202,10 @@ func LookupField(path string) (*FieldInfo, bool) {
 // num returns a pointer to f, for Min and Max.
 func num(f float64) *float64 { return &f }
 
-// Fields describes every field of a job once, in the order of SPEC section
-// 2, each object before its members. The JSON Schema (JSONSchema) and
-// docs/jobspec.md are generated from it, and tests check it against the Job
-// type and its defaults. Treat it as read-only.
+// Fields describes every field of a job once, in the order of
+// docs/spec.md section 2, each object before its members. The JSON Schema
+// (JSONSchema) and docs/jobspec.md are generated from it, and tests check it
+// against the Job type and its defaults. Treat it as read-only.
 var Fields = []FieldInfo{
 	{
 		Path: "api_version", Kind: KindString, Default: APIVersion, Enum: []string{APIVersion},

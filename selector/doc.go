@@ -1,5 +1,5 @@
 // Package selector parses, prints and matches the node selector expressions
-// of SPEC section 2, with Kubernetes label semantics: `!=` and `notin` also
+// of docs/spec.md section 2, with Kubernetes label semantics: `!=` and `notin` also
 // match nodes that lack the key.
 //
 // Accepted forms (spaces around operators and after commas are allowed):

@@ -1,5 +1,5 @@
 // Package sensitive keeps the values of HCL `sensitive` variables out of
-// everything muster prints (SPEC section 4): plans, diffs, history, specs
+// everything muster prints (docs/spec.md section 4): plans, diffs, history, specs
 // shown by get, events and errors.
 //
 // A job's sensitive values are named by paths in the syntax of plan diffs:

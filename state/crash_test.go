@@ -78,7 +78,9 @@ func TestCrashAnywhere(t *testing.T) {
 	last := 0
 	for round := range 3 {
 		child := startChild(t, "commit-loop", dir, fmt.Sprint(round))
-		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond) // land anywhere in a commit
+		// The kill lands at a random point of the commit loop: where it
+		// lands is what the test varies, so this sleep stays.
+		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
 		kill(t, child)
 
 		s, err := Open(ctx, dir, Options{})

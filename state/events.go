@@ -34,7 +34,7 @@ type Event struct {
 }
 
 // HealthProgress counts what an execution still needs to become healthy
-// (SPEC section 2, rollout.health_check): success_threshold checks passed
+// (docs/spec.md section 2, rollout.health_check): success_threshold checks passed
 // in a row, and running for min_healthy_time.
 type HealthProgress struct {
 	// Passed is how many health checks passed in a row.

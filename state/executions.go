@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Execution is one run of one version of a job on one node (SPEC section 4).
+// Execution is one run of one version of a job on one node (docs/spec.md section 4).
 // It is stored under "<namespace>.<job name>.<id>".
 type Execution struct {
 	ID string `json:"id"`
@@ -38,7 +38,7 @@ type Execution struct {
 	// Skipped are the outputs the node found but did not store, each with
 	// why: a symbolic link leaving the execution root, a file that is not a
 	// regular file, the node's output size limit, a stop that cut storing
-	// short. Missing outputs are not listed (SPEC section 2).
+	// short. Missing outputs are not listed (docs/spec.md section 2).
 	Skipped []SkippedOutput `json:"skipped,omitempty"`
 
 	// kvRevision is the KV entry revision this execution was read at.

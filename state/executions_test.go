@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 func newExecution(id string) Execution {
@@ -127,19 +129,21 @@ func testWatchExecutions(t *testing.T, b backend) {
 	}
 	next := func() ExecutionEvent {
 		t.Helper()
-		select {
-		case ev, ok := <-ch:
-			if !ok {
-				t.Fatal("watch closed early")
+		ev, _ := wait.For(t, 10*time.Second, "a watch event", func() (ExecutionEvent, bool) {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					t.Fatal("watch closed early")
+				}
+				return ev, true
+			default:
+				return ExecutionEvent{}, false
 			}
-			if ev.Err != nil {
-				t.Fatal(ev.Err)
-			}
-			return ev
-		case <-time.After(10 * time.Second):
-			t.Fatal("no watch event in 10s")
+		})
+		if ev.Err != nil {
+			t.Fatal(ev.Err)
 		}
-		return ExecutionEvent{}
+		return ev
 	}
 	if ev := next(); ev.Execution.ID != "e1" || ev.Execution.Revision != 1 || ev.Synced || ev.Deleted {
 		t.Fatalf("first event %+v, want e1 as it is", ev)
@@ -173,15 +177,16 @@ func testWatchExecutions(t *testing.T, b backend) {
 		t.Fatalf("delete event %+v", ev)
 	}
 	cancel()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
+	wait.Until(t, 10*time.Second, "the watch channel to close after cancel", func() bool {
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return true
+				}
+			default:
+				return false
 			}
-		case <-deadline:
-			t.Fatal("watch channel not closed 10s after cancel")
 		}
-	}
+	})
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 const natsServerModule = "github.com/nats-io/nats-server/v2"
@@ -137,30 +139,27 @@ func startNATSServer(t *testing.T, bin string) string {
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		// A server that does not stop within 5s of SIGINT is killed.
+		kill := time.AfterFunc(5*time.Second, func() { cmd.Process.Kill() })
+		cmd.Wait()
+		kill.Stop()
 		logf.Close()
 	})
 	url := "nats://" + addr
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(logf.Name())
+			t.Logf("nats-server at %s logged:\n%s", url, log)
+		}
+	})
+	wait.For(t, 15*time.Second, "nats-server at "+url+" to answer", func() (error, bool) {
 		s, err := Connect(context.Background(), url, natsTimeout(time.Second))
 		if err == nil {
 			s.Close()
-			return url
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("nats-server at %s not ready after 15s: %v\n%s", url, err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err, err == nil
+	})
+	return url
 }
 
 // testPrefix is a bucket name prefix of the test's own, so that each test

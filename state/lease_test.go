@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 func TestLease(t *testing.T) {
@@ -22,14 +24,18 @@ func TestLease(t *testing.T) {
 	if _, err := st.AcquireLease(ctx, "controller", "b", time.Second); !errors.As(err, &held) || held.Holder != "a" {
 		t.Fatalf("b while a holds: %v", err)
 	}
+	renewed := time.Now()
 	if err := a.Renew(ctx); err != nil {
 		t.Fatalf("renew: %v", err)
 	}
-	// a stops renewing: b takes over after the TTL, and a learns it lost.
-	time.Sleep(400 * time.Millisecond)
-	b, err := st.AcquireLease(ctx, "controller", "b", time.Second)
-	if err != nil {
-		t.Fatalf("b after a expired: %v", err)
+	// a stops renewing: b takes over once the TTL ran out, not before, and
+	// a learns it lost.
+	b, _ := wait.For(t, 10*time.Second, "b to take over a's expired lease", func() (*Lease, bool) {
+		b, err := st.AcquireLease(ctx, "controller", "b", time.Second)
+		return b, err == nil
+	})
+	if d := time.Since(renewed); d < 300*time.Millisecond {
+		t.Errorf("b took over %s after a renewed a lease of 300ms", d)
 	}
 	if err := a.Renew(ctx); err == nil {
 		t.Fatal("a renewed a lease b took over")

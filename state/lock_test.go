@@ -56,6 +56,8 @@ func TestLockWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
+		// The holder keeps the lock 200ms: the time Open is measured
+		// against below, so this sleep stays.
 		time.Sleep(200 * time.Millisecond)
 		s.Close()
 	}()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // Child processes: the test binary re-runs itself with childEnv set to a
@@ -44,13 +46,13 @@ func runChild(mode, dir, arg string) error {
 	switch mode {
 	case "hold":
 		fmt.Println(childReady)
-		time.Sleep(time.Minute)
+		time.Sleep(time.Minute) // holds the lock until the test kills it
 	case "crash-before-status":
 		// Commit arg's spec on top of revision 1 and die between the version
 		// record and the status.
 		testHookBeforeStatus = func() {
 			fmt.Println(childReady)
-			time.Sleep(time.Minute)
+			time.Sleep(time.Minute) // stays mid-commit until the test kills it
 		}
 		h, err := s.PutSpec(ctx, []byte(arg))
 		if err != nil {
@@ -117,13 +119,16 @@ func startChild(t *testing.T, mode, dir, arg string) *exec.Cmd {
 		}
 		ready <- false
 	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatalf("child %s exited before it was ready", mode)
+	ok, _ := wait.For(t, 30*time.Second, "child "+mode+" to be ready", func() (bool, bool) {
+		select {
+		case ok := <-ready:
+			return ok, true
+		default:
+			return false, false
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("child %s not ready after 30s", mode)
+	})
+	if !ok {
+		t.Fatalf("child %s exited before it was ready", mode)
 	}
 	return cmd
 }

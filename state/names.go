@@ -7,7 +7,7 @@ import (
 )
 
 // checkLabel reports whether s is a DNS label as job names and namespaces
-// are (SPEC section 2): 1 to 63 of [a-z0-9-], starting and ending
+// are (docs/spec.md section 2): 1 to 63 of [a-z0-9-], starting and ending
 // alphanumeric. Such names are single KV key tokens.
 func checkLabel(what, s string) error {
 	ok := len(s) > 0 && len(s) <= 63 && isLowerAlnum(s[0]) && isLowerAlnum(s[len(s)-1])
@@ -20,7 +20,7 @@ func checkLabel(what, s string) error {
 	return nil
 }
 
-// CheckJob validates a job's namespace and name (SPEC section 2); the
+// CheckJob validates a job's namespace and name (docs/spec.md section 2); the
 // error matches ErrInvalid.
 func CheckJob(ns, name string) error {
 	if err := checkLabel("namespace", ns); err != nil {

@@ -26,7 +26,7 @@ const maxPutAttempts = 20
 type Node struct {
 	ID string `json:"id"`
 	// Labels are matched by job selectors; keys and values follow the label
-	// rules of SPEC section 2.
+	// rules of docs/spec.md section 2.
 	Labels map[string]string `json:"labels"`
 	// Address is where the node's agent can be reached, if anywhere.
 	Address string `json:"address,omitempty"`

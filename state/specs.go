@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// MinPrefix is the shortest hex prefix ResolveSpec accepts (SPEC section 3).
+// MinPrefix is the shortest hex prefix ResolveSpec accepts (docs/spec.md section 3).
 const MinPrefix = 12
 
 // hexLen is the length of a hex SHA-256.

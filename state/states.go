@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Job states (SPEC section 4), the values of JobStatus.State.
+// Job states (docs/spec.md section 4), the values of JobStatus.State.
 const (
 	StatePending       = "pending"
 	StateQueued        = "queued"
@@ -20,13 +20,13 @@ const (
 	StateDeleted       = "deleted"
 )
 
-// JobStates lists every job state, in the order of SPEC section 4.
+// JobStates lists every job state, in the order of docs/spec.md section 4.
 var JobStates = []string{
 	StatePending, StateQueued, StateDeploying, StateRunning, StateRolloutPaused, StateRolloutFailed,
 	StateDegraded, StateCompleted, StateFailed, StateStopped, StateDeleted,
 }
 
-// Execution compute states (SPEC section 4), the values of
+// Execution compute states (docs/spec.md section 4), the values of
 // ExecutionStatus.ComputeState.
 const (
 	ComputePending  = "pending"
@@ -56,7 +56,7 @@ var ComputeStates = []string{
 	ComputeFailed, ComputeLost, ComputeStopping, ComputeStopped,
 }
 
-// Execution desired states (SPEC section 4), the values of
+// Execution desired states (docs/spec.md section 4), the values of
 // ExecutionStatus.DesiredState.
 const (
 	DesiredPending = "pending"

@@ -1,5 +1,5 @@
 // Package validate decodes the value tree of one job (see package lang) into a
-// schema.Job, checks every rule of SPEC section 2, fills the defaults and
+// schema.Job, checks every rule of docs/spec.md section 2, fills the defaults and
 // normalizes it.
 //
 // Every problem becomes a lang.Diagnostic with the source range and the

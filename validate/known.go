@@ -1,6 +1,6 @@
 package validate
 
-// The fields each object of a job may hold, in the order of SPEC section 2.
+// The fields each object of a job may hold, in the order of docs/spec.md section 2.
 var (
 	jobFields         = []string{"api_version", "name", "namespace", "type", "description", "labels", "meta", "priority", "count", "restart_policy", "selector", "task", "rollout", "timeouts"}
 	selectorFields    = []string{"match_labels", "match_expressions", "match_ids"}

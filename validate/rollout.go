@@ -92,7 +92,7 @@ func (d *decoder) healthCheck(v *lang.Value, h *schema.HealthCheck) (*lang.Field
 	return fs["deadline"], len(d.diags) == before
 }
 
-// feasible checks the health-check feasibility rule of SPEC section 2 for a
+// feasible checks the health-check feasibility rule of docs/spec.md section 2 for a
 // service or daemon job: an execution becomes healthy no sooner than
 // min_healthy_time, nor before success_threshold checks passed, one every
 // interval; a deadline shorter than both can never be met, and every

@@ -312,7 +312,7 @@ func TestInputEdges(t *testing.T) {
 	}
 }
 
-// TestHealthCheckFeasibility checks SPEC section 2's rule: for service and
+// TestHealthCheckFeasibility checks docs/spec.md section 2's rule: for service and
 // daemon jobs the deadline is at least max(min_healthy_time,
 // success_threshold × interval).
 func TestHealthCheckFeasibility(t *testing.T) {

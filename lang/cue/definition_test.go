@@ -277,7 +277,7 @@ func merge(base, patch map[string]any) map[string]any {
 const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 // TestDefinitionAgreesWithValidator checks #Job against the validator on
-// one value per rule of SPEC section 2, valid and invalid: both accept it
+// one value per rule of docs/spec.md section 2, valid and invalid: both accept it
 // or both reject it.
 func TestDefinitionAgreesWithValidator(t *testing.T) {
 	base := map[string]any{"name": "web", "task": map[string]any{"engine": "exec", "cmd": []any{"run"}}}

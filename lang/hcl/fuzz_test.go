@@ -106,7 +106,7 @@ func roundTrip(t *testing.T, tree *lang.Value) {
 }
 
 // TestExamplesAgree compiles every HCL example and the JSON file beside it
-// and checks that they give the same hashes (SPEC section 1: the same job in
+// and checks that they give the same hashes (docs/spec.md section 1: the same job in
 // every format hashes the same).
 func TestExamplesAgree(t *testing.T) {
 	files, _ := filepath.Glob("../../examples/*/*.hcl")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/docker/dockertest"
 	"github.com/muster-dev/muster/schema"
@@ -119,12 +120,14 @@ func TestAgentKeepsContainerOutputsInTheRoot(t *testing.T) {
 		e, res, err := a.Run(ctx, e, j)
 		done <- result{e, res, err}
 	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the agent blocked")
-	}
+	r, _ := wait.For(t, 2*time.Minute, "the agent to finish the run", func() (result, bool) {
+		select {
+		case r := <-done:
+			return r, true
+		default:
+			return result{}, false
+		}
+	})
 	if r.err != nil || !r.res.Succeeded() {
 		logs, _ := a.ReadLog(ctx, e.ID, "stderr", 0)
 		t.Fatalf("%+v %v; stderr %s", r.res, r.err, logs)

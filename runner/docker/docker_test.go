@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/docker/dockertest"
 	"github.com/muster-dev/muster/schema"
@@ -480,11 +482,8 @@ func TestRegistered(t *testing.T) {
 
 func waitFor(t testing.TB, b *syncBuffer, s string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in output %q", s, b.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, 15*time.Second, fmt.Sprintf("%q in the output", s), func() (string, bool) {
+		out := b.String()
+		return out, strings.Contains(out, s)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 )
@@ -185,15 +186,8 @@ func TestRealCgroup(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(parent, "exec-real-cgroup")); !os.IsNotExist(err) {
 		t.Errorf("the execution's cgroup is still there: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.Until(t, 5*time.Second, "the setsid sleep "+lines[1]+" to be gone", func() bool {
 		b, err := os.ReadFile("/proc/" + lines[1] + "/stat")
-		if err != nil || strings.Contains(string(b), ") Z ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the setsid sleep %s survived", lines[1])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err != nil || strings.Contains(string(b), ") Z ")
+	})
 }

@@ -15,7 +15,7 @@
 //     paths are root+path, so a task reaches its inputs as
 //     $MUSTER_ROOT/<target> or relative to the root.
 //   - Environment: exactly Spec.Env (task.env and the MUSTER_* variables of
-//     SPEC section 4), plus PATH (the node's, which task.env cannot set),
+//     docs/spec.md section 4), plus PATH (the node's, which task.env cannot set),
 //     HOME (the execution root, unless task.env sets HOME) and MUSTER_ROOT
 //     (the execution root). Nothing else of the node's environment leaks
 //     in, so an execution does not depend on how the node was started.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/exec"
 	"github.com/muster-dev/muster/schema"
@@ -303,13 +304,7 @@ func alive(pid int) bool {
 
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still alive", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, 5*time.Second, fmt.Sprintf("process %d to die", pid), func() bool { return !alive(pid) })
 }
 
 // startAndReadPid starts s, whose task prints a background pid first.
@@ -319,13 +314,7 @@ func startAndReadPid(t *testing.T, s *runner.Spec, out *syncBuffer) (runner.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "\n") {
-		if time.Now().After(deadline) {
-			t.Fatal("the task printed no pid")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.Until(t, 5*time.Second, "the task to print a pid", func() bool { return strings.Contains(out.String(), "\n") })
 	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
 	if err != nil || !alive(pid) {
 		t.Fatalf("pid %q: %v", out.String(), err)

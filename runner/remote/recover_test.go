@@ -37,6 +37,8 @@ func (reattach) Recover(_ context.Context, sp *runner.Spec) (runner.Handle, erro
 type reattached time.Time
 
 func (h reattached) Wait(ctx context.Context) (runner.Result, error) {
+	// The re-attached task runs until h: a task that takes time is what
+	// this fake driver stands for, so it waits on the clock.
 	select {
 	case <-time.After(time.Until(time.Time(h))):
 		return runner.Result{}, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	_ "github.com/muster-dev/muster/runner/exec"
 	"github.com/muster-dev/muster/runner/remote"
@@ -71,17 +72,10 @@ func (c *cluster) serve() {
 		agent.Close()
 	})
 	// Serve subscribes in its goroutine: wait until it answers.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(c.t, 5*time.Second, "the agent to answer", func() (error, bool) {
 		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("agent does not answer: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err, err == nil
+	})
 }
 
 var ids atomic.Int64
@@ -193,56 +187,82 @@ func TestCancelStops(t *testing.T) {
 	c.serve()
 	e, j := c.job("echo started; sleep 30")
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		waitStarted(t, c, e.ID)
-		cancel()
-	}()
+	done := c.runAsync(ctx, e, j)
+	waitStarted(t, c, e.ID)
 	t0 := time.Now()
-	x, res, err := c.client.Run(ctx, e, j)
-	if err != nil {
-		t.Fatal(err)
+	cancel()
+	r := ended(t, done)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	if x.Status.ComputeState != state.ComputeStopped || res.Succeeded() {
-		t.Fatalf("ended %s with %+v, want stopped", x.Status.ComputeState, res)
+	if r.x.Status.ComputeState != state.ComputeStopped || r.res.Succeeded() {
+		t.Fatalf("ended %s with %+v, want stopped", r.x.Status.ComputeState, r.res)
 	}
 	if d := time.Since(t0); d > 10*time.Second {
 		t.Errorf("stopping took %s", d)
 	}
 }
 
+// ran is what Client.Run returned.
+type ran struct {
+	x   state.Execution
+	res runner.Result
+	err error
+}
+
+// runAsync runs e through the client in a goroutine, so that the test's
+// own goroutine can wait for conditions (and fail) while it runs.
+func (c *cluster) runAsync(ctx context.Context, e state.Execution, j *schema.Job) <-chan ran {
+	done := make(chan ran, 1)
+	go func() {
+		x, res, err := c.client.Run(ctx, e, j)
+		done <- ran{x, res, err}
+	}()
+	return done
+}
+
+// ended waits for the end of a run of runAsync.
+func ended(t *testing.T, done <-chan ran) ran {
+	t.Helper()
+	r, _ := wait.For(t, wait.Default, "the run to end", func() (ran, bool) {
+		select {
+		case r := <-done:
+			return r, true
+		default:
+			return ran{}, false
+		}
+	})
+	return r
+}
+
 // waitStarted waits until the task printed its first line.
 func waitStarted(t *testing.T, c *cluster, id string) {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := c.client.ReadLog(context.Background(), id, "stdout", 0); err == nil && len(b) > 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Error("the task did not start")
+	t.Helper()
+	wait.Until(t, 10*time.Second, "the task to start", func() bool {
+		b, err := c.client.ReadLog(context.Background(), id, "stdout", 0)
+		return err == nil && len(b) > 0
+	})
 }
 
 func TestAgentDies(t *testing.T) {
 	c := newCluster(t, "n1")
 	c.serve()
 	e, j := c.job("echo started; sleep 30")
-	died := make(chan time.Time, 1)
-	go func() {
-		waitStarted(t, c, e.ID)
-		// As a killed process: the connection goes first, the executions
-		// are left to themselves.
-		died <- time.Now()
-		c.agent.Close()
-		c.stop()
-	}()
-	x, res, err := c.client.Run(context.Background(), e, j)
-	if err != nil {
-		t.Fatal(err)
+	done := c.runAsync(context.Background(), e, j)
+	waitStarted(t, c, e.ID)
+	// As a killed process: the connection goes first, the executions are
+	// left to themselves.
+	died := time.Now()
+	c.agent.Close()
+	c.stop()
+	r := ended(t, done)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	if x.Status.ComputeState != state.ComputeLost || !strings.Contains(x.Status.Message, "the agent of node n1 stopped answering") {
-		t.Fatalf("ended %s (%s) with %+v, want lost", x.Status.ComputeState, x.Status.Message, res)
+	if x := r.x; x.Status.ComputeState != state.ComputeLost || !strings.Contains(x.Status.Message, "the agent of node n1 stopped answering") {
+		t.Fatalf("ended %s (%s) with %+v, want lost", x.Status.ComputeState, x.Status.Message, r.res)
 	}
-	if d := time.Since(<-died); d > 5*ping+2*time.Second {
+	if d := time.Since(died); d > 5*ping+2*time.Second {
 		t.Errorf("the loss took %s to notice with pings every %s", d, ping)
 	}
 	if got := c.stored(e); got.Status.ComputeState != state.ComputeLost {
@@ -258,15 +278,14 @@ func TestAgentShutsDown(t *testing.T) {
 	c := newCluster(t, "n1")
 	c.serve()
 	e, j := c.job("echo started; sleep 30")
-	go func() {
-		waitStarted(t, c, e.ID)
-		c.stop()
-	}()
-	x, _, err := c.client.Run(context.Background(), e, j)
-	if err != nil {
-		t.Fatal(err)
+	done := c.runAsync(context.Background(), e, j)
+	waitStarted(t, c, e.ID)
+	c.stop()
+	r := ended(t, done)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	if x.Status.ComputeState != state.ComputeStopped {
+	if x := r.x; x.Status.ComputeState != state.ComputeStopped {
 		t.Fatalf("ended %s (%s), want stopped by the agent's end", x.Status.ComputeState, x.Status.Message)
 	}
 	if err := <-c.served; err != nil {

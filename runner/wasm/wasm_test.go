@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/wasm"
 	"github.com/muster-dev/muster/schema"
@@ -117,7 +118,9 @@ func spec(t testing.TB, image string, cmd ...string) (*runner.Spec, *syncBuffer,
 
 func run(t *testing.T, s *runner.Spec) runner.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// A bound on a hang, not a measure: under the race detector on a
+	// loaded machine, compiling and running a module took more than 20s.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	h, err := driver.Start(ctx, s)
 	if err != nil {
@@ -201,13 +204,7 @@ func TestStopEndsABusyLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(15 * time.Second)
-			for out.String() == "" {
-				if time.Now().After(deadline) {
-					t.Fatal("the module did not start")
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			wait.Until(t, 15*time.Second, "the module to start", func() bool { return out.String() != "" })
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
