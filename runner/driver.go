@@ -55,7 +55,7 @@ type Spec struct {
 	// the run the same way.
 	Root string
 	// Env is the full environment of the task: task.env plus the MUSTER_*
-	// variables of SPEC section 4 (MUSTER_ROOT as the driver must show it
+	// variables of docs/spec.md section 4 (MUSTER_ROOT as the driver must show it
 	// is set by the driver itself).
 	Env map[string]string
 	// Stdout and Stderr receive the task's output as it is produced.

@@ -47,7 +47,7 @@ func attrs(scalars []string, lists []string, maps []string) map[string]form {
 	return m
 }
 
-// The shape of a job, as in SPEC section 2.
+// The shape of a job, as in docs/spec.md section 2.
 var (
 	anySpec    = &spec{}
 	inputSpec  = &spec{attrs: attrs([]string{"source", "target"}, nil, nil)}
