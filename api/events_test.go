@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/state"
 )
 
 // next receives an event or fails after a while.
@@ -70,9 +71,9 @@ func TestEvents(t *testing.T) {
 	if err := c.Rollout(ctx, "default", "web", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	kinds := []string{apply.RolloutStarted, apply.WaveStarted, apply.ExecutionEvent, apply.Completed}
+	kinds := []state.EventKind{apply.RolloutStarted, apply.WaveStarted, apply.ExecutionEvent, apply.Completed}
 
-	var got []string
+	var got []state.EventKind
 	for range kinds {
 		ev := next(t, web)
 		if ev.Job != "default/web" || ev.Version != 1 || ev.Time.IsZero() {
@@ -84,19 +85,19 @@ func TestEvents(t *testing.T) {
 		t.Errorf("web events = %v, want %v", got, kinds)
 	}
 
-	got = nil
+	var all2 []string
 	for range 2 * len(kinds) {
 		ev := next(t, all)
-		got = append(got, ev.Job+" "+ev.Kind)
+		all2 = append(all2, ev.Job+" "+string(ev.Kind))
 	}
 	var want []string
 	for _, job := range []string{"default/api", "default/web"} {
 		for _, k := range kinds {
-			want = append(want, job+" "+k)
+			want = append(want, job+" "+string(k))
 		}
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("all events = %v, want %v", got, want)
+	if !slices.Equal(all2, want) {
+		t.Errorf("all events = %v, want %v", all2, want)
 	}
 
 	// The stream ends with its context, on both sides.

@@ -54,8 +54,8 @@ func (f *fakeControl) Rollout(ctx context.Context, ns, name string, version int,
 	for _, ev := range []apply.Event{
 		{Job: job, Version: version, Kind: apply.RolloutStarted},
 		{Job: job, Version: version, Kind: apply.WaveStarted, Wave: 1},
-		{Job: job, Version: version, Kind: apply.ExecutionEvent, Wave: 1, Node: "n1", Execution: "e1", State: state.ComputeRunning},
-		{Job: job, Version: version, Kind: apply.Completed, State: state.StateRunning, Message: "done"},
+		{Job: job, Version: version, Kind: apply.ExecutionEvent, Wave: 1, Node: "n1", Execution: "e1", State: string(state.ComputeRunning)},
+		{Job: job, Version: version, Kind: apply.Completed, State: string(state.StateRunning), Message: "done"},
 	} {
 		ev.Time = time.Now().UTC()
 		f.emit(ns, name, ev)

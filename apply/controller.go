@@ -215,7 +215,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
 		return len(before), err
 	}
-	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: stoppedMessage})
+	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: string(state.StateStopped), Message: stoppedMessage})
 	return len(before), nil
 }
 
@@ -265,8 +265,8 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 // drive runs one rollout to its end and publishes Finished.
 func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote, resume bool, prev *Deployment) {
 	ref := j.Namespace + "/" + j.Name
-	finish := func(st, msg string) {
-		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
+	finish := func(st state.JobState, msg string) {
+		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: string(st), Message: msg})
 	}
 	// broken ends a rollout that muster itself could not drive (the store
 	// failed): the job is recorded failed, not left deploying.
@@ -385,7 +385,7 @@ func (c *Controller) resume(ctx context.Context) error {
 // rollout runs nothing until 'muster promote' starts it); a service or
 // daemon that runs is kept running. Where each goes on is in its rollout
 // record (see startFrom).
-func resumes(st string, longRunning bool) bool {
+func resumes(st state.JobState, longRunning bool) bool {
 	switch st {
 	case state.StatePending, state.StateQueued, state.StateDeploying:
 		return true
@@ -494,7 +494,7 @@ func (c *Controller) retryQueued(ctx context.Context) {
 				js.State, js.Message = state.StateFailed, msg
 				return nil
 			})
-			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: state.StateFailed, Message: msg})
+			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: string(state.StateFailed), Message: msg})
 		}
 	}
 }

@@ -161,7 +161,7 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 	if err := r.ended(ctx, st, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, d, err
 	}
-	r.emit(Event{Kind: Deployed, State: st, Message: msg})
+	r.emit(Event{Kind: Deployed, State: string(st), Message: msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
 }
 
@@ -188,7 +188,7 @@ func (r *rollout) pauseForPromote(ctx context.Context, o DeployOptions) (Outcome
 	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+	r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
 	select {
 	case <-o.Promote:
 		return Outcome{}, nil
@@ -222,7 +222,7 @@ func (r *rollout) keep(ctx context.Context, o DeployOptions) (Outcome, *Deployme
 	}
 	d.fill(r.pl, "starting an execution the version lacks after a control plane restart")
 	st, msg := d.settle()
-	r.emit(Event{Kind: Health, State: st, Message: "taken over after a control plane restart: " + msg})
+	r.emit(Event{Kind: Health, State: string(st), Message: "taken over after a control plane restart: " + msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
 }
 
@@ -371,13 +371,13 @@ func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string)
 	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
 	}
-	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: state.ComputeLost, Message: x.Status.Message})
+	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: string(state.ComputeLost), Message: x.Status.Message})
 	return nil
 }
 
 // setSteadyState records a running job as running or degraded, unless a
 // newer version or another state (a rollout, a stop) took over.
-func (r *rollout) setSteadyState(ctx context.Context, st, msg string) {
+func (r *rollout) setSteadyState(ctx context.Context, st state.JobState, msg string) {
 	msg = sensitive.Redact(msg, r.hidden)
 	r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version || js.State != state.StateRunning && js.State != state.StateDegraded {
@@ -386,7 +386,7 @@ func (r *rollout) setSteadyState(ctx context.Context, st, msg string) {
 		js.State, js.Message = st, msg
 		return nil
 	})
-	r.emit(Event{Kind: Health, State: st, Message: msg})
+	r.emit(Event{Kind: Health, State: string(st), Message: msg})
 }
 
 var errSkip = errors.New("skip")

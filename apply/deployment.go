@@ -302,7 +302,7 @@ func (d *Deployment) isSteady() bool {
 
 // settle marks the rollout over: from now on the slots report the job's
 // state. It returns the state to record now.
-func (d *Deployment) settle() (string, string) {
+func (d *Deployment) settle() (state.JobState, string) {
 	d.mu.Lock()
 	d.steady = true
 	t := d.tally()
@@ -338,7 +338,7 @@ func (d *Deployment) tally() tally {
 // jobState is the job's state and message for a tally: running when every
 // execution it should have runs (a service: its count; a daemon: one per
 // node it has a slot on), degraded otherwise, counting only those that run.
-func (d *Deployment) jobState(t tally) (string, string) {
+func (d *Deployment) jobState(t tally) (state.JobState, string) {
 	running, want := t.total-t.down, t.total
 	if d.r.job.Type == schema.Service {
 		// Slots whose node went away are gone: the count says what is
@@ -471,7 +471,7 @@ func (s *slot) run(adopt *recovered) error {
 			if err != nil {
 				s.setRunning(false)
 				s.report(err.Error())
-				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: cur.Status.ComputeState, Message: err.Error()})
+				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: string(cur.Status.ComputeState), Message: err.Error()})
 				if errors.Is(err, errNodeGone) {
 					return errNodeGone
 				}
@@ -525,11 +525,11 @@ func (s *slot) run(adopt *recovered) error {
 		}
 		if res.err != nil {
 			s.report(res.err.Error())
-			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: state.ComputeFailed, Message: res.err.Error()})
+			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: string(state.ComputeFailed), Message: res.err.Error()})
 			return nil
 		}
 		x := res.x
-		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 		h.ended()
 		if retiring {
 			return nil
@@ -550,7 +550,7 @@ func (s *slot) run(adopt *recovered) error {
 				backoff = 250 * time.Millisecond
 			}
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState,
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(x.Status.ComputeState),
 			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", backoff, r.job.RestartPolicy)})
 		wait := time.NewTimer(backoff)
 		for waiting := true; waiting; {
@@ -599,7 +599,7 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 		return x, nil, err
 	}
 	s.setCurrent(x.ID)
-	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: state.ComputeStarting})
+	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(state.ComputeStarting)})
 	done := make(chan runResult, 1)
 	go func() {
 		got, res, err := run.Run(s.runCtx, x, r.job)

@@ -34,7 +34,7 @@ type Engine struct {
 type Outcome struct {
 	// State is the job state the rollout left: completed, rollout_paused,
 	// rollout_failed or failed.
-	State   string
+	State   state.JobState
 	Message string
 	// RolledBackTo is the version recorded by an automatic rollback (a new
 	// version carrying the last stable spec), 0 if none.
@@ -92,7 +92,7 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 		}
 		if i == 1 && pause {
 			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+			r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
 			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
 				return Outcome{}, err
 			}
@@ -131,7 +131,7 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if err := r.ended(ctx, state.StateCompleted, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
+	r.emit(Event{Kind: Completed, State: string(state.StateCompleted), Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
 }
 
@@ -152,7 +152,7 @@ func (r *rollout) queue(ctx context.Context) (Outcome, bool) {
 	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateQueued, msg }); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
-	r.emit(Event{Kind: Queued, State: state.StateQueued, Message: msg})
+	r.emit(Event{Kind: Queued, State: string(state.StateQueued), Message: msg})
 	return Outcome{State: state.StateQueued, Message: msg}, true
 }
 
@@ -289,7 +289,7 @@ func (r *rollout) emit(ev Event) {
 	}
 }
 
-func (r *rollout) setState(ctx context.Context, st, msg string) error {
+func (r *rollout) setState(ctx context.Context, st state.JobState, msg string) error {
 	msg = sensitive.Redact(msg, r.hidden)
 	_, err := r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version {
@@ -324,7 +324,7 @@ func (r *rollout) markLost(ctx context.Context) error {
 					return err
 				}
 				if ok {
-					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: got.Status.ComputeState,
+					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: string(got.Status.ComputeState),
 						Message: "re-attached: " + orText(got.Status.Message, res.Message)})
 					continue
 				}
@@ -448,7 +448,7 @@ func (r *rollout) queueExpired(ctx context.Context, wave int, node string) error
 	x.Status.ComputeState = state.ComputeFailed
 	x.Status.Message = "waited longer than timeouts.queue " + r.job.Timeouts.Queue.String() + " for a free run slot"
 	x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
-	r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+	r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 	return err
 }
 
@@ -471,18 +471,18 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		}
 		agent, x, err := r.runnerFor(ctx, x)
 		if errors.Is(err, errNodeGone) {
-			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: state.ComputeStarting})
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(state.ComputeStarting)})
 		x, res, err := agent.Run(ctx, x, r.job)
 		if err != nil {
 			return false, err
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 		if x.Status.ComputeState == state.ComputeComplete {
 			return true, nil
 		}
@@ -582,7 +582,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	ctx = context.WithoutCancel(ctx)
 	reason = sensitive.Redact(reason, r.hidden)
 	msg := fmt.Sprintf("version %d failed: %s", r.version, reason)
-	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
+	r.emit(Event{Kind: RolloutFailed, State: string(state.StateRolloutFailed), Message: msg})
 	if r.job.Rollout.NoAutoRollback {
 		msg += "; no_auto_rollback is set, so it stays in place"
 		if err := r.ended(ctx, state.StateRolloutFailed, state.OutcomeFailed, msg); err != nil {
@@ -624,7 +624,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	}); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: RolledBack, State: state.StateRolloutFailed, Message: fmt.Sprintf("rolled back to the spec of version %d as version %d", stable.Version, js.Version)})
+	r.emit(Event{Kind: RolledBack, State: string(state.StateRolloutFailed), Message: fmt.Sprintf("rolled back to the spec of version %d as version %d", stable.Version, js.Version)})
 	return Outcome{State: state.StateRolloutFailed, Message: msg, RolledBackTo: js.Version}, nil
 }
 

@@ -17,7 +17,7 @@ func (r *rollout) reportHealth(s *slot, id string, h *healthState, healthy bool)
 	}
 	r.Events(Event{
 		Time: time.Now().UTC(), Job: r.ref, Version: r.version,
-		Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: id, State: state.ComputeRunning,
+		Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: id, State: string(state.ComputeRunning),
 		Health: &state.HealthProgress{
 			Passed:            h.successes,
 			SuccessThreshold:  h.hc.SuccessThreshold,

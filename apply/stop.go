@@ -46,7 +46,7 @@ func unended(ctx context.Context, st *state.Store, ns, name string) ([]state.Exe
 	}
 	var out []state.Execution
 	for _, x := range execs {
-		if !state.Ended(x.Status.ComputeState) {
+		if x.Status.ComputeState.Active() {
 			out = append(out, x)
 		}
 	}

@@ -302,7 +302,7 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 		switch ev.Kind {
 		case apply.ExecutionEvent:
 			switch ev.State {
-			case state.ComputeFailed, state.ComputeLost, "unhealthy":
+			case string(state.ComputeFailed), string(state.ComputeLost), "unhealthy":
 			default:
 				if !strings.HasPrefix(ev.Message, "restarting") && !strings.HasPrefix(ev.Message, "re-attached") {
 					continue
@@ -312,7 +312,7 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 			continue
 		case apply.Finished:
 			// The events before it said how it ended, except for these.
-			if ev.State != state.StateFailed && ev.State != state.StateStopped {
+			if ev.State != string(state.StateFailed) && ev.State != string(state.StateStopped) {
 				continue
 			}
 		case apply.RolloutStarted:

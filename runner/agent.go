@@ -265,7 +265,7 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 	return env
 }
 
-func (a *Agent) update(ctx context.Context, e state.Execution, compute, msg string) (state.Execution, error) {
+func (a *Agent) update(ctx context.Context, e state.Execution, compute state.ComputeState, msg string) (state.Execution, error) {
 	e.Status.ComputeState = compute
 	e.Status.Message = a.redact(e.ID, msg)
 	return a.Store.UpdateExecution(ctx, e)
