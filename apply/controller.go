@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -20,6 +23,21 @@ import (
 type Controller struct {
 	// Store holds the state.
 	Store *state.Store
+	// Leadership decides when this control plane leads, among others
+	// sharing the store; nil: it leads from the start, alone. A control
+	// plane that loses the lead stands down: it stops driving rollouts,
+	// leaves every execution running for the new leader to adopt, and
+	// waits to lead again.
+	Leadership Leadership
+	// OnLead is told when this control plane starts leading (leading
+	// true: it resumed what was under way and takes requests) and when it
+	// stands down (false, with why). Nil: not told.
+	OnLead func(leading bool, why error)
+	// Log receives the controller's steps; nil: dropped.
+	Log *slog.Logger
+	// Clock paces node silence, queue timeouts, health checks and
+	// restarts; nil: the real clock.
+	Clock clockwork.Clock
 	// Runners serve the nodes. Nodes of remote agents are added as they
 	// register (see Connect).
 	Runners *Runners
@@ -37,6 +55,8 @@ type Controller struct {
 	mu        sync.Mutex
 	jobs      map[string]*jobRun
 	connected map[string]bool // nodes whose runner came from Connect
+	// life bounds the rollouts of the current term; nil while this
+	// control plane does not lead.
 	life      context.Context
 	// execLife bounds the long-running executions: it outlives life, so
 	// that a shutdown can leave those of node agents running (see
@@ -48,8 +68,8 @@ type Controller struct {
 	ready     chan struct{}
 }
 
-// Ready is closed once Run has resumed what an earlier control plane left
-// and takes requests.
+// Ready is closed once Run leads for the first time, has resumed what an
+// earlier control plane left, and takes requests.
 func (c *Controller) Ready() <-chan struct{} {
 	c.readyOnce.Do(func() { c.ready = make(chan struct{}) })
 	return c.ready
@@ -84,17 +104,16 @@ func (run *jobRun) ended() bool {
 	}
 }
 
-// Run serves until ctx is done: it resumes the jobs an earlier control
-// plane left rolling out or running, then watches the nodes (every 2s) for
-// agents that come and go and for daemon jobs to extend. When ctx is done
-// it stops the rollouts and the executions of the nodes it serves itself,
+// Run serves until ctx is done. Whenever it leads (see Leadership) it
+// resumes the jobs an earlier control plane left rolling out or running,
+// then watches the nodes for agents that come and go and for daemon jobs
+// to extend; when it loses the lead it stands down (see standDown) and
+// waits to lead again. When ctx is done it stops the rollouts and the
+// executions of the nodes it serves itself (they end with this process),
 // leaves those of node agents (see Connect) running for the next control
-// plane to take over, and returns.
+// plane to take over, gives up the lead and returns.
 func (c *Controller) Run(ctx context.Context) error {
 	c.mu.Lock()
-	c.life = ctx
-	c.execLife, c.stopExecs = context.WithCancel(context.WithoutCancel(ctx))
-	defer c.stopExecs()
 	if c.jobs == nil {
 		c.jobs = map[string]*jobRun{}
 		c.connected = map[string]bool{}
@@ -103,12 +122,51 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.Runners = &Runners{}
 	}
 	c.mu.Unlock()
-	c.syncNodes(ctx)
-	if err := c.resume(ctx); err != nil {
+	lead := c.Leadership
+	if lead == nil {
+		lead = alone{}
+	}
+	for {
+		term, err := lead.Lead(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		err = c.term(ctx, term)
+		if ctx.Err() != nil || err != nil {
+			term.End(context.WithoutCancel(ctx))
+			return err
+		}
+	}
+}
+
+// term leads until ctx is done (it then shuts down) or the lead is lost
+// (it then stands down).
+func (c *Controller) term(ctx context.Context, term Term) error {
+	life, endLife := context.WithCancel(ctx)
+	defer endLife()
+	execLife, stopExecs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopExecs()
+	c.mu.Lock()
+	c.life, c.execLife, c.stopExecs = life, execLife, stopExecs
+	c.mu.Unlock()
+	c.log().Info("leading: resuming what was under way")
+	c.syncNodes(life)
+	if err := c.resume(life); err != nil {
+		c.standDown()
 		return err
 	}
-	c.Ready()
-	close(c.ready)
+	c.readyOnce.Do(func() { c.ready = make(chan struct{}) })
+	select {
+	case <-c.ready:
+	default:
+		close(c.ready)
+	}
+	if c.OnLead != nil {
+		c.OnLead(true, nil)
+	}
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
@@ -116,13 +174,25 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			c.shutdown()
 			return nil
+		case <-term.Lost():
+			why := term.Err()
+			c.log().Warn("standing down: the lead was lost; the executions keep running", "err", why)
+			endLife()
+			c.standDown()
+			if c.OnLead != nil {
+				c.OnLead(false, why)
+			}
+			return nil
 		case <-tick.C:
-			c.syncNodes(ctx)
-			c.retryQueued(ctx)
-			c.reconcile(ctx)
+			c.syncNodes(life)
+			c.retryQueued(life)
+			c.reconcile(life)
 		}
 	}
 }
+
+// log is the controller's logger.
+func (c *Controller) log() *slog.Logger { return loggerOr(c.Log).With("component", "controller") }
 
 // Events sends the events of job ns/name from now on until ctx is done:
 // with name "", those of every job of namespace ns, or of everything (nodes
@@ -211,12 +281,58 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		run.partial.Stop()
 		run.dep.Stop()
 	}
-	// What no slot stopped (left by an earlier process) is recorded so.
+	// What no slot of this control plane ran (an earlier one left it, and
+	// no rollout adopted it yet) is stopped by its node.
+	if err := c.stopOnNodes(ctx, ns, name); err != nil {
+		return len(before), err
+	}
+	// What no node stopped (nothing runs it) is recorded so.
 	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
 		return len(before), err
 	}
 	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: string(state.StateStopped), Message: stoppedMessage})
 	return len(before), nil
+}
+
+// stopOnNodes asks the node of every execution of a job that has not
+// ended to stop it, through its runner: a node that runs it stops it and
+// records how it ended; one that does not leaves it to StopRecorded.
+func (c *Controller) stopOnNodes(ctx context.Context, ns, name string) error {
+	execs, err := unended(ctx, c.Store, ns, name)
+	if err != nil || len(execs) == 0 {
+		return err
+	}
+	versions, err := c.Store.History(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	specs := map[int]*schema.Job{}
+	for _, v := range versions {
+		if j, err := c.spec(ctx, v.Hash); err == nil {
+			specs[v.Version] = j
+		}
+	}
+	// A run given an ended context stops what it re-attaches to at once.
+	stop, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel()
+	var wg sync.WaitGroup
+	for _, x := range execs {
+		run, j := c.Runners.Get(x.NodeID), specs[x.JobVersion]
+		if run == nil || j == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, ok, err := run.Recover(stop, x, j); err != nil {
+				c.log().Warn("stopping an execution through its node", "job", x.JobID, "execution", x.ID, "node", x.NodeID, "err", err)
+			} else if ok {
+				c.log().Info("stopped an execution no rollout had adopted", "job", x.JobID, "execution", x.ID, "node", x.NodeID)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
 }
 
 // ReadLog reads an execution's log through the node that ran it.
@@ -239,7 +355,7 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 	c.mu.Lock()
 	if c.life == nil {
 		c.mu.Unlock()
-		return errors.New("the controller is not running")
+		return errors.New("this control plane does not lead: another one drives the rollouts (or it is starting or stopping)")
 	}
 	old := c.jobs[ref]
 	ctx, cancel := context.WithCancel(c.life)
@@ -530,21 +646,52 @@ func (c *Controller) reconcile(ctx context.Context) {
 	}
 }
 
-// shutdown cancels every rollout; the long-running executions of node
-// agents keep running (the next control plane takes them over), those of
-// the nodes this process serves itself stop, and a job that lost
-// executions so is recorded degraded, saying why.
-func (c *Controller) shutdown() {
+// endRuns ends the term's rollouts and returns what they ran; no rollout
+// starts after it until the next term.
+func (c *Controller) endRuns() []*jobRun {
 	c.mu.Lock()
+	c.life = nil
 	runs := make([]*jobRun, 0, len(c.jobs))
 	for _, r := range c.jobs {
 		runs = append(runs, r)
 	}
+	c.jobs = map[string]*jobRun{}
 	c.mu.Unlock()
 	for _, r := range runs {
 		r.cancel()
 	}
 	c.wg.Wait()
+	return runs
+}
+
+// standDown ends the term of a control plane that lost the lead: it stops
+// driving rollouts and checking health, and leaves every execution
+// running, on every node, for the control plane that leads now to adopt.
+// The runners of node agents are dropped (the next term connects again);
+// nothing is written to the store.
+func (c *Controller) standDown() {
+	kept := 0
+	for _, r := range c.endRuns() {
+		k, _ := r.partial.Detach(func(string) bool { return true })
+		kept += k
+		k, _ = r.dep.Detach(func(string) bool { return true })
+		kept += k
+	}
+	c.mu.Lock()
+	for id := range c.connected {
+		c.Runners.Set(id, nil)
+	}
+	c.connected = map[string]bool{}
+	c.mu.Unlock()
+	c.log().Info("stood down", "executions_left_running", kept)
+}
+
+// shutdown cancels every rollout; the long-running executions of node
+// agents keep running (the next control plane takes them over), those of
+// the nodes this process serves itself stop, and a job that lost
+// executions so is recorded degraded, saying why.
+func (c *Controller) shutdown() {
+	runs := c.endRuns()
 	for _, r := range runs {
 		kept, stopped := r.partial.Detach(c.remote)
 		k, s := r.dep.Detach(c.remote)

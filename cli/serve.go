@@ -98,6 +98,7 @@ and clients present the same token.`,
 }
 
 func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl, leaseTTL *time.Duration) {
+	registerLogLevel(c)
 	c.Flags().StringVar(&sf.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "keep the state in an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL); control planes sharing it take turns leading")
 	c.Flags().DurationVar(leaseTTL, "lease-ttl", 15*time.Second, "with --nats: how long the leading control plane may go silent before another takes over")
 	c.Flags().DurationVar(ttl, "node-ttl", 3*heartbeat, "how long a node agent may go without a heartbeat before its executions are replaced")
@@ -193,17 +194,6 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	srv := startAPI(ctx, ln)
 	defer srv.stop()
 
-	// Over a shared NATS server, one control plane leads at a time.
-	lost := make(chan error, 1)
-	if external {
-		lease, err := lead(ctx, w, st, fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), leaseTTL, mode)
-		if err != nil {
-			return err
-		}
-		defer lease.Release(context.WithoutCancel(ctx))
-		go keepLease(ctx, lease, leaseTTL, lost)
-	}
-
 	runners := &apply.Runners{}
 	if nf != nil {
 		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput)
@@ -214,37 +204,55 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
-	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl,
+	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: logger(c, mode),
 		Connect: func(n state.Node) apply.Runner {
 			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
 		}}
+	stoodBy := false // Lead and OnLead run in the controller's goroutine
+	if external {
+		// Over a shared NATS server, one control plane leads at a time.
+		ctl.Leadership = &apply.LeaseLeadership{Store: st, Holder: fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), TTL: leaseTTL, Log: ctl.Log,
+			Standby: func(holder string) {
+				stoodBy = true
+				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
+			}}
+	}
+	handler := api.NewServer(st, controlPlane{ctl, info}, token)
+	var terms int
+	ctl.OnLead = func(leading bool, why error) {
+		if !leading {
+			srv.standBy()
+			fmt.Fprintf(w, "muster %s: %v; standing by, leaving every execution running for the control plane that leads now\n", mode, why)
+			return
+		}
+		srv.serve(handler)
+		if terms++; terms > 1 || stoodBy {
+			fmt.Fprintf(w, "muster %s: now leading\n", mode)
+		}
+		if terms > 1 {
+			return
+		}
+		if !external {
+			if err := writeDevRecord(sf.dir, addr); err != nil {
+				fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
+			}
+		}
+		printBanner(w, mode, addr, sf, info)
+	}
+	if events, err := ctl.Events(ctx, "", ""); err == nil {
+		go logEvents(w, events)
+	}
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	defer stopCtl()
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctl.Run(ctlCtx) }()
-	select {
-	case <-ctl.Ready():
-	case err := <-ctlDone:
-		return err
-	}
-	srv.serve(api.NewServer(st, controlPlane{ctl, info}, token))
 	if !external {
-		if err := writeDevRecord(sf.dir, addr); err != nil {
-			return err
-		}
 		defer os.Remove(filepath.Join(sf.dir, devFile))
-	}
-
-	printBanner(w, mode, addr, sf, info)
-	if events, err := ctl.Events(ctx, "", ""); err == nil {
-		go logEvents(w, events)
 	}
 
 	var failure error
 	select {
 	case <-ctx.Done():
-	case err := <-lost:
-		failure = err
 	case err := <-srv.done:
 		failure = fmt.Errorf("API server: %w", err)
 	case err := <-ctlDone:

@@ -52,10 +52,11 @@ var JobStates = []JobState{
 }
 
 // jobTransitions is the job machine: the states each state may become.
-// Any state may become pending (a version is committed, or a stopped or
-// ended job is applied again) and stopped ('muster stop'); failed is
-// reachable from every state a rollout can be in (muster could not drive
-// it); deleted only from a state where nothing runs.
+// Any state may become pending (a version is committed, or an ended job is
+// applied again) and stopped ('muster stop'); a stopped job applied again
+// rolls its version out at once (deploying, or queued without a node);
+// failed is reachable from every state a rollout can be in (muster could
+// not drive it); deleted only from a state where nothing runs.
 var jobTransitions = map[JobState][]JobState{
 	StatePending:       {StateQueued, StateDeploying, StateRolloutPaused, StateFailed, StateStopped},
 	StateQueued:        {StatePending, StateDeploying, StateFailed, StateStopped},
@@ -66,7 +67,7 @@ var jobTransitions = map[JobState][]JobState{
 	StateRolloutFailed: {StatePending, StateQueued, StateDeploying, StateFailed, StateStopped, StateDeleted},
 	StateCompleted:     {StatePending, StateStopped, StateDeleted},
 	StateFailed:        {StatePending, StateStopped, StateDeleted},
-	StateStopped:       {StatePending, StateDeleted},
+	StateStopped:       {StatePending, StateQueued, StateDeploying, StateDeleted},
 	StateDeleted:       {StatePending},
 }
 
