@@ -57,7 +57,7 @@ type Controller struct {
 	connected map[string]bool // nodes whose runner came from Connect
 	// life bounds the rollouts of the current term; nil while this
 	// control plane does not lead.
-	life      context.Context
+	life context.Context
 	// execLife bounds the long-running executions: it outlives life, so
 	// that a shutdown can leave those of node agents running (see
 	// shutdown); stopExecs ends it.
