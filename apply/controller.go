@@ -22,7 +22,7 @@ import (
 // plane left unfinished, and publishes every event to subscribers.
 type Controller struct {
 	// Store holds the state.
-	Store *state.Store
+	Store Store
 	// Leadership decides when this control plane leads, among others
 	// sharing the store; nil: it leads from the start, alone. A control
 	// plane that loses the lead stands down: it stops driving rollouts,

@@ -18,7 +18,7 @@ import (
 // Engine drives rollouts of run-to-completion jobs (batch and ops) on the
 // nodes its agents serve.
 type Engine struct {
-	Store *state.Store
+	Store Store
 	// Runners run executions, by node id.
 	Runners *Runners
 	// Events receives every step; nil drops them.
@@ -77,62 +77,65 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if err != nil {
 		return Outcome{}, err
 	}
-	sets := append([][]string{pl.Canary}, pl.Waves...)
 	// What completed in the sets before the start is theirs.
-	for i := 0; i < r.start.set && i < len(sets); i++ {
-		for _, node := range sets[i] {
+	all := append([][]string{pl.Canary}, pl.Waves...)
+	for i := 0; i < r.start.set && i < len(all); i++ {
+		for _, node := range all[i] {
 			done[node] = max(0, done[node]-pl.Share(i, node))
 		}
 	}
-	failedNodes := 0
-	for i := r.start.set; i < len(sets); i++ {
-		nodes := sets[i]
-		if len(nodes) == 0 {
-			continue
+	end, err := r.runSets(ctx, pause, &batchSets{r: r, done: done})
+	if errors.Is(err, context.Canceled) {
+		// Interrupted, stopped or superseded: not a failure of this
+		// version, and the set did not finish; what completed is kept for
+		// a resumed rollout.
+		if serr := r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version)); serr != nil {
+			return Outcome{}, errors.Join(err, serr)
 		}
-		if i == 1 && pause {
-			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
-			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
-				return Outcome{}, err
-			}
-			return Outcome{State: state.StateRolloutPaused, Message: msg}, r.setState(ctx, state.StateRolloutPaused, msg)
-		}
-		if err := r.setStarted(ctx, i); err != nil {
-			return Outcome{}, err
-		}
-		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
-		res, err := r.wave(ctx, i, nodes, done)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// Interrupted, stopped or superseded: not a failure of this
-			// version, and the set did not finish; what completed is kept
-			// for a resumed rollout.
-			r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version))
-			return Outcome{}, ctx.Err()
-		}
-		if err != nil {
-			return Outcome{}, err
-		}
-		if err := r.setDone(ctx, i, res.completed, res.failed); err != nil {
-			return Outcome{}, err
-		}
-		failedNodes += res.failedNodes
-		if reason := r.tooMany(failedNodes); reason != "" {
-			return r.fail(ctx, reason)
-		}
-		if ctx.Err() != nil {
-			return r.fail(ctx, "timed out (timeouts.total "+j.Timeouts.Total.String()+")")
-		}
+		return Outcome{}, err
+	}
+	switch {
+	case err != nil:
+		return Outcome{}, err
+	case end.paused != nil:
+		return *end.paused, nil
+	case end.failed != "":
+		return r.fail(ctx, end.failed)
 	}
 	msg := fmt.Sprintf("version %d completed", version)
-	if failedNodes > 0 {
-		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
+	if end.failedNodes > 0 {
+		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", end.failedNodes)
 	}
 	if err := r.ended(ctx, state.StateCompleted, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, err
 	}
 	r.emit(Event{Kind: Completed, State: string(state.StateCompleted), Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+}
+
+// batchSets runs the sets of a batch or ops rollout: each node's share of
+// executions, each run to its end.
+type batchSets struct {
+	r *rollout
+	// done counts the executions per node that completed before the
+	// rollout started (it resumed), which the sets' shares use up.
+	done map[string]int
+}
+
+// pause records the rollout paused after its canary and ends it: 'muster
+// promote' starts it again.
+func (b *batchSets) pause(ctx context.Context) (Outcome, bool, error) {
+	r := b.r
+	msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(r.pl.Canary), r.ref)
+	r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+		return Outcome{}, true, err
+	}
+	return Outcome{State: state.StateRolloutPaused, Message: msg}, true, r.setState(ctx, state.StateRolloutPaused, msg)
+}
+
+func (b *batchSets) run(ctx context.Context, i int, nodes []string) (setResult, error) {
+	return b.r.wave(ctx, i, nodes, b.done)
 }
 
 // queue records a batch or service version that no node can take as
@@ -357,17 +360,10 @@ func (r *rollout) completedPerNode(ctx context.Context) (map[string]int, error) 
 	return done, nil
 }
 
-// waveResult counts what a wave of a batch or ops rollout came to.
-type waveResult struct {
-	// failedNodes counts the nodes where an execution failed; completed
-	// and failed the executions.
-	failedNodes, completed, failed int
-}
-
 // wave runs the executions of one set of nodes and says how they ended;
 // done counts the executions that completed per node before, which the
 // set's share uses up.
-func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (waveResult, error) {
+func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (setResult, error) {
 	type slot struct{ node string }
 	var slots []slot
 	for _, n := range nodes {
@@ -385,8 +381,7 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	}
 	sem := make(chan struct{}, parallel)
 	var mu sync.Mutex
-	failed := map[string]bool{}
-	var res waveResult
+	res := setResult{failed: map[string]bool{}}
 	var firstErr error
 	var wg sync.WaitGroup
 	// timeouts.queue bounds how long an execution waits for a free run
@@ -411,8 +406,8 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 				firstErr = err
 			}
 			mu.Lock()
-			failed[s.node] = true
-			res.failed++
+			res.failed[s.node] = true
+			res.bad++
 			mu.Unlock()
 			continue
 		}
@@ -426,15 +421,14 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 				firstErr = err
 			}
 			if !ok {
-				failed[s.node] = true
-				res.failed++
+				res.failed[s.node] = true
+				res.bad++
 			} else {
-				res.completed++
+				res.good++
 			}
 		}()
 	}
 	wg.Wait()
-	res.failedNodes = len(failed)
 	return res, firstErr
 }
 
@@ -559,22 +553,6 @@ func (r *rollout) runnerFor(ctx context.Context, x state.Execution) (Runner, sta
 		return nil, x, err
 	}
 	return nil, x, nodeGoneError{msg}
-}
-
-// tooMany says why failedNodes breaks the rollout's limits, or "".
-func (r *rollout) tooMany(failedNodes int) string {
-	if failedNodes == 0 {
-		return ""
-	}
-	ro := &r.job.Rollout
-	total := len(targets(r.pl))
-	if failedNodes > ro.MaxFailedNodes {
-		return fmt.Sprintf("%d nodes failed, more than max_failed_nodes %d", failedNodes, ro.MaxFailedNodes)
-	}
-	if pct := float64(failedNodes) * 100 / float64(max(total, 1)); pct > ro.MaxFailedNodesPercent {
-		return fmt.Sprintf("%d of %d nodes failed (%.0f%%), more than max_failed_nodes_percent %g%%", failedNodes, total, pct, ro.MaxFailedNodesPercent)
-	}
-	return ""
 }
 
 // fail records the failed rollout and rolls back unless the job says not to.
