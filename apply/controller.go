@@ -407,7 +407,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		broken(err)
 		return
 	}
-	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff}
+	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {

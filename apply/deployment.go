@@ -438,21 +438,20 @@ func (s *slot) report(why string) {
 func (s *slot) run(adopt *recovered) error {
 	r := s.d.r
 	hc := r.job.Rollout.HealthCheck
-	backoff := r.Backoff
-	if backoff <= 0 {
-		backoff = 250 * time.Millisecond
-	}
+	clk := r.clock()
+	backoff := newBackoff(r.Backoff)
 	h := &healthState{hc: hc}
-	deadline := time.NewTimer(time.Duration(hc.Deadline))
-	defer deadline.Stop()
-	if hc.Deadline <= 0 {
-		deadline.Stop() // no deadline
+	var deadlineC <-chan time.Time // nil: no deadline
+	if hc.Deadline > 0 {
+		deadline := clk.NewTimer(time.Duration(hc.Deadline))
+		defer deadline.Stop()
+		deadlineC = deadline.Chan()
 	}
 	interval := time.Duration(hc.Interval)
 	if interval <= 0 {
 		interval = time.Duration(schema.DefaultInterval)
 	}
-	tick := time.NewTicker(interval)
+	tick := clk.NewTicker(interval)
 	defer tick.Stop()
 	var prev *state.Execution
 	healthy := false
@@ -492,7 +491,7 @@ func (s *slot) run(adopt *recovered) error {
 				return nil
 			case res = <-done:
 				ended = true
-			case <-tick.C:
+			case <-tick.Chan():
 				why := h.check(s.ctx, r, cur, &healthy)
 				r.reportHealth(s, cur.ID, h, healthy)
 				s.setRunning(!h.since.IsZero())
@@ -501,9 +500,9 @@ func (s *slot) run(adopt *recovered) error {
 				} else if healthy {
 					s.report("")
 				}
-			case <-deadline.C:
+			case <-deadlineC:
 				if !healthy {
-					s.report(h.notHealthy(time.Now()))
+					s.report(h.notHealthy(clk.Now()))
 				}
 			}
 		}
@@ -544,40 +543,34 @@ func (s *slot) run(adopt *recovered) error {
 			s.report(why)
 		}
 		// A run that stayed up past min_healthy_time earns a fresh backoff.
-		if time.Since(x.CreatedAt) > time.Duration(hc.MinHealthyTime) && healthy {
-			backoff = r.Backoff
-			if backoff <= 0 {
-				backoff = 250 * time.Millisecond
-			}
+		if clk.Since(x.CreatedAt) > time.Duration(hc.MinHealthyTime) && healthy {
+			backoff.reset()
 		}
+		delay := backoff.wait()
 		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(x.Status.ComputeState),
-			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", backoff, r.job.RestartPolicy)})
-		wait := time.NewTimer(backoff)
+			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", delay, r.job.RestartPolicy)})
+		wait := clk.NewTimer(delay)
 		for waiting := true; waiting; {
 			select {
 			case <-s.ctx.Done():
 				wait.Stop()
 				return nil
-			case <-wait.C:
+			case <-wait.Chan():
 				waiting = false
-			case <-tick.C:
+			case <-tick.Chan():
 				// Checks go on while the execution is down: they fail.
 				if why := h.check(s.ctx, r, state.Execution{}, &healthy); why != "" {
 					s.report(why)
 				}
-			case <-deadline.C:
+			case <-deadlineC:
 				if !healthy {
-					s.report(h.notHealthy(time.Now()))
+					s.report(h.notHealthy(clk.Now()))
 				}
 			}
 		}
-		backoff = min(2*backoff, maxBackoff)
 		prev = &x
 	}
 }
-
-// maxBackoff caps the delay between restarts of a long-running execution.
-const maxBackoff = 30 * time.Second
 
 // start records a new execution (linked to prev) and starts it on the
 // node; the result arrives on the channel when it ends.
@@ -619,24 +612,43 @@ type healthState struct {
 	since time.Time
 }
 
-// check runs one health check of x and says why the slot is unhealthy, or
-// "" (setting *healthy once it became healthy).
+// check runs one health check of x (the zero Execution while the slot's
+// execution is down) and says why the slot is unhealthy, or "" (setting
+// *healthy once it became healthy). A read of the store that fails is
+// retried (see readExecution); when it still fails the check is skipped,
+// not counted: a store out of reach says nothing of the execution.
 func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, healthy *bool) string {
-	pass := false
-	var since time.Time
+	var got state.Execution
 	if x.ID != "" {
-		got, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID)
-		if err == nil {
-			switch got.Status.ComputeState {
-			case state.ComputePending, state.ComputeStarting:
-				// Still being prepared (inputs, image), or waiting for its
-				// node: not running, but not a check yet.
-				h.since = time.Time{}
-				return ""
-			case state.ComputeRunning:
-				pass, since = true, got.UpdatedAt
+		var err error
+		got, err = r.readExecution(ctx, x)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			got = state.Execution{} // gone: the check fails
+		case err != nil:
+			if ctx.Err() == nil {
+				r.log().Warn("health check skipped: the execution cannot be read", "node", x.NodeID, "execution", x.ID, "err", err)
 			}
+			return ""
 		}
+	}
+	return h.observe(got.Status.ComputeState, got.UpdatedAt, r.clock().Now(), healthy)
+}
+
+// observe counts one health check that found the execution in compute
+// state st, running since since (its last write), at now; st is "" when
+// there is no execution. A check passes while the execution runs; one
+// still pending or starting (its inputs, its image) is not a check yet.
+// It returns why the slot is unhealthy, or "" (setting *healthy once
+// success_threshold checks passed in a row and it ran min_healthy_time).
+func (h *healthState) observe(st state.ComputeState, since, now time.Time, healthy *bool) string {
+	if st == state.ComputePending || st == state.ComputeStarting {
+		h.since = time.Time{}
+		return ""
+	}
+	pass := st == state.ComputeRunning
+	if !pass {
+		since = time.Time{}
 	}
 	h.checks++
 	h.since = since
@@ -648,7 +660,7 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 		h.misses++
 		h.successes = 0
 	}
-	if !*healthy && pass && h.successes >= h.hc.SuccessThreshold && time.Since(since) >= time.Duration(h.hc.MinHealthyTime) {
+	if !*healthy && pass && h.successes >= h.hc.SuccessThreshold && now.Sub(since) >= time.Duration(h.hc.MinHealthyTime) {
 		*healthy = true
 		return ""
 	}

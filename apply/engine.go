@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -26,8 +29,15 @@ type Engine struct {
 	// Parallel bounds the executions running at once (default 32).
 	Parallel int
 	// Backoff is the first delay before an execution is restarted; it
-	// doubles on every restart (default 250ms, at most 10s).
+	// doubles on every restart (DefaultBackoff when zero, at most
+	// MaxBackoff).
 	Backoff time.Duration
+	// Clock paces health checks, restarts, deadlines and timeouts; nil:
+	// the real clock.
+	Clock clockwork.Clock
+	// Log receives the rollouts' steps, each line with the job, version,
+	// node and execution it is about; nil: dropped.
+	Log *slog.Logger
 }
 
 // Outcome is how a rollout ended.
@@ -173,6 +183,7 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 // over).
 func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl plan.Placement, resume bool) (*rollout, error) {
 	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
+	r.logger = loggerOr(e.Log).With("component", "apply", "job", r.ref, "version", version)
 	execs, err := e.Store.Executions(ctx, j.Namespace, j.Name)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
@@ -249,6 +260,8 @@ func setName(i int) string {
 
 type rollout struct {
 	*Engine
+	// logger is the rollout's: the engine's, with its job and version.
+	logger *slog.Logger
 	job     *schema.Job
 	ref     string
 	version int
@@ -284,7 +297,7 @@ func (e *Engine) hiddenValues(ctx context.Context, j *schema.Job) ([]string, err
 // failed store of an event does not stop the rollout: the job status and
 // the rollout record, whose writes are checked, hold the outcome.
 func (r *rollout) emit(ev Event) {
-	ev.Time, ev.Job, ev.Version = time.Now().UTC(), r.ref, r.version
+	ev.Time, ev.Job, ev.Version = r.clock().Now().UTC(), r.ref, r.version
 	ev.Message = sensitive.Redact(ev.Message, r.hidden)
 	_ = r.Store.AppendEvent(context.Background(), ev)
 	if r.Events != nil {
@@ -388,9 +401,9 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	// slot (Parallel) before it starts.
 	var expired <-chan time.Time
 	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
-		t := time.NewTimer(q)
+		t := r.clock().NewTimer(q)
 		defer t.Stop()
-		expired = t.C
+		expired = t.Chan()
 	}
 	timedOut := false
 	for _, s := range slots {
@@ -453,10 +466,7 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 	if r.job.RestartPolicy != schema.Never {
 		attempts = r.job.Rollout.HealthCheck.FailureThreshold
 	}
-	backoff := r.Backoff
-	if backoff <= 0 {
-		backoff = 250 * time.Millisecond
-	}
+	backoff := newBackoff(r.Backoff)
 	var prev *state.Execution
 	for attempt := 1; attempt <= attempts; attempt++ {
 		x, err := r.newExecution(ctx, node, prev)
@@ -486,9 +496,8 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		select {
 		case <-ctx.Done():
 			return false, nil
-		case <-time.After(backoff):
+		case <-r.clock().After(backoff.wait()):
 		}
-		backoff = min(2*backoff, 10*time.Second)
 		prev = &x
 	}
 	return false, nil
@@ -533,14 +542,8 @@ func (r *rollout) runnerFor(ctx context.Context, x state.Execution) (Runner, sta
 		return run, x, nil
 	}
 	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
-		for deadline := time.Now().Add(q); time.Now().Before(deadline) && ctx.Err() == nil; {
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-			if run := r.Runners.Get(x.NodeID); run != nil {
-				return run, x, nil
-			}
+		if run := r.Runners.wait(ctx, r.clock(), x.NodeID, q); run != nil {
+			return run, x, nil
 		}
 	}
 	msg := "no agent serves node " + x.NodeID
@@ -618,15 +621,23 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
 	}
+	return stableVersion(versions, execs, r.version, r.job.Type.LongRunning()), nil
+}
+
+// stableVersion returns the newest version before version, with another
+// spec, whose latest executions all worked: completed (batch, ops), or
+// for a long-running job ran or were stopped on purpose; nil when there is
+// none.
+func stableVersion(versions []state.Version, execs []state.Execution, version int, longRunning bool) *state.Version {
 	cur := ""
 	for _, v := range versions {
-		if v.Version == r.version {
+		if v.Version == version {
 			cur = v.Hash
 		}
 	}
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
-		if v.Version >= r.version || v.Hash == cur {
+		if v.Version >= version || v.Hash == cur {
 			continue
 		}
 		complete, bad := 0, 0
@@ -634,17 +645,17 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 			if x.JobVersion != v.Version || x.NextExecutionID != "" {
 				continue
 			}
-			if x.Status.ComputeState == state.ComputeComplete || r.job.Type.LongRunning() && settled(x) {
+			if x.Status.ComputeState == state.ComputeComplete || longRunning && settled(x) {
 				complete++
 			} else {
 				bad++
 			}
 		}
 		if complete > 0 && bad == 0 {
-			return &v, nil
+			return &v
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // settled reports whether a long-running execution shows its version
@@ -703,4 +714,40 @@ func newID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return "x" + hex.EncodeToString(b[:])
+}
+
+// clock is the rollout's clock.
+func (r *rollout) clock() clockwork.Clock { return clockOr(r.Clock) }
+
+// log is the rollout's logger.
+func (r *rollout) log() *slog.Logger {
+	if r.logger == nil {
+		r.logger = loggerOr(r.Log).With("component", "apply", "job", r.ref, "version", r.version)
+	}
+	return r.logger
+}
+
+// readAttempts bounds how often a read of the store is tried before the
+// engine gives up on it for now (see readExecution).
+const readAttempts = 4
+
+// readExecution reads x as stored now. A read that fails for a reason
+// other than the execution being gone (the store out of reach for a
+// moment) is tried again, after 100ms, 200ms and 400ms, each failure
+// logged; the last error is returned.
+func (r *rollout) readExecution(ctx context.Context, x state.Execution) (state.Execution, error) {
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		got, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID)
+		if err == nil || errors.Is(err, state.ErrNotFound) || attempt == readAttempts || ctx.Err() != nil {
+			return got, err
+		}
+		r.log().Warn("reading an execution failed; trying again", "node", x.NodeID, "execution", x.ID, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return got, err
+		case <-r.clock().After(delay):
+		}
+		delay *= 2
+	}
 }
