@@ -61,7 +61,7 @@ func (r *rollout) runSets(ctx context.Context, pause bool, s sets) (setsEnd, err
 		if len(nodes) == 0 {
 			continue
 		}
-		if i == 1 && pause {
+		if i == 1 && pause && len(r.pl.Canary) > 0 {
 			out, done, err := s.pause(ctx)
 			if err != nil {
 				return end, err
