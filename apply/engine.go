@@ -261,7 +261,7 @@ func setName(i int) string {
 type rollout struct {
 	*Engine
 	// logger is the rollout's: the engine's, with its job and version.
-	logger *slog.Logger
+	logger  *slog.Logger
 	job     *schema.Job
 	ref     string
 	version int
