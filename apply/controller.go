@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -393,13 +394,10 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 			return
 		}
 		msg := fmt.Sprintf("version %d: %v", version, err)
-		c.Store.UpdateStatus(context.WithoutCancel(ctx), j.Namespace, j.Name, func(js *state.JobStatus) error {
-			if js.Version != version {
-				return errSkip
-			}
-			js.State, js.Message = state.StateFailed, msg
-			return nil
-		})
+		c.log().Error("a rollout broke on an error of muster's own", "job", ref, "version", version, "err", err)
+		if werr := c.setStatus(context.WithoutCancel(ctx), j, version, nil, state.StateFailed, msg); werr != nil {
+			msg += "; it could not be recorded: " + werr.Error()
+		}
 		finish(state.StateFailed, msg)
 	}
 	pl, err := c.placement(ctx, j)
@@ -548,10 +546,16 @@ func (c *Controller) syncNodes(ctx context.Context) {
 		if !fresh && c.Runners.Get(n.ID) == nil && n.Status != state.NodeDown {
 			// Plans and 'muster nodes' see it as down until it beats
 			// again; a beat since the list was read wins.
-			if cur, err := c.Store.Node(ctx, n.ID); err == nil && cur.LastSeen.Equal(n.LastSeen) {
+			// A failed write is logged, and done again on the next look.
+			_ = retry(ctx, clockOr(c.Clock), c.log(), "mark node "+n.ID+" down", func(ctx context.Context) error {
+				cur, err := c.Store.Node(ctx, n.ID)
+				if err != nil || !cur.LastSeen.Equal(n.LastSeen) {
+					return err
+				}
 				cur.Status = state.NodeDown
-				c.Store.PutNode(ctx, cur)
-			}
+				_, err = c.Store.PutNode(ctx, cur)
+				return err
+			})
 		}
 	}
 }
@@ -595,7 +599,9 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			c.mu.Lock()
 			run.queued = time.Time{}
 			c.mu.Unlock()
-			c.start(j, run.version, false, false)
+			if err := c.start(j, run.version, false, false); err != nil {
+				c.log().Error("starting a queued rollout", "job", j.Namespace+"/"+j.Name, "version", run.version, "err", err)
+			}
 			continue
 		}
 		if q := time.Duration(j.Timeouts.Queue); q > 0 && time.Since(run.queued) > q {
@@ -603,13 +609,9 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			run.queued = time.Time{}
 			c.mu.Unlock()
 			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
-			c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
-				if js.Version != run.version || js.State != state.StateQueued {
-					return errSkip
-				}
-				js.State, js.Message = state.StateFailed, msg
-				return nil
-			})
+			if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
+				msg += "; it could not be recorded: " + err.Error()
+			}
 			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: string(state.StateFailed), Message: msg})
 		}
 	}
@@ -710,13 +712,29 @@ func (c *Controller) recordShutdown(run *jobRun, kept, stopped int) {
 	defer cancel()
 	msg := fmt.Sprintf("version %d degraded: %d of %d executions stopped with the control plane that ran them on its own node; they start again when a control plane takes the job over",
 		run.version, stopped, kept+stopped)
-	c.Store.UpdateStatus(ctx, run.job.Namespace, run.job.Name, func(js *state.JobStatus) error {
-		if js.Version != run.version || js.State != state.StateRunning && js.State != state.StateDegraded {
-			return errSkip
-		}
-		js.State, js.Message = state.StateDegraded, msg
-		return nil
+	// Logged when it fails: the next control plane records the job's
+	// state when it takes it over.
+	_ = c.setStatus(ctx, run.job, run.version, []state.JobState{state.StateRunning, state.StateDegraded}, state.StateDegraded, msg)
+}
+
+// setStatus records version of j in state st with msg, when the job is
+// still at that version and (when from is not empty) in one of the states
+// of from; a failed write is tried again, logged and returned.
+func (c *Controller) setStatus(ctx context.Context, j *schema.Job, version int, from []state.JobState, st state.JobState, msg string) error {
+	err := retry(ctx, clockOr(c.Clock), c.log().With("job", j.Namespace+"/"+j.Name, "version", version), "record the job "+string(st), func(ctx context.Context) error {
+		_, err := c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
+			if js.Version != version || len(from) > 0 && !slices.Contains(from, js.State) {
+				return errSkip
+			}
+			js.State, js.Message = st, msg
+			return nil
+		})
+		return err
 	})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
 }
 
 // spec reads a stored spec back into a job.
@@ -732,6 +750,9 @@ func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error)
 // to the subscribers; events of rollouts come through the engine, which
 // stores them itself.
 func (c *Controller) publish(ev Event) {
-	_ = c.Store.AppendEvent(context.Background(), ev)
+	// Logged when it fails for good: subscribers still get the event.
+	_ = retry(context.Background(), clockOr(c.Clock), c.log(), "store an event of "+ev.Job, func(ctx context.Context) error {
+		return c.Store.AppendEvent(ctx, ev)
+	})
 	c.hub.publish(ev)
 }

@@ -476,3 +476,42 @@ rollout: {strategy: canary, canary_count: 1, max_parallel: 50, max_failed_nodes:
 		})
 	}
 }
+
+// TestStoreWritesAreNotDropped: events the store refuses are tried again,
+// and when they stay refused the job's message says so; a steady state
+// that cannot be written is returned, not dropped.
+func TestStoreWritesAreNotDropped(t *testing.T) {
+	f := newFakeStore()
+	f.fail = func(op string) error {
+		if op == "AppendEvent" {
+			return errors.New("nats: no responders")
+		}
+		return nil
+	}
+	clk := clockwork.NewFakeClock()
+	moved := make(chan struct{})
+	defer close(moved)
+	go advancing(clk, time.Second, moved)
+	fr := &fakeRunner{st: f, node: "n1"}
+	eng := &Engine{Store: f, Runners: NewRunners(map[string]Runner{"n1": fr}), Clock: clk}
+	j, js := fakeRecord(t, f, "name: crunch\ntask: {engine: exec, cmd: [crunch]}\n")
+	out, err := eng.Rollout(context.Background(), j, js.Version, plan.Placement{Waves: [][]string{{"n1"}}, Executions: map[string]int{"n1": 1}}, false)
+	if err != nil || out.State != state.StateCompleted {
+		t.Fatalf("%+v, %v", out, err)
+	}
+	got, _ := f.Job(context.Background(), "default", "crunch")
+	if !strings.Contains(got.Message, "of this rollout's events could not be stored: store an event: nats: no responders") {
+		t.Errorf("job message %q does not say that events were lost", got.Message)
+	}
+
+	f.fail = func(op string) error {
+		if op == "UpdateStatus" {
+			return errors.New("nats: timeout")
+		}
+		return nil
+	}
+	r := &rollout{Engine: eng, job: j, ref: "default/crunch", version: js.Version}
+	if err := r.setSteadyState(context.Background(), state.StateDegraded, "1 of 2 running"); err == nil || !strings.Contains(err.Error(), "nats: timeout") {
+		t.Errorf("setSteadyState over a failing store: %v", err)
+	}
+}

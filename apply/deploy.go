@@ -386,17 +386,25 @@ func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string)
 }
 
 // setSteadyState records a running job as running or degraded, unless a
-// newer version or another state (a rollout, a stop) took over.
-func (r *rollout) setSteadyState(ctx context.Context, st state.JobState, msg string) {
-	msg = sensitive.Redact(msg, r.hidden)
-	r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
-		if js.Version != r.version || js.State != state.StateRunning && js.State != state.StateDegraded {
-			return errSkip
-		}
-		js.State, js.Message = st, msg
-		return nil
+// newer version or another state (a rollout, a stop) took over. A failed
+// write is tried again, then logged and returned.
+func (r *rollout) setSteadyState(ctx context.Context, st state.JobState, msg string) error {
+	msg = sensitive.Redact(msg+r.lost.note(), r.hidden)
+	err := retry(context.WithoutCancel(ctx), r.clock(), r.log(), "record the job "+string(st), func(ctx context.Context) error {
+		_, err := r.Store.UpdateStatus(ctx, r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
+			if js.Version != r.version || !js.State.Steady() {
+				return errSkip
+			}
+			js.State, js.Message = st, msg
+			return nil
+		})
+		return err
 	})
 	r.emit(Event{Kind: Health, State: string(st), Message: msg})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
 }
 
 var errSkip = errors.New("skip")

@@ -289,7 +289,9 @@ func (d *Deployment) changed() {
 	d.mu.Unlock()
 	if report && d.ctx.Err() == nil {
 		st, msg := d.jobState(t)
-		d.r.setSteadyState(d.ctx, st, msg)
+		// Logged by setSteadyState; the next change writes the state
+		// again.
+		_ = d.r.setSteadyState(d.ctx, st, msg)
 	}
 }
 
@@ -588,8 +590,12 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 		// The slot ended (a stop, or a shutdown that detached it) before
 		// the execution went to its node: it never runs.
 		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped before it started"
-		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
-		return x, nil, err
+		got, werr := r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
+		if werr != nil {
+			r.log().Error("recording an execution stopped before it started", "node", x.NodeID, "execution", x.ID, "err", werr)
+			return x, nil, errors.Join(err, fmt.Errorf("recording execution %s stopped: %w", x.ID, werr))
+		}
+		return got, nil, err
 	}
 	s.setCurrent(x.ID)
 	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(state.ComputeStarting)})

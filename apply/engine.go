@@ -261,7 +261,9 @@ func setName(i int) string {
 type rollout struct {
 	*Engine
 	// logger is the rollout's: the engine's, with its job and version.
-	logger  *slog.Logger
+	logger *slog.Logger
+	// lost counts the events the store did not take.
+	lost    eventLosses
 	job     *schema.Job
 	ref     string
 	version int
@@ -294,19 +296,28 @@ func (e *Engine) hiddenValues(ctx context.Context, j *schema.Job) ([]string, err
 }
 
 // emit stores ev among the job's events and passes it on to Events. A
-// failed store of an event does not stop the rollout: the job status and
-// the rollout record, whose writes are checked, hold the outcome.
+// failed store of an event is tried again; one that still fails does not
+// stop the rollout (the job status and the rollout record, whose writes
+// are checked, hold the outcome), and the job's message says how many
+// were lost.
 func (r *rollout) emit(ev Event) {
 	ev.Time, ev.Job, ev.Version = r.clock().Now().UTC(), r.ref, r.version
 	ev.Message = sensitive.Redact(ev.Message, r.hidden)
-	_ = r.Store.AppendEvent(context.Background(), ev)
+	err := retry(context.Background(), r.clock(), r.log(), "store an event", func(ctx context.Context) error {
+		return r.Store.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		r.lost.add(err)
+	}
 	if r.Events != nil {
 		r.Events(ev)
 	}
 }
 
+// setState records the job in state st with msg, unless it moved to
+// another version.
 func (r *rollout) setState(ctx context.Context, st state.JobState, msg string) error {
-	msg = sensitive.Redact(msg, r.hidden)
+	msg = sensitive.Redact(msg+r.lost.note(), r.hidden)
 	_, err := r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version {
 			return fmt.Errorf("%s moved to version %d while version %d was rolling out", r.ref, js.Version, r.version)
