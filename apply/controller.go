@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -56,6 +57,12 @@ type Controller struct {
 	mu        sync.Mutex
 	jobs      map[string]*jobRun
 	connected map[string]bool // nodes whose runner came from Connect
+	// seen is when each node last beat, as its record says; known is
+	// each node's record as last looked at.
+	seen  map[string]time.Time
+	known map[string]state.Node
+	// poke wakes the controller when a deployment lost a slot.
+	poke chan struct{}
 	// life bounds the rollouts of the current term; nil while this
 	// control plane does not lead.
 	life context.Context
@@ -168,9 +175,15 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 	if c.OnLead != nil {
 		c.OnLead(true, nil)
 	}
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
+	nodes := c.watchNodes(life)
 	for {
+		wake := c.nextWake()
+		var wakeC <-chan time.Time
+		if !wake.IsZero() {
+			t := clockOr(c.Clock).NewTimer(max(clockOr(c.Clock).Until(wake), time.Millisecond))
+			wakeC = t.Chan()
+			defer t.Stop()
+		}
 		select {
 		case <-ctx.Done():
 			c.shutdown()
@@ -184,12 +197,100 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 				c.OnLead(false, why)
 			}
 			return nil
-		case <-tick.C:
+		case ev, ok := <-nodes:
+			if !ok {
+				// The watch ended (the connection to the store broke):
+				// look at every node, and watch again.
+				nodes = c.watchNodes(life)
+				c.syncNodes(life)
+			} else if ev.Err != nil {
+				c.log().Warn("a node's record could not be read", "err", ev.Err)
+				continue
+			} else if ev.Synced || ev.Deleted || !c.noteNode(life, ev.Node) {
+				continue
+			}
+			c.retryQueued(life)
+			c.reconcile(life)
+		case <-wakeC:
+			// A node may have gone silent, a queued rollout waited its
+			// timeouts.queue out.
 			c.syncNodes(life)
 			c.retryQueued(life)
 			c.reconcile(life)
+		case <-c.pokes():
+			// A slot's node went away: place its execution again.
+			c.reconcile(life)
 		}
 	}
+}
+
+// watchNodes watches the nodes' records: registrations, heartbeats, nodes
+// marked down. It returns nil (a channel that never delivers) when the
+// store cannot watch now; the wake-ups of nextWake and the next term look
+// again.
+func (c *Controller) watchNodes(ctx context.Context) <-chan state.NodeEvent {
+	ch, err := c.Store.WatchNodes(ctx)
+	if err != nil {
+		c.log().Error("cannot watch the nodes; looking at them every node TTL instead", "err", err)
+		return nil
+	}
+	return ch
+}
+
+// pokes is signalled when a deployment lost a slot whose node went away.
+func (c *Controller) pokes() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.poke == nil {
+		c.poke = make(chan struct{}, 1)
+	}
+	return c.poke
+}
+
+// slotGone tells the controller that a deployment lost a slot.
+func (c *Controller) slotGone() {
+	select {
+	case c.pokes() <- struct{}{}:
+	default:
+	}
+}
+
+// nextWake is when the controller must look again without a change of the
+// store to wake it: the first time a node served by an agent would go
+// silent past the node TTL, or a queued rollout would wait past its
+// timeouts.queue. Zero when nothing waits; at most a node TTL away when
+// the nodes are not watched.
+func (c *Controller) nextWake() time.Time {
+	var next time.Time
+	earlier := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.connected {
+		if seen, ok := c.seen[id]; ok {
+			earlier(seen.Add(c.nodeTTL()))
+		}
+	}
+	for _, run := range c.jobs {
+		if q := time.Duration(run.job.Timeouts.Queue); !run.queued.IsZero() && q > 0 {
+			earlier(run.queued.Add(q))
+		}
+	}
+	if len(c.connected) > 0 || c.Connect != nil {
+		earlier(clockOr(c.Clock).Now().Add(c.nodeTTL()))
+	}
+	return next
+}
+
+// nodeTTL is how long a node may go unseen before its runner is dropped.
+func (c *Controller) nodeTTL() time.Duration {
+	if c.NodeTTL <= 0 {
+		return 30 * time.Second
+	}
+	return c.NodeTTL
 }
 
 // log is the controller's logger.
@@ -405,7 +506,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		broken(err)
 		return
 	}
-	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log}
+	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, slotGone: c.slotGone}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
@@ -510,21 +611,46 @@ func resumes(st state.JobState, longRunning bool) bool {
 }
 
 // syncNodes gives a runner to registered nodes that have none (remote
-// agents that joined) and drops the runners of nodes gone silent.
+// agents that joined) and drops the runners of nodes gone silent. A store
+// it cannot read is logged; the next wake-up looks again.
 func (c *Controller) syncNodes(ctx context.Context) {
 	if c.Connect == nil {
 		return
 	}
 	nodes, err := c.Store.Nodes(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			c.log().Warn("cannot read the nodes", "err", err)
+		}
 		return
 	}
-	ttl := c.NodeTTL
-	if ttl <= 0 {
-		ttl = 30 * time.Second
-	}
 	for _, n := range nodes {
-		fresh := time.Since(n.LastSeen) < ttl
+		c.noteNode(ctx, n)
+	}
+}
+
+// noteNode looks at node n as the store has it now: a registered node
+// that beats and has no runner gets one (an agent joined); one silent past
+// the node TTL loses its runner (its executions are replaced) and is
+// recorded down. It reports whether the node is new to this control
+// plane, changed its labels or status, joined or left; a heartbeat alone
+// changes nothing.
+func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) {
+	ttl := c.nodeTTL()
+	clk := clockOr(c.Clock)
+	c.mu.Lock()
+	if c.seen == nil {
+		c.seen, c.known = map[string]time.Time{}, map[string]state.Node{}
+	}
+	if n.LastSeen.After(c.seen[n.ID]) {
+		c.seen[n.ID] = n.LastSeen
+	}
+	was, ok := c.known[n.ID]
+	changed = !ok || was.Status != n.Status || !maps.Equal(was.Labels, n.Labels)
+	c.known[n.ID] = n
+	c.mu.Unlock()
+	if c.Connect != nil {
+		fresh := clk.Since(n.LastSeen) < ttl
 		has := c.Runners.Get(n.ID) != nil
 		switch {
 		case fresh && !has:
@@ -533,14 +659,18 @@ func (c *Controller) syncNodes(ctx context.Context) {
 				c.mu.Lock()
 				c.connected[n.ID] = true
 				c.mu.Unlock()
-				c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeReady, Message: "node " + n.ID + " joined"})
+				changed = true
+				c.log().Info("node joined", "node", n.ID)
+				c.hub.publish(Event{Time: clk.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeReady, Message: "node " + n.ID + " joined"})
 			}
 		case !fresh && has && c.remote(n.ID):
 			c.Runners.Set(n.ID, nil)
 			c.mu.Lock()
 			delete(c.connected, n.ID)
 			c.mu.Unlock()
-			c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeDown,
+			changed = true
+			c.log().Warn("node went silent: its executions are replaced", "node", n.ID, "ttl", ttl)
+			c.hub.publish(Event{Time: clk.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeDown,
 				Message: fmt.Sprintf("node %s went silent (no heartbeat for %s): its executions are replaced", n.ID, ttl)})
 		}
 		if !fresh && c.Runners.Get(n.ID) == nil && n.Status != state.NodeDown {
@@ -558,6 +688,7 @@ func (c *Controller) syncNodes(ctx context.Context) {
 			})
 		}
 	}
+	return changed
 }
 
 // remote says whether node id's runner came from Connect.

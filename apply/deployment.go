@@ -250,6 +250,9 @@ func (d *Deployment) remove(s *slot) {
 	}
 	d.mu.Unlock()
 	d.changed()
+	if d.r.slotGone != nil {
+		d.r.slotGone()
+	}
 }
 
 // size returns how many slots the deployment has.

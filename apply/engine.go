@@ -38,6 +38,10 @@ type Engine struct {
 	// Log receives the rollouts' steps, each line with the job, version,
 	// node and execution it is about; nil: dropped.
 	Log *slog.Logger
+
+	// slotGone, when set, is told that a deployment lost a slot whose
+	// node no agent serves (the controller places it again).
+	slotGone func()
 }
 
 // Outcome is how a rollout ended.
