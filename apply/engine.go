@@ -313,9 +313,45 @@ func (r *rollout) emit(ev Event) {
 	if err != nil {
 		r.lost.add(err)
 	}
+	r.logEvent(ev)
 	if r.Events != nil {
 		r.Events(ev)
 	}
+}
+
+// logEvent writes ev to the rollout's log: its node and execution as
+// attributes; an execution's steps at debug level (a rollout of thousands
+// would drown the rest) unless they failed, a failed rollout as a warning.
+func (r *rollout) logEvent(ev Event) {
+	level := slog.LevelInfo
+	switch {
+	case ev.Kind == RolloutFailed || ev.State == "unhealthy" || ev.State == string(state.ComputeFailed) || ev.State == string(state.ComputeLost):
+		level = slog.LevelWarn
+	case ev.Kind == ExecutionEvent:
+		level = slog.LevelDebug
+	}
+	log := r.log()
+	if !log.Enabled(context.Background(), level) {
+		return
+	}
+	attrs := []any{"kind", string(ev.Kind)}
+	if ev.Kind == WaveStarted || ev.Wave > 0 {
+		attrs = append(attrs, "set", ev.Wave)
+	}
+	if ev.Node != "" {
+		attrs = append(attrs, "node", ev.Node)
+	}
+	if ev.Execution != "" {
+		attrs = append(attrs, "execution", ev.Execution)
+	}
+	if ev.State != "" {
+		attrs = append(attrs, "state", ev.State)
+	}
+	msg := ev.Message
+	if msg == "" {
+		msg = string(ev.Kind)
+	}
+	log.Log(context.Background(), level, msg, attrs...)
 }
 
 // setState records the job in state st with msg, unless it moved to

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -189,6 +190,8 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	defer st.Close()
 	info.Mode = mode
+	log := logger(c, mode)
+	st.SetLogger(log)
 
 	// The API answers from now on: 503 until this process leads.
 	srv := startAPI(ctx, ln)
@@ -196,7 +199,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 
 	runners := &apply.Runners{}
 	if nf != nil {
-		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput)
+		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput, log)
 		if err != nil {
 			return err
 		}
@@ -204,7 +207,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
-	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: logger(c, mode),
+	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log,
 		Connect: func(n state.Node) apply.Runner {
 			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
 		}}
@@ -217,7 +220,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
 			}}
 	}
-	handler := api.NewServer(st, controlPlane{ctl, info}, token)
+	handler := api.Logged(api.NewServer(st, controlPlane{ctl, info}, token), ctl.Log)
 	var terms int
 	ctl.OnLead = func(leading bool, why error) {
 		if !leading {
@@ -266,25 +269,29 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	for _, id := range info.Nodes {
 		// Its own node runs nothing once it is gone.
-		markDown(st, id)
+		markDown(w, st, id)
 	}
 	return failure
 }
 
-// markDown records node id as down.
-func markDown(st *state.Store, id string) {
+// markDown records node id as down, saying so on w when it cannot.
+func markDown(w io.Writer, st *state.Store, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if n, err := st.Node(ctx, id); err == nil {
+	n, err := st.Node(ctx, id)
+	if err == nil {
 		n.Status = state.NodeDown
-		st.PutNode(ctx, n)
+		_, err = st.PutNode(ctx, n)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "muster: node %s could not be recorded down: %v\n", id, err)
 	}
 }
 
 // serveLocalNode runs the local node's agent in this process (dev) and
 // keeps the node alive; it returns the node's id. An execution may store
 // up to maxOutput bytes of outputs (0: the default).
-func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64) (string, error) {
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64, log *slog.Logger) (string, error) {
 	n, err := nf.localNode()
 	if err != nil {
 		return "", err
@@ -293,11 +300,12 @@ func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFl
 	if err != nil {
 		return "", err
 	}
+	agent.Log = log
 	runners.Set(n.ID, agent)
 	if err := beat(ctx, st, n); err != nil {
 		return "", err
 	}
-	go keepAlive(ctx, st, n, heartbeat)
+	go keepAlive(ctx, log, st, n, heartbeat)
 	return n.ID, nil
 }
 

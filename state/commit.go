@@ -179,6 +179,7 @@ func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*
 			return JobStatus{}, err
 		}
 		if err := CheckJobTransition(jobWhat(ns, name), cur.State, next.State); err != nil {
+			s.log().Warn("refused a job state change", "job", ns+"/"+name, "version", cur.Version, "err", err)
 			return JobStatus{}, err
 		}
 		if next.State == cur.State && next.Message == cur.Message {
@@ -194,6 +195,7 @@ func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*
 		if !isCASFailure(err) {
 			return JobStatus{}, fmt.Errorf("update %s: %w", jobWhat(ns, name), err)
 		}
+		s.log().Debug("a job's status moved while it was updated; reading it again", "job", ns+"/"+name, "attempt", attempt+1)
 		if attempt+1 >= maxUpdateAttempts {
 			latest, _ := readStatus(ctx, kv, ns, name)
 			return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: cur.Revision, Current: latest.Revision,

@@ -181,6 +181,7 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
 	}
 	if err := CheckExecutionTransition(executionWhat(&e), cur.Status, e.Status); err != nil {
+		s.log().Warn("refused an execution state change", "job", e.JobID, "version", e.JobVersion, "node", e.NodeID, "execution", e.ID, "err", err)
 		return Execution{}, err
 	}
 	e.CreatedAt = cur.CreatedAt
