@@ -320,14 +320,17 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 		if known[x.ID] || x.NextExecutionID != "" {
 			continue
 		}
-		switch x.Status.ComputeState {
-		case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
-		default:
+		if !x.Status.ComputeState.Active() {
 			continue
 		}
 		// A pending one may have reached its node just before the
 		// earlier control plane went: the node says.
 		run := r.Runners.Get(x.NodeID)
+		if x.Status.ComputeState == state.ComputeStopping || x.Status.DesiredState == state.DesiredStopped {
+			// It was being stopped: the stop goes on.
+			r.finishStop(ctx, run, x)
+			continue
+		}
 		if run == nil {
 			if err := r.recordLost(ctx, x, "no agent serves node "+x.NodeID+" since the control plane that ran it stopped"); err != nil {
 				return prev, err
@@ -354,6 +357,30 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 	return prev, nil
 }
 
+// finishStop ends the stop of x, which an earlier control plane began
+// (x is stopping, or should stop): its node, re-attached to it, stops it
+// and records how it ended, in the background; when no node runs it any
+// more, it is recorded stopped now.
+func (r *rollout) finishStop(ctx context.Context, run Runner, x state.Execution) {
+	settle := func(ctx context.Context) {
+		if err := r.recordLost(ctx, x, "it was stopping when the control plane that ran it stopped; its node no longer runs it"); err != nil {
+			r.log().Error("recording a stopped execution", "node", x.NodeID, "execution", x.ID, "err", err)
+		}
+	}
+	if run == nil {
+		settle(ctx)
+		return
+	}
+	stop, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel() // re-attached, it is stopped at once
+	go func() {
+		_, _, ok, err := run.Recover(stop, x, r.job)
+		if err != nil || !ok {
+			settle(context.WithoutCancel(ctx))
+		}
+	}()
+}
+
 // recoverer re-attaches to x through its node in the background.
 func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recovered {
 	rc := &recovered{x: x, done: make(chan runResult, 1), retiring: retiring}
@@ -366,22 +393,23 @@ func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recov
 }
 
 // recordLost records x, which nothing watches any more, as lost, saying
-// why.
+// why; one that was stopping is recorded stopped: nothing runs it.
 func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string) error {
 	if cur, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID); err == nil {
 		x = cur
 	}
-	switch x.Status.ComputeState {
-	case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
-	default:
+	if !x.Status.ComputeState.Active() {
 		return nil
 	}
-	x.Status.ComputeState = state.ComputeLost
-	x.Status.Message = why
+	to := state.ComputeLost
+	if x.Status.ComputeState == state.ComputeStopping || x.Status.DesiredState == state.DesiredStopped {
+		to = state.ComputeStopped
+	}
+	x.Status.ComputeState, x.Status.Message = to, why
 	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
 	}
-	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: string(state.ComputeLost), Message: x.Status.Message})
+	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: string(to), Message: x.Status.Message})
 	return nil
 }
 

@@ -381,7 +381,7 @@ func (r *rollout) markLost(ctx context.Context) error {
 			continue
 		}
 		switch x.Status.ComputeState {
-		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
+		case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded, state.ComputeStopping:
 			if agent := r.Runners.Get(x.NodeID); agent != nil {
 				// Drivers whose executions outlive the process (docker),
 				// and node agents, re-attach instead of starting a

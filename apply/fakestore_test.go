@@ -28,6 +28,8 @@ type fakeStore struct {
 	events   map[string][]state.Event
 	nodes    map[string]state.Node
 	watchers []chan state.NodeEvent
+	// states lists the job states written, in order, by job.
+	states map[string][]state.JobState
 	fail     func(op string) error
 	now      func() time.Time
 }
@@ -38,7 +40,7 @@ func newFakeStore() *fakeStore {
 	return &fakeStore{
 		jobs: map[string]state.JobStatus{}, versions: map[string][]state.Version{}, specs: map[string][]byte{},
 		execs: map[string]map[string]state.Execution{}, rollouts: map[string]map[int]state.Rollout{},
-		events: map[string][]state.Event{}, nodes: map[string]state.Node{}, now: time.Now,
+		events: map[string][]state.Event{}, nodes: map[string]state.Node{}, now: time.Now, states: map[string][]state.JobState{},
 	}
 }
 
@@ -138,7 +140,15 @@ func (f *fakeStore) CommitVersion(_ context.Context, ns, name, hash string, base
 		f.versions[k] = append(f.versions[k], state.Version{Version: next.Version, Hash: hash, CreatedAt: f.now()})
 	}
 	f.jobs[k] = next
+	f.states[k] = append(f.states[k], st)
 	return next, nil
+}
+
+// jobStates returns the job states written for job ns/name, in order.
+func (f *fakeStore) jobStates(ns, name string) []state.JobState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.states[key(ns, name)])
 }
 
 func (f *fakeStore) UpdateStatus(_ context.Context, ns, name string, update func(*state.JobStatus) error) (state.JobStatus, error) {
@@ -165,6 +175,9 @@ func (f *fakeStore) UpdateStatus(_ context.Context, ns, name string, update func
 	next.Revision++
 	next.UpdatedAt = f.now()
 	f.jobs[k] = next
+	if next.State != cur.State {
+		f.states[k] = append(f.states[k], next.State)
+	}
 	return next, nil
 }
 
