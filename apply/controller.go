@@ -176,19 +176,18 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 		c.OnLead(true, nil)
 	}
 	nodes := c.watchNodes(life)
+	// Taken once and again only after it fired, so that a runner set while
+	// the loop works is not missed.
+	runners := c.Runners.Changed()
 	for {
-		wake := c.nextWake()
-		var wakeC <-chan time.Time
-		if !wake.IsZero() {
-			t := clockOr(c.Clock).NewTimer(max(clockOr(c.Clock).Until(wake), time.Millisecond))
-			wakeC = t.Chan()
-			defer t.Stop()
-		}
+		wakeC, stopWake := c.wakeTimer()
 		select {
 		case <-ctx.Done():
+			stopWake()
 			c.shutdown()
 			return nil
 		case <-term.Lost():
+			stopWake()
 			why := term.Err()
 			c.log().Warn("standing down: the lead was lost; the executions keep running", "err", why)
 			endLife()
@@ -198,19 +197,21 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 			}
 			return nil
 		case ev, ok := <-nodes:
-			if !ok {
+			switch {
+			case !ok:
 				// The watch ended (the connection to the store broke):
 				// look at every node, and watch again.
 				nodes = c.watchNodes(life)
 				c.syncNodes(life)
-			} else if ev.Err != nil {
+				c.retryQueued(life)
+				c.reconcile(life)
+			case ev.Err != nil:
 				c.log().Warn("a node's record could not be read", "err", ev.Err)
-				continue
-			} else if ev.Synced || ev.Deleted || !c.noteNode(life, ev.Node) {
-				continue
+			case !ev.Synced && !ev.Deleted && c.noteNode(life, ev.Node):
+				// A node joined, left, or changed its labels.
+				c.retryQueued(life)
+				c.reconcile(life)
 			}
-			c.retryQueued(life)
-			c.reconcile(life)
 		case <-wakeC:
 			// A node may have gone silent, a queued rollout waited its
 			// timeouts.queue out.
@@ -220,8 +221,26 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 		case <-c.pokes():
 			// A slot's node went away: place its execution again.
 			c.reconcile(life)
+		case <-runners:
+			// A node is served, or no longer is.
+			runners = c.Runners.Changed()
+			c.retryQueued(life)
+			c.reconcile(life)
 		}
+		stopWake()
 	}
+}
+
+// wakeTimer returns a channel that fires at nextWake (nil when nothing
+// waits) and the function that stops its timer.
+func (c *Controller) wakeTimer() (<-chan time.Time, func()) {
+	wake := c.nextWake()
+	if wake.IsZero() {
+		return nil, func() {}
+	}
+	clk := clockOr(c.Clock)
+	t := clk.NewTimer(max(clk.Until(wake), time.Millisecond))
+	return t.Chan(), func() { t.Stop() }
 }
 
 // watchNodes watches the nodes' records: registrations, heartbeats, nodes

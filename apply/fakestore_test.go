@@ -30,8 +30,8 @@ type fakeStore struct {
 	watchers []chan state.NodeEvent
 	// states lists the job states written, in order, by job.
 	states map[string][]state.JobState
-	fail     func(op string) error
-	now      func() time.Time
+	fail   func(op string) error
+	now    func() time.Time
 }
 
 var _ Store = (*fakeStore)(nil)

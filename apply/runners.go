@@ -76,6 +76,17 @@ func (r *Runners) Set(id string, x Runner) {
 	r.m[id] = x
 }
 
+// Changed returns a channel that is closed when a runner is next set or
+// removed.
+func (r *Runners) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return r.changed
+}
+
 // wait returns the runner of node id as soon as one serves it, or nil when
 // none did within d (or ctx ended first).
 func (r *Runners) wait(ctx context.Context, clk clockwork.Clock, id string, d time.Duration) Runner {
