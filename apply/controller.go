@@ -620,11 +620,11 @@ func (c *Controller) resume(ctx context.Context) error {
 // daemon that runs is kept running. Where each goes on is in its rollout
 // record (see startFrom).
 func resumes(st state.JobState, longRunning bool) bool {
-	switch st {
-	case state.StatePending, state.StateQueued, state.StateDeploying:
+	switch {
+	case st.RollingOut():
 		return true
-	case state.StateRolloutPaused, state.StateRunning, state.StateDegraded:
-		return longRunning
+	case st.Active():
+		return longRunning // rollout_paused, running, degraded
 	}
 	return false
 }

@@ -57,7 +57,7 @@ type Outcome struct {
 
 // Failed reports whether the rollout failed (rolled back or not).
 func (o Outcome) Failed() bool {
-	return o.State == state.StateRolloutFailed || o.State == state.StateFailed
+	return o.State.Failed()
 }
 
 // Rollout drives version of job j (already recorded as the job's current
@@ -380,8 +380,8 @@ func (r *rollout) markLost(ctx context.Context) error {
 		if x.JobVersion != r.version {
 			continue
 		}
-		switch x.Status.ComputeState {
-		case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded, state.ComputeStopping:
+		switch {
+		case x.Status.ComputeState.Active():
 			if agent := r.Runners.Get(x.NodeID); agent != nil {
 				// Drivers whose executions outlive the process (docker),
 				// and node agents, re-attach instead of starting a

@@ -36,7 +36,7 @@ type startPoint struct {
 //     the next one follows. A canary that finished and was not promoted
 //     pauses again.
 func startFrom(rec *state.Rollout, resume bool, jobState state.JobState) startPoint {
-	running := jobState == state.StateRunning || jobState == state.StateDegraded
+	running := jobState.Steady()
 	switch {
 	case rec == nil && resume && running:
 		return startPoint{steady: true}

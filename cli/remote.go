@@ -35,8 +35,7 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", ns, name, err)
 		}
-		switch st {
-		case state.StateFailed, state.StateRolloutFailed:
+		if st.Failed() {
 			failed++
 		}
 		if !asJSON {
