@@ -108,11 +108,14 @@ func (h *holdRunner) holding() int {
 	return len(h.held)
 }
 
+// heldService's health deadline is far: the fake clock runs as fast as
+// the loop of advancing turns, so a near deadline would pass before the
+// goroutines of the slots ran.
 const heldService = `name: web
 type: service
 count: 2
 task: {engine: exec, cmd: [serve]}
-rollout: {health_check: {min_healthy_time: 1s, interval: 1s, deadline: 1m}}
+rollout: {health_check: {min_healthy_time: 1s, interval: 1s, deadline: 1000h}}
 `
 
 func TestServiceDegradedAndRecovered(t *testing.T) {
