@@ -82,7 +82,12 @@ With --nats the state lives in an external NATS server with JetStream
 instead of the state directory, and agents connect to that server. Several
 servers may share it: one leads (it holds a lease in the store), the others
 stand by, answering 503, and one of them takes over when the leader has been
-silent for --lease-ttl.
+silent for --lease-ttl, adopting the executions as they run. A server that
+loses the lead (it was paused, or cut off, past its lease) stands by again:
+it stops driving rollouts and leaves every execution running.
+
+Stopping or killing a control plane never stops what node agents run: the
+next one adopts their executions without restarting them.
 
 Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
 and clients present the same token.`,
