@@ -70,7 +70,7 @@ type Backend interface {
 	// that spec (see package sensitive).
 	SensitivePaths(ctx context.Context, hash string) ([]string, error)
 	AddSensitivePaths(ctx context.Context, hash string, paths []string) ([]string, error)
-	CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (state.JobStatus, error)
+	CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, st state.JobState) (state.JobStatus, error)
 	Executions(ctx context.Context, ns, name string) ([]state.Execution, error)
 	// Rollouts returns the rollout records of a job, oldest first.
 	Rollouts(ctx context.Context, ns, name string) ([]state.Rollout, error)

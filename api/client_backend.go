@@ -49,13 +49,13 @@ func (c *Client) History(ctx context.Context, ns, name string) ([]state.Version,
 // CommitVersion records hash as the spec of job ns/name in state, if the
 // job's revision is still baseRevision; otherwise it fails with an error
 // matching state.ErrConflict.
-func (c *Client) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, st string) (state.JobStatus, error) {
+func (c *Client) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, st state.JobState) (state.JobStatus, error) {
 	var out state.JobStatus
 	p, err := jobPath(ns, name)
 	if err != nil {
 		return out, err
 	}
-	in := commitRequest{Hash: hash, BaseRevision: baseRevision, State: st}
+	in := commitRequest{Hash: hash, BaseRevision: baseRevision, State: string(st)}
 	err = c.call(ctx, http.MethodPost, p+"/versions", nil, in, &out)
 	return out, err
 }

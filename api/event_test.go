@@ -15,7 +15,7 @@ import (
 func fullEvent() state.Event {
 	return state.Event{
 		Time: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC), Job: "default/web", Version: 3, Kind: "execution",
-		Wave: 1, Node: "n1", Execution: "e1", State: state.ComputeRunning, Message: "1 of 2 checks passed",
+		Wave: 1, Node: "n1", Execution: "e1", State: string(state.ComputeRunning), Message: "1 of 2 checks passed",
 		Health: &state.HealthProgress{Passed: 1, SuccessThreshold: 2, RanSeconds: 1.5, MinHealthySeconds: 30},
 	}
 }

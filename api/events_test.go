@@ -87,19 +87,19 @@ func TestEvents(t *testing.T) {
 		t.Errorf("web events = %v, want %v", got, kinds)
 	}
 
-	got = nil
+	var all2 []string
 	for range 2 * len(kinds) {
 		ev := next(t, all)
-		got = append(got, ev.Job+" "+ev.Kind)
+		all2 = append(all2, ev.Job+" "+string(ev.Kind))
 	}
 	var want []string
 	for _, job := range []string{"default/api", "default/web"} {
 		for _, k := range kinds {
-			want = append(want, job+" "+k)
+			want = append(want, job+" "+string(k))
 		}
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("all events = %v, want %v", got, want)
+	if !slices.Equal(all2, want) {
+		t.Errorf("all events = %v, want %v", all2, want)
 	}
 
 	// The stream ends with its context, on both sides.

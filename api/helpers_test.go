@@ -53,8 +53,8 @@ func (f *fakeControl) Rollout(ctx context.Context, ns, name string, version int,
 	for _, ev := range []Event{
 		{Job: job, Version: version, Kind: "rollout_started"},
 		{Job: job, Version: version, Kind: "wave_started", Wave: 1},
-		{Job: job, Version: version, Kind: "execution", Wave: 1, Node: "n1", Execution: "e1", State: state.ComputeRunning},
-		{Job: job, Version: version, Kind: "completed", State: state.StateRunning, Message: "done"},
+		{Job: job, Version: version, Kind: "execution", Wave: 1, Node: "n1", Execution: "e1", State: string(state.ComputeRunning)},
+		{Job: job, Version: version, Kind: "completed", State: string(state.StateRunning), Message: "done"},
 	} {
 		ev.Time = time.Now().UTC()
 		f.emit(ns, name, ev)

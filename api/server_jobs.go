@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/muster-dev/muster/state"
 )
 
 // The handlers of /v1/info and of the job routes.
@@ -71,7 +73,7 @@ func (s *server) commitVersion(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkSpecOf(r, ns, name, req.Hash); err != nil {
 		return err
 	}
-	st, err := s.b.CommitVersion(r.Context(), ns, name, req.Hash, req.BaseRevision, req.State)
+	st, err := s.b.CommitVersion(r.Context(), ns, name, req.Hash, req.BaseRevision, state.JobState(req.State))
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func BenchmarkRollout1000(b *testing.B) {
 		Store:   st,
 		Runners: NewRunners(map[string]Runner{node: &runner.Agent{NodeID: node, Dir: b.TempDir(), Store: st, Drivers: runner.NewDrivers(exec.New())}}),
 		Events: func(ev Event) {
-			if ev.Kind == ExecutionEvent && ev.State == state.ComputeComplete {
+			if ev.Kind == ExecutionEvent && ev.State == string(state.ComputeComplete) {
 				completed.Add(1)
 			}
 		},

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -19,7 +24,22 @@ import (
 // plane left unfinished, and publishes every event to subscribers.
 type Controller struct {
 	// Store holds the state.
-	Store *state.Store
+	Store Store
+	// Leadership decides when this control plane leads, among others
+	// sharing the store; nil: it leads from the start, alone. A control
+	// plane that loses the lead stands down: it stops driving rollouts,
+	// leaves every execution running for the new leader to adopt, and
+	// waits to lead again.
+	Leadership Leadership
+	// OnLead is told when this control plane starts leading (leading
+	// true: it resumed what was under way and takes requests) and when it
+	// stands down (false, with why). Nil: not told.
+	OnLead func(leading bool, why error)
+	// Log receives the controller's steps; nil: dropped.
+	Log *slog.Logger
+	// Clock paces node silence, queue timeouts, health checks and
+	// restarts; nil: the real clock.
+	Clock clockwork.Clock
 	// Runners serve the nodes. Nodes of remote agents are added as they
 	// register (see Connect).
 	Runners *Runners
@@ -37,7 +57,15 @@ type Controller struct {
 	mu        sync.Mutex
 	jobs      map[string]*jobRun
 	connected map[string]bool // nodes whose runner came from Connect
-	life      context.Context
+	// seen is when each node last beat, as its record says; known is
+	// each node's record as last looked at.
+	seen  map[string]time.Time
+	known map[string]state.Node
+	// poke wakes the controller when a deployment lost a slot.
+	poke chan struct{}
+	// life bounds the rollouts of the current term; nil while this
+	// control plane does not lead.
+	life context.Context
 	// execLife bounds the long-running executions: it outlives life, so
 	// that a shutdown can leave those of node agents running (see
 	// shutdown); stopExecs ends it.
@@ -48,8 +76,8 @@ type Controller struct {
 	ready     chan struct{}
 }
 
-// Ready is closed once Run has resumed what an earlier control plane left
-// and takes requests.
+// Ready is closed once Run leads for the first time, has resumed what an
+// earlier control plane left, and takes requests.
 func (c *Controller) Ready() <-chan struct{} {
 	c.readyOnce.Do(func() { c.ready = make(chan struct{}) })
 	return c.ready
@@ -84,17 +112,16 @@ func (run *jobRun) ended() bool {
 	}
 }
 
-// Run serves until ctx is done: it resumes the jobs an earlier control
-// plane left rolling out or running, then watches the nodes (every 2s) for
-// agents that come and go and for daemon jobs to extend. When ctx is done
-// it stops the rollouts and the executions of the nodes it serves itself,
+// Run serves until ctx is done. Whenever it leads (see Leadership) it
+// resumes the jobs an earlier control plane left rolling out or running,
+// then watches the nodes for agents that come and go and for daemon jobs
+// to extend; when it loses the lead it stands down (see standDown) and
+// waits to lead again. When ctx is done it stops the rollouts and the
+// executions of the nodes it serves itself (they end with this process),
 // leaves those of node agents (see Connect) running for the next control
-// plane to take over, and returns.
+// plane to take over, gives up the lead and returns.
 func (c *Controller) Run(ctx context.Context) error {
 	c.mu.Lock()
-	c.life = ctx
-	c.execLife, c.stopExecs = context.WithCancel(context.WithoutCancel(ctx))
-	defer c.stopExecs()
 	if c.jobs == nil {
 		c.jobs = map[string]*jobRun{}
 		c.connected = map[string]bool{}
@@ -103,26 +130,190 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.Runners = &Runners{}
 	}
 	c.mu.Unlock()
-	c.syncNodes(ctx)
-	if err := c.resume(ctx); err != nil {
-		return err
+	lead := c.Leadership
+	if lead == nil {
+		lead = alone{}
 	}
-	c.Ready()
-	close(c.ready)
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			c.shutdown()
-			return nil
-		case <-tick.C:
-			c.syncNodes(ctx)
-			c.retryQueued(ctx)
-			c.reconcile(ctx)
+		term, err := lead.Lead(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		err = c.term(ctx, term)
+		if ctx.Err() != nil || err != nil {
+			term.End(context.WithoutCancel(ctx))
+			return err
 		}
 	}
 }
+
+// term leads until ctx is done (it then shuts down) or the lead is lost
+// (it then stands down).
+func (c *Controller) term(ctx context.Context, term Term) error {
+	life, endLife := context.WithCancel(ctx)
+	defer endLife()
+	execLife, stopExecs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopExecs()
+	c.mu.Lock()
+	c.life, c.execLife, c.stopExecs = life, execLife, stopExecs
+	c.mu.Unlock()
+	c.log().Info("leading: resuming what was under way")
+	c.syncNodes(life)
+	if err := c.resume(life); err != nil {
+		c.standDown()
+		return err
+	}
+	c.readyOnce.Do(func() { c.ready = make(chan struct{}) })
+	select {
+	case <-c.ready:
+	default:
+		close(c.ready)
+	}
+	if c.OnLead != nil {
+		c.OnLead(true, nil)
+	}
+	nodes := c.watchNodes(life)
+	// Taken once and again only after it fired, so that a runner set while
+	// the loop works is not missed.
+	runners := c.Runners.Changed()
+	for {
+		wakeC, stopWake := c.wakeTimer()
+		select {
+		case <-ctx.Done():
+			stopWake()
+			c.shutdown()
+			return nil
+		case <-term.Lost():
+			stopWake()
+			why := term.Err()
+			c.log().Warn("standing down: the lead was lost; the executions keep running", "err", why)
+			endLife()
+			c.standDown()
+			if c.OnLead != nil {
+				c.OnLead(false, why)
+			}
+			return nil
+		case ev, ok := <-nodes:
+			switch {
+			case !ok:
+				// The watch ended (the connection to the store broke):
+				// look at every node, and watch again.
+				nodes = c.watchNodes(life)
+				c.syncNodes(life)
+				c.retryQueued(life)
+				c.reconcile(life)
+			case ev.Err != nil:
+				c.log().Warn("a node's record could not be read", "err", ev.Err)
+			case !ev.Synced && !ev.Deleted && c.noteNode(life, ev.Node):
+				// A node joined, left, or changed its labels.
+				c.retryQueued(life)
+				c.reconcile(life)
+			}
+		case <-wakeC:
+			// A node may have gone silent, a queued rollout waited its
+			// timeouts.queue out.
+			c.syncNodes(life)
+			c.retryQueued(life)
+			c.reconcile(life)
+		case <-c.pokes():
+			// A slot's node went away: place its execution again.
+			c.reconcile(life)
+		case <-runners:
+			// A node is served, or no longer is.
+			runners = c.Runners.Changed()
+			c.retryQueued(life)
+			c.reconcile(life)
+		}
+		stopWake()
+	}
+}
+
+// wakeTimer returns a channel that fires at nextWake (nil when nothing
+// waits) and the function that stops its timer.
+func (c *Controller) wakeTimer() (<-chan time.Time, func()) {
+	wake := c.nextWake()
+	if wake.IsZero() {
+		return nil, func() {}
+	}
+	clk := clockOr(c.Clock)
+	t := clk.NewTimer(max(clk.Until(wake), time.Millisecond))
+	return t.Chan(), func() { t.Stop() }
+}
+
+// watchNodes watches the nodes' records: registrations, heartbeats, nodes
+// marked down. It returns nil (a channel that never delivers) when the
+// store cannot watch now; the wake-ups of nextWake and the next term look
+// again.
+func (c *Controller) watchNodes(ctx context.Context) <-chan state.NodeEvent {
+	ch, err := c.Store.WatchNodes(ctx)
+	if err != nil {
+		c.log().Error("cannot watch the nodes; looking at them every node TTL instead", "err", err)
+		return nil
+	}
+	return ch
+}
+
+// pokes is signalled when a deployment lost a slot whose node went away.
+func (c *Controller) pokes() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.poke == nil {
+		c.poke = make(chan struct{}, 1)
+	}
+	return c.poke
+}
+
+// slotGone tells the controller that a deployment lost a slot.
+func (c *Controller) slotGone() {
+	select {
+	case c.pokes() <- struct{}{}:
+	default:
+	}
+}
+
+// nextWake is when the controller must look again without a change of the
+// store to wake it: the first time a node served by an agent would go
+// silent past the node TTL, or a queued rollout would wait past its
+// timeouts.queue. Zero when nothing waits; at most a node TTL away when
+// the nodes are not watched.
+func (c *Controller) nextWake() time.Time {
+	var next time.Time
+	earlier := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.connected {
+		if seen, ok := c.seen[id]; ok {
+			earlier(seen.Add(c.nodeTTL()))
+		}
+	}
+	for _, run := range c.jobs {
+		if q := time.Duration(run.job.Timeouts.Queue); !run.queued.IsZero() && q > 0 {
+			earlier(run.queued.Add(q))
+		}
+	}
+	if len(c.connected) > 0 || c.Connect != nil {
+		earlier(clockOr(c.Clock).Now().Add(c.nodeTTL()))
+	}
+	return next
+}
+
+// nodeTTL is how long a node may go unseen before its runner is dropped.
+func (c *Controller) nodeTTL() time.Duration {
+	if c.NodeTTL <= 0 {
+		return 30 * time.Second
+	}
+	return c.NodeTTL
+}
+
+// log is the controller's logger.
+func (c *Controller) log() *slog.Logger { return loggerOr(c.Log).With("component", "controller") }
 
 // Events sends the events of job ns/name from now on until ctx is done:
 // with name "", those of every job of namespace ns, or of everything (nodes
@@ -211,12 +402,58 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		run.partial.Stop()
 		run.dep.Stop()
 	}
-	// What no slot stopped (left by an earlier process) is recorded so.
+	// What no slot of this control plane ran (an earlier one left it, and
+	// no rollout adopted it yet) is stopped by its node.
+	if err := c.stopOnNodes(ctx, ns, name); err != nil {
+		return len(before), err
+	}
+	// What no node stopped (nothing runs it) is recorded so.
 	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
 		return len(before), err
 	}
-	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: state.StateStopped, Message: stoppedMessage})
+	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: string(state.StateStopped), Message: stoppedMessage})
 	return len(before), nil
+}
+
+// stopOnNodes asks the node of every execution of a job that has not
+// ended to stop it, through its runner: a node that runs it stops it and
+// records how it ended; one that does not leaves it to StopRecorded.
+func (c *Controller) stopOnNodes(ctx context.Context, ns, name string) error {
+	execs, err := unended(ctx, c.Store, ns, name)
+	if err != nil || len(execs) == 0 {
+		return err
+	}
+	versions, err := c.Store.History(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	specs := map[int]*schema.Job{}
+	for _, v := range versions {
+		if j, err := c.spec(ctx, v.Hash); err == nil {
+			specs[v.Version] = j
+		}
+	}
+	// A run given an ended context stops what it re-attaches to at once.
+	stop, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel()
+	var wg sync.WaitGroup
+	for _, x := range execs {
+		run, j := c.Runners.Get(x.NodeID), specs[x.JobVersion]
+		if run == nil || j == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, ok, err := run.Recover(stop, x, j); err != nil {
+				c.log().Warn("stopping an execution through its node", "job", x.JobID, "execution", x.ID, "node", x.NodeID, "err", err)
+			} else if ok {
+				c.log().Info("stopped an execution no rollout had adopted", "job", x.JobID, "execution", x.ID, "node", x.NodeID)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
 }
 
 // ReadLog reads an execution's log through the node that ran it.
@@ -239,7 +476,7 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 	c.mu.Lock()
 	if c.life == nil {
 		c.mu.Unlock()
-		return errors.New("the controller is not running")
+		return errors.New("this control plane does not lead: another one drives the rollouts (or it is starting or stopping)")
 	}
 	old := c.jobs[ref]
 	ctx, cancel := context.WithCancel(c.life)
@@ -265,8 +502,8 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 // drive runs one rollout to its end and publishes Finished.
 func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, version int, promote, resume bool, prev *Deployment) {
 	ref := j.Namespace + "/" + j.Name
-	finish := func(st, msg string) {
-		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: st, Message: msg})
+	finish := func(st state.JobState, msg string) {
+		c.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: Finished, State: string(st), Message: msg})
 	}
 	// broken ends a rollout that muster itself could not drive (the store
 	// failed): the job is recorded failed, not left deploying.
@@ -277,13 +514,10 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 			return
 		}
 		msg := fmt.Sprintf("version %d: %v", version, err)
-		c.Store.UpdateStatus(context.WithoutCancel(ctx), j.Namespace, j.Name, func(js *state.JobStatus) error {
-			if js.Version != version {
-				return errSkip
-			}
-			js.State, js.Message = state.StateFailed, msg
-			return nil
-		})
+		c.log().Error("a rollout broke on an error of muster's own", "job", ref, "version", version, "err", err)
+		if werr := c.setStatus(context.WithoutCancel(ctx), j, version, nil, state.StateFailed, msg); werr != nil {
+			msg += "; it could not be recorded: " + werr.Error()
+		}
 		finish(state.StateFailed, msg)
 	}
 	pl, err := c.placement(ctx, j)
@@ -291,7 +525,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		broken(err)
 		return
 	}
-	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff}
+	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, slotGone: c.slotGone}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
@@ -385,32 +619,57 @@ func (c *Controller) resume(ctx context.Context) error {
 // rollout runs nothing until 'muster promote' starts it); a service or
 // daemon that runs is kept running. Where each goes on is in its rollout
 // record (see startFrom).
-func resumes(st string, longRunning bool) bool {
-	switch st {
-	case state.StatePending, state.StateQueued, state.StateDeploying:
+func resumes(st state.JobState, longRunning bool) bool {
+	switch {
+	case st.RollingOut():
 		return true
-	case state.StateRolloutPaused, state.StateRunning, state.StateDegraded:
-		return longRunning
+	case st.Active():
+		return longRunning // rollout_paused, running, degraded
 	}
 	return false
 }
 
 // syncNodes gives a runner to registered nodes that have none (remote
-// agents that joined) and drops the runners of nodes gone silent.
+// agents that joined) and drops the runners of nodes gone silent. A store
+// it cannot read is logged; the next wake-up looks again.
 func (c *Controller) syncNodes(ctx context.Context) {
 	if c.Connect == nil {
 		return
 	}
 	nodes, err := c.Store.Nodes(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			c.log().Warn("cannot read the nodes", "err", err)
+		}
 		return
 	}
-	ttl := c.NodeTTL
-	if ttl <= 0 {
-		ttl = 30 * time.Second
-	}
 	for _, n := range nodes {
-		fresh := time.Since(n.LastSeen) < ttl
+		c.noteNode(ctx, n)
+	}
+}
+
+// noteNode looks at node n as the store has it now: a registered node
+// that beats and has no runner gets one (an agent joined); one silent past
+// the node TTL loses its runner (its executions are replaced) and is
+// recorded down. It reports whether the node is new to this control
+// plane, changed its labels or status, joined or left; a heartbeat alone
+// changes nothing.
+func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) {
+	ttl := c.nodeTTL()
+	clk := clockOr(c.Clock)
+	c.mu.Lock()
+	if c.seen == nil {
+		c.seen, c.known = map[string]time.Time{}, map[string]state.Node{}
+	}
+	if n.LastSeen.After(c.seen[n.ID]) {
+		c.seen[n.ID] = n.LastSeen
+	}
+	was, ok := c.known[n.ID]
+	changed = !ok || was.Status != n.Status || !maps.Equal(was.Labels, n.Labels)
+	c.known[n.ID] = n
+	c.mu.Unlock()
+	if c.Connect != nil {
+		fresh := clk.Since(n.LastSeen) < ttl
 		has := c.Runners.Get(n.ID) != nil
 		switch {
 		case fresh && !has:
@@ -419,25 +678,36 @@ func (c *Controller) syncNodes(ctx context.Context) {
 				c.mu.Lock()
 				c.connected[n.ID] = true
 				c.mu.Unlock()
-				c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeReady, Message: "node " + n.ID + " joined"})
+				changed = true
+				c.log().Info("node joined", "node", n.ID)
+				c.hub.publish(Event{Time: clk.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeReady, Message: "node " + n.ID + " joined"})
 			}
 		case !fresh && has && c.remote(n.ID):
 			c.Runners.Set(n.ID, nil)
 			c.mu.Lock()
 			delete(c.connected, n.ID)
 			c.mu.Unlock()
-			c.hub.publish(Event{Time: time.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeDown,
+			changed = true
+			c.log().Warn("node went silent: its executions are replaced", "node", n.ID, "ttl", ttl)
+			c.hub.publish(Event{Time: clk.Now().UTC(), Kind: NodeEvent, Node: n.ID, State: state.NodeDown,
 				Message: fmt.Sprintf("node %s went silent (no heartbeat for %s): its executions are replaced", n.ID, ttl)})
 		}
 		if !fresh && c.Runners.Get(n.ID) == nil && n.Status != state.NodeDown {
 			// Plans and 'muster nodes' see it as down until it beats
 			// again; a beat since the list was read wins.
-			if cur, err := c.Store.Node(ctx, n.ID); err == nil && cur.LastSeen.Equal(n.LastSeen) {
+			// A failed write is logged, and done again on the next look.
+			_ = retry(ctx, clockOr(c.Clock), c.log(), "mark node "+n.ID+" down", func(ctx context.Context) error {
+				cur, err := c.Store.Node(ctx, n.ID)
+				if err != nil || !cur.LastSeen.Equal(n.LastSeen) {
+					return err
+				}
 				cur.Status = state.NodeDown
-				c.Store.PutNode(ctx, cur)
-			}
+				_, err = c.Store.PutNode(ctx, cur)
+				return err
+			})
 		}
 	}
+	return changed
 }
 
 // remote says whether node id's runner came from Connect.
@@ -479,7 +749,9 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			c.mu.Lock()
 			run.queued = time.Time{}
 			c.mu.Unlock()
-			c.start(j, run.version, false, false)
+			if err := c.start(j, run.version, false, false); err != nil {
+				c.log().Error("starting a queued rollout", "job", j.Namespace+"/"+j.Name, "version", run.version, "err", err)
+			}
 			continue
 		}
 		if q := time.Duration(j.Timeouts.Queue); q > 0 && time.Since(run.queued) > q {
@@ -487,14 +759,10 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			run.queued = time.Time{}
 			c.mu.Unlock()
 			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
-			c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
-				if js.Version != run.version || js.State != state.StateQueued {
-					return errSkip
-				}
-				js.State, js.Message = state.StateFailed, msg
-				return nil
-			})
-			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: state.StateFailed, Message: msg})
+			if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
+				msg += "; it could not be recorded: " + err.Error()
+			}
+			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: string(state.StateFailed), Message: msg})
 		}
 	}
 }
@@ -530,21 +798,52 @@ func (c *Controller) reconcile(ctx context.Context) {
 	}
 }
 
-// shutdown cancels every rollout; the long-running executions of node
-// agents keep running (the next control plane takes them over), those of
-// the nodes this process serves itself stop, and a job that lost
-// executions so is recorded degraded, saying why.
-func (c *Controller) shutdown() {
+// endRuns ends the term's rollouts and returns what they ran; no rollout
+// starts after it until the next term.
+func (c *Controller) endRuns() []*jobRun {
 	c.mu.Lock()
+	c.life = nil
 	runs := make([]*jobRun, 0, len(c.jobs))
 	for _, r := range c.jobs {
 		runs = append(runs, r)
 	}
+	c.jobs = map[string]*jobRun{}
 	c.mu.Unlock()
 	for _, r := range runs {
 		r.cancel()
 	}
 	c.wg.Wait()
+	return runs
+}
+
+// standDown ends the term of a control plane that lost the lead: it stops
+// driving rollouts and checking health, and leaves every execution
+// running, on every node, for the control plane that leads now to adopt.
+// The runners of node agents are dropped (the next term connects again);
+// nothing is written to the store.
+func (c *Controller) standDown() {
+	kept := 0
+	for _, r := range c.endRuns() {
+		k, _ := r.partial.Detach(func(string) bool { return true })
+		kept += k
+		k, _ = r.dep.Detach(func(string) bool { return true })
+		kept += k
+	}
+	c.mu.Lock()
+	for id := range c.connected {
+		c.Runners.Set(id, nil)
+	}
+	c.connected = map[string]bool{}
+	c.mu.Unlock()
+	c.log().Info("stood down", "executions_left_running", kept)
+}
+
+// shutdown cancels every rollout; the long-running executions of node
+// agents keep running (the next control plane takes them over), those of
+// the nodes this process serves itself stop, and a job that lost
+// executions so is recorded degraded, saying why.
+func (c *Controller) shutdown() {
+	runs := c.endRuns()
 	for _, r := range runs {
 		kept, stopped := r.partial.Detach(c.remote)
 		k, s := r.dep.Detach(c.remote)
@@ -563,13 +862,29 @@ func (c *Controller) recordShutdown(run *jobRun, kept, stopped int) {
 	defer cancel()
 	msg := fmt.Sprintf("version %d degraded: %d of %d executions stopped with the control plane that ran them on its own node; they start again when a control plane takes the job over",
 		run.version, stopped, kept+stopped)
-	c.Store.UpdateStatus(ctx, run.job.Namespace, run.job.Name, func(js *state.JobStatus) error {
-		if js.Version != run.version || js.State != state.StateRunning && js.State != state.StateDegraded {
-			return errSkip
-		}
-		js.State, js.Message = state.StateDegraded, msg
-		return nil
+	// Logged when it fails: the next control plane records the job's
+	// state when it takes it over.
+	_ = c.setStatus(ctx, run.job, run.version, []state.JobState{state.StateRunning, state.StateDegraded}, state.StateDegraded, msg)
+}
+
+// setStatus records version of j in state st with msg, when the job is
+// still at that version and (when from is not empty) in one of the states
+// of from; a failed write is tried again, logged and returned.
+func (c *Controller) setStatus(ctx context.Context, j *schema.Job, version int, from []state.JobState, st state.JobState, msg string) error {
+	err := retry(ctx, clockOr(c.Clock), c.log().With("job", j.Namespace+"/"+j.Name, "version", version), "record the job "+string(st), func(ctx context.Context) error {
+		_, err := c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
+			if js.Version != version || len(from) > 0 && !slices.Contains(from, js.State) {
+				return errSkip
+			}
+			js.State, js.Message = st, msg
+			return nil
+		})
+		return err
 	})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
 }
 
 // spec reads a stored spec back into a job.
@@ -585,6 +900,9 @@ func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error)
 // to the subscribers; events of rollouts come through the engine, which
 // stores them itself.
 func (c *Controller) publish(ev Event) {
-	_ = c.Store.AppendEvent(context.Background(), ev)
+	// Logged when it fails for good: subscribers still get the event.
+	_ = retry(context.Background(), clockOr(c.Clock), c.log(), "store an event of "+ev.Job, func(ctx context.Context) error {
+		return c.Store.AppendEvent(ctx, ev)
+	})
 	c.hub.publish(ev)
 }

@@ -71,7 +71,7 @@ func (p *plane) apply(src string) (*schema.Job, int) {
 }
 
 // wait returns the first event of kind for version, failing after 20s.
-func (p *plane) wait(kind string, version int) Event {
+func (p *plane) wait(kind state.EventKind, version int) Event {
 	p.t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -121,14 +121,14 @@ rollout:
 func TestServiceRollsOutReplacesAndStops(t *testing.T) {
 	p := newPlane(t, "node-a", "node-b")
 	j, v1 := p.apply(service)
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
 	}
 	if got := p.running(j); got[v1] != 2 {
 		t.Fatalf("running after v1: %v, want 2 of version %d", got, v1)
 	}
 	_, v2 := p.apply(strings.Replace(service, `V: "1"`, `V: "2"`, 1))
-	if ev := p.wait(Finished, v2); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v2); ev.State != string(state.StateRunning) {
 		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
 	}
 	if got := p.running(j); got[v2] != 2 || got[v1] != 0 {
@@ -150,7 +150,7 @@ func TestServiceRollsOutReplacesAndStops(t *testing.T) {
 func TestServiceThatCrashesRollsBack(t *testing.T) {
 	p := newPlane(t, "node-a")
 	j, v1 := p.apply(service)
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
 	}
 	bad := `
@@ -166,11 +166,11 @@ rollout:
 `
 	_, v2 := p.apply(bad)
 	ev := p.wait(Finished, v2)
-	if ev.State != state.StateRolloutFailed {
+	if ev.State != string(state.StateRolloutFailed) {
 		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
 	}
 	v3 := v2 + 1
-	if ev := p.wait(Finished, v3); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v3); ev.State != string(state.StateRunning) {
 		t.Fatalf("rollback version %d finished %s: %s", v3, ev.State, ev.Message)
 	}
 	js, _ := p.st.Job(context.Background(), "default", "web")
@@ -194,7 +194,7 @@ task:
 rollout:
   health_check: {min_healthy_time: 100ms, interval: 100ms}
 `)
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("finished %s: %s", ev.State, ev.Message)
 	}
 	p.addNode("node-b", map[string]string{"role": "web"})
@@ -213,7 +213,7 @@ func TestServiceCanaryWaitsForPromote(t *testing.T) {
 	src := strings.Replace(service, "max_parallel: 50", "strategy: canary\n  canary_count: 1\n  max_parallel: 50", 1)
 	j, v1 := p.apply(src)
 	// The first version has nothing to protect: it does not pause.
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("first version finished %s: %s", ev.State, ev.Message)
 	}
 	_, v2 := p.apply(strings.Replace(src, `V: "1"`, `V: "2"`, 1))
@@ -229,7 +229,7 @@ func TestServiceCanaryWaitsForPromote(t *testing.T) {
 	if err := p.c.Promote(context.Background(), j.Namespace, j.Name); err != nil {
 		t.Fatal(err)
 	}
-	if ev := p.wait(Finished, v2); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v2); ev.State != string(state.StateRunning) {
 		t.Fatalf("finished %s: %s", ev.State, ev.Message)
 	}
 	if got := p.running(j); got[v2] != 2 || got[v1] != 0 {
@@ -244,11 +244,11 @@ name: gpu
 selector: {match_labels: {gpu: "yes"}}
 task: {engine: exec, cmd: ["true"]}
 `)
-	if ev := p.wait(Finished, v1); ev.State != state.StateQueued {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateQueued) {
 		t.Fatalf("finished %s (%s), want queued", ev.State, ev.Message)
 	}
 	p.addNode("node-gpu", map[string]string{"gpu": "yes"})
-	if ev := p.wait(Finished, v1); ev.State != state.StateCompleted {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateCompleted) {
 		t.Fatalf("after a matching node joined: %s (%s)", ev.State, ev.Message)
 	}
 	execs, _ := p.st.Executions(context.Background(), j.Namespace, j.Name)
@@ -296,14 +296,14 @@ rollout:
   strategy: canary
   health_check: {min_healthy_time: 100ms, interval: 100ms, deadline: 10s}
 `)
-	if ev := p.wait(Finished, v1); ev.State != state.StateQueued {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateQueued) {
 		t.Fatalf("finished %s (%s), want queued", ev.State, ev.Message)
 	}
 	// Two nodes: the canary's execution goes on one, the wave's on the
 	// other (both on one, if the first joins alone).
 	p.addNode("node-gpu1", map[string]string{"gpu": "yes"})
 	p.addNode("node-gpu2", map[string]string{"gpu": "yes"})
-	if ev := p.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("after a matching node joined: %s (%s)", ev.State, ev.Message)
 	}
 	if got := p.running(j); got[v1] != 2 {

@@ -82,11 +82,11 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 		d.Stop()
 		return Outcome{}, prev, err
 	}
-	sets := append([][]string{pl.Canary}, pl.Waves...)
+	all := append([][]string{pl.Canary}, pl.Waves...)
 	// Executions taken over in sets that finished before a restart are
 	// not judged again.
-	for i := 0; i < r.start.set && i < len(sets); i++ {
-		for _, node := range sets[i] {
+	for i := 0; i < r.start.set && i < len(all); i++ {
+		for _, node := range all[i] {
 			d.judge(node, pl.Want(i, node))
 			// The set finished, but the control plane may have stopped
 			// before it stopped the previous version there.
@@ -95,74 +95,84 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 			}
 		}
 	}
-	failedNodes := 0
-	for i := r.start.set; i < len(sets); i++ {
-		nodes := sets[i]
-		if len(nodes) == 0 {
-			continue
-		}
-		if i == 1 && pause {
-			if !promotedAlready(o.Promote) {
-				if out, err := r.pauseForPromote(ctx, o); err != nil {
-					if ctx.Err() != nil {
-						return out, d, err
-					}
-					return broken(err)
-				}
-			}
-			r.emit(Event{Kind: Promoted, Message: "promoted: rolling out the remaining waves"})
-			if err := r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d after promotion", version)); err != nil {
-				return broken(err)
-			}
-		}
-		if i >= 1 {
-			r.retireCanaryNodes(prev)
-		}
-		if err := r.setStarted(ctx, i); err != nil {
-			return broken(err)
-		}
-		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
-		failed, healthy, unhealthy := r.deployWave(ctx, d, i, nodes)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// Stopped, superseded or shut down: not a failure of this
-			// version, and the set did not finish; the caller says what
-			// happens to its executions.
-			return Outcome{}, d, ctx.Err()
-		}
-		if err := r.setDone(ctx, i, healthy, unhealthy); err != nil {
-			return broken(err)
-		}
-		if i > 0 || pl.CanaryExecutions == nil {
-			// A service's canary runs beside the previous version.
-			for _, node := range nodes {
-				if !failed[node] {
-					prev.StopNode(node)
-				}
-			}
-		}
-		failedNodes += len(failed)
-		reason := r.tooMany(failedNodes)
-		if reason == "" && ctx.Err() != nil {
-			reason = "timed out (timeouts.total " + j.Timeouts.Total.String() + ")"
-		}
-		if reason != "" {
-			d.Stop()
-			out, err := r.fail(ctx, reason)
-			return out, prev, err
-		}
+	ds := &deploySets{r: r, d: d, prev: prev, o: o}
+	end, err := r.runSets(ctx, pause, ds)
+	switch {
+	case err != nil && ctx.Err() != nil && ds.pausing:
+		// Interrupted at the canary pause.
+		return ds.paused, d, err
+	case errors.Is(err, context.Canceled):
+		// Stopped, superseded or shut down: not a failure of this
+		// version, and the set did not finish; the caller says what
+		// happens to its executions.
+		return Outcome{}, d, err
+	case err != nil:
+		return broken(err)
+	case end.failed != "":
+		d.Stop()
+		out, err := r.fail(ctx, end.failed)
+		return out, prev, err
 	}
 	// Nodes the new version no longer targets.
 	prev.Stop()
 	d.Replaced = nil
 	st, msg := d.settle()
-	if failedNodes > 0 {
-		msg += fmt.Sprintf("; %d nodes failed, within the rollout's limits", failedNodes)
+	if end.failedNodes > 0 {
+		msg += fmt.Sprintf("; %d nodes failed, within the rollout's limits", end.failedNodes)
 	}
 	if err := r.ended(ctx, st, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, d, err
 	}
-	r.emit(Event{Kind: Deployed, State: st, Message: msg})
+	r.emit(Event{Kind: Deployed, State: string(st), Message: msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
+}
+
+// deploySets runs the sets of a service or daemon rollout: it starts each
+// set's executions, waits until each is healthy, then stops the previous
+// version's on the set's nodes (a service's canary runs beside them).
+type deploySets struct {
+	r    *rollout
+	d    *Deployment
+	prev *Deployment
+	o    DeployOptions
+	// pausing is set while the rollout waits at its canary pause, and
+	// paused is the outcome it recorded there.
+	pausing bool
+	paused  Outcome
+}
+
+// pause waits at the canary pause for promote (unless a promote came
+// first), then goes on.
+func (ds *deploySets) pause(ctx context.Context) (Outcome, bool, error) {
+	r := ds.r
+	if !promotedAlready(ds.o.Promote) {
+		ds.pausing = true
+		out, err := r.pauseForPromote(ctx, ds.o)
+		ds.paused = out
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		ds.pausing = false
+	}
+	r.emit(Event{Kind: Promoted, Message: "promoted: rolling out the remaining waves"})
+	return Outcome{}, false, r.setState(ctx, state.StateDeploying, fmt.Sprintf("rolling out version %d after promotion", r.version))
+}
+
+func (ds *deploySets) run(ctx context.Context, i int, nodes []string) (setResult, error) {
+	r := ds.r
+	if i >= 1 {
+		r.retireCanaryNodes(ds.prev)
+	}
+	res := r.deployWave(ctx, ds.d, i, nodes)
+	if ctx.Err() == nil && (i > 0 || r.pl.CanaryExecutions == nil) {
+		// A service's canary runs beside the previous version.
+		for _, node := range nodes {
+			if !res.failed[node] {
+				ds.prev.StopNode(node)
+			}
+		}
+	}
+	return res, nil
 }
 
 // pauseForPromote records the rollout paused after its canary and waits
@@ -188,7 +198,7 @@ func (r *rollout) pauseForPromote(ctx context.Context, o DeployOptions) (Outcome
 	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
+	r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
 	select {
 	case <-o.Promote:
 		return Outcome{}, nil
@@ -222,7 +232,7 @@ func (r *rollout) keep(ctx context.Context, o DeployOptions) (Outcome, *Deployme
 	}
 	d.fill(r.pl, "starting an execution the version lacks after a control plane restart")
 	st, msg := d.settle()
-	r.emit(Event{Kind: Health, State: st, Message: "taken over after a control plane restart: " + msg})
+	r.emit(Event{Kind: Health, State: string(st), Message: "taken over after a control plane restart: " + msg})
 	return Outcome{State: st, Message: msg}, d, r.setState(ctx, st, msg)
 }
 
@@ -249,7 +259,7 @@ func (r *rollout) retireCanaryNodes(prev *Deployment) {
 // deployWave starts the executions of one set of nodes and waits for each
 // to be healthy; it returns the nodes where one was not, and how many
 // executions were healthy and unhealthy.
-func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) (failed map[string]bool, healthy, unhealthy int) {
+func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes []string) setResult {
 	type verdict struct {
 		node, execution string
 		why             string
@@ -272,19 +282,19 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 			}
 		}()
 	}
-	failed = map[string]bool{}
+	res := setResult{failed: map[string]bool{}}
 	for range slots {
 		v := <-results
 		if v.why != "" {
-			failed[v.node] = true
-			unhealthy++
+			res.failed[v.node] = true
+			res.bad++
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "unhealthy", Message: v.why})
 		} else {
-			healthy++
+			res.good++
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "healthy"})
 		}
 	}
-	return failed, healthy, unhealthy
+	return res
 }
 
 // adopt takes over the executions an earlier control plane left behind
@@ -310,14 +320,17 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 		if known[x.ID] || x.NextExecutionID != "" {
 			continue
 		}
-		switch x.Status.ComputeState {
-		case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
-		default:
+		if !x.Status.ComputeState.Active() {
 			continue
 		}
 		// A pending one may have reached its node just before the
 		// earlier control plane went: the node says.
 		run := r.Runners.Get(x.NodeID)
+		if x.Status.ComputeState == state.ComputeStopping || x.Status.DesiredState == state.DesiredStopped {
+			// It was being stopped: the stop goes on.
+			r.finishStop(ctx, run, x)
+			continue
+		}
 		if run == nil {
 			if err := r.recordLost(ctx, x, "no agent serves node "+x.NodeID+" since the control plane that ran it stopped"); err != nil {
 				return prev, err
@@ -344,6 +357,30 @@ func (r *rollout) adopt(ctx context.Context, d *Deployment, prev *Deployment) (*
 	return prev, nil
 }
 
+// finishStop ends the stop of x, which an earlier control plane began
+// (x is stopping, or should stop): its node, re-attached to it, stops it
+// and records how it ended, in the background; when no node runs it any
+// more, it is recorded stopped now.
+func (r *rollout) finishStop(ctx context.Context, run Runner, x state.Execution) {
+	settle := func(ctx context.Context) {
+		if err := r.recordLost(ctx, x, "it was stopping when the control plane that ran it stopped; its node no longer runs it"); err != nil {
+			r.log().Error("recording a stopped execution", "node", x.NodeID, "execution", x.ID, "err", err)
+		}
+	}
+	if run == nil {
+		settle(ctx)
+		return
+	}
+	stop, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel() // re-attached, it is stopped at once
+	go func() {
+		_, _, ok, err := run.Recover(stop, x, r.job)
+		if err != nil || !ok {
+			settle(context.WithoutCancel(ctx))
+		}
+	}()
+}
+
 // recoverer re-attaches to x through its node in the background.
 func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recovered {
 	rc := &recovered{x: x, done: make(chan runResult, 1), retiring: retiring}
@@ -356,37 +393,46 @@ func (r *rollout) recoverer(run Runner, x state.Execution, retiring bool) *recov
 }
 
 // recordLost records x, which nothing watches any more, as lost, saying
-// why.
+// why; one that was stopping is recorded stopped: nothing runs it.
 func (r *rollout) recordLost(ctx context.Context, x state.Execution, why string) error {
 	if cur, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID); err == nil {
 		x = cur
 	}
-	switch x.Status.ComputeState {
-	case state.ComputePending, state.ComputeStarting, state.ComputeRunning, state.ComputeDegraded:
-	default:
+	if !x.Status.ComputeState.Active() {
 		return nil
 	}
-	x.Status.ComputeState = state.ComputeLost
-	x.Status.Message = why
+	to := state.ComputeLost
+	if x.Status.ComputeState == state.ComputeStopping || x.Status.DesiredState == state.DesiredStopped {
+		to = state.ComputeStopped
+	}
+	x.Status.ComputeState, x.Status.Message = to, why
 	if _, err := r.Store.UpdateExecution(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
 	}
-	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: state.ComputeLost, Message: x.Status.Message})
+	r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: x.ID, State: string(to), Message: x.Status.Message})
 	return nil
 }
 
 // setSteadyState records a running job as running or degraded, unless a
-// newer version or another state (a rollout, a stop) took over.
-func (r *rollout) setSteadyState(ctx context.Context, st, msg string) {
-	msg = sensitive.Redact(msg, r.hidden)
-	r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
-		if js.Version != r.version || js.State != state.StateRunning && js.State != state.StateDegraded {
-			return errSkip
-		}
-		js.State, js.Message = st, msg
-		return nil
+// newer version or another state (a rollout, a stop) took over. A failed
+// write is tried again, then logged and returned.
+func (r *rollout) setSteadyState(ctx context.Context, st state.JobState, msg string) error {
+	msg = sensitive.Redact(msg+r.lost.note(), r.hidden)
+	err := retry(context.WithoutCancel(ctx), r.clock(), r.log(), "record the job "+string(st), func(ctx context.Context) error {
+		_, err := r.Store.UpdateStatus(ctx, r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
+			if js.Version != r.version || !js.State.Steady() {
+				return errSkip
+			}
+			js.State, js.Message = st, msg
+			return nil
+		})
+		return err
 	})
-	r.emit(Event{Kind: Health, State: st, Message: msg})
+	r.emit(Event{Kind: Health, State: string(st), Message: msg})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
 }
 
 var errSkip = errors.New("skip")

@@ -250,6 +250,9 @@ func (d *Deployment) remove(s *slot) {
 	}
 	d.mu.Unlock()
 	d.changed()
+	if d.r.slotGone != nil {
+		d.r.slotGone()
+	}
 }
 
 // size returns how many slots the deployment has.
@@ -289,7 +292,9 @@ func (d *Deployment) changed() {
 	d.mu.Unlock()
 	if report && d.ctx.Err() == nil {
 		st, msg := d.jobState(t)
-		d.r.setSteadyState(d.ctx, st, msg)
+		// Logged by setSteadyState; the next change writes the state
+		// again.
+		_ = d.r.setSteadyState(d.ctx, st, msg)
 	}
 }
 
@@ -302,7 +307,7 @@ func (d *Deployment) isSteady() bool {
 
 // settle marks the rollout over: from now on the slots report the job's
 // state. It returns the state to record now.
-func (d *Deployment) settle() (string, string) {
+func (d *Deployment) settle() (state.JobState, string) {
 	d.mu.Lock()
 	d.steady = true
 	t := d.tally()
@@ -338,7 +343,7 @@ func (d *Deployment) tally() tally {
 // jobState is the job's state and message for a tally: running when every
 // execution it should have runs (a service: its count; a daemon: one per
 // node it has a slot on), degraded otherwise, counting only those that run.
-func (d *Deployment) jobState(t tally) (string, string) {
+func (d *Deployment) jobState(t tally) (state.JobState, string) {
 	running, want := t.total-t.down, t.total
 	if d.r.job.Type == schema.Service {
 		// Slots whose node went away are gone: the count says what is
@@ -438,21 +443,20 @@ func (s *slot) report(why string) {
 func (s *slot) run(adopt *recovered) error {
 	r := s.d.r
 	hc := r.job.Rollout.HealthCheck
-	backoff := r.Backoff
-	if backoff <= 0 {
-		backoff = 250 * time.Millisecond
-	}
+	clk := r.clock()
+	backoff := newBackoff(r.Backoff)
 	h := &healthState{hc: hc}
-	deadline := time.NewTimer(time.Duration(hc.Deadline))
-	defer deadline.Stop()
-	if hc.Deadline <= 0 {
-		deadline.Stop() // no deadline
+	var deadlineC <-chan time.Time // nil: no deadline
+	if hc.Deadline > 0 {
+		deadline := clk.NewTimer(time.Duration(hc.Deadline))
+		defer deadline.Stop()
+		deadlineC = deadline.Chan()
 	}
 	interval := time.Duration(hc.Interval)
 	if interval <= 0 {
 		interval = time.Duration(schema.DefaultInterval)
 	}
-	tick := time.NewTicker(interval)
+	tick := clk.NewTicker(interval)
 	defer tick.Stop()
 	var prev *state.Execution
 	healthy := false
@@ -471,7 +475,7 @@ func (s *slot) run(adopt *recovered) error {
 			if err != nil {
 				s.setRunning(false)
 				s.report(err.Error())
-				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: cur.Status.ComputeState, Message: err.Error()})
+				r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: string(cur.Status.ComputeState), Message: err.Error()})
 				if errors.Is(err, errNodeGone) {
 					return errNodeGone
 				}
@@ -492,7 +496,7 @@ func (s *slot) run(adopt *recovered) error {
 				return nil
 			case res = <-done:
 				ended = true
-			case <-tick.C:
+			case <-tick.Chan():
 				why := h.check(s.ctx, r, cur, &healthy)
 				r.reportHealth(s, cur.ID, h, healthy)
 				s.setRunning(!h.since.IsZero())
@@ -501,9 +505,9 @@ func (s *slot) run(adopt *recovered) error {
 				} else if healthy {
 					s.report("")
 				}
-			case <-deadline.C:
+			case <-deadlineC:
 				if !healthy {
-					s.report(h.notHealthy(time.Now()))
+					s.report(h.notHealthy(clk.Now()))
 				}
 			}
 		}
@@ -525,11 +529,11 @@ func (s *slot) run(adopt *recovered) error {
 		}
 		if res.err != nil {
 			s.report(res.err.Error())
-			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: state.ComputeFailed, Message: res.err.Error()})
+			r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: cur.ID, State: string(state.ComputeFailed), Message: res.err.Error()})
 			return nil
 		}
 		x := res.x
-		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 		h.ended()
 		if retiring {
 			return nil
@@ -544,40 +548,34 @@ func (s *slot) run(adopt *recovered) error {
 			s.report(why)
 		}
 		// A run that stayed up past min_healthy_time earns a fresh backoff.
-		if time.Since(x.CreatedAt) > time.Duration(hc.MinHealthyTime) && healthy {
-			backoff = r.Backoff
-			if backoff <= 0 {
-				backoff = 250 * time.Millisecond
-			}
+		if clk.Since(x.CreatedAt) > time.Duration(hc.MinHealthyTime) && healthy {
+			backoff.reset()
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: x.Status.ComputeState,
-			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", backoff, r.job.RestartPolicy)})
-		wait := time.NewTimer(backoff)
+		delay := backoff.wait()
+		r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(x.Status.ComputeState),
+			Message: fmt.Sprintf("restarting in %s (restart_policy %s)", delay, r.job.RestartPolicy)})
+		wait := clk.NewTimer(delay)
 		for waiting := true; waiting; {
 			select {
 			case <-s.ctx.Done():
 				wait.Stop()
 				return nil
-			case <-wait.C:
+			case <-wait.Chan():
 				waiting = false
-			case <-tick.C:
+			case <-tick.Chan():
 				// Checks go on while the execution is down: they fail.
 				if why := h.check(s.ctx, r, state.Execution{}, &healthy); why != "" {
 					s.report(why)
 				}
-			case <-deadline.C:
+			case <-deadlineC:
 				if !healthy {
-					s.report(h.notHealthy(time.Now()))
+					s.report(h.notHealthy(clk.Now()))
 				}
 			}
 		}
-		backoff = min(2*backoff, maxBackoff)
 		prev = &x
 	}
 }
-
-// maxBackoff caps the delay between restarts of a long-running execution.
-const maxBackoff = 30 * time.Second
 
 // start records a new execution (linked to prev) and starts it on the
 // node; the result arrives on the channel when it ends.
@@ -595,11 +593,15 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 		// The slot ended (a stop, or a shutdown that detached it) before
 		// the execution went to its node: it never runs.
 		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped before it started"
-		x, _ = r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
-		return x, nil, err
+		got, werr := r.Store.UpdateExecution(context.WithoutCancel(s.ctx), x)
+		if werr != nil {
+			r.log().Error("recording an execution stopped before it started", "node", x.NodeID, "execution", x.ID, "err", werr)
+			return x, nil, errors.Join(err, fmt.Errorf("recording execution %s stopped: %w", x.ID, werr))
+		}
+		return got, nil, err
 	}
 	s.setCurrent(x.ID)
-	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: state.ComputeStarting})
+	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(state.ComputeStarting)})
 	done := make(chan runResult, 1)
 	go func() {
 		got, res, err := run.Run(s.runCtx, x, r.job)
@@ -619,24 +621,43 @@ type healthState struct {
 	since time.Time
 }
 
-// check runs one health check of x and says why the slot is unhealthy, or
-// "" (setting *healthy once it became healthy).
+// check runs one health check of x (the zero Execution while the slot's
+// execution is down) and says why the slot is unhealthy, or "" (setting
+// *healthy once it became healthy). A read of the store that fails is
+// retried (see readExecution); when it still fails the check is skipped,
+// not counted: a store out of reach says nothing of the execution.
 func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, healthy *bool) string {
-	pass := false
-	var since time.Time
+	var got state.Execution
 	if x.ID != "" {
-		got, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID)
-		if err == nil {
-			switch got.Status.ComputeState {
-			case state.ComputePending, state.ComputeStarting:
-				// Still being prepared (inputs, image), or waiting for its
-				// node: not running, but not a check yet.
-				h.since = time.Time{}
-				return ""
-			case state.ComputeRunning:
-				pass, since = true, got.UpdatedAt
+		var err error
+		got, err = r.readExecution(ctx, x)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			got = state.Execution{} // gone: the check fails
+		case err != nil:
+			if ctx.Err() == nil {
+				r.log().Warn("health check skipped: the execution cannot be read", "node", x.NodeID, "execution", x.ID, "err", err)
 			}
+			return ""
 		}
+	}
+	return h.observe(got.Status.ComputeState, got.UpdatedAt, r.clock().Now(), healthy)
+}
+
+// observe counts one health check that found the execution in compute
+// state st, running since since (its last write), at now; st is "" when
+// there is no execution. A check passes while the execution runs; one
+// still pending or starting (its inputs, its image) is not a check yet.
+// It returns why the slot is unhealthy, or "" (setting *healthy once
+// success_threshold checks passed in a row and it ran min_healthy_time).
+func (h *healthState) observe(st state.ComputeState, since, now time.Time, healthy *bool) string {
+	if st == state.ComputePending || st == state.ComputeStarting {
+		h.since = time.Time{}
+		return ""
+	}
+	pass := st == state.ComputeRunning
+	if !pass {
+		since = time.Time{}
 	}
 	h.checks++
 	h.since = since
@@ -648,7 +669,7 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 		h.misses++
 		h.successes = 0
 	}
-	if !*healthy && pass && h.successes >= h.hc.SuccessThreshold && time.Since(since) >= time.Duration(h.hc.MinHealthyTime) {
+	if !*healthy && pass && h.successes >= h.hc.SuccessThreshold && now.Sub(since) >= time.Duration(h.hc.MinHealthyTime) {
 		*healthy = true
 		return ""
 	}

@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -18,7 +21,7 @@ import (
 // Engine drives rollouts of run-to-completion jobs (batch and ops) on the
 // nodes its agents serve.
 type Engine struct {
-	Store *state.Store
+	Store Store
 	// Runners run executions, by node id.
 	Runners *Runners
 	// Events receives every step; nil drops them.
@@ -26,15 +29,26 @@ type Engine struct {
 	// Parallel bounds the executions running at once (default 32).
 	Parallel int
 	// Backoff is the first delay before an execution is restarted; it
-	// doubles on every restart (default 250ms, at most 10s).
+	// doubles on every restart (DefaultBackoff when zero, at most
+	// MaxBackoff).
 	Backoff time.Duration
+	// Clock paces health checks, restarts, deadlines and timeouts; nil:
+	// the real clock.
+	Clock clockwork.Clock
+	// Log receives the rollouts' steps, each line with the job, version,
+	// node and execution it is about; nil: dropped.
+	Log *slog.Logger
+
+	// slotGone, when set, is told that a deployment lost a slot whose
+	// node no agent serves (the controller places it again).
+	slotGone func()
 }
 
 // Outcome is how a rollout ended.
 type Outcome struct {
 	// State is the job state the rollout left: completed, rollout_paused,
 	// rollout_failed or failed.
-	State   string
+	State   state.JobState
 	Message string
 	// RolledBackTo is the version recorded by an automatic rollback (a new
 	// version carrying the last stable spec), 0 if none.
@@ -43,7 +57,7 @@ type Outcome struct {
 
 // Failed reports whether the rollout failed (rolled back or not).
 func (o Outcome) Failed() bool {
-	return o.State == state.StateRolloutFailed || o.State == state.StateFailed
+	return o.State.Failed()
 }
 
 // Rollout drives version of job j (already recorded as the job's current
@@ -77,62 +91,65 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if err != nil {
 		return Outcome{}, err
 	}
-	sets := append([][]string{pl.Canary}, pl.Waves...)
 	// What completed in the sets before the start is theirs.
-	for i := 0; i < r.start.set && i < len(sets); i++ {
-		for _, node := range sets[i] {
+	all := append([][]string{pl.Canary}, pl.Waves...)
+	for i := 0; i < r.start.set && i < len(all); i++ {
+		for _, node := range all[i] {
 			done[node] = max(0, done[node]-pl.Share(i, node))
 		}
 	}
-	failedNodes := 0
-	for i := r.start.set; i < len(sets); i++ {
-		nodes := sets[i]
-		if len(nodes) == 0 {
-			continue
+	end, err := r.runSets(ctx, pause, &batchSets{r: r, done: done})
+	if errors.Is(err, context.Canceled) {
+		// Interrupted, stopped or superseded: not a failure of this
+		// version, and the set did not finish; what completed is kept for
+		// a resumed rollout.
+		if serr := r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version)); serr != nil {
+			return Outcome{}, errors.Join(err, serr)
 		}
-		if i == 1 && pause {
-			msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(pl.Canary), ref)
-			r.emit(Event{Kind: CanaryPaused, State: state.StateRolloutPaused, Message: msg})
-			if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
-				return Outcome{}, err
-			}
-			return Outcome{State: state.StateRolloutPaused, Message: msg}, r.setState(ctx, state.StateRolloutPaused, msg)
-		}
-		if err := r.setStarted(ctx, i); err != nil {
-			return Outcome{}, err
-		}
-		r.emit(Event{Kind: WaveStarted, Wave: i, Message: join(nodes)})
-		res, err := r.wave(ctx, i, nodes, done)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// Interrupted, stopped or superseded: not a failure of this
-			// version, and the set did not finish; what completed is kept
-			// for a resumed rollout.
-			r.setState(context.WithoutCancel(ctx), state.StateDeploying, fmt.Sprintf("version %d was interrupted before it finished; apply again to resume it", r.version))
-			return Outcome{}, ctx.Err()
-		}
-		if err != nil {
-			return Outcome{}, err
-		}
-		if err := r.setDone(ctx, i, res.completed, res.failed); err != nil {
-			return Outcome{}, err
-		}
-		failedNodes += res.failedNodes
-		if reason := r.tooMany(failedNodes); reason != "" {
-			return r.fail(ctx, reason)
-		}
-		if ctx.Err() != nil {
-			return r.fail(ctx, "timed out (timeouts.total "+j.Timeouts.Total.String()+")")
-		}
+		return Outcome{}, err
+	}
+	switch {
+	case err != nil:
+		return Outcome{}, err
+	case end.paused != nil:
+		return *end.paused, nil
+	case end.failed != "":
+		return r.fail(ctx, end.failed)
 	}
 	msg := fmt.Sprintf("version %d completed", version)
-	if failedNodes > 0 {
-		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", failedNodes)
+	if end.failedNodes > 0 {
+		msg = fmt.Sprintf("completed with %d failed nodes, within the rollout's limits", end.failedNodes)
 	}
 	if err := r.ended(ctx, state.StateCompleted, state.OutcomeCompleted, msg); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: Completed, State: state.StateCompleted, Message: msg})
+	r.emit(Event{Kind: Completed, State: string(state.StateCompleted), Message: msg})
 	return Outcome{State: state.StateCompleted, Message: msg}, r.setState(ctx, state.StateCompleted, msg)
+}
+
+// batchSets runs the sets of a batch or ops rollout: each node's share of
+// executions, each run to its end.
+type batchSets struct {
+	r *rollout
+	// done counts the executions per node that completed before the
+	// rollout started (it resumed), which the sets' shares use up.
+	done map[string]int
+}
+
+// pause records the rollout paused after its canary and ends it: 'muster
+// promote' starts it again.
+func (b *batchSets) pause(ctx context.Context) (Outcome, bool, error) {
+	r := b.r
+	msg := fmt.Sprintf("canary succeeded on %s; run 'muster promote %s' to continue", join(r.pl.Canary), r.ref)
+	r.emit(Event{Kind: CanaryPaused, State: string(state.StateRolloutPaused), Message: msg})
+	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateRolloutPaused, msg }); err != nil {
+		return Outcome{}, true, err
+	}
+	return Outcome{State: state.StateRolloutPaused, Message: msg}, true, r.setState(ctx, state.StateRolloutPaused, msg)
+}
+
+func (b *batchSets) run(ctx context.Context, i int, nodes []string) (setResult, error) {
+	return b.r.wave(ctx, i, nodes, b.done)
 }
 
 // queue records a batch or service version that no node can take as
@@ -152,7 +169,7 @@ func (r *rollout) queue(ctx context.Context) (Outcome, bool) {
 	if err := r.update(ctx, func(rec *state.Rollout) { rec.State, rec.Message = state.StateQueued, msg }); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
-	r.emit(Event{Kind: Queued, State: state.StateQueued, Message: msg})
+	r.emit(Event{Kind: Queued, State: string(state.StateQueued), Message: msg})
 	return Outcome{State: state.StateQueued, Message: msg}, true
 }
 
@@ -170,6 +187,7 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 // over).
 func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl plan.Placement, resume bool) (*rollout, error) {
 	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
+	r.logger = loggerOr(e.Log).With("component", "apply", "job", r.ref, "version", version)
 	execs, err := e.Store.Executions(ctx, j.Namespace, j.Name)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
@@ -246,6 +264,10 @@ func setName(i int) string {
 
 type rollout struct {
 	*Engine
+	// logger is the rollout's: the engine's, with its job and version.
+	logger *slog.Logger
+	// lost counts the events the store did not take.
+	lost    eventLosses
 	job     *schema.Job
 	ref     string
 	version int
@@ -278,19 +300,64 @@ func (e *Engine) hiddenValues(ctx context.Context, j *schema.Job) ([]string, err
 }
 
 // emit stores ev among the job's events and passes it on to Events. A
-// failed store of an event does not stop the rollout: the job status and
-// the rollout record, whose writes are checked, hold the outcome.
+// failed store of an event is tried again; one that still fails does not
+// stop the rollout (the job status and the rollout record, whose writes
+// are checked, hold the outcome), and the job's message says how many
+// were lost.
 func (r *rollout) emit(ev Event) {
-	ev.Time, ev.Job, ev.Version = time.Now().UTC(), r.ref, r.version
+	ev.Time, ev.Job, ev.Version = r.clock().Now().UTC(), r.ref, r.version
 	ev.Message = sensitive.Redact(ev.Message, r.hidden)
-	_ = r.Store.AppendEvent(context.Background(), ev)
+	err := retry(context.Background(), r.clock(), r.log(), "store an event", func(ctx context.Context) error {
+		return r.Store.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		r.lost.add(err)
+	}
+	r.logEvent(ev)
 	if r.Events != nil {
 		r.Events(ev)
 	}
 }
 
-func (r *rollout) setState(ctx context.Context, st, msg string) error {
-	msg = sensitive.Redact(msg, r.hidden)
+// logEvent writes ev to the rollout's log: its node and execution as
+// attributes; an execution's steps at debug level (a rollout of thousands
+// would drown the rest) unless they failed, a failed rollout as a warning.
+func (r *rollout) logEvent(ev Event) {
+	level := slog.LevelInfo
+	switch {
+	case ev.Kind == RolloutFailed || ev.State == "unhealthy" || ev.State == string(state.ComputeFailed) || ev.State == string(state.ComputeLost):
+		level = slog.LevelWarn
+	case ev.Kind == ExecutionEvent:
+		level = slog.LevelDebug
+	}
+	log := r.log()
+	if !log.Enabled(context.Background(), level) {
+		return
+	}
+	attrs := []any{"kind", string(ev.Kind)}
+	if ev.Kind == WaveStarted || ev.Wave > 0 {
+		attrs = append(attrs, "set", ev.Wave)
+	}
+	if ev.Node != "" {
+		attrs = append(attrs, "node", ev.Node)
+	}
+	if ev.Execution != "" {
+		attrs = append(attrs, "execution", ev.Execution)
+	}
+	if ev.State != "" {
+		attrs = append(attrs, "state", ev.State)
+	}
+	msg := ev.Message
+	if msg == "" {
+		msg = string(ev.Kind)
+	}
+	log.Log(context.Background(), level, msg, attrs...)
+}
+
+// setState records the job in state st with msg, unless it moved to
+// another version.
+func (r *rollout) setState(ctx context.Context, st state.JobState, msg string) error {
+	msg = sensitive.Redact(msg+r.lost.note(), r.hidden)
 	_, err := r.Store.UpdateStatus(context.WithoutCancel(ctx), r.job.Namespace, r.job.Name, func(js *state.JobStatus) error {
 		if js.Version != r.version {
 			return fmt.Errorf("%s moved to version %d while version %d was rolling out", r.ref, js.Version, r.version)
@@ -313,8 +380,8 @@ func (r *rollout) markLost(ctx context.Context) error {
 		if x.JobVersion != r.version {
 			continue
 		}
-		switch x.Status.ComputeState {
-		case state.ComputePending, state.ComputeStarting, state.ComputeRunning:
+		switch {
+		case x.Status.ComputeState.Active():
 			if agent := r.Runners.Get(x.NodeID); agent != nil {
 				// Drivers whose executions outlive the process (docker),
 				// and node agents, re-attach instead of starting a
@@ -324,7 +391,7 @@ func (r *rollout) markLost(ctx context.Context) error {
 					return err
 				}
 				if ok {
-					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: got.Status.ComputeState,
+					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: string(got.Status.ComputeState),
 						Message: "re-attached: " + orText(got.Status.Message, res.Message)})
 					continue
 				}
@@ -357,17 +424,10 @@ func (r *rollout) completedPerNode(ctx context.Context) (map[string]int, error) 
 	return done, nil
 }
 
-// waveResult counts what a wave of a batch or ops rollout came to.
-type waveResult struct {
-	// failedNodes counts the nodes where an execution failed; completed
-	// and failed the executions.
-	failedNodes, completed, failed int
-}
-
 // wave runs the executions of one set of nodes and says how they ended;
 // done counts the executions that completed per node before, which the
 // set's share uses up.
-func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (waveResult, error) {
+func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (setResult, error) {
 	type slot struct{ node string }
 	var slots []slot
 	for _, n := range nodes {
@@ -385,17 +445,16 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 	}
 	sem := make(chan struct{}, parallel)
 	var mu sync.Mutex
-	failed := map[string]bool{}
-	var res waveResult
+	res := setResult{failed: map[string]bool{}}
 	var firstErr error
 	var wg sync.WaitGroup
 	// timeouts.queue bounds how long an execution waits for a free run
 	// slot (Parallel) before it starts.
 	var expired <-chan time.Time
 	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
-		t := time.NewTimer(q)
+		t := r.clock().NewTimer(q)
 		defer t.Stop()
-		expired = t.C
+		expired = t.Chan()
 	}
 	timedOut := false
 	for _, s := range slots {
@@ -411,8 +470,8 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 				firstErr = err
 			}
 			mu.Lock()
-			failed[s.node] = true
-			res.failed++
+			res.failed[s.node] = true
+			res.bad++
 			mu.Unlock()
 			continue
 		}
@@ -426,15 +485,14 @@ func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[s
 				firstErr = err
 			}
 			if !ok {
-				failed[s.node] = true
-				res.failed++
+				res.failed[s.node] = true
+				res.bad++
 			} else {
-				res.completed++
+				res.good++
 			}
 		}()
 	}
 	wg.Wait()
-	res.failedNodes = len(failed)
 	return res, firstErr
 }
 
@@ -448,7 +506,7 @@ func (r *rollout) queueExpired(ctx context.Context, wave int, node string) error
 	x.Status.ComputeState = state.ComputeFailed
 	x.Status.Message = "waited longer than timeouts.queue " + r.job.Timeouts.Queue.String() + " for a free run slot"
 	x, err = r.Store.UpdateExecution(context.WithoutCancel(ctx), x)
-	r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+	r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 	return err
 }
 
@@ -459,10 +517,7 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 	if r.job.RestartPolicy != schema.Never {
 		attempts = r.job.Rollout.HealthCheck.FailureThreshold
 	}
-	backoff := r.Backoff
-	if backoff <= 0 {
-		backoff = 250 * time.Millisecond
-	}
+	backoff := newBackoff(r.Backoff)
 	var prev *state.Execution
 	for attempt := 1; attempt <= attempts; attempt++ {
 		x, err := r.newExecution(ctx, node, prev)
@@ -471,18 +526,18 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		}
 		agent, x, err := r.runnerFor(ctx, x)
 		if errors.Is(err, errNodeGone) {
-			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: state.ComputeStarting})
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(state.ComputeStarting)})
 		x, res, err := agent.Run(ctx, x, r.job)
 		if err != nil {
 			return false, err
 		}
-		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: x.Status.ComputeState, Message: x.Status.Message})
+		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 		if x.Status.ComputeState == state.ComputeComplete {
 			return true, nil
 		}
@@ -492,9 +547,8 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		select {
 		case <-ctx.Done():
 			return false, nil
-		case <-time.After(backoff):
+		case <-r.clock().After(backoff.wait()):
 		}
-		backoff = min(2*backoff, 10*time.Second)
 		prev = &x
 	}
 	return false, nil
@@ -539,14 +593,8 @@ func (r *rollout) runnerFor(ctx context.Context, x state.Execution) (Runner, sta
 		return run, x, nil
 	}
 	if q := time.Duration(r.job.Timeouts.Queue); q > 0 {
-		for deadline := time.Now().Add(q); time.Now().Before(deadline) && ctx.Err() == nil; {
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-			if run := r.Runners.Get(x.NodeID); run != nil {
-				return run, x, nil
-			}
+		if run := r.Runners.wait(ctx, r.clock(), x.NodeID, q); run != nil {
+			return run, x, nil
 		}
 	}
 	msg := "no agent serves node " + x.NodeID
@@ -561,28 +609,12 @@ func (r *rollout) runnerFor(ctx context.Context, x state.Execution) (Runner, sta
 	return nil, x, nodeGoneError{msg}
 }
 
-// tooMany says why failedNodes breaks the rollout's limits, or "".
-func (r *rollout) tooMany(failedNodes int) string {
-	if failedNodes == 0 {
-		return ""
-	}
-	ro := &r.job.Rollout
-	total := len(targets(r.pl))
-	if failedNodes > ro.MaxFailedNodes {
-		return fmt.Sprintf("%d nodes failed, more than max_failed_nodes %d", failedNodes, ro.MaxFailedNodes)
-	}
-	if pct := float64(failedNodes) * 100 / float64(max(total, 1)); pct > ro.MaxFailedNodesPercent {
-		return fmt.Sprintf("%d of %d nodes failed (%.0f%%), more than max_failed_nodes_percent %g%%", failedNodes, total, pct, ro.MaxFailedNodesPercent)
-	}
-	return ""
-}
-
 // fail records the failed rollout and rolls back unless the job says not to.
 func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	ctx = context.WithoutCancel(ctx)
 	reason = sensitive.Redact(reason, r.hidden)
 	msg := fmt.Sprintf("version %d failed: %s", r.version, reason)
-	r.emit(Event{Kind: RolloutFailed, State: state.StateRolloutFailed, Message: msg})
+	r.emit(Event{Kind: RolloutFailed, State: string(state.StateRolloutFailed), Message: msg})
 	if r.job.Rollout.NoAutoRollback {
 		msg += "; no_auto_rollback is set, so it stays in place"
 		if err := r.ended(ctx, state.StateRolloutFailed, state.OutcomeFailed, msg); err != nil {
@@ -624,7 +656,7 @@ func (r *rollout) fail(ctx context.Context, reason string) (Outcome, error) {
 	}); err != nil {
 		return Outcome{}, err
 	}
-	r.emit(Event{Kind: RolledBack, State: state.StateRolloutFailed, Message: fmt.Sprintf("rolled back to the spec of version %d as version %d", stable.Version, js.Version)})
+	r.emit(Event{Kind: RolledBack, State: string(state.StateRolloutFailed), Message: fmt.Sprintf("rolled back to the spec of version %d as version %d", stable.Version, js.Version)})
 	return Outcome{State: state.StateRolloutFailed, Message: msg, RolledBackTo: js.Version}, nil
 }
 
@@ -640,15 +672,23 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
 	}
+	return stableVersion(versions, execs, r.version, r.job.Type.LongRunning()), nil
+}
+
+// stableVersion returns the newest version before version, with another
+// spec, whose latest executions all worked: completed (batch, ops), or
+// for a long-running job ran or were stopped on purpose; nil when there is
+// none.
+func stableVersion(versions []state.Version, execs []state.Execution, version int, longRunning bool) *state.Version {
 	cur := ""
 	for _, v := range versions {
-		if v.Version == r.version {
+		if v.Version == version {
 			cur = v.Hash
 		}
 	}
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
-		if v.Version >= r.version || v.Hash == cur {
+		if v.Version >= version || v.Hash == cur {
 			continue
 		}
 		complete, bad := 0, 0
@@ -656,17 +696,17 @@ func (r *rollout) lastStable(ctx context.Context) (*state.Version, error) {
 			if x.JobVersion != v.Version || x.NextExecutionID != "" {
 				continue
 			}
-			if x.Status.ComputeState == state.ComputeComplete || r.job.Type.LongRunning() && settled(x) {
+			if x.Status.ComputeState == state.ComputeComplete || longRunning && settled(x) {
 				complete++
 			} else {
 				bad++
 			}
 		}
 		if complete > 0 && bad == 0 {
-			return &v, nil
+			return &v
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // settled reports whether a long-running execution shows its version
@@ -725,4 +765,40 @@ func newID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return "x" + hex.EncodeToString(b[:])
+}
+
+// clock is the rollout's clock.
+func (r *rollout) clock() clockwork.Clock { return clockOr(r.Clock) }
+
+// log is the rollout's logger.
+func (r *rollout) log() *slog.Logger {
+	if r.logger == nil {
+		r.logger = loggerOr(r.Log).With("component", "apply", "job", r.ref, "version", r.version)
+	}
+	return r.logger
+}
+
+// readAttempts bounds how often a read of the store is tried before the
+// engine gives up on it for now (see readExecution).
+const readAttempts = 4
+
+// readExecution reads x as stored now. A read that fails for a reason
+// other than the execution being gone (the store out of reach for a
+// moment) is tried again, after 100ms, 200ms and 400ms, each failure
+// logged; the last error is returned.
+func (r *rollout) readExecution(ctx context.Context, x state.Execution) (state.Execution, error) {
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		got, err := r.Store.Execution(ctx, r.job.Namespace, r.job.Name, x.ID)
+		if err == nil || errors.Is(err, state.ErrNotFound) || attempt == readAttempts || ctx.Err() != nil {
+			return got, err
+		}
+		r.log().Warn("reading an execution failed; trying again", "node", x.NodeID, "execution", x.ID, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return got, err
+		case <-r.clock().After(delay):
+		}
+		delay *= 2
+	}
 }

@@ -6,26 +6,20 @@ import "github.com/muster-dev/muster/state"
 // store, which keeps the newest of each job (state.Store.JobEvents).
 type Event = state.Event
 
-// The kinds of Event.
+// The kinds of Event (see state.EventKind).
 const (
-	RolloutStarted = "rollout_started"
-	WaveStarted    = "wave_started"
-	ExecutionEvent = "execution"
-	CanaryPaused   = "canary_paused"
-	RolloutFailed  = "rollout_failed"
-	RolledBack     = "rolled_back"
-	Completed      = "completed"
-	// Queued: no node can take the version yet.
-	Queued = "queued"
-	// Promoted: a paused canary rollout goes on.
-	Promoted = "promoted"
-	// Deployed: every wave of a long-running job is healthy.
-	Deployed = "deployed"
-	// Health: a deployed long-running job became running or degraded.
-	Health = "health"
-	// NodeEvent: a node's agent joined or went silent (Job is empty).
-	NodeEvent = "node"
-	// Finished is the last event of a rollout in a long-lived control
-	// plane; State is where it left the job.
-	Finished = "finished"
+	RolloutStarted = state.EventRolloutStarted
+	WaveStarted    = state.EventWaveStarted
+	ExecutionEvent = state.EventExecution
+	CanaryPaused   = state.EventCanaryPaused
+	RolloutFailed  = state.EventRolloutFailed
+	RolledBack     = state.EventRolledBack
+	Completed      = state.EventCompleted
+	Queued         = state.EventQueued
+	Promoted       = state.EventPromoted
+	Deployed       = state.EventDeployed
+	Health         = state.EventHealth
+	NodeEvent      = state.EventNode
+	LeaderEvent    = state.EventLeader
+	Finished       = state.EventFinished
 )

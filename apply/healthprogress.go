@@ -16,12 +16,12 @@ func (r *rollout) reportHealth(s *slot, id string, h *healthState, healthy bool)
 		return
 	}
 	r.Events(Event{
-		Time: time.Now().UTC(), Job: r.ref, Version: r.version,
-		Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: id, State: state.ComputeRunning,
+		Time: r.clock().Now().UTC(), Job: r.ref, Version: r.version,
+		Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: id, State: string(state.ComputeRunning),
 		Health: &state.HealthProgress{
 			Passed:            h.successes,
 			SuccessThreshold:  h.hc.SuccessThreshold,
-			RanSeconds:        time.Since(h.since).Seconds(),
+			RanSeconds:        r.clock().Since(h.since).Seconds(),
 			MinHealthySeconds: time.Duration(h.hc.MinHealthyTime).Seconds(),
 		},
 	})

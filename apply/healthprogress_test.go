@@ -32,7 +32,7 @@ rollout:
 		case ev := <-p.evs:
 			switch {
 			case ev.Kind == ExecutionEvent && ev.Health != nil:
-				if ev.State != state.ComputeRunning || ev.Execution == "" || ev.Node != "node-a" || ev.Version != v {
+				if ev.State != string(state.ComputeRunning) || ev.Execution == "" || ev.Node != "node-a" || ev.Version != v {
 					t.Errorf("progress event %+v: want execution running on node-a, version %d", ev, v)
 				}
 				exec = ev.Execution

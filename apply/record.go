@@ -19,7 +19,7 @@ type rolloutRecord struct {
 }
 
 // newRecord starts the record of the rollout of r's version.
-func (r *rollout) newRecord(st string) {
+func (r *rollout) newRecord(st state.JobState) {
 	j := r.job
 	now := time.Now().UTC()
 	r.rec.rec = state.Rollout{
@@ -56,7 +56,7 @@ func (r *rollout) update(ctx context.Context, change func(*state.Rollout)) error
 }
 
 // ended records how the rollout ended: in job state st, with outcome.
-func (r *rollout) ended(ctx context.Context, st, outcome, msg string) error {
+func (r *rollout) ended(ctx context.Context, st state.JobState, outcome, msg string) error {
 	return r.update(ctx, func(rec *state.Rollout) {
 		rec.State, rec.Outcome, rec.Message, rec.EndedAt = st, outcome, msg, time.Now().UTC()
 	})

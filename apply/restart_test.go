@@ -159,7 +159,7 @@ func (cl *cluster) apply(src string) int {
 	return js.Version
 }
 
-func (cl *cluster) wait(kind string, version int) Event {
+func (cl *cluster) wait(kind state.EventKind, version int) Event {
 	cl.t.Helper()
 	p := &plane{t: cl.t, evs: cl.evs}
 	return p.wait(kind, version)
@@ -207,7 +207,7 @@ func (cl *cluster) record(version int) state.Rollout {
 }
 
 // waitJob waits until the job is in state st.
-func (cl *cluster) waitJob(st string) state.JobStatus {
+func (cl *cluster) waitJob(st state.JobState) state.JobStatus {
 	cl.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -240,7 +240,7 @@ rollout:
 func TestRestartKeepsAFinishedRollout(t *testing.T) {
 	cl := newCluster(t, "node-a", "node-b", "node-c")
 	v1 := cl.apply(canaryService)
-	if ev := cl.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := cl.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
 	}
 	v2 := cl.apply(strings.Replace(canaryService, `V: "1"`, `V: "2"`, 1))
@@ -248,7 +248,7 @@ func TestRestartKeepsAFinishedRollout(t *testing.T) {
 	if err := cl.c.Promote(context.Background(), "default", "web"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := cl.wait(Finished, v2); ev.State != state.StateRunning {
+	if ev := cl.wait(Finished, v2); ev.State != string(state.StateRunning) {
 		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
 	}
 	before, n := cl.running(), cl.count()
@@ -304,7 +304,7 @@ func TestRestartKeepsAPausedCanary(t *testing.T) {
 	if err := cl.c.Promote(context.Background(), "default", "web"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := cl.wait(Finished, v2); ev.State != state.StateRunning {
+	if ev := cl.wait(Finished, v2); ev.State != string(state.StateRunning) {
 		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
 	}
 	got := cl.running()
@@ -345,7 +345,7 @@ func TestRestartResumesAtTheWave(t *testing.T) {
 		t.Fatalf("record after the shutdown: %+v, want wave 2 under way, 1 done", rec)
 	}
 	first := cl.running()[v1]
-	if ev := cl.wait(Finished, v1); ev.State != state.StateRunning {
+	if ev := cl.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("finished %s: %s", ev.State, ev.Message)
 	}
 	got := cl.running()[v1]
@@ -396,7 +396,7 @@ func TestPromoteRightAfterARestartKeepsTheCanary(t *testing.T) {
 	if err := cl.c.Promote(context.Background(), "default", "web"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := cl.wait(Finished, v2); ev.State != state.StateRunning {
+	if ev := cl.wait(Finished, v2); ev.State != string(state.StateRunning) {
 		t.Fatalf("v2 finished %s: %s", ev.State, ev.Message)
 	}
 	got := cl.running()

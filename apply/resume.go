@@ -35,8 +35,8 @@ type startPoint struct {
 //     adopting what runs and what completed; a set that finished is not,
 //     the next one follows. A canary that finished and was not promoted
 //     pauses again.
-func startFrom(rec *state.Rollout, resume bool, jobState string) startPoint {
-	running := jobState == state.StateRunning || jobState == state.StateDegraded
+func startFrom(rec *state.Rollout, resume bool, jobState state.JobState) startPoint {
+	running := jobState.Steady()
 	switch {
 	case rec == nil && resume && running:
 		return startPoint{steady: true}

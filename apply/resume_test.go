@@ -15,7 +15,7 @@ import (
 func TestStartFrom(t *testing.T) {
 	ended := time.Now()
 	canary := []string{"a"}
-	rec := func(wave, done int, st, outcome string, can []string) *state.Rollout {
+	rec := func(wave, done int, st state.JobState, outcome string, can []string) *state.Rollout {
 		return &state.Rollout{Wave: wave, WavesDone: done, State: st, Outcome: outcome, Canary: can, Waves: [][]string{{"b"}, {"c"}}}
 	}
 	old := rec(3, 4, state.StateRunning, "", canary) // written before outcomes were kept
@@ -24,7 +24,7 @@ func TestStartFrom(t *testing.T) {
 		name     string
 		rec      *state.Rollout
 		resume   bool
-		jobState string
+		jobState state.JobState
 		want     startPoint
 	}{
 		{"no record", nil, false, state.StatePending, startPoint{fresh: true}},
@@ -118,7 +118,7 @@ func TestLineage(t *testing.T) {
 // gives the earlier ones.
 func TestCloseEarlier(t *testing.T) {
 	ended := time.Now()
-	r := func(v int, st, outcome string, end bool) state.Rollout {
+	r := func(v int, st state.JobState, outcome string, end bool) state.Rollout {
 		x := state.Rollout{Version: v, State: st, Outcome: outcome}
 		if end {
 			x.EndedAt = ended
@@ -190,7 +190,7 @@ func TestJobState(t *testing.T) {
 	} {
 		d := &Deployment{Version: 3, r: &rollout{job: &schema.Job{Type: c.typ, Count: c.count}}}
 		st, msg := d.jobState(c.t)
-		if got := st + ": " + msg; got != c.want {
+		if got := string(st) + ": " + msg; got != c.want {
 			t.Errorf("%s count %d, %+v:\n got %s\nwant %s", c.typ, c.count, c.t, got, c.want)
 		}
 	}

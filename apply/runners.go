@@ -3,6 +3,9 @@ package apply
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
@@ -32,6 +35,8 @@ var _ Runner = (*runner.Agent)(nil)
 type Runners struct {
 	mu sync.RWMutex
 	m  map[string]Runner
+	// changed is closed (and replaced) by every Set, for wait.
+	changed chan struct{}
 }
 
 // NewRunners returns Runners serving the given nodes.
@@ -60,11 +65,52 @@ func (r *Runners) Set(id string, x Runner) {
 	if r.m == nil {
 		r.m = map[string]Runner{}
 	}
+	if r.changed != nil {
+		close(r.changed)
+		r.changed = nil
+	}
 	if x == nil {
 		delete(r.m, id)
 		return
 	}
 	r.m[id] = x
+}
+
+// Changed returns a channel that is closed when a runner is next set or
+// removed.
+func (r *Runners) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return r.changed
+}
+
+// wait returns the runner of node id as soon as one serves it, or nil when
+// none did within d (or ctx ended first).
+func (r *Runners) wait(ctx context.Context, clk clockwork.Clock, id string, d time.Duration) Runner {
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		x := r.m[id]
+		if r.changed == nil {
+			r.changed = make(chan struct{})
+		}
+		changed := r.changed
+		r.mu.Unlock()
+		if x != nil {
+			return x
+		}
+		select {
+		case <-changed:
+		case <-t.Chan():
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // IDs returns the ids of the nodes served, in no order.

@@ -17,7 +17,7 @@ const stoppedMessage = "stopped by 'muster stop'"
 // whole of a stop where no process runs the executions, and the end of one
 // where a controller stopped those it ran. It returns how many executions
 // it recorded stopped.
-func StopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, error) {
+func StopRecorded(ctx context.Context, st Store, ns, name string) (int, error) {
 	execs, err := unended(ctx, st, ns, name)
 	if err != nil {
 		return 0, err
@@ -39,14 +39,14 @@ func StopRecorded(ctx context.Context, st *state.Store, ns, name string) (int, e
 }
 
 // unended returns the executions of a job that have not ended.
-func unended(ctx context.Context, st *state.Store, ns, name string) ([]state.Execution, error) {
+func unended(ctx context.Context, st Store, ns, name string) ([]state.Execution, error) {
 	execs, err := st.Executions(ctx, ns, name)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
 	}
 	var out []state.Execution
 	for _, x := range execs {
-		if !state.Ended(x.Status.ComputeState) {
+		if x.Status.ComputeState.Active() {
 			out = append(out, x)
 		}
 	}
@@ -55,7 +55,7 @@ func unended(ctx context.Context, st *state.Store, ns, name string) ([]state.Exe
 
 // stopRollouts records the rollouts of a job that had not ended as
 // stopped.
-func stopRollouts(ctx context.Context, st *state.Store, ns, name string) error {
+func stopRollouts(ctx context.Context, st Store, ns, name string) error {
 	recs, err := st.Rollouts(ctx, ns, name)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -32,8 +33,9 @@ func beat(ctx context.Context, st api.Backend, n state.Node) error {
 	return err
 }
 
-// keepAlive records node n as alive every d until ctx is done.
-func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duration) {
+// keepAlive records node n as alive every d until ctx is done; a beat
+// that fails is logged, and the next one tries again.
+func keepAlive(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -41,7 +43,9 @@ func keepAlive(ctx context.Context, st api.Backend, n state.Node, d time.Duratio
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			beat(ctx, st, n)
+			if err := beat(ctx, st, n); err != nil && ctx.Err() == nil {
+				log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
+			}
 		}
 	}
 }
@@ -89,7 +93,7 @@ the node comes back.`,
 			if err != nil {
 				return err
 			}
-			return runAgent(ctx, c.OutOrStdout(), &nf, server, dir, every, limit)
+			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, server, dir, every, limit)
 		},
 	}
 	nf.register(c, false)
@@ -99,6 +103,7 @@ the node comes back.`,
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
 	registerOutputLimit(c)
+	registerLogLevel(c)
 	return c
 }
 
@@ -124,7 +129,7 @@ func outputLimit(c *cobra.Command) (int64, error) {
 
 // runAgent joins the control plane at server and serves this node; its
 // executions may store up to maxOutput bytes each (0: the default).
-func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir string, every time.Duration, maxOutput int64) error {
+func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, server, dir string, every time.Duration, maxOutput int64) error {
 	token := os.Getenv("MUSTER_TOKEN")
 	client := api.NewClient(server, token)
 	defer client.Close()
@@ -146,6 +151,7 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 		return err
 	}
 	defer st.Close()
+	st.SetLogger(log)
 	n, err := nf.localNode()
 	if err != nil {
 		return err
@@ -162,11 +168,12 @@ func runAgent(ctx context.Context, w io.Writer, nf *nodeFlags, server, dir strin
 	if err != nil {
 		return err
 	}
+	agent.Log = log
 	// localAgent keeps executions under <dir>/executions.
 	if err := beat(ctx, st, n); err != nil {
 		return err
 	}
-	go keepAlive(ctx, st, n, every)
+	go keepAlive(ctx, log, st, n, every)
 	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
 	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)

@@ -46,6 +46,9 @@ func startAPI(ctx context.Context, ln net.Listener) *apiServer {
 // serve answers with h from now on.
 func (a *apiServer) serve(h http.Handler) { a.handler.Store(&h) }
 
+// standBy answers 503 again from now on: the control plane lost the lead.
+func (a *apiServer) standBy() { a.handler.Store(&standby) }
+
 // stop ends the open streams and shuts the server down, waiting up to 5s
 // for the requests under way. It is safe to call twice.
 func (a *apiServer) stop() {

@@ -354,9 +354,7 @@ func hiddenValues(jobs []rolloutJob) []string {
 
 // unfinished reports whether a job state means a rollout is under way (and
 // so, when no process drives it, was interrupted).
-func unfinished(s string) bool {
-	return s == state.StatePending || s == state.StateDeploying || s == state.StateQueued
-}
+func unfinished(s state.JobState) bool { return s.RollingOut() }
 
 // checkBase refuses a saved plan when any of its jobs moved since.
 func checkBase(ctx context.Context, st api.Backend, p *plan.Plan) error {

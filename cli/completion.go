@@ -180,7 +180,7 @@ func completeExecutions(c *cobra.Command, args []string, toComplete string) ([]c
 		}
 		for _, x := range execs {
 			if strings.HasPrefix(x.ID, toComplete) {
-				out = append(out, cobra.CompletionWithDesc(x.ID, "version "+strconv.Itoa(x.JobVersion)+" on "+x.NodeID+", "+x.Status.ComputeState))
+				out = append(out, cobra.CompletionWithDesc(x.ID, "version "+strconv.Itoa(x.JobVersion)+" on "+x.NodeID+", "+string(x.Status.ComputeState)))
 			}
 		}
 	})

@@ -78,7 +78,7 @@ func (e emptyState) AddSensitivePaths(context.Context, string, []string) ([]stri
 	return nil, e.readOnly()
 }
 
-func (e emptyState) CommitVersion(context.Context, string, string, string, uint64, string) (state.JobStatus, error) {
+func (e emptyState) CommitVersion(context.Context, string, string, string, uint64, state.JobState) (state.JobStatus, error) {
 	return state.JobStatus{}, e.readOnly()
 }
 

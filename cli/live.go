@@ -343,7 +343,7 @@ func (v *waveView) update(ev apply.Event) bool {
 	if _, seen := v.execs[key]; !seen {
 		v.current[ev.Node] = key
 	}
-	v.execs[key] = state.Ended(ev.State) || ev.State == "healthy"
+	v.execs[key] = state.ComputeState(ev.State).Ended() || ev.State == "healthy"
 	if _, seen := v.states[ev.Node]; !seen {
 		v.nodes = append(v.nodes, ev.Node)
 	}
@@ -361,7 +361,7 @@ func (v *waveView) update(ev apply.Event) bool {
 	v.mu.Unlock()
 	v.bar.SetTotal(int64(started), false)
 	v.bar.SetCurrent(int64(settled))
-	return state.Ended(ev.State) && ev.State != state.ComputeComplete
+	return state.ComputeState(ev.State).Ended() && ev.State != string(state.ComputeComplete)
 }
 
 // end completes the wave's bar, or aborts it when the wave did not go
@@ -434,7 +434,7 @@ func (v *waveView) nodeDetail(n, st string, moving bool) string {
 	}
 	var b strings.Builder
 	b.WriteString(st)
-	if h, ok := v.health[id]; ok && st == state.ComputeRunning {
+	if h, ok := v.health[id]; ok && st == string(state.ComputeRunning) {
 		// Checks beyond the threshold wait for min_healthy_time: 3/3 says so.
 		fmt.Fprintf(&b, " (checks %d/%d, %s/%s)", min(h.Passed, h.SuccessThreshold), h.SuccessThreshold, seconds(h.RanSeconds), seconds(h.MinHealthySeconds))
 	}
@@ -472,7 +472,7 @@ func truncate(s string, n int) string {
 // bad reports whether a node left in state st failed its wave.
 func bad(st string) bool {
 	switch st {
-	case state.ComputeFailed, state.ComputeLost, "unhealthy":
+	case string(state.ComputeFailed), string(state.ComputeLost), "unhealthy":
 		return true
 	}
 	return false

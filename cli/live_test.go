@@ -77,7 +77,7 @@ func TestCanLiveEnvironment(t *testing.T) {
 // scriptedRollout is a canary and one wave of two nodes, with a retry,
 // then completion, as the engine sends them.
 func scriptedRollout(job string) []apply.Event {
-	ev := func(kind string, wave int, node, exec, st, msg string) apply.Event {
+	ev := func(kind state.EventKind, wave int, node, exec, st, msg string) apply.Event {
 		return apply.Event{Time: time.Now(), Job: job, Version: 2, Kind: kind, Wave: wave, Node: node, Execution: exec, State: st, Message: msg}
 	}
 	return []apply.Event{

@@ -184,7 +184,7 @@ func (l *logPrinter) run(ctx context.Context, st *plane, ns, name string, sel lo
 				}
 				fmt.Fprintf(l.w, "==> %s: %v <==\n", x.ID, err)
 			}
-			if !state.Ended(x.Status.ComputeState) {
+			if x.Status.ComputeState.Active() {
 				active = true
 			}
 		}
@@ -224,7 +224,7 @@ func (l *logPrinter) drain(ctx context.Context, x state.Execution, header bool) 
 		l.offsets[x.ID] += int64(len(chunk))
 		buf := append(l.partial[x.ID], chunk...)
 		end := bytes.LastIndexByte(buf, '\n') + 1
-		if len(chunk) == 0 && (!l.follow || state.Ended(x.Status.ComputeState)) {
+		if len(chunk) == 0 && (!l.follow || x.Status.ComputeState.Ended()) {
 			end = len(buf) // no more is coming now: the rest goes out as it is
 		}
 		l.partial[x.ID] = append([]byte(nil), buf[end:]...)
@@ -245,10 +245,4 @@ func (l *logPrinter) drain(ctx context.Context, x state.Execution, header bool) 
 
 // longRunningActive reports whether a job state means executions may
 // still start (a rollout, or a running service restarting them).
-func longRunningActive(s string) bool {
-	switch s {
-	case state.StatePending, state.StateQueued, state.StateDeploying, state.StateRunning, state.StateDegraded, state.StateRolloutPaused:
-		return true
-	}
-	return false
-}
+func longRunningActive(s state.JobState) bool { return s.Active() }

@@ -28,7 +28,7 @@ func TestApplyActs(t *testing.T) {
 	local := &plane{Backend: st, store: st}
 	remote := &plane{Backend: st, ctl: api.NewClient("127.0.0.1:1", "")}
 
-	record := func(name, typ, jobState string) plan.JobPlan {
+	record := func(name, typ string, jobState state.JobState) plan.JobPlan {
 		t.Helper()
 		src := "name: " + name + "\ntype: " + typ + "\ntask: {engine: exec, cmd: [sleep, '1']}\n"
 		res := compiler.Compile(name+".yaml", []byte(src), compiler.YAML, lang.Options{})
@@ -46,10 +46,11 @@ func TestApplyActs(t *testing.T) {
 		return plan.JobPlan{Namespace: "default", Name: name, Action: plan.NoOp, ToHash: hash, Spec: canonical}
 	}
 	for _, tc := range []struct {
-		name, typ, state string
-		st               *plane
-		action           plan.Action
-		want             string
+		name, typ string
+		state     state.JobState
+		st        *plane
+		action    plan.Action
+		want      string
 	}{
 		{"stopped", "batch", state.StateStopped, local, plan.NoOp, "the job is stopped: applying starts version 1 again"},
 		{"stopped-remote", "service", state.StateStopped, remote, plan.NoOp, "the job is stopped"},

@@ -17,7 +17,7 @@ func TestMapEvents(t *testing.T) {
 	health := &state.HealthProgress{Passed: 1, SuccessThreshold: 2, RanSeconds: 3, MinHealthySeconds: 4}
 	sent := []apply.Event{
 		{Job: "default/web", Version: 1, Kind: apply.RolloutStarted},
-		{Job: "default/web", Version: 1, Kind: apply.ExecutionEvent, Execution: "e1", State: state.ComputeRunning, Health: health},
+		{Job: "default/web", Version: 1, Kind: apply.ExecutionEvent, Execution: "e1", State: string(state.ComputeRunning), Health: health},
 	}
 	for _, ev := range sent {
 		in <- ev
@@ -36,7 +36,7 @@ func TestMapEvents(t *testing.T) {
 	open := make(chan apply.Event, 1) // never closed
 	out = mapEvents(ctx, (<-chan apply.Event)(open), wireEvent)
 	open <- apply.Event{Kind: apply.Queued}
-	if ev := <-out; ev.Kind != apply.Queued {
+	if ev := <-out; ev.Kind != string(apply.Queued) {
 		t.Fatalf("got %+v", ev)
 	}
 	open <- apply.Event{Kind: apply.Queued} // may or may not get through

@@ -41,8 +41,7 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", ns, name, err)
 		}
-		switch st {
-		case state.StateFailed, state.StateRolloutFailed:
+		if st.Failed() {
 			failed++
 		}
 		if !asJSON {
@@ -59,7 +58,7 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 // events until the rollout of version finished, or (untilPause) paused
 // after its canary for 'muster promote'; it returns the state the rollout
 // left the job in.
-func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, ns, name string, version int, untilPause bool, start func(context.Context) error) (string, error) {
+func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, ns, name string, version int, untilPause bool, start func(context.Context) error) (state.JobState, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if tail != nil {
@@ -89,10 +88,10 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 			if pr.json {
 				pr.event(ev) // machines get the final state too
 			}
-			if ev.State == state.StateFailed && ev.Message != "" {
+			if ev.State == string(state.StateFailed) && ev.Message != "" {
 				pr.event(apply.Event{Job: ev.Job, Kind: apply.RolloutFailed, Message: ev.Message})
 			}
-			return ev.State, nil
+			return state.JobState(ev.State), nil
 		}
 		if tail != nil && ev.Kind == apply.ExecutionEvent && ev.Execution != "" {
 			tail.add(ev.Execution)
@@ -110,7 +109,7 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 
 // pollRollout waits until the rollout of version left the rollout states
 // and returns the job's state then.
-func pollRollout(ctx context.Context, p *plane, ns, name string, version int) (string, error) {
+func pollRollout(ctx context.Context, p *plane, ns, name string, version int) (state.JobState, error) {
 	for {
 		js, err := p.Job(ctx, ns, name)
 		if err != nil {

@@ -170,7 +170,7 @@ const maxListed = 10
 // adds to each line where its logs are.
 func listExecutions(w io.Writer, execs []state.Execution, rj rolloutJob, where func(state.Execution) string) int {
 	var latest []state.Execution
-	counts := map[string]int{}
+	counts := map[state.ComputeState]int{}
 	for _, x := range execs {
 		if x.JobVersion == rj.version && x.NextExecutionID == "" {
 			latest = append(latest, x)

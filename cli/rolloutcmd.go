@@ -123,7 +123,7 @@ func followToEnd(ctx context.Context, w io.Writer, st *plane, ns, name string, a
 			version = next
 			continue
 		case done:
-			end := rolloutEnd{Namespace: ns, Name: name, Version: version, State: js.State, Message: js.Message, ExitCode: code, Rollout: rec}
+			end := rolloutEnd{Namespace: ns, Name: name, Version: version, State: string(js.State), Message: js.Message, ExitCode: code, Rollout: rec}
 			if rec != nil {
 				end.Outcome, end.Message = rec.Outcome, rec.Message
 			}
@@ -211,7 +211,7 @@ func rolloutVerdict(js state.JobStatus, version int, rec *state.Rollout) (done b
 func progressText(ns, name string, version int, js state.JobStatus, rec *state.Rollout) string {
 	head := fmt.Sprintf("%s/%s version %d: ", ns, name, version)
 	if rec == nil {
-		return head + withMessage(js.State, js.Message)
+		return head + withMessage(string(js.State), js.Message)
 	}
 	if rec.Ended() || rec.State == state.StateRolloutPaused || rec.State == state.StateQueued {
 		return head + withMessage(outcomeText(rec), rec.Message)
@@ -254,7 +254,7 @@ func versionRollouts(ctx context.Context, st api.Backend, ns, name string) (map[
 	out := make(map[int]*versionRollout, len(recs))
 	for i := range recs {
 		r := &recs[i]
-		out[r.Version] = &versionRollout{State: r.State, Outcome: r.Outcome, RolledBackTo: r.RolledBackTo,
+		out[r.Version] = &versionRollout{State: string(r.State), Outcome: r.Outcome, RolledBackTo: r.RolledBackTo,
 			RolledBackFrom: r.RolledBackFrom, SupersededBy: r.SupersededBy, Message: r.Message, Text: outcomeText(r)}
 	}
 	return out, nil
@@ -288,7 +288,7 @@ func outcomeText(r *state.Rollout) string {
 	default:
 		switch {
 		case !r.EndedAt.IsZero():
-			s = r.State // a record written before outcomes were kept
+			s = string(r.State) // a record written before outcomes were kept
 		case r.State == state.StateRolloutPaused:
 			s = "paused for promote"
 		case r.State == state.StateQueued:

@@ -10,8 +10,10 @@ import (
 // TestRolloutVerdict is the table of the ends of a followed rollout and
 // their exit status.
 func TestRolloutVerdict(t *testing.T) {
-	job := func(version int, st string) state.JobStatus { return state.JobStatus{Version: version, State: st} }
-	rec := func(st, outcome string) *state.Rollout {
+	job := func(version int, st state.JobState) state.JobStatus {
+		return state.JobStatus{Version: version, State: st}
+	}
+	rec := func(st state.JobState, outcome string) *state.Rollout {
 		return &state.Rollout{Version: 2, State: st, Outcome: outcome}
 	}
 	old := rec(state.StateRunning, "")

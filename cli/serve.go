@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -81,7 +82,12 @@ With --nats the state lives in an external NATS server with JetStream
 instead of the state directory, and agents connect to that server. Several
 servers may share it: one leads (it holds a lease in the store), the others
 stand by, answering 503, and one of them takes over when the leader has been
-silent for --lease-ttl.
+silent for --lease-ttl, adopting the executions as they run. A server that
+loses the lead (it was paused, or cut off, past its lease) stands by again:
+it stops driving rollouts and leaves every execution running.
+
+Stopping or killing a control plane never stops what node agents run: the
+next one adopts their executions without restarting them.
 
 Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
 and clients present the same token.`,
@@ -98,6 +104,7 @@ and clients present the same token.`,
 }
 
 func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl, leaseTTL *time.Duration) {
+	registerLogLevel(c)
 	c.Flags().StringVar(&sf.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "keep the state in an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL); control planes sharing it take turns leading")
 	c.Flags().DurationVar(leaseTTL, "lease-ttl", 15*time.Second, "with --nats: how long the leading control plane may go silent before another takes over")
 	c.Flags().DurationVar(ttl, "node-ttl", 3*heartbeat, "how long a node agent may go without a heartbeat before its executions are replaced")
@@ -188,25 +195,16 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	defer st.Close()
 	info.Mode = mode
+	log := logger(c, mode)
+	st.SetLogger(log)
 
 	// The API answers from now on: 503 until this process leads.
 	srv := startAPI(ctx, ln)
 	defer srv.stop()
 
-	// Over a shared NATS server, one control plane leads at a time.
-	lost := make(chan error, 1)
-	if external {
-		lease, err := lead(ctx, w, st, fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), leaseTTL, mode)
-		if err != nil {
-			return err
-		}
-		defer lease.Release(context.WithoutCancel(ctx))
-		go keepLease(ctx, lease, leaseTTL, lost)
-	}
-
 	runners := &apply.Runners{}
 	if nf != nil {
-		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput)
+		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput, log)
 		if err != nil {
 			return err
 		}
@@ -214,37 +212,55 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
-	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl,
+	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log,
 		Connect: func(n state.Node) apply.Runner {
 			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
 		}}
+	stoodBy := false // Lead and OnLead run in the controller's goroutine
+	if external {
+		// Over a shared NATS server, one control plane leads at a time.
+		ctl.Leadership = &apply.LeaseLeadership{Store: st, Holder: fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), TTL: leaseTTL, Log: ctl.Log,
+			Standby: func(holder string) {
+				stoodBy = true
+				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
+			}}
+	}
+	handler := api.Logged(api.NewServer(st, controlPlane{ctl, info}, token), ctl.Log)
+	var terms int
+	ctl.OnLead = func(leading bool, why error) {
+		if !leading {
+			srv.standBy()
+			fmt.Fprintf(w, "muster %s: %v; standing by, leaving every execution running for the control plane that leads now\n", mode, why)
+			return
+		}
+		srv.serve(handler)
+		if terms++; terms > 1 || stoodBy {
+			fmt.Fprintf(w, "muster %s: now leading\n", mode)
+		}
+		if terms > 1 {
+			return
+		}
+		if !external {
+			if err := writeDevRecord(sf.dir, addr); err != nil {
+				fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
+			}
+		}
+		printBanner(w, mode, addr, sf, info)
+	}
+	if events, err := ctl.Events(ctx, "", ""); err == nil {
+		go logEvents(w, events)
+	}
 	ctlCtx, stopCtl := context.WithCancel(ctx)
 	defer stopCtl()
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctl.Run(ctlCtx) }()
-	select {
-	case <-ctl.Ready():
-	case err := <-ctlDone:
-		return err
-	}
-	srv.serve(api.NewServer(st, controlPlane{ctl, info}, token))
 	if !external {
-		if err := writeDevRecord(sf.dir, addr); err != nil {
-			return err
-		}
 		defer os.Remove(filepath.Join(sf.dir, devFile))
-	}
-
-	printBanner(w, mode, addr, sf, info)
-	if events, err := ctl.Events(ctx, "", ""); err == nil {
-		go logEvents(w, events)
 	}
 
 	var failure error
 	select {
 	case <-ctx.Done():
-	case err := <-lost:
-		failure = err
 	case err := <-srv.done:
 		failure = fmt.Errorf("API server: %w", err)
 	case err := <-ctlDone:
@@ -258,25 +274,29 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	for _, id := range info.Nodes {
 		// Its own node runs nothing once it is gone.
-		markDown(st, id)
+		markDown(w, st, id)
 	}
 	return failure
 }
 
-// markDown records node id as down.
-func markDown(st *state.Store, id string) {
+// markDown records node id as down, saying so on w when it cannot.
+func markDown(w io.Writer, st *state.Store, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if n, err := st.Node(ctx, id); err == nil {
+	n, err := st.Node(ctx, id)
+	if err == nil {
 		n.Status = state.NodeDown
-		st.PutNode(ctx, n)
+		_, err = st.PutNode(ctx, n)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "muster: node %s could not be recorded down: %v\n", id, err)
 	}
 }
 
 // serveLocalNode runs the local node's agent in this process (dev) and
 // keeps the node alive; it returns the node's id. An execution may store
 // up to maxOutput bytes of outputs (0: the default).
-func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64) (string, error) {
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64, log *slog.Logger) (string, error) {
 	n, err := nf.localNode()
 	if err != nil {
 		return "", err
@@ -285,11 +305,12 @@ func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFl
 	if err != nil {
 		return "", err
 	}
+	agent.Log = log
 	runners.Set(n.ID, agent)
 	if err := beat(ctx, st, n); err != nil {
 		return "", err
 	}
-	go keepAlive(ctx, st, n, heartbeat)
+	go keepAlive(ctx, log, st, n, heartbeat)
 	return n.ID, nil
 }
 
@@ -302,7 +323,7 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 		switch ev.Kind {
 		case apply.ExecutionEvent:
 			switch ev.State {
-			case state.ComputeFailed, state.ComputeLost, "unhealthy":
+			case string(state.ComputeFailed), string(state.ComputeLost), "unhealthy":
 			default:
 				if !strings.HasPrefix(ev.Message, "restarting") && !strings.HasPrefix(ev.Message, "re-attached") {
 					continue
@@ -312,7 +333,7 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 			continue
 		case apply.Finished:
 			// The events before it said how it ended, except for these.
-			if ev.State != state.StateFailed && ev.State != state.StateStopped {
+			if ev.State != string(state.StateFailed) && ev.State != string(state.StateStopped) {
 				continue
 			}
 		case apply.RolloutStarted:

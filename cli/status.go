@@ -207,7 +207,7 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versionOutcome{Version: versions[i]}
 		if r, ok := byVersion[v.Version.Version]; ok {
-			v.Rollout, v.Outcome, v.Message, v.text = r.State, r.Outcome, r.Message, outcomeText(&r)
+			v.Rollout, v.Outcome, v.Message, v.text = string(r.State), r.Outcome, r.Message, outcomeText(&r)
 		}
 		d.Versions = append(d.Versions, v)
 	}
@@ -220,9 +220,9 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	}
 	d.Executions = []state.Execution{}
 	for _, x := range execs {
-		if x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
+		if x.JobVersion == js.Version || x.Status.ComputeState.Active() {
 			d.Executions = append(d.Executions, x)
-			d.Counts[x.Status.ComputeState]++
+			d.Counts[string(x.Status.ComputeState)]++
 		}
 	}
 	if d.Events, err = st.JobEvents(ctx, ns, name, statusEvents); err != nil {
@@ -243,7 +243,7 @@ func (d *jobDetail) write(w io.Writer, now time.Time) error {
 	}
 	fmt.Fprintf(tw, "Job\t%s/%s%s\n", d.Namespace, d.Name, kind)
 	fmt.Fprintf(tw, "Version\t%d  %s  revision %d\n", d.JobStatus.Version, d.Hash, d.Revision)
-	fmt.Fprintf(tw, "State\t%s\n", withMessage(d.State, d.Message))
+	fmt.Fprintf(tw, "State\t%s\n", withMessage(string(d.State), d.Message))
 	fmt.Fprintf(tw, "Updated\t%s\n", when(d.UpdatedAt, now))
 	if err := tw.Flush(); err != nil {
 		return err
@@ -293,7 +293,7 @@ func writeRollout(w io.Writer, r *state.Rollout, typ string, now time.Time) {
 	}
 	fmt.Fprintf(tw, "  %s\t%d\n", good, r.Healthy)
 	fmt.Fprintf(tw, "  %s\t%d\n", bad, r.Unhealthy)
-	fmt.Fprintf(tw, "  State\t%s\n", withMessage(r.State, r.Message))
+	fmt.Fprintf(tw, "  State\t%s\n", withMessage(string(r.State), r.Message))
 	fmt.Fprintf(tw, "  Outcome\t%s\n", outcomeText(r))
 	fmt.Fprintf(tw, "  Started\t%s\n", when(r.StartedAt, now))
 	if !r.EndedAt.IsZero() {
@@ -342,7 +342,7 @@ func writeEvents(w io.Writer, events []state.Event, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TIME\tVERSION\tEVENT\tNODE\tEXECUTION\tMESSAGE")
 	for _, ev := range events {
-		what := ev.Kind
+		what := string(ev.Kind)
 		if ev.State != "" {
 			what += ": " + ev.State
 		}

@@ -173,7 +173,7 @@ func jobExecutions(ctx context.Context, st api.Backend, js state.JobStatus, all 
 	}
 	var list []state.Execution
 	for _, x := range execs {
-		if all || x.JobVersion == js.Version || !state.Ended(x.Status.ComputeState) {
+		if all || x.JobVersion == js.Version || x.Status.ComputeState.Active() {
 			list = append(list, x)
 		}
 	}

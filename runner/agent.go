@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +45,10 @@ type Agent struct {
 	// take; DefaultOutputTimeout when zero. What is left when it passes,
 	// or when the execution is stopped, is recorded as not collected.
 	OutputTimeout time.Duration
+
+	// Log receives the agent's steps (an execution started, re-attached,
+	// ended, or failed to be recorded); nil: dropped.
+	Log *slog.Logger
 
 	// hidden holds the texts of the sensitive values of the executions
 	// running now, by execution id (see hide).
@@ -142,9 +147,11 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		return a.fail(ctx, e, fmt.Sprintf("%s driver: %v", j.Task.Engine, err))
 	}
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "running"); err != nil {
+		a.log(e).Error("the execution started but could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
 		return e, Result{}, err
 	}
+	a.log(e).Info("execution running", "engine", string(j.Task.Engine))
 	return a.finish(ctx, runCtx, e, j, h, root)
 }
 
@@ -191,9 +198,11 @@ func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (
 		return e, Result{}, false, nil
 	}
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
+		a.log(e).Error("re-attached, but the execution could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
 		return e, Result{}, true, err
 	}
+	a.log(e).Info("re-attached to an execution")
 	e, res, err := a.finish(ctx, ctx, e, j, h, root)
 	return e, res, true, err
 }
@@ -245,6 +254,11 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 	default:
 		e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeFailed, orText(res.Message, "exited with code "+strconv.Itoa(res.ExitCode))+note)
 	}
+	if err != nil {
+		a.log(e).Error("the end of an execution could not be recorded", "exit_code", res.ExitCode, "err", err)
+	} else {
+		a.log(e).Info("execution ended", "state", string(e.Status.ComputeState), "exit_code", res.ExitCode, "message", e.Status.Message)
+	}
 	return e, res, err
 }
 
@@ -277,7 +291,7 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 	return env
 }
 
-func (a *Agent) update(ctx context.Context, e state.Execution, compute, msg string) (state.Execution, error) {
+func (a *Agent) update(ctx context.Context, e state.Execution, compute state.ComputeState, msg string) (state.Execution, error) {
 	e.Status.ComputeState = compute
 	e.Status.Message = a.redact(e.ID, msg)
 	return a.Store.UpdateExecution(ctx, e)

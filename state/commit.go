@@ -30,7 +30,9 @@ func normalizeHash(hash string) (string, error) {
 
 // CommitVersion records a new version of a job whose spec is already stored
 // with PutSpec, and sets its state (one of JobStates; the message is
-// cleared).
+// cleared). A new version starts the job's lifecycle again in any state;
+// committing the current hash only changes the state, which the job
+// machine must allow (see UpdateStatus).
 //
 // It checks that the job's current Revision equals baseRevision (0: the job
 // must not exist yet), writes the version record, then the status with a
@@ -42,7 +44,7 @@ func normalizeHash(hash string) (string, error) {
 // When hash is the job's current hash no version is added: only the state
 // changes (and Revision grows). Committing the hash of an older version
 // (a rollback) adds a new version with that hash. Returns the new status.
-func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state string) (JobStatus, error) {
+func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRevision uint64, state JobState) (JobStatus, error) {
 	if err := CheckJob(ns, name); err != nil {
 		return JobStatus{}, err
 	}
@@ -69,6 +71,11 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 	}
 	if cur.Revision != baseRevision {
 		return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: baseRevision, Current: cur.Revision}
+	}
+	if hash == cur.Hash && cur.State != "" {
+		if err := CheckJobTransition(jobWhat(ns, name), cur.State, state); err != nil {
+			return JobStatus{}, err
+		}
 	}
 	if hash != cur.Hash {
 		// A version number must never be given twice: executions of a
@@ -143,8 +150,10 @@ func writeStatus(ctx context.Context, kv jetstream.KeyValue, st JobStatus, kvRev
 // and calls update again with the fresh status: update decides whether the
 // change still applies, and stops the retries by returning an error, which
 // UpdateStatus returns as is (return a *ConflictError to report a conflict).
-// update may change only State (to one of JobStates) and Message. A job that
-// was never applied fails with ErrNotFound.
+// update may change only State (to one of JobStates, as the job machine
+// allows: see JobState.CanBecome) and Message; a transition the machine
+// does not allow fails with *TransitionError, and nothing is written. A
+// job that was never applied fails with ErrNotFound.
 func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*JobStatus) error) (JobStatus, error) {
 	if err := CheckJob(ns, name); err != nil {
 		return JobStatus{}, err
@@ -169,6 +178,10 @@ func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*
 		if err := checkState("job state", next.State, JobStates); err != nil {
 			return JobStatus{}, err
 		}
+		if err := CheckJobTransition(jobWhat(ns, name), cur.State, next.State); err != nil {
+			s.log().Warn("refused a job state change", "job", ns+"/"+name, "version", cur.Version, "err", err)
+			return JobStatus{}, err
+		}
 		if next.State == cur.State && next.Message == cur.Message {
 			return cur, nil
 		}
@@ -182,6 +195,7 @@ func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*
 		if !isCASFailure(err) {
 			return JobStatus{}, fmt.Errorf("update %s: %w", jobWhat(ns, name), err)
 		}
+		s.log().Debug("a job's status moved while it was updated; reading it again", "job", ns+"/"+name, "attempt", attempt+1)
 		if attempt+1 >= maxUpdateAttempts {
 			latest, _ := readStatus(ctx, kv, ns, name)
 			return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: cur.Revision, Current: latest.Revision,

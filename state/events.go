@@ -17,9 +17,8 @@ type Event struct {
 	// Job is "<namespace>/<name>".
 	Job     string `json:"job"`
 	Version int    `json:"version"`
-	// Kind says what happened; the rollout engine (package apply) names
-	// the kinds.
-	Kind string `json:"kind"`
+	// Kind says what happened: one of EventKinds.
+	Kind EventKind `json:"kind"`
 	// Wave is 0 for the canary set, 1.. for the waves.
 	Wave      int    `json:"wave"`
 	Node      string `json:"node,omitempty"`
@@ -31,6 +30,52 @@ type Event struct {
 	// toward healthy, on the execution events sent after each of its
 	// health checks until it is healthy; nil on every other event.
 	Health *HealthProgress `json:"health,omitempty"`
+}
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// The kinds of Event.
+const (
+	// EventRolloutStarted: a rollout of the version starts (or resumes).
+	EventRolloutStarted EventKind = "rollout_started"
+	// EventWaveStarted: a set of nodes (Wave 0: the canary) starts.
+	EventWaveStarted EventKind = "wave_started"
+	// EventExecution: an execution changed; State is its compute state,
+	// or healthy/unhealthy for a health verdict.
+	EventExecution EventKind = "execution"
+	// EventCanaryPaused: the rollout waits for 'muster promote'.
+	EventCanaryPaused EventKind = "canary_paused"
+	// EventRolloutFailed: the rollout broke its limits.
+	EventRolloutFailed EventKind = "rollout_failed"
+	// EventRolledBack: the last stable spec was recorded as a new version.
+	EventRolledBack EventKind = "rolled_back"
+	// EventCompleted: every execution of a batch or ops version completed.
+	EventCompleted EventKind = "completed"
+	// EventQueued: no node can take the version yet.
+	EventQueued EventKind = "queued"
+	// EventPromoted: a paused canary rollout goes on.
+	EventPromoted EventKind = "promoted"
+	// EventDeployed: every set of a long-running version is healthy.
+	EventDeployed EventKind = "deployed"
+	// EventHealth: a deployed long-running job became running or
+	// degraded, or was taken over.
+	EventHealth EventKind = "health"
+	// EventNode: a node's agent joined or went silent (Job is empty).
+	EventNode EventKind = "node"
+	// EventLeader: this control plane started or stopped leading (Job is
+	// empty).
+	EventLeader EventKind = "leader"
+	// EventFinished is the last event of a rollout in a long-lived control
+	// plane; State is where it left the job.
+	EventFinished EventKind = "finished"
+)
+
+// EventKinds lists every kind of Event.
+var EventKinds = []EventKind{
+	EventRolloutStarted, EventWaveStarted, EventExecution, EventCanaryPaused, EventRolloutFailed,
+	EventRolledBack, EventCompleted, EventQueued, EventPromoted, EventDeployed, EventHealth,
+	EventNode, EventLeader, EventFinished,
 }
 
 // HealthProgress counts what an execution still needs to become healthy

@@ -47,11 +47,13 @@ type Execution struct {
 
 // ExecutionStatus is where an execution is and where it should go.
 type ExecutionStatus struct {
-	// ComputeState is one of ComputeStates.
-	ComputeState string `json:"compute_state"`
-	// DesiredState is one of DesiredStates.
-	DesiredState string `json:"desired_state"`
-	Message      string `json:"message,omitempty"`
+	// ComputeState is one of ComputeStates; it changes as the execution
+	// machine allows (see ComputeState.CanBecome).
+	ComputeState ComputeState `json:"compute_state"`
+	// DesiredState is one of DesiredStates; it changes as the desired
+	// machine allows (see DesiredState.CanBecome).
+	DesiredState DesiredState `json:"desired_state"`
+	Message      string       `json:"message,omitempty"`
 }
 
 // Document is a content-addressed document an execution produced or read.
@@ -120,8 +122,9 @@ func executionKey(ns, name, id string) string { return ns + "." + name + "." + i
 
 func executionWhat(e *Execution) string { return "execution " + e.JobID + "/" + e.ID }
 
-// CreateExecution stores a new execution with Revision 1. Empty compute and
-// desired states become pending and running; zero times become now. An
+// CreateExecution stores a new execution with Revision 1, in any valid
+// state (the machines check its later changes). Empty compute and desired
+// states become pending and running; zero times become now. An
 // execution with the same job and id fails with *ConflictError.
 func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, error) {
 	key, err := e.validate()
@@ -156,8 +159,11 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 
 // UpdateExecution writes e over the stored execution if the stored Revision
 // is still e.Revision (the one the caller read); otherwise it fails with
-// *ConflictError. Revision grows by one and UpdatedAt becomes now; ID, JobID
-// and CreatedAt keep their stored values. Returns what was stored.
+// *ConflictError. A change of compute or desired state that the execution
+// machines do not allow (an ended execution running again, a stopped one
+// wanted running) fails with *TransitionError and writes nothing. Revision
+// grows by one and UpdatedAt becomes now; ID, JobID and CreatedAt keep
+// their stored values. Returns what was stored.
 func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, error) {
 	key, err := e.validate()
 	if err != nil {
@@ -173,6 +179,10 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 	}
 	if cur.Revision != e.Revision {
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
+	}
+	if err := CheckExecutionTransition(executionWhat(&e), cur.Status, e.Status); err != nil {
+		s.log().Warn("refused an execution state change", "job", e.JobID, "version", e.JobVersion, "node", e.NodeID, "execution", e.ID, "err", err)
+		return Execution{}, err
 	}
 	e.CreatedAt = cur.CreatedAt
 	e.Revision = cur.Revision + 1

@@ -47,7 +47,7 @@ func testExecutions(t *testing.T, b backend) {
 	}
 
 	up := e1
-	up.Status = ExecutionStatus{ComputeState: ComputeComplete, DesiredState: DesiredStopped, Message: "exit 0"}
+	up.Status = ExecutionStatus{ComputeState: ComputeFailed, DesiredState: DesiredStopped, Message: "exit 1"}
 	up.NextExecutionID = "e2"
 	up.Outputs = []Document{{Path: "/out/a.txt", Hash: "sha256:" + strings.Repeat("a", 64), Size: 3}}
 	up.Accessed = []Document{{Path: "/in/b", Hash: "sha256:" + strings.Repeat("b", 64), Size: 4}}
@@ -56,7 +56,7 @@ func testExecutions(t *testing.T, b backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Revision != 2 || !got.CreatedAt.Equal(e1.CreatedAt) || got.Status.ComputeState != ComputeComplete {
+	if got.Revision != 2 || !got.CreatedAt.Equal(e1.CreatedAt) || got.Status.ComputeState != ComputeFailed {
 		t.Fatalf("UpdateExecution = %+v", got)
 	}
 	read, err := s.Execution(ctx, "default", "web", "e1")
@@ -157,11 +157,11 @@ func testWatchExecutions(t *testing.T, b backend) {
 	if _, err := s.CreateExecution(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	e1.Status.ComputeState = ComputeRunning
+	e1.Status.ComputeState = ComputeStarting
 	if _, err := s.UpdateExecution(ctx, e1); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(); ev.Execution.ID != "e1" || ev.Execution.Revision != 2 || ev.Execution.Status.ComputeState != ComputeRunning {
+	if ev := next(); ev.Execution.ID != "e1" || ev.Execution.Revision != 2 || ev.Execution.Status.ComputeState != ComputeStarting {
 		t.Fatalf("update event %+v", ev)
 	}
 	if _, err := s.CreateExecution(ctx, newExecution("e2")); err != nil {

@@ -27,8 +27,9 @@ type JobStatus struct {
 	// of this status (new version, state or message). Plans record it as
 	// their base revision.
 	Revision uint64 `json:"revision"`
-	// State is one of JobStates.
-	State     string    `json:"state"`
+	// State is one of JobStates; it changes as the job machine allows
+	// (see JobState.CanBecome).
+	State     JobState  `json:"state"`
 	Message   string    `json:"message,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
 

@@ -44,13 +44,13 @@ func testJobs(t *testing.T, b backend) {
 		version  int
 		hash     string
 		revision uint64
-		state    string
+		state    JobState
 	}
 	steps := []struct {
 		name  string
 		hash  string
 		base  uint64
-		state string
+		state JobState
 		want  want
 	}{
 		{"create", h[0], 0, StateDeploying, want{1, h[0], 1, StateDeploying}},
@@ -125,9 +125,10 @@ func testJobErrors(t *testing.T, b backend) {
 	h := putSpecs(t, s, "x", 1)[0]
 	missing := "sha256:" + strings.Repeat("a", 64)
 	cases := []struct {
-		name, ns, job, hash, state string
-		errPart                    string
-		notFound                   bool
+		name, ns, job, hash string
+		state               JobState
+		errPart             string
+		notFound            bool
 	}{
 		{"bad namespace", "Default", "web", h, StateRunning, "invalid namespace", false},
 		{"bad name", "default", "web.x", h, StateRunning, "invalid job name", false},

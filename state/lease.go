@@ -75,6 +75,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	if err != nil {
 		return nil, fmt.Errorf("lease %s: %w", name, err)
 	}
+	s.log().Info("took a lease", "lease", name, "holder", holder, "ttl", ttl)
 	return l, nil
 }
 
@@ -103,7 +104,9 @@ func (l *Lease) Renew(ctx context.Context) error {
 	}
 	rev, err := kv.Update(ctx, l.name, l.record(), l.rev)
 	if isCASFailure(err) || isNotFound(err) {
-		return fmt.Errorf("lease %s was lost: %w", l.name, l.s.leaseHeld(ctx, kv, l.name))
+		err := fmt.Errorf("lease %s was lost: %w", l.name, l.s.leaseHeld(ctx, kv, l.name))
+		l.s.log().Warn("lost a lease", "lease", l.name, "holder", l.holder, "err", err)
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("renew lease %s: %w", l.name, err)

@@ -39,8 +39,8 @@ type Rollout struct {
 	// State is the job state the rollout is in or left: deploying,
 	// rollout_paused, running, degraded, completed, rollout_failed, failed
 	// or queued.
-	State   string `json:"state"`
-	Message string `json:"message,omitempty"`
+	State   JobState `json:"state"`
+	Message string   `json:"message,omitempty"`
 	// Outcome is how the rollout ended, one of the Outcome constants; ""
 	// while it goes on, waits for promote, or waits for a node.
 	Outcome string `json:"outcome,omitempty"`

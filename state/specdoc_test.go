@@ -24,9 +24,9 @@ func TestSpecDocStates(t *testing.T) {
 		what, from string // the paragraph that names them starts with from
 		names      []string
 	}{
-		{"job state", "| state | when |", JobStates},
-		{"compute state", "Compute states: ", ComputeStates},
-		{"desired state", "Compute states: ", DesiredStates},
+		{"job state", "| state | when |", names(JobStates)},
+		{"compute state", "Compute states: ", names(ComputeStates)},
+		{"desired state", "Compute states: ", names(DesiredStates)},
 		{"node status", "A node is ", []string{NodeReady, NodeDown}},
 		{"rollout outcome", "Each version's rollout also has a record",
 			[]string{OutcomeCompleted, OutcomeFailed, OutcomeRolledBack, OutcomeSuperseded, OutcomeStopped}},
@@ -43,4 +43,13 @@ func TestSpecDocStates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// names is the text of each state.
+func names[S ~string](states []S) []string {
+	out := make([]string, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -69,6 +71,9 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// logger is the store's logger (SetLogger); nil drops.
+	logger atomic.Pointer[slog.Logger]
 }
 
 // Open starts an embedded nats-server with JetStream file storage under dir

@@ -78,3 +78,68 @@ func executionEvent(ns, name string, e jetstream.KeyValueEntry) ExecutionEvent {
 	}
 	return ExecutionEvent{Execution: x}
 }
+
+// NodeEvent is one message of WatchNodes.
+type NodeEvent struct {
+	// Node is the node as stored after the change; for a deleted one only
+	// ID is set.
+	Node Node
+	// Deleted says that the node was removed.
+	Deleted bool
+	// Synced marks the end of the initial replay, as in ExecutionEvent.
+	Synced bool
+	// Err is set on an event that could not be decoded; the watch goes on.
+	Err error
+}
+
+// WatchNodes sends every node as it is now, then one event with Synced
+// set, then every later change (a registration, a heartbeat, a node marked
+// down), until ctx is done or the connection closes, when it closes the
+// channel. A slow reader holds the watch back; it never skips events.
+func (s *Store) WatchNodes(ctx context.Context) (<-chan NodeEvent, error) {
+	kv, err := s.kv(ctx, bucketNodes)
+	if err != nil {
+		return nil, err
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("watch nodes: %w", err)
+	}
+	out := make(chan NodeEvent, 16)
+	go func() {
+		defer close(out)
+		defer w.Stop()
+		for {
+			var ev NodeEvent
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				ev = nodeEvent(e)
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func nodeEvent(e jetstream.KeyValueEntry) NodeEvent {
+	if e == nil {
+		return NodeEvent{Synced: true}
+	}
+	if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
+		return NodeEvent{Deleted: true, Node: Node{ID: e.Key()}}
+	}
+	n, err := decodeNode(e)
+	if err != nil {
+		return NodeEvent{Err: err}
+	}
+	return NodeEvent{Node: n}
+}

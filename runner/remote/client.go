@@ -301,7 +301,7 @@ func (c *Client) gone(ctx context.Context, e state.Execution, done <-chan *nats.
 	if err != nil {
 		return e, runner.Result{}, err
 	}
-	if state.Ended(x.Status.ComputeState) {
+	if x.Status.ComputeState.Ended() {
 		if m := waitDone(done, c.ping()); m != nil {
 			return c.ended(ctx, e, m)
 		}
@@ -343,14 +343,14 @@ func (c *Client) current(ctx context.Context, e state.Execution) (state.Executio
 
 // settle records the execution in compute state to with msg, unless the
 // store already has it ended, and returns it as stored.
-func (c *Client) settle(ctx context.Context, e state.Execution, to, msg string) (state.Execution, error) {
+func (c *Client) settle(ctx context.Context, e state.Execution, to state.ComputeState, msg string) (state.Execution, error) {
 	ctx = context.WithoutCancel(ctx)
 	for attempt := 0; ; attempt++ {
 		x, err := c.current(ctx, e)
 		if err != nil {
 			return e, err
 		}
-		if state.Ended(x.Status.ComputeState) {
+		if x.Status.ComputeState.Ended() {
 			return x, nil
 		}
 		x.Status.ComputeState, x.Status.Message = to, msg

@@ -58,7 +58,7 @@ func TestRecover(t *testing.T) {
 		alive  bool // the fake driver finds the execution
 		dir    bool // the agent has the execution's directory
 		ok     bool
-		state  string
+		state  state.ComputeState
 		err    string
 	}{
 		{"alive", schema.Wasm, true, true, true, state.ComputeComplete, ""},

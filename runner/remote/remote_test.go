@@ -140,7 +140,7 @@ func TestRunToEnd(t *testing.T) {
 	tests := []struct {
 		name           string
 		script         string
-		state          string
+		state          state.ComputeState
 		code           int
 		stdout, stderr string
 	}{

@@ -287,9 +287,7 @@ func (s *server) stopped(r *run, e state.Execution, res runner.Result, err error
 	if xerr != nil {
 		return res, err
 	}
-	switch x.Status.ComputeState {
-	case state.ComputeComplete, state.ComputeFailed, state.ComputeLost, state.ComputeStopped:
-	default:
+	if !x.Status.ComputeState.Ended() {
 		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped"
 		if _, xerr := s.a.Store.UpdateExecution(ctx, x); xerr != nil {
 			return res, err
