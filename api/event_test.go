@@ -42,6 +42,9 @@ func sameFields(t *testing.T, wire, stored reflect.Type) {
 		switch {
 		case wt.Kind() == reflect.Struct && wt.PkgPath() != "time":
 			sameFields(t, wt, st)
+		case wt.Kind() == reflect.String && st.Kind() == reflect.String:
+			// The wire keeps plain strings where the store has a named
+			// string type (a state, a kind): the JSON is the same.
 		case wt != st:
 			t.Errorf("field %s: %s on the wire, %s stored", w.Name, w.Type, s.Type)
 		}
