@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/sensitive"
@@ -269,28 +270,22 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 			if err := keepSensitive(ctx, st, j); err != nil {
 				return recorded, err
 			}
-			// A rollout that an earlier process started and did not finish
-			// (it was killed) resumes: what completed is not run again.
 			js, err := st.Job(ctx, j.Namespace, j.Name)
-			if err != nil || !unfinished(js.State) && js.State != state.StateStopped {
+			if err != nil {
 				continue
 			}
 			spec, err := specFromCanonical(j.Spec)
 			if err != nil {
 				return recorded, err
 			}
-			if js.State == state.StateStopped {
-				// Applying a stopped job starts it again.
+			switch what, _ := apply.WhenUnchanged(js, spec.Type.LongRunning(), st.ctl == nil); what {
+			case apply.Restart:
 				fmt.Fprintf(w, "%s: version %d is stopped; starting it again\n", j.Ref(), js.Version)
-				recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement, hidden: hidden})
+			case apply.Resume:
+				fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
+			default:
 				continue
 			}
-			if spec.Type.LongRunning() || st.ctl != nil {
-				// A long-lived control plane resumes its own rollouts;
-				// this command does not run long-running jobs.
-				continue
-			}
-			fmt.Fprintf(w, "%s: version %d was left %s by an interrupted rollout; resuming it\n", j.Ref(), js.Version, js.State)
 			recorded = append(recorded, rolloutJob{spec: spec, version: js.Version, placement: j.Placement, hidden: hidden})
 			continue
 		}
@@ -354,7 +349,6 @@ func hiddenValues(jobs []rolloutJob) []string {
 
 // unfinished reports whether a job state means a rollout is under way (and
 // so, when no process drives it, was interrupted).
-func unfinished(s state.JobState) bool { return s.RollingOut() }
 
 // checkBase refuses a saved plan when any of its jobs moved since.
 func checkBase(ctx context.Context, st api.Backend, p *plan.Plan) error {

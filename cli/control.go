@@ -8,7 +8,6 @@ import (
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
-	"github.com/muster-dev/muster/state"
 )
 
 func newStop() *cobra.Command {
@@ -77,21 +76,9 @@ version, so a rollback can itself be rolled back.`,
 			if err != nil {
 				return err
 			}
-			var target *state.Version
-			for i := len(versions) - 1; i >= 0; i-- {
-				v := versions[i]
-				if to == 0 && v.Version < js.Version && v.Hash != js.Hash || to != 0 && v.Version == to {
-					target = &v
-					break
-				}
-			}
-			switch {
-			case target == nil && to != 0:
-				return fmt.Errorf("%s/%s has no version %d (see 'muster history %s/%s')", ns, name, to, ns, name)
-			case target == nil:
-				return fmt.Errorf("%s/%s has no earlier version with another spec to roll back to", ns, name)
-			case target.Hash == js.Hash:
-				return fmt.Errorf("version %d has the spec of the current version %d: nothing to roll back", target.Version, js.Version)
+			target, err := apply.RollbackTarget(versions, js, to)
+			if err != nil {
+				return err
 			}
 			spec, err := st.Spec(ctx, target.Hash)
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -304,15 +305,10 @@ func applyActs(ctx context.Context, st *plane, j plan.JobPlan) string {
 	if err != nil {
 		return ""
 	}
-	switch {
-	case js.State == state.StateStopped:
-		return fmt.Sprintf("the job is stopped: applying starts version %d again", js.Version)
-	case !unfinished(js.State) || st.ctl != nil:
-		return ""
-	}
 	spec, err := specFromCanonical(j.Spec)
-	if err != nil || spec.Type.LongRunning() {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("the rollout of version %d was left %s: applying resumes it", js.Version, js.State)
+	_, note := apply.WhenUnchanged(js, spec.Type.LongRunning(), st.ctl == nil)
+	return note
 }

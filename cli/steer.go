@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
@@ -43,8 +44,8 @@ promote follows it to its end.`,
 			if err != nil {
 				return err
 			}
-			if js.State != state.StateRolloutPaused {
-				return fmt.Errorf("%s/%s is %s, not waiting for promotion (rollout_paused)", ns, name, js.State)
+			if err := apply.CanPromote(js); err != nil {
+				return err
 			}
 			if st.ctl != nil {
 				return remoteRollouts(ctx, c.OutOrStdout(), st, []rolloutJob{{spec: j, version: js.Version}}, out.value == "json", true)
