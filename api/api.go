@@ -9,7 +9,8 @@
 // Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
 // with code not_found (404), conflict (409), damaged (500), unauthorized (401),
 // bad_request (400), too_large (413), unknown_route (404: no such route,
-// never taken for a missing record) or internal (500); the client turns
+// never taken for a missing record), unavailable (503: no control plane
+// leads right now) or internal (500); the client turns
 // not_found and conflict back into errors that match state.ErrNotFound and
 // state.ErrConflict, and damaged into errors that match state.ErrDamaged
 // (see Error).

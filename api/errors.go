@@ -31,6 +31,10 @@ const (
 	// that do not match their hash): the control plane refuses to act on
 	// it. The client's errors match state.ErrDamaged.
 	CodeDamaged = "damaged"
+	// CodeUnavailable (503) says the operation needs the leading control
+	// plane and none leads right now (the lead is changing hands): try
+	// again, here or at another control plane.
+	CodeUnavailable = "unavailable"
 	// CodeInternal (500) is every other failure.
 	CodeInternal = "internal"
 )
@@ -91,7 +95,11 @@ func (e *badRequest) Error() string { return e.msg }
 func classify(err error) (int, string) {
 	var bad *badRequest
 	var tooLarge *http.MaxBytesError
+	var relayed *Error
 	switch {
+	case errors.As(err, &relayed) && relayed.Code != "":
+		// An answer of the leading control plane, passed on as it came.
+		return relayed.Status, relayed.Code
 	case errors.As(err, &bad), errors.Is(err, state.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.As(err, &tooLarge):

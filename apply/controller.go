@@ -176,6 +176,7 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 		c.OnLead(true, nil)
 	}
 	nodes := c.watchNodes(life)
+	jobs := c.watchJobs(life)
 	// Taken once and again only after it fired, so that a runner set while
 	// the loop works is not missed.
 	runners := c.Runners.Changed()
@@ -212,6 +213,14 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 				c.retryQueued(life)
 				c.reconcile(life)
 			}
+		case ev, ok := <-jobs:
+			if !ok {
+				// The watch ended: look at every job, and watch again.
+				jobs = c.watchJobs(life)
+				c.pickUpAll(life)
+				break
+			}
+			c.pickUp(life, ev)
 		case <-wakeC:
 			// A node may have gone silent, a queued rollout waited its
 			// timeouts.queue out.
@@ -479,6 +488,16 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 		return errors.New("this control plane does not lead: another one drives the rollouts (or it is starting or stopping)")
 	}
 	old := c.jobs[ref]
+	if !resume && old != nil && old.version == version && !old.ended() {
+		// Already rolling out (the leader picked the recorded version up
+		// before it was asked to): it goes on, promoted if asked.
+		if promote && !old.promoted {
+			old.promoted = true
+			close(old.promote)
+		}
+		c.mu.Unlock()
+		return nil
+	}
 	ctx, cancel := context.WithCancel(c.life)
 	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{}), job: j}
 	c.jobs[ref] = run

@@ -28,6 +28,8 @@ type fakeStore struct {
 	events   map[string][]state.Event
 	nodes    map[string]state.Node
 	watchers []chan state.NodeEvent
+	// jobWatchers get every job status written (WatchJobs).
+	jobWatchers []chan state.JobEvent
 	// states lists the job states written, in order, by job.
 	states map[string][]state.JobState
 	fail   func(op string) error
@@ -141,6 +143,7 @@ func (f *fakeStore) CommitVersion(_ context.Context, ns, name, hash string, base
 	}
 	f.jobs[k] = next
 	f.states[k] = append(f.states[k], st)
+	f.notifyJob(next)
 	return next, nil
 }
 
@@ -178,6 +181,7 @@ func (f *fakeStore) UpdateStatus(_ context.Context, ns, name string, update func
 	if next.State != cur.State {
 		f.states[k] = append(f.states[k], next.State)
 	}
+	f.notifyJob(next)
 	return next, nil
 }
 
@@ -385,6 +389,35 @@ func (f *fakeStore) WatchNodes(ctx context.Context) (<-chan state.NodeEvent, err
 		defer f.mu.Unlock()
 		if i := slices.Index(f.watchers, ch); i >= 0 {
 			f.watchers = slices.Delete(f.watchers, i, i+1)
+			close(ch)
+		}
+	})
+	return ch, nil
+}
+
+// notifyJob sends js to the jobs' watchers; f.mu is held.
+func (f *fakeStore) notifyJob(js state.JobStatus) {
+	for _, ch := range f.jobWatchers {
+		select {
+		case ch <- state.JobEvent{Job: js}:
+		default: // a watcher that fell far behind misses it, as a test would see
+		}
+	}
+}
+
+func (f *fakeStore) WatchJobs(ctx context.Context) (<-chan state.JobEvent, error) {
+	if err := f.check("WatchJobs"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan state.JobEvent, 1024)
+	f.jobWatchers = append(f.jobWatchers, ch)
+	context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if i := slices.Index(f.jobWatchers, ch); i >= 0 {
+			f.jobWatchers = slices.Delete(f.jobWatchers, i, i+1)
 			close(ch)
 		}
 	})

@@ -37,6 +37,9 @@ type Store interface {
 	// WatchNodes sends every node as it is, then each change, until ctx
 	// ends (see state.Store.WatchNodes).
 	WatchNodes(ctx context.Context) (<-chan state.NodeEvent, error)
+	// WatchJobs sends each change of a job's status from now on (see
+	// state.Store.WatchJobs).
+	WatchJobs(ctx context.Context) (<-chan state.JobEvent, error)
 }
 
 var _ Store = (*state.Store)(nil)

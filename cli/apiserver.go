@@ -11,7 +11,7 @@ import (
 )
 
 // apiServer serves a control plane's API on a listener. Until it is given
-// its handler (the control plane leads and is ready) it answers 503.
+// its handler (the control plane is set up) it answers 503.
 type apiServer struct {
 	srv     *http.Server
 	handler atomic.Pointer[http.Handler]
@@ -22,18 +22,18 @@ type apiServer struct {
 	once sync.Once
 }
 
-// standby answers while the control plane does not lead.
-var standby http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+// starting answers until the control plane is set up.
+var starting http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusServiceUnavailable)
-	fmt.Fprintln(w, `{"error": "this control plane stands by: another one leads (see its log)", "code": "standby"}`)
+	fmt.Fprintln(w, `{"error": "this control plane is starting: try again", "code": "unavailable"}`)
 })
 
 // startAPI serves on ln, answering 503 until serve is called.
 func startAPI(ctx context.Context, ln net.Listener) *apiServer {
 	reqCtx, end := context.WithCancel(context.WithoutCancel(ctx))
 	a := &apiServer{end: end, done: make(chan error, 1)}
-	a.handler.Store(&standby)
+	a.handler.Store(&starting)
 	a.srv = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*a.handler.Load()).ServeHTTP(w, r) }),
@@ -45,9 +45,6 @@ func startAPI(ctx context.Context, ln net.Listener) *apiServer {
 
 // serve answers with h from now on.
 func (a *apiServer) serve(h http.Handler) { a.handler.Store(&h) }
-
-// standBy answers 503 again from now on: the control plane lost the lead.
-func (a *apiServer) standBy() { a.handler.Store(&standby) }
 
 // stop ends the open streams and shuts the server down, waiting up to 5s
 // for the requests under way. It is safe to call twice.

@@ -96,7 +96,13 @@ const apiRE = `API on http://(\S+)`
 func (c *musterCLI) server(args ...string) (*daemonProc, string) {
 	c.t.Helper()
 	p := c.start(apiRE, append([]string{"server", "--listen", "127.0.0.1:0"}, args...)...)
-	return p, p.waitFor(apiRE)
+	addr := p.waitFor(apiRE)
+	if strings.HasPrefix(c.env, "MUSTER_NATS_URL=") {
+		// Over a shared NATS server the API answers before the lead is
+		// taken: wait for it.
+		p.waitFor(`leading|standing by`)
+	}
+	return p, addr
 }
 
 // waitNodes waits until `muster nodes` lists n nodes whose line contains
@@ -511,9 +517,10 @@ func TestServersOnSharedNATSTakeTurns(t *testing.T) {
 	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
 	first, addr1 := c.server("--lease-ttl", "1500ms")
 	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "1500ms")
-	if strings.Contains(second.out.String(), "API on") {
+	if strings.Contains(second.out.String(), "leading") {
 		t.Fatalf("a second server leads while the first does:\n%s", second.out.String())
 	}
+	addr2 := second.waitFor(apiRE)
 	c.start(`joined`, "agent", "--server", addr1, "--node-id", "worker", "--dir", "agent")
 	file := c.write("svc.yaml", `name: svc
 type: service
@@ -523,10 +530,25 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	c.ok("apply", "--auto-approve", "--addr", addr1, file)
 	before := c.executions("svc")
 
+	// The one standing by serves the whole API: a job applied through it
+	// is rolled out by the leader, and its progress followed through it.
+	other := c.write("other.yaml", `name: other
+type: service
+task: {engine: exec, cmd: [sleep, "300"]}
+rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`)
+	c.ok("apply", "--auto-approve", "--addr", addr2, other)
+	if st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "--addr", addr2, "other"))[0]; st.State != "running" {
+		t.Errorf("a job applied through the server standing by: %+v", st)
+	}
+	if strings.Contains(second.out.String(), "leading") {
+		t.Fatalf("the server standing by took the lead:\n%s", second.out.String())
+	}
+
 	// The leader dies; the one standing by takes over once the lease
 	// expired, and keeps the agent's execution.
 	first.kill()
-	addr2 := second.waitFor(apiRE)
+	second.waitFor(`now leading`)
 	if !strings.Contains(second.out.String(), "now leading") {
 		t.Errorf("the second server does not say it leads:\n%s", second.out.String())
 	}

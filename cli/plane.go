@@ -35,18 +35,6 @@ type plane struct {
 // directory).
 func (p *plane) Close() error { return p.close() }
 
-// Events sends the controller's events of job ns/name (of every job when
-// name is "") in the API's form, until ctx is done or the controller ends
-// the subscription (a subscriber that fell behind): the API has its own
-// event type and does not import the rollout engine.
-func (c controlPlane) Events(ctx context.Context, ns, name string) (<-chan api.Event, error) {
-	in, err := c.Controller.Events(ctx, ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return mapEvents(ctx, in, wireEvent), nil
-}
-
 // wireEvent is an event of the rollout engine as the API sends it.
 func wireEvent(ev apply.Event) api.Event { return api.EventFromState(ev) }
 

@@ -80,9 +80,11 @@ its NATS server on --nats-listen.
 
 With --nats the state lives in an external NATS server with JetStream
 instead of the state directory, and agents connect to that server. Several
-servers may share it: one leads (it holds a lease in the store), the others
-stand by, answering 503, and one of them takes over when the leader has been
-silent for --lease-ttl, adopting the executions as they run. A server that
+servers may share it: one leads (it holds a lease in the store) and drives
+the rollouts, the others stand by, and one of them takes over when the
+leader has been silent for --lease-ttl, adopting the executions as they
+run. Every one serves the whole API: what only the leader does (rollouts,
+promotions, stops, logs) is relayed to it. A server that
 loses the lead (it was paused, or cut off, past its lease) stands by again:
 it stops driving rollouts and leaves every execution running.
 
@@ -140,15 +142,6 @@ func saveNATSPort(dir, natsURL string) {
 	}
 }
 
-// controlPlane serves a Controller through the API, with its Info.
-type controlPlane struct {
-	*apply.Controller
-	info api.Info
-}
-
-// Info describes the control plane.
-func (c controlPlane) Info(context.Context) (api.Info, error) { return c.info, nil }
-
 // serveControlPlane runs `muster dev` (nf set: with the local node) or
 // `muster server` until interrupted.
 func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen string, ttl, leaseTTL time.Duration, mode string) error {
@@ -198,7 +191,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	log := logger(c, mode)
 	st.SetLogger(log)
 
-	// The API answers from now on: 503 until this process leads.
+	// The API answers from now on: 503 until the control plane is set up.
 	srv := startAPI(ctx, ln)
 	defer srv.stop()
 
@@ -225,25 +218,38 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
 			}}
 	}
-	handler := api.Logged(api.NewServer(st, controlPlane{ctl, info}, token), ctl.Log)
+	cp := newControlPlane(ctl, st, info)
+	// Every control plane serves the whole API, leading or not.
+	srv.serve(api.Logged(api.NewServer(st, cp, token), ctl.Log))
+	if external {
+		printBanner(w, mode, addr, sf, info)
+	}
 	var terms int
+	var relay *nats.Subscription
 	ctl.OnLead = func(leading bool, why error) {
+		cp.leading.Store(leading)
 		if !leading {
-			srv.standBy()
+			if relay != nil {
+				relay.Unsubscribe()
+			}
 			fmt.Fprintf(w, "muster %s: %v; standing by, leaving every execution running for the control plane that leads now\n", mode, why)
 			return
 		}
-		srv.serve(handler)
-		if terms++; terms > 1 || stoodBy {
-			fmt.Fprintf(w, "muster %s: now leading\n", mode)
+		var err error
+		if relay, err = api.ServeRelay(st.Conn(), cp); err != nil {
+			fmt.Fprintf(w, "muster %s: cannot answer the other control planes' requests: %v\n", mode, err)
 		}
-		if terms > 1 {
+		switch terms++; {
+		case terms > 1 || stoodBy:
+			fmt.Fprintf(w, "muster %s: now leading\n", mode)
+		case external:
+			fmt.Fprintf(w, "muster %s: leading: this control plane drives the rollouts\n", mode)
+		}
+		if terms > 1 || external {
 			return
 		}
-		if !external {
-			if err := writeDevRecord(sf.dir, addr); err != nil {
-				fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
-			}
+		if err := writeDevRecord(sf.dir, addr); err != nil {
+			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
 		printBanner(w, mode, addr, sf, info)
 	}
