@@ -143,11 +143,7 @@ func (c *Client) PutNode(ctx context.Context, n state.Node) (state.Node, error) 
 // when one does not answer, if r can be sent again: it was not read yet,
 // or it is an io.Seeker, rewound to where it was.
 func (c *Client) PutDocument(ctx context.Context, r io.Reader) (string, int64, error) {
-	body, err := rewindable(r)
-	if err != nil {
-		return "", 0, err
-	}
-	req := request{method: http.MethodPost, path: "/documents", contentType: contentBytes, policy: retrySafe, body: body}
+	req := request{method: http.MethodPost, path: "/documents", contentType: contentBytes, policy: retrySafe, body: rewindable(r)}
 	resp, ep, err := c.do(ctx, req)
 	if err != nil {
 		return "", 0, err
@@ -160,22 +156,21 @@ func (c *Client) PutDocument(ctx context.Context, r io.Reader) (string, int64, e
 	return out.Hash, out.Size, nil
 }
 
-// rewindable returns the body of a request sending r: r itself, rewound
-// to where it is now when it is sent again and it can be.
-func rewindable(r io.Reader) (func() (io.Reader, bool), error) {
-	s, ok := r.(io.Seeker)
-	if !ok {
-		return func() (io.Reader, bool) { return r, true }, nil
+// rewindable returns the body of a request sending r: r itself, sent
+// again when nothing of it was read yet, or when it can be rewound to
+// where it is now.
+func rewindable(r io.Reader) func() (io.Reader, bool) {
+	if s, ok := r.(io.Seeker); ok {
+		if at, err := s.Seek(0, io.SeekCurrent); err == nil {
+			return func() (io.Reader, bool) {
+				_, err := s.Seek(at, io.SeekStart)
+				return r, err == nil
+			}
+		}
+		// Not seekable after all (a pipe).
 	}
-	at, err := s.Seek(0, io.SeekCurrent)
-	if err != nil {
-		// Not seekable after all (a pipe): sent once.
-		return func() (io.Reader, bool) { return r, true }, nil
-	}
-	return func() (io.Reader, bool) {
-		_, err := s.Seek(at, io.SeekStart)
-		return r, err == nil
-	}, nil
+	cr := &countingReader{r: r}
+	return func() (io.Reader, bool) { return cr, cr.n == 0 }
 }
 
 // Document opens the document stored under hash, or fails with an error

@@ -91,27 +91,23 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, endpoint, e
 	return nil, endpoint{}, joinTried(errs)
 }
 
-// send sends r to ep once. again says whether r can be sent again (its
-// body was not consumed). An answer other than 2xx is an *Error.
+// send sends r to ep once. again says whether r can be sent again: its
+// body could be had (see request.body). An answer other than 2xx is an
+// *Error.
 func (c *Client) send(ctx context.Context, ep endpoint, r request) (_ *http.Response, again bool, _ error) {
 	var body io.Reader
-	again = true
-	var counted *countingReader
 	if r.body != nil {
 		var ok bool
-		body, ok = r.body()
-		if !ok {
+		if body, ok = r.body(); !ok {
 			return nil, false, fmt.Errorf("control plane at %s: the request body cannot be sent again", ep.addr)
 		}
-		counted = &countingReader{r: body}
-		body = counted
 	}
 	req, err := c.newRequest(ctx, ep, r.method, r.path, r.query, body)
 	if err != nil {
 		return nil, false, err
 	}
-	if counted != nil {
-		if req.ContentLength = sizeOf(counted.r); req.ContentLength == 0 {
+	if body != nil {
+		if req.ContentLength = sizeOf(body); req.ContentLength == 0 {
 			req.Body = http.NoBody
 		}
 		req.Header.Set("Content-Type", r.contentType)
@@ -120,21 +116,18 @@ func (c *Client) send(ctx context.Context, ep endpoint, r request) (_ *http.Resp
 		req.Header.Set("Accept", r.accept)
 	}
 	resp, err := c.hc.Do(req)
-	if counted != nil && counted.n > 0 {
-		again = false
-	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, again, &tryError{addr: ep.addr, err: err}
+		return nil, true, &tryError{addr: ep.addr, err: err}
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		return nil, again, readError(resp)
+		return nil, true, readError(resp)
 	}
-	return resp, again, nil
+	return resp, true, nil
 }
 
 // retryable says whether a request that failed with err may go to the next
