@@ -113,6 +113,15 @@ func (c *Client) Addrs() []string {
 	return out
 }
 
+// Addr returns the address of the control plane the client uses now: the
+// one that answered last, at first the first given.
+func (c *Client) Addr() string {
+	if len(c.eps) == 0 {
+		return ""
+	}
+	return c.eps[int(c.cur.Load())%len(c.eps)].addr
+}
+
 // Close closes the client's idle connections. The client stays usable.
 func (c *Client) Close() error {
 	c.hc.CloseIdleConnections()
