@@ -45,6 +45,7 @@ func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx c
 		a:     a,
 		specs: specs,
 		runs:  map[string]*run{},
+		quit:  make(chan struct{}),
 	}
 	closed := nc.StatusChanged(nats.CLOSED)
 	defer nc.RemoveStatusListener(closed)
@@ -106,6 +107,7 @@ type server struct {
 	closing  bool
 	runWG    sync.WaitGroup // run goroutines
 	handleWG sync.WaitGroup // handlers running in their own goroutine
+	quit     chan struct{}  // closed when shutdown stops waiting for runs (see persist)
 }
 
 func (s *server) grace() time.Duration {
@@ -154,6 +156,7 @@ func (s *server) shutdown() int {
 			stuck++
 		}
 	}
+	close(s.quit)
 	if stuck == 0 {
 		s.handleWG.Wait()
 		s.runWG.Wait()
@@ -263,8 +266,9 @@ func (s *server) handleRun(m *nats.Msg) {
 	m.Respond(s.accepted())
 	go func() {
 		defer s.release(e.ID, r)
-		_, res, err := s.a.Run(r.ctx, e, j)
+		x, res, err := s.a.Run(r.ctx, e, j)
 		res, err = s.stopped(r, e, res, err)
+		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
 	}()
 }
@@ -316,7 +320,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 	}
 	returned := make(chan outcome, 1)
 	go func() {
-		_, res, ok, err := s.a.Recover(r.ctx, e, j)
+		x, res, ok, err := s.a.Recover(r.ctx, e, j)
 		if !ok && err == nil {
 			s.release(e.ID, r)
 			returned <- outcome{}
@@ -324,6 +328,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 		}
 		returned <- outcome{ok, err}
 		res, err = s.stopped(r, e, res, err)
+		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
 		s.release(e.ID, r)
 	}()
