@@ -3,6 +3,8 @@ package remote_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
@@ -157,5 +160,143 @@ func TestExecutionsOutliveANATSOutage(t *testing.T) {
 		if x := c.stored(state.Execution{ID: e, JobID: during.JobID}); x.Status.ComputeState != state.ComputeComplete {
 			t.Errorf("the store has %s %s (%s), want complete", e, x.Status.ComputeState, x.Status.Message)
 		}
+	}
+}
+
+// freePort returns a loopback port nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// natsCluster starts n JetStream servers routed into one cluster on
+// loopback and returns them, with every bucket of the store created with
+// a copy on each (as 'muster server --replicas 3' would).
+func natsCluster(t *testing.T, n int) []*server.Server {
+	t.Helper()
+	routes := make([]string, n)
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = freePort(t)
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
+	}
+	srvs := make([]*server.Server, n)
+	for i := range srvs {
+		srv, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			Cluster: server.ClusterOpts{Name: "muster", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Start()
+		t.Cleanup(func() {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+		})
+		srvs[i] = srv
+	}
+	for _, srv := range srvs {
+		if !srv.ReadyForConnections(10 * time.Second) {
+			t.Fatal("a NATS server of the cluster did not start")
+		}
+	}
+	nc, err := nats.Connect(srvs[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"specs", "jobs", "nodes", "executions", "leases", "sensitive"} {
+		wait.For(t, 30*time.Second, "bucket "+b+" with 3 copies", func() (error, bool) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 5, Storage: jetstream.FileStorage, Replicas: n})
+			return err, err == nil || errors.Is(err, jetstream.ErrBucketExists)
+		})
+	}
+	return srvs
+}
+
+// TestExecutionOutlivesTheLossOfItsNATSServer runs an execution on an
+// agent that knows every URL of a 3-server cluster and is connected to the
+// first; the control plane is connected to the second. The first server is
+// shut down while the execution runs: the agent moves to another server,
+// and the execution runs on, once, and is reported complete.
+func TestExecutionOutlivesTheLossOfItsNATSServer(t *testing.T) {
+	ctx := context.Background()
+	srvs := natsCluster(t, 3)
+	urls := make([]string, len(srvs))
+	for i, s := range srvs {
+		urls[i] = s.ClientURL()
+	}
+	cp, err := state.Connect(ctx, urls[1], reconnecting()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	ag, err := state.Connect(ctx, strings.Join(urls, ","), append(reconnecting(), nats.DontRandomize())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	if got := ag.Conn().ConnectedUrl(); got != urls[0] {
+		t.Fatalf("the agent connected to %s, want the first server %s", got, urls[0])
+	}
+	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- remote.Serve(sctx, ag.Conn(), a, remote.SpecsFrom(ag)) }()
+	defer func() { stop(); <-served }()
+	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
+	wait.Until(t, 10*time.Second, "the agent to answer", func() bool {
+		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
+		return err == nil
+	})
+
+	work := t.TempDir()
+	runs, end := filepath.Join(work, "runs"), filepath.Join(work, "end")
+	e, j := c.job("echo run >> " + runs + "; echo started; while [ ! -e " + end + " ]; do sleep 0.05; done")
+	done := c.runAsync(ctx, e, j)
+	waitStarted(t, c, e.ID)
+
+	srvs[0].Shutdown()
+	srvs[0].WaitForShutdown()
+	wait.Until(t, 20*time.Second, "the agent to reconnect to another server", func() bool {
+		u := ag.Conn().ConnectedUrl()
+		return ag.Conn().IsConnected() && u != urls[0]
+	})
+	// The agent answers again, now through another server.
+	wait.Until(t, 20*time.Second, "the agent to answer through the cluster", func() bool {
+		_, err := c.client.ReadLog(ctx, e.ID, "stdout", 0)
+		return err == nil
+	})
+	select {
+	case r := <-done:
+		t.Fatalf("the run ended with the agent's NATS server: %s (%s), %v", r.x.Status.ComputeState, r.x.Status.Message, r.err)
+	default:
+	}
+	if err := os.WriteFile(end, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ended(t, done)
+	if r.err != nil || r.x.Status.ComputeState != state.ComputeComplete {
+		t.Fatalf("the execution ended %s (%s), %v; want complete", r.x.Status.ComputeState, r.x.Status.Message, r.err)
+	}
+	if b, err := os.ReadFile(runs); err != nil || string(b) != "run\n" {
+		t.Errorf("the execution ran %q times, want once", b)
+	}
+	if x := c.stored(e); x.Status.ComputeState != state.ComputeComplete {
+		t.Errorf("the store has %s (%s), want complete", x.Status.ComputeState, x.Status.Message)
 	}
 }
