@@ -37,12 +37,13 @@ func beat(ctx context.Context, st api.Backend, n state.Node) error {
 // keepAlive records node n as alive every d until ctx is done; a beat
 // that fails is logged, and the next one tries again.
 func keepAlive(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration) {
-	keepAliveOn(ctx, log, st, n, d, nil)
+	keepAliveOn(ctx, log, st, n, d, nil, nil)
 }
 
 // keepAliveOn is keepAlive that also beats at once on a signal of now (the
-// connection to the state came back).
-func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration, now <-chan struct{}) {
+// connection to the state came back), and does not log the beats that fail
+// while down says the connection is down (its loss is logged once).
+func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration, now <-chan struct{}, down func() bool) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -52,7 +53,7 @@ func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.
 		case <-t.C:
 		case <-now:
 		}
-		if err := beat(ctx, st, n); err != nil && ctx.Err() == nil {
+		if err := beat(ctx, st, n); err != nil && ctx.Err() == nil && (down == nil || !down()) {
 			log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
 		}
 	}
@@ -186,7 +187,8 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if err := beat(ctx, st, n); err != nil {
 		return err
 	}
-	go keepAliveOn(ctx, log, st, n, every, back)
+	nc := st.Conn()
+	go keepAliveOn(ctx, log, st, n, every, back, func() bool { return !nc.IsConnected() })
 	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, client.Addr(), natsURL)
 	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
