@@ -104,15 +104,6 @@ func parseEndpoint(addr string) (endpoint, error) {
 	return endpoint{addr: u.Host, base: base}, nil
 }
 
-// Addrs returns the control plane addresses the client knows, in order.
-func (c *Client) Addrs() []string {
-	out := make([]string, len(c.eps))
-	for i, ep := range c.eps {
-		out[i] = ep.addr
-	}
-	return out
-}
-
 // Addr returns the address of the control plane the client uses now: the
 // one that answered last, at first the first given.
 func (c *Client) Addr() string {

@@ -1,9 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/state"
 )
 
 // deadAddr returns a loopback address nothing listens on.
@@ -77,5 +84,78 @@ func TestReachableNATS(t *testing.T) {
 	}
 	if _, err := reachableNATS(" ", "h:1"); err == nil {
 		t.Error("reachableNATS of no URL: no error")
+	}
+}
+
+// eventsOnly is a control plane whose event stream the test writes.
+type eventsOnly struct {
+	api.Control
+	ch chan api.Event
+}
+
+func (e eventsOnly) Events(context.Context, string, string) (<-chan api.Event, error) {
+	return e.ch, nil
+}
+
+// TestFollowRolloutAcrossAResumedStream checks that following a rollout
+// reads the job's status when the event stream moved to another control
+// plane: a rollout that ended meanwhile ends the following, one still
+// going on is followed on.
+func TestFollowRolloutAcrossAResumedStream(t *testing.T) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hash, err := st.PutSpec(ctx, []byte(`{"name":"web"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		state state.JobState
+		want  state.JobState // "": the resumed stream must be followed on
+	}{
+		{"ended-meanwhile", state.StateRunning, state.StateRunning},
+		{"failed-meanwhile", state.StateFailed, state.StateFailed},
+		{"still-deploying", state.StateDeploying, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := st.CommitVersion(ctx, "default", tc.name, hash, 0, tc.state); err != nil {
+				t.Fatal(err)
+			}
+			ctl := eventsOnly{ch: make(chan api.Event, 4)}
+			p := &plane{Backend: st, ctl: ctl}
+			ctl.ch <- api.Event{Kind: api.EventResumed, Message: "the event stream moved"}
+			if tc.want == "" {
+				ctl.ch <- api.Event{Job: "default/" + tc.name, Version: 1, Kind: string(apply.Finished), State: string(state.StateRunning)}
+			}
+			var out bytes.Buffer
+			pr := newProgress(&out, false)
+			defer pr.close()
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			got := make(chan state.JobState, 1)
+			go func() {
+				s, err := followRollout(ctx, p, pr, nil, "default", tc.name, 1, false, func(context.Context) error { return nil })
+				if err != nil {
+					t.Error(err)
+				}
+				got <- s
+			}()
+			want := tc.want
+			if want == "" {
+				want = state.StateRunning // from the finished event
+			}
+			select {
+			case s := <-got:
+				if s != want {
+					t.Fatalf("followRollout = %q, want %q", s, want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("followRollout still follows after the stream resumed")
+			}
+		})
 	}
 }
