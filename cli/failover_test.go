@@ -3,13 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -157,5 +162,47 @@ func TestFollowRolloutAcrossAResumedStream(t *testing.T) {
 				t.Fatal("followRollout still follows after the stream resumed")
 			}
 		})
+	}
+}
+
+// TestAgentNATSConnectionRidesOutARestart connects as an agent does, has
+// its NATS server replaced by another on the same port, and checks that
+// the connection comes back, says so once, and logged the loss once.
+func TestAgentNATSConnectionRidesOutARestart(t *testing.T) {
+	first := startNATS(t)
+	url := first.ClientURL()
+	port := first.Addr().(*net.TCPAddr).Port
+	var logBuf lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	back := make(chan struct{}, 1)
+	nc, err := nats.Connect(url, natsOptions(log, "", back)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if nc.Opts.MaxReconnect != -1 {
+		t.Fatalf("MaxReconnect = %d, want -1 (for ever)", nc.Opts.MaxReconnect)
+	}
+	first.Shutdown()
+	first.WaitForShutdown()
+	wait.Until(t, 10*time.Second, "the connection to notice the loss", func() bool { return !nc.IsConnected() })
+
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	select {
+	case <-back:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reconnect signalled within 20s")
+	}
+	if !nc.IsConnected() {
+		t.Fatal("signalled back, but not connected")
+	}
+	out := logBuf.String()
+	if strings.Count(out, "lost the connection to NATS") != 1 || strings.Count(out, "reconnected to NATS") != 1 {
+		t.Fatalf("want the loss and the return logged once each; log:\n%s", out)
 	}
 }
