@@ -3,8 +3,10 @@ package remote_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -298,5 +300,129 @@ func TestExecutionOutlivesTheLossOfItsNATSServer(t *testing.T) {
 	}
 	if x := c.stored(e); x.Status.ComputeState != state.ComputeComplete {
 		t.Errorf("the store has %s (%s), want complete", x.Status.ComputeState, x.Status.Message)
+	}
+}
+
+// cut is a TCP forwarder to a NATS server that the test can cut and
+// restore on the same address, as a network partition between an agent and
+// its server would.
+type cut struct {
+	t      *testing.T
+	addr   string // where it listens
+	target string
+	mu     sync.Mutex
+	l      net.Listener
+	conns  []net.Conn
+}
+
+func newCut(t *testing.T, target string) *cut {
+	c := &cut{t: t, target: target}
+	c.listen("127.0.0.1:0")
+	t.Cleanup(c.sever)
+	return c
+}
+
+func (c *cut) listen(addr string) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.l, c.addr = l, l.Addr().String()
+	c.mu.Unlock()
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", c.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			c.mu.Lock()
+			c.conns = append(c.conns, in, out)
+			c.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+}
+
+// sever closes the listener and every connection through it.
+func (c *cut) sever() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.l != nil {
+		c.l.Close()
+		c.l = nil
+	}
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
+}
+
+// restore listens again on the same address.
+func (c *cut) restore() { c.listen(c.addr) }
+
+// TestAgentStopsWhatWasRecordedLostMeanwhile cuts an agent off NATS while
+// it runs an execution, has the control plane record the execution lost
+// meanwhile (it would replace it), and restores the agent's connection:
+// the agent stops the execution rather than run it beside its
+// replacement.
+func TestAgentStopsWhatWasRecordedLostMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	srv := natsServer(t, t.TempDir(), 0)
+	proxy := newCut(t, srv.Addr().String())
+	cp, err := state.Connect(ctx, srv.ClientURL(), reconnecting()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	ag, err := state.Connect(ctx, "nats://"+proxy.addr, append(reconnecting(), nats.IgnoreDiscoveredServers())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	log := &lockedLog{}
+	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second,
+		Log: slog.New(slog.NewTextHandler(log, nil))}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- remote.Serve(sctx, ag.Conn(), a, remote.SpecsFrom(ag)) }()
+	defer func() { stop(); <-served }()
+	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
+	wait.Until(t, 5*time.Second, "the agent to answer", func() bool {
+		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
+		return err == nil
+	})
+	e, j := c.job("echo started; sleep 300")
+	done := c.runAsync(ctx, e, j)
+	waitStarted(t, c, e.ID)
+
+	proxy.sever()
+	// The control plane counts the agent gone and records the execution
+	// lost.
+	r := ended(t, done)
+	if r.x.Status.ComputeState != state.ComputeLost {
+		t.Fatalf("the run of an agent cut off ended %s (%s), %v; want lost", r.x.Status.ComputeState, r.x.Status.Message, r.err)
+	}
+	running := func() bool {
+		m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+e.ID+`"}`), 2*time.Second)
+		if err != nil {
+			return true // not answering yet
+		}
+		var rr remote.RunningReply
+		return json.Unmarshal(m.Data, &rr) != nil || rr.Running
+	}
+	proxy.restore()
+	wait.Until(t, 20*time.Second, "the agent to stop the execution recorded lost", func() bool { return !running() })
+	if !strings.Contains(log.String(), "stopping an execution the control plane recorded ended") {
+		t.Errorf("the agent did not say why it stopped the execution; log:\n%s", log.String())
+	}
+	if x := c.stored(e); x.Status.ComputeState != state.ComputeLost {
+		t.Errorf("the store has %s (%s), want lost as the control plane recorded it", x.Status.ComputeState, x.Status.Message)
 	}
 }

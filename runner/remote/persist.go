@@ -101,3 +101,54 @@ func unreachable(err error) bool {
 		errors.Is(err, nats.ErrConnectionReconnecting) ||
 		errors.Is(err, nats.ErrDisconnected)
 }
+
+// onReconnect looks at the executions the agent runs each time the
+// connection comes back, until ctx is done or back is closed.
+func (s *server) onReconnect(ctx context.Context, back <-chan nats.Status) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-back:
+			if !ok {
+				return
+			}
+			s.stopEnded(ctx)
+		}
+	}
+}
+
+// stopEnded stops the executions the agent runs whose record the store has
+// ended: while this agent could not be reached, the control plane recorded
+// them lost (or stopped) and may have replaced them, so running them on
+// would run them twice.
+func (s *server) stopEnded(ctx context.Context) {
+	s.mu.Lock()
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		ns, name, err := r.exec.JobRef()
+		if err != nil {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, specTimeout)
+		x, err := s.a.Store.Execution(rctx, ns, name, r.exec.ID)
+		cancel()
+		if err != nil || !x.Status.ComputeState.Ended() {
+			continue
+		}
+		select {
+		case <-r.ended:
+			continue
+		default:
+		}
+		if s.a.Log != nil {
+			s.a.Log.Warn("stopping an execution the control plane recorded ended while this agent was out of reach",
+				"component", "node", "node", s.a.NodeID, "execution", x.ID, "state", string(x.Status.ComputeState))
+		}
+		r.cancel()
+	}
+}

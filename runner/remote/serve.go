@@ -49,6 +49,9 @@ func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx c
 	}
 	closed := nc.StatusChanged(nats.CLOSED)
 	defer nc.RemoveStatusListener(closed)
+	back := nc.StatusChanged(nats.CONNECTED)
+	defer nc.RemoveStatusListener(back)
+	go s.onReconnect(ctx, back)
 
 	handlers := []struct {
 		op    string
@@ -169,12 +172,14 @@ type run struct {
 	ctx    context.Context // cancelled by OpStop and Serve's end
 	cancel context.CancelFunc
 	ended  chan struct{} // closed after the Done was published
+	exec   state.Execution // as the run request had it
 }
 
 // reserve registers execution id as running here before its spec is
 // loaded, so that OpRunning says yes from the start. It fails when the
 // execution already runs here, returning that run, or when Serve ends.
-func (s *server) reserve(id string) (r, existing *run, err error) {
+func (s *server) reserve(e state.Execution) (r, existing *run, err error) {
+	id := e.ID
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -184,7 +189,7 @@ func (s *server) reserve(id string) (r, existing *run, err error) {
 		return nil, x, fmt.Errorf("execution %s already runs on node %s", id, s.a.NodeID)
 	}
 	ctx, cancel := context.WithCancel(s.base)
-	r = &run{ctx: ctx, cancel: cancel, ended: make(chan struct{})}
+	r = &run{ctx: ctx, cancel: cancel, ended: make(chan struct{}), exec: e}
 	s.runs[id] = r
 	s.runWG.Add(1)
 	return r, nil, nil
@@ -227,7 +232,7 @@ func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existin
 		refuse(fmt.Errorf("execution %s is for node %s, this is node %s", e.ID, e.NodeID, s.a.NodeID))
 		return req, nil, nil, nil
 	}
-	r, existing, err := s.reserve(e.ID)
+	r, existing, err := s.reserve(*e)
 	if err != nil {
 		if existing == nil {
 			refuse(err)
