@@ -171,7 +171,7 @@ func (s *server) shutdown() int {
 type run struct {
 	ctx    context.Context // cancelled by OpStop and Serve's end
 	cancel context.CancelFunc
-	ended  chan struct{} // closed after the Done was published
+	ended  chan struct{}   // closed after the Done was published
 	exec   state.Execution // as the run request had it
 }
 
