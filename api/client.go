@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,12 +25,22 @@ const maxErrorBody = 64 << 10
 // Client talks to a control plane over the API. It implements Backend and
 // Control, and is safe for concurrent use. Every error the control plane
 // answers is an *Error; an error reaching it names its address.
+//
+// A client may know several addresses of control planes that share one
+// state (see NewClient): it uses the first that answers and sticks to it,
+// and moves on to the next when it stops answering (see failover.go).
 type Client struct {
-	base  string // the URL of /v1, without a trailing slash
-	addr  string // the control plane's address, for error messages
+	eps   []endpoint // the control planes, in the order given
+	cur   atomic.Int32
 	token string
 	hc    *http.Client
 	err   error // a bad address, returned by every call
+}
+
+// endpoint is one control plane address.
+type endpoint struct {
+	addr string // "host:port", for error messages
+	base string // the URL of /v1, without a trailing slash
 }
 
 var (
@@ -39,29 +49,28 @@ var (
 )
 
 // NewClient returns a client of the control plane at addr, "host:port" or
-// a URL such as "http://host:port". token, when not "", is sent as a bearer
-// token. A bad address is reported by every call. Close the client when
-// done with it.
+// a URL such as "http://host:port", or of several control planes sharing
+// one state at a comma-separated list of them ("a:4747,b:4747"). token,
+// when not "", is sent as a bearer token. A bad address is reported by
+// every call. Close the client when done with it.
 func NewClient(addr, token string) *Client {
-	c := &Client{addr: addr, token: token}
-	raw := addr
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
+	c := &Client{token: token}
+	for _, a := range strings.Split(addr, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		ep, err := parseEndpoint(a)
+		if err != nil {
+			c.err = err
+			break
+		}
+		c.eps = append(c.eps, ep)
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		c.err = fmt.Errorf("invalid control plane address %q: %v", addr, err)
-	case u.Scheme != "http" && u.Scheme != "https":
+	if c.err == nil && len(c.eps) == 0 {
 		c.err = fmt.Errorf("invalid control plane address %q: want host:port or http://host:port", addr)
-	case u.Host == "":
-		c.err = fmt.Errorf("invalid control plane address %q: no host", addr)
-	default:
-		c.addr = u.Host
-		c.base = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/") + "/" + Version
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.MaxIdleConnsPerHost = 16
 	c.hc = &http.Client{
 		Transport: tr,
@@ -72,49 +81,60 @@ func NewClient(addr, token string) *Client {
 	return c
 }
 
+// dialTimeout bounds connecting to one address, so that an unreachable
+// control plane leaves time to try the next.
+const dialTimeout = 5 * time.Second
+
+// parseEndpoint parses one control plane address.
+func parseEndpoint(addr string) (endpoint, error) {
+	raw := addr
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return endpoint{}, fmt.Errorf("invalid control plane address %q: %v", addr, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return endpoint{}, fmt.Errorf("invalid control plane address %q: want host:port or http://host:port", addr)
+	case u.Host == "":
+		return endpoint{}, fmt.Errorf("invalid control plane address %q: no host", addr)
+	}
+	base := strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/") + "/" + Version
+	return endpoint{addr: u.Host, base: base}, nil
+}
+
+// Addr returns the address of the control plane the client uses now: the
+// one that answered last, at first the first given.
+func (c *Client) Addr() string {
+	if len(c.eps) == 0 {
+		return ""
+	}
+	return c.eps[int(c.cur.Load())%len(c.eps)].addr
+}
+
 // Close closes the client's idle connections. The client stays usable.
 func (c *Client) Close() error {
 	c.hc.CloseIdleConnections()
 	return nil
 }
 
-// newRequest returns a request for path (under /v1, its segments already
-// escaped) with query and body.
-func (c *Client) newRequest(ctx context.Context, method, path string, query url.Values, body io.Reader) (*http.Request, error) {
-	if c.err != nil {
-		return nil, c.err
-	}
-	u := c.base + path
+// newRequest returns a request to ep for path (under /v1, its segments
+// already escaped) with query and body.
+func (c *Client) newRequest(ctx context.Context, ep endpoint, method, path string, query url.Values, body io.Reader) (*http.Request, error) {
+	u := ep.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return nil, fmt.Errorf("control plane at %s: %w", c.addr, err)
+		return nil, fmt.Errorf("control plane at %s: %w", ep.addr, err)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	req.Header.Set("User-Agent", "muster-api-client/"+Version)
 	return req, nil
-}
-
-// send sends req and returns its response when the status is 2xx, or an
-// error: an *Error for any other status.
-func (c *Client) send(req *http.Request) (*http.Response, error) {
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("control plane at %s: %w", c.addr, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		return nil, readError(resp)
-	}
-	return resp, nil
 }
 
 // readError turns an error response into an *Error.
@@ -157,35 +177,35 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 }
 
 // callBytes does a plain call with a raw body (none when nil) and hands the
-// response body to read, within callTimeout.
+// response body to read, within callTimeout. GET and PUT calls move on to
+// the next control plane when one does not answer; others only when they
+// surely never reached it (see retryFor).
 func (c *Client) callBytes(ctx context.Context, method, path string, query url.Values, body []byte, contentType string, read func(io.Reader) error) error {
+	return c.callRetry(ctx, retryFor(method), method, path, query, body, contentType, read)
+}
+
+// callRetry is callBytes with the retry policy given.
+func (c *Client) callRetry(ctx context.Context, rp retryPolicy, method, path string, query url.Values, body []byte, contentType string, read func(io.Reader) error) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	var rd io.Reader
+	r := request{method: method, path: path, query: query, contentType: contentType, policy: rp}
 	if body != nil {
-		rd = bytes.NewReader(body)
+		r.body = func() (io.Reader, bool) { return bytes.NewReader(body), true }
 	}
-	req, err := c.newRequest(ctx, method, path, query, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.send(req)
+	resp, ep, err := c.do(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if err := read(resp.Body); err != nil {
-		return c.readErr(req, err)
+		return readErr(ep, resp.Request, err)
 	}
 	return nil
 }
 
-// readErr wraps an error reading the response to req.
-func (c *Client) readErr(req *http.Request, err error) error {
-	return fmt.Errorf("control plane at %s: read response to %s %s: %w", c.addr, req.Method, req.URL.Path, err)
+// readErr wraps an error reading the response to req from ep.
+func readErr(ep endpoint, req *http.Request, err error) error {
+	return fmt.Errorf("control plane at %s: read response to %s %s: %w", ep.addr, req.Method, req.URL.Path, err)
 }
 
 // jobPath returns the escaped path of a job's routes, after checking its

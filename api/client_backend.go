@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,7 +55,13 @@ func (c *Client) CommitVersion(ctx context.Context, ns, name, hash string, baseR
 		return out, err
 	}
 	in := commitRequest{Hash: hash, BaseRevision: baseRevision, State: string(st)}
-	err = c.call(ctx, http.MethodPost, p+"/versions", nil, in, &out)
+	b, err := json.Marshal(in)
+	if err != nil {
+		return out, err
+	}
+	// Safe to repeat at another control plane: a commit that went through
+	// moved the job past baseRevision, so a repeat is a conflict.
+	err = c.callRetry(ctx, retrySafe, http.MethodPost, p+"/versions", nil, b, contentJSON, decodeJSON(&out))
 	return out, err
 }
 
@@ -110,7 +115,8 @@ func (c *Client) PutSpec(ctx context.Context, canonical []byte) (string, error) 
 	if canonical == nil {
 		canonical = []byte{}
 	}
-	err := c.callBytes(ctx, http.MethodPost, "/specs", nil, canonical, contentJSON, decodeJSON(&out))
+	// Content-addressed: storing the same bytes again changes nothing.
+	err := c.callRetry(ctx, retrySafe, http.MethodPost, "/specs", nil, canonical, contentJSON, decodeJSON(&out))
 	return out.Hash, err
 }
 
@@ -132,33 +138,39 @@ func (c *Client) PutNode(ctx context.Context, n state.Node) (state.Node, error) 
 }
 
 // PutDocument streams the bytes of r into the document store and returns
-// their hash and size. It has no timeout but ctx. r is not closed.
+// their hash and size. It has no timeout but ctx. r is not closed. The
+// store is content-addressed, so the upload goes to the next control plane
+// when one does not answer, if r can be sent again: it was not read yet,
+// or it is an io.Seeker, rewound to where it was.
 func (c *Client) PutDocument(ctx context.Context, r io.Reader) (string, int64, error) {
-	body := io.NopCloser(r)
-	req, err := c.newRequest(ctx, http.MethodPost, "/documents", nil, body)
-	if err != nil {
-		return "", 0, err
-	}
-	// Tell the size when it is known, as http.NewRequest does.
-	switch v := r.(type) {
-	case *bytes.Reader:
-		req.ContentLength = int64(v.Len())
-	case *bytes.Buffer:
-		req.ContentLength = int64(v.Len())
-	case *strings.Reader:
-		req.ContentLength = int64(v.Len())
-	}
-	req.Header.Set("Content-Type", contentBytes)
-	resp, err := c.send(req)
+	req := request{method: http.MethodPost, path: "/documents", contentType: contentBytes, policy: retrySafe, body: rewindable(r)}
+	resp, ep, err := c.do(ctx, req)
 	if err != nil {
 		return "", 0, err
 	}
 	defer resp.Body.Close()
 	var out documentResponse
 	if err := decodeJSON(&out)(resp.Body); err != nil {
-		return "", 0, c.readErr(req, err)
+		return "", 0, readErr(ep, resp.Request, err)
 	}
 	return out.Hash, out.Size, nil
+}
+
+// rewindable returns the body of a request sending r: r itself, sent
+// again when nothing of it was read yet, or when it can be rewound to
+// where it is now.
+func rewindable(r io.Reader) func() (io.Reader, bool) {
+	if s, ok := r.(io.Seeker); ok {
+		if at, err := s.Seek(0, io.SeekCurrent); err == nil {
+			return func() (io.Reader, bool) {
+				_, err := s.Seek(at, io.SeekStart)
+				return r, err == nil
+			}
+		}
+		// Not seekable after all (a pipe).
+	}
+	cr := &countingReader{r: r}
+	return func() (io.Reader, bool) { return cr, cr.n == 0 }
 }
 
 // Document opens the document stored under hash, or fails with an error
@@ -168,11 +180,7 @@ func (c *Client) Document(ctx context.Context, hash string) (io.ReadCloser, erro
 	if err := checkHash("document", hash); err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, "/documents/"+url.PathEscape(hash), nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.send(req)
+	resp, _, err := c.do(ctx, request{method: http.MethodGet, path: "/documents/" + url.PathEscape(hash), policy: retrySafe})
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/muster-dev/muster/state"
@@ -68,46 +66,4 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-}
-
-// Events subscribes to the events of job ns/name, or of every job when
-// name is "". It returns once the control plane has registered the
-// subscription, so that events of a rollout started afterwards are not
-// missed. The channel is closed when ctx is done or the stream ends (the
-// control plane went away, or sent a line that is not an event).
-func (c *Client) Events(ctx context.Context, ns, name string) (<-chan Event, error) {
-	q := url.Values{}
-	if ns != "" {
-		q.Set("namespace", ns)
-	}
-	if name != "" {
-		q.Set("name", name)
-	}
-	req, err := c.newRequest(ctx, http.MethodGet, "/events", q, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", contentNDJSON)
-	resp, err := c.send(req)
-	if err != nil {
-		return nil, err
-	}
-	ch := make(chan Event, eventsBuffer)
-	go func() {
-		defer close(ch)
-		defer resp.Body.Close()
-		dec := json.NewDecoder(resp.Body)
-		for {
-			var ev Event
-			if err := dec.Decode(&ev); err != nil {
-				return
-			}
-			select {
-			case ch <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return ch, nil
 }

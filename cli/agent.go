@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,13 @@ func beat(ctx context.Context, st api.Backend, n state.Node) error {
 // keepAlive records node n as alive every d until ctx is done; a beat
 // that fails is logged, and the next one tries again.
 func keepAlive(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration) {
+	keepAliveOn(ctx, log, st, n, d, nil, nil)
+}
+
+// keepAliveOn is keepAlive that also beats at once on a signal of now (the
+// connection to the state came back), and does not log the beats that fail
+// while down says the connection is down (its loss is logged once).
+func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration, now <-chan struct{}, down func() bool) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -43,9 +51,10 @@ func keepAlive(ctx context.Context, log *slog.Logger, st api.Backend, n state.No
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := beat(ctx, st, n); err != nil && ctx.Err() == nil {
-				log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
-			}
+		case <-now:
+		}
+		if err := beat(ctx, st, n); err != nil && ctx.Err() == nil && (down == nil || !down()) {
+			log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
 		}
 	}
 }
@@ -58,16 +67,23 @@ func newAgent() *cobra.Command {
 		Use:   "agent",
 		Short: "Run a node agent that joins a control plane, until interrupted",
 		Long: `Agent runs the executions a control plane ('muster server' or 'muster dev')
-assigns to this node. It finds the control plane's NATS server through the
-API at --server, registers the node with its labels (--label,
---node-config) and keeps it alive with a heartbeat; daemon jobs whose
-selector matches it start here as it joins.
+assigns to this node. It finds the control plane's NATS servers through the
+API at --server (a comma-separated list of the control planes of a cluster:
+the first that answers is used), registers the node with its labels
+(--label, --node-config) and keeps it alive with a heartbeat; daemon jobs
+whose selector matches it start here as it joins.
+
+The agent connects to every NATS URL of the cluster, and to those the
+cluster advertises, and reconnects for as long as it runs: its executions
+go on through the loss of a NATS server or of the leading control plane,
+and report their end once the connection is back.
 
 Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
 to the control plane when it requires one. Interrupt (Ctrl-C) stops the
 executions it runs; the control plane then replaces them elsewhere or when
 the node comes back.`,
 		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
+  muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -97,7 +113,7 @@ the node comes back.`,
 		},
 	}
 	nf.register(c, false)
-	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API (MUSTER_ADDR); default: the one holding --state-dir")
+	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API, or a comma-separated list of a cluster's (MUSTER_ADDR); default: the one holding --state-dir")
 	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
 	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
@@ -127,8 +143,9 @@ func outputLimit(c *cobra.Command) (int64, error) {
 	return m.Bytes(), nil
 }
 
-// runAgent joins the control plane at server and serves this node; its
-// executions may store up to maxOutput bytes each (0: the default).
+// runAgent joins the control plane at server (a comma-separated list of
+// a cluster's) and serves this node; its executions may store up to
+// maxOutput bytes each (0: the default).
 func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, server, dir string, every time.Duration, maxOutput int64) error {
 	token := os.Getenv("MUSTER_TOKEN")
 	client := api.NewClient(server, token)
@@ -137,15 +154,12 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if err != nil {
 		return fmt.Errorf("control plane at %s: %w", server, err)
 	}
-	natsURL, err := reachableNATS(info.NATSURL, server)
+	natsURL, err := reachableNATS(info.NATSURL, client.Addr())
 	if err != nil {
 		return err
 	}
-	var opts []nats.Option
-	if token != "" {
-		opts = append(opts, nats.Token(token))
-	}
-	opts = append(opts, nats.MaxReconnects(-1))
+	back := make(chan struct{}, 1)
+	opts := natsOptions(log, token, back)
 	st, err := state.Connect(ctx, natsURL, opts...)
 	if err != nil {
 		return err
@@ -173,19 +187,66 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if err := beat(ctx, st, n); err != nil {
 		return err
 	}
-	go keepAlive(ctx, log, st, n, every)
-	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, server, natsURL)
+	nc := st.Conn()
+	go keepAliveOn(ctx, log, st, n, every, back, func() bool { return !nc.IsConnected() })
+	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, client.Addr(), natsURL)
 	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
 	return err
 }
 
-// reachableNATS rewrites a NATS URL whose host is unspecified (the server
-// listens on every address) to the host the API was reached at.
-func reachableNATS(natsURL, server string) (string, error) {
-	if natsURL == "" {
+// natsReconnectWait is how long the agent waits between two rounds of
+// attempts to reconnect to the NATS servers it knows.
+const natsReconnectWait = time.Second
+
+// natsOptions are the options of the agent's NATS connection: the token,
+// reconnecting for as long as the agent runs to any server given or
+// advertised by the cluster, and logging each loss and return of the
+// connection once. A return is also signalled on back, without blocking.
+func natsOptions(log *slog.Logger, token string, back chan<- struct{}) []nats.Option {
+	var opts []nats.Option
+	if token != "" {
+		opts = append(opts, nats.Token(token))
+	}
+	return append(opts,
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(natsReconnectWait),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			log.Warn("lost the connection to NATS; reconnecting, executions go on", "component", "node", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("reconnected to NATS", "component", "node", "url", nc.ConnectedUrlRedacted(), "servers", len(nc.Servers()))
+			select {
+			case back <- struct{}{}:
+			default:
+			}
+		}),
+	)
+}
+
+// reachableNATS rewrites the NATS URLs of a control plane (a
+// comma-separated list for a cluster) whose host is unspecified (the
+// server listens on every address) to the host the API was reached at.
+func reachableNATS(natsURLs, server string) (string, error) {
+	if strings.TrimSpace(natsURLs) == "" {
 		return "", errors.New("the control plane has no NATS listener for agents")
 	}
+	var out []string
+	for _, one := range strings.Split(natsURLs, ",") {
+		if one = strings.TrimSpace(one); one == "" {
+			continue
+		}
+		u, err := reachableURL(one, server)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ","), nil
+}
+
+// reachableURL is reachableNATS of one URL.
+func reachableURL(natsURL, server string) (string, error) {
 	u, err := url.Parse(natsURL)
 	if err != nil {
 		return "", fmt.Errorf("the control plane's NATS URL %q: %w", natsURL, err)

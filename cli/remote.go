@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/state"
@@ -74,6 +75,15 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 		return "", err
 	}
 	for we := range events {
+		if we.Kind == api.EventResumed {
+			// The stream moved to another control plane: the end of the
+			// rollout may have been among the events lost on the way.
+			pr.event(apply.Event{Job: ns + "/" + name, Kind: "note", Message: we.Message})
+			if st, done, err := rolloutEnded(ctx, p, ns, name, version, untilPause); done || err != nil {
+				return st, err
+			}
+			continue
+		}
 		ev := engineEvent(we)
 		if untilPause && ev.Kind == apply.CanaryPaused && ev.Version == version {
 			// The canary is healthy and waits for 'muster promote', which
@@ -105,6 +115,27 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	// control plane restarted. The job's status still tells the end.
 	pr.event(apply.Event{Job: ns + "/" + name, Kind: "note", Message: "the event stream ended; following the job's status instead"})
 	return pollRollout(ctx, p, ns, name, version)
+}
+
+// rolloutEnded reads the job's status once and says whether the rollout of
+// version ended (or, untilPause, paused for 'muster promote'), and in
+// which state.
+func rolloutEnded(ctx context.Context, p *plane, ns, name string, version int, untilPause bool) (state.JobState, bool, error) {
+	js, err := p.Job(ctx, ns, name)
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case js.Version != version:
+		// Not committed as the job's version yet, or moved on: the events
+		// and pollRollout tell.
+		return "", false, nil
+	case js.State == state.StateRolloutPaused:
+		return js.State, untilPause, nil
+	case js.State != state.StatePending && js.State != state.StateDeploying:
+		return js.State, true, nil
+	}
+	return "", false, nil
 }
 
 // pollRollout waits until the rollout of version left the rollout states

@@ -45,7 +45,7 @@ type stateFlags struct {
 func (f *stateFlags) register(c *cobra.Command) {
 	f.cmd = c
 	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR); a 'muster dev' holding it is reached through its API")
-	c.Flags().StringVar(&f.addr, "addr", os.Getenv("MUSTER_ADDR"), "`host:port` of a running 'muster dev' or 'muster server' API (MUSTER_ADDR; MUSTER_TOKEN is its bearer token)")
+	c.Flags().StringVar(&f.addr, "addr", os.Getenv("MUSTER_ADDR"), "`host:port` of a running 'muster dev' or 'muster server' API, or a comma-separated list of a cluster's, tried in order (MUSTER_ADDR; MUSTER_TOKEN is its bearer token)")
 	c.Flags().StringVar(&f.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "use an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL)")
 	c.Flags().DurationVar(&f.lockTimeout, "lock-timeout", lockWait, "how long to wait for another muster process that holds the state directory (0: fail at once)")
 }

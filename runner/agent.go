@@ -291,10 +291,17 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 	return env
 }
 
+// update records e in compute state with msg. When the store does not take
+// it, it returns e as it was to be recorded, at its old revision, so that
+// a caller may record it again once the store is back (remote.Serve does).
 func (a *Agent) update(ctx context.Context, e state.Execution, compute state.ComputeState, msg string) (state.Execution, error) {
 	e.Status.ComputeState = compute
 	e.Status.Message = a.redact(e.ID, msg)
-	return a.Store.UpdateExecution(ctx, e)
+	x, err := a.Store.UpdateExecution(ctx, e)
+	if err != nil {
+		return e, err
+	}
+	return x, nil
 }
 
 func (a *Agent) fail(ctx context.Context, e state.Execution, msg string) (state.Execution, Result, error) {

@@ -196,6 +196,7 @@ func (c *Client) wait(ctx context.Context, e state.Execution, done <-chan *nats.
 	tick := time.NewTicker(ping)
 	defer tick.Stop()
 	misses := 0
+	reconnects := c.NC.Stats().Reconnects
 	for {
 		select {
 		case m := <-done:
@@ -220,6 +221,13 @@ func (c *Client) wait(ctx context.Context, e state.Execution, done <-chan *nats.
 		default:
 		}
 		if err != nil {
+			if r := c.NC.Stats().Reconnects; r != reconnects || !c.NC.IsConnected() {
+				// This side lost NATS meanwhile: the agent may have too,
+				// and gets as many pings as ever to come back once both
+				// are connected again.
+				reconnects, misses = r, 0
+				continue
+			}
 			if misses++; misses < maxMisses {
 				continue
 			}

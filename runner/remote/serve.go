@@ -45,9 +45,13 @@ func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx c
 		a:     a,
 		specs: specs,
 		runs:  map[string]*run{},
+		quit:  make(chan struct{}),
 	}
 	closed := nc.StatusChanged(nats.CLOSED)
 	defer nc.RemoveStatusListener(closed)
+	back := nc.StatusChanged(nats.CONNECTED)
+	defer nc.RemoveStatusListener(back)
+	go s.onReconnect(ctx, back)
 
 	handlers := []struct {
 		op    string
@@ -106,6 +110,7 @@ type server struct {
 	closing  bool
 	runWG    sync.WaitGroup // run goroutines
 	handleWG sync.WaitGroup // handlers running in their own goroutine
+	quit     chan struct{}  // closed when shutdown stops waiting for runs (see persist)
 }
 
 func (s *server) grace() time.Duration {
@@ -154,6 +159,7 @@ func (s *server) shutdown() int {
 			stuck++
 		}
 	}
+	close(s.quit)
 	if stuck == 0 {
 		s.handleWG.Wait()
 		s.runWG.Wait()
@@ -165,13 +171,15 @@ func (s *server) shutdown() int {
 type run struct {
 	ctx    context.Context // cancelled by OpStop and Serve's end
 	cancel context.CancelFunc
-	ended  chan struct{} // closed after the Done was published
+	ended  chan struct{}   // closed after the Done was published
+	exec   state.Execution // as the run request had it
 }
 
 // reserve registers execution id as running here before its spec is
 // loaded, so that OpRunning says yes from the start. It fails when the
 // execution already runs here, returning that run, or when Serve ends.
-func (s *server) reserve(id string) (r, existing *run, err error) {
+func (s *server) reserve(e state.Execution) (r, existing *run, err error) {
+	id := e.ID
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -181,7 +189,7 @@ func (s *server) reserve(id string) (r, existing *run, err error) {
 		return nil, x, fmt.Errorf("execution %s already runs on node %s", id, s.a.NodeID)
 	}
 	ctx, cancel := context.WithCancel(s.base)
-	r = &run{ctx: ctx, cancel: cancel, ended: make(chan struct{})}
+	r = &run{ctx: ctx, cancel: cancel, ended: make(chan struct{}), exec: e}
 	s.runs[id] = r
 	s.runWG.Add(1)
 	return r, nil, nil
@@ -224,7 +232,7 @@ func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existin
 		refuse(fmt.Errorf("execution %s is for node %s, this is node %s", e.ID, e.NodeID, s.a.NodeID))
 		return req, nil, nil, nil
 	}
-	r, existing, err := s.reserve(e.ID)
+	r, existing, err := s.reserve(*e)
 	if err != nil {
 		if existing == nil {
 			refuse(err)
@@ -263,8 +271,9 @@ func (s *server) handleRun(m *nats.Msg) {
 	m.Respond(s.accepted())
 	go func() {
 		defer s.release(e.ID, r)
-		_, res, err := s.a.Run(r.ctx, e, j)
+		x, res, err := s.a.Run(r.ctx, e, j)
 		res, err = s.stopped(r, e, res, err)
+		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
 	}()
 }
@@ -316,7 +325,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 	}
 	returned := make(chan outcome, 1)
 	go func() {
-		_, res, ok, err := s.a.Recover(r.ctx, e, j)
+		x, res, ok, err := s.a.Recover(r.ctx, e, j)
 		if !ok && err == nil {
 			s.release(e.ID, r)
 			returned <- outcome{}
@@ -324,6 +333,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 		}
 		returned <- outcome{ok, err}
 		res, err = s.stopped(r, e, res, err)
+		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
 		s.release(e.ID, r)
 	}()
