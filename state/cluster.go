@@ -195,33 +195,67 @@ func (s *Store) raiseAll(ctx context.Context, n int) error {
 		return err
 	}
 	for _, name := range s.streamNames() {
-		if err := s.raise(ctx, name, n); err != nil {
+		if _, err := s.raise(ctx, name, n); err != nil {
 			return err
 		}
 	}
+	s.awaitCopies(ctx, s.streamNames(), n)
 	return nil
 }
 
-// raise sets the replicas of the stream called name to n if it has fewer.
+// copiesWait is how long raiseAll waits for the copies of the streams it
+// created or raised to be placed and catch up.
+const copiesWait = 15 * time.Second
+
+// awaitCopies waits, up to copiesWait, until each stream of names has n
+// up-to-date copies: JetStream answers a create or a raise before every
+// copy is in place.
+// Copies still catching up after that are no error: they go on catching up,
+// and Cluster shows how far they are.
+func (s *Store) awaitCopies(ctx context.Context, names []string, n int) {
+	if len(names) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, copiesWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for len(names) > 0 {
+		st, err := s.js.Stream(ctx, names[0])
+		if err == nil && streamReplicas(st.CachedInfo()).Current >= n {
+			names = names[1:]
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			s.log().Warn("stream copies still catching up", "streams", names, "replicas", n)
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// raise sets the replicas of the stream called name to n if it has fewer,
+// and says whether it did.
 // It changes nothing else of the stream's configuration: it sends back the
 // configuration the server has, where rebuilding it from a KeyValueConfig
 // or ObjectStoreConfig would reset the fields set on the stream itself.
-func (s *Store) raise(ctx context.Context, name string, n int) error {
+func (s *Store) raise(ctx context.Context, name string, n int) (bool, error) {
 	st, err := s.js.Stream(ctx, name)
 	if err != nil {
-		return fmt.Errorf("read stream %s: %w", name, err)
+		return false, fmt.Errorf("read stream %s: %w", name, err)
 	}
 	cfg := st.CachedInfo().Config
 	if cfg.Replicas >= n {
-		return nil
+		return false, nil
 	}
 	was := cfg.Replicas
 	cfg.Replicas = n
 	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("raise stream %s from %d to %d replicas: %w", name, was, n, err)
+		return false, fmt.Errorf("raise stream %s from %d to %d replicas: %w", name, was, n, err)
 	}
 	s.log().Info("raised stream replicas", "stream", name, "from", was, "to", n)
-	return nil
+	return true, nil
 }
 
 // createOrUpdateStream creates the stream of cfg or updates it to cfg,
