@@ -87,7 +87,7 @@ func (s *Store) UseReplicas(ctx context.Context, n int) (ClusterInfo, error) {
 	if n == 0 {
 		look = DefaultReplicas
 	}
-	have, err := s.countJetStreamServers(ctx, look)
+	have, err := s.awaitJetStreamServers(ctx, look)
 	if err != nil {
 		return ClusterInfo{}, err
 	}
@@ -114,6 +114,38 @@ func (s *Store) clusterName() string {
 		return fmt.Sprintf("cluster %q", name)
 	}
 	return "server at " + s.nc.ConnectedUrl()
+}
+
+// serversWait is how long awaitJetStreamServers waits for servers the
+// client knows of to count as JetStream servers.
+const serversWait = 10 * time.Second
+
+// awaitJetStreamServers counts the JetStream servers up to most, as
+// countJetStreamServers does, and counts again for up to serversWait while
+// the client knows of more servers than it counted: a cluster that is
+// starting (or a server that is joining it) takes a while before
+// JetStream places copies on every server, and a count made too early
+// would keep the state with fewer copies than the cluster can hold.
+func (s *Store) awaitJetStreamServers(ctx context.Context, most int) (int, error) {
+	wctx, cancel := context.WithTimeout(ctx, serversWait)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		have, err := s.countJetStreamServers(ctx, most)
+		if err != nil || have >= min(most, len(s.nc.Servers())) {
+			return have, err
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return have, ctx.Err()
+			}
+			s.log().Warn("fewer JetStream servers than NATS servers", "jetstream", have, "servers", s.nc.Servers())
+			return have, nil
+		case <-tick.C:
+		}
+	}
 }
 
 // countJetStreamServers returns how many JetStream servers the cluster
@@ -208,8 +240,9 @@ func (s *Store) raiseAll(ctx context.Context, n int) error {
 const copiesWait = 15 * time.Second
 
 // awaitCopies waits, up to copiesWait, until each stream of names has n
-// up-to-date copies: JetStream answers a create or a raise before every
-// copy is in place.
+// copies placed and up to date but for those on servers that are offline:
+// JetStream answers a create or a raise before every copy is in place. (A
+// server down when a control plane starts does not hold it up.)
 // Copies still catching up after that are no error: they go on catching up,
 // and Cluster shows how far they are.
 func (s *Store) awaitCopies(ctx context.Context, names []string, n int) {
@@ -222,7 +255,7 @@ func (s *Store) awaitCopies(ctx context.Context, names []string, n int) {
 	defer tick.Stop()
 	for len(names) > 0 {
 		st, err := s.js.Stream(ctx, names[0])
-		if err == nil && streamReplicas(st.CachedInfo()).Current >= n {
+		if err == nil && settled(st.CachedInfo(), n) {
 			names = names[1:]
 			continue
 		}
@@ -256,6 +289,24 @@ func (s *Store) raise(ctx context.Context, name string, n int) (bool, error) {
 	}
 	s.log().Info("raised stream replicas", "stream", name, "from", was, "to", n)
 	return true, nil
+}
+
+// settled reports whether the stream of si has n copies placed, each up
+// to date or on a server that is offline.
+func settled(si *jetstream.StreamInfo, n int) bool {
+	c := si.Cluster
+	if c == nil || n <= 1 {
+		return true
+	}
+	if c.Leader == "" || 1+len(c.Replicas) < n {
+		return false
+	}
+	for _, p := range c.Replicas {
+		if !p.Current && !p.Offline {
+			return false
+		}
+	}
+	return true
 }
 
 // createOrUpdateStream creates the stream of cfg or updates it to cfg,

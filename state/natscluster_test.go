@@ -61,16 +61,17 @@ func startCluster(t *testing.T, n int) *natsCluster {
 }
 
 // waitReady waits until the running servers have a JetStream meta leader
-// and every one is current with it.
+// that counts every one of them, and every one is current with it.
 func (c *natsCluster) waitReady(t *testing.T) {
 	t.Helper()
-	wait.Until(t, wait.Default, "a JetStream meta leader with every server current", func() bool {
+	wait.Until(t, wait.Default, "a JetStream meta leader that counts every server, each current", func() bool {
 		leader := false
 		for _, s := range c.running() {
 			if !s.JetStreamIsCurrent() {
 				return false
 			}
-			leader = leader || s.JetStreamIsLeader()
+			// The leader places copies only on the peers it lists.
+			leader = leader || s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == len(c.running())
 		}
 		return leader
 	})
