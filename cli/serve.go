@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,6 +109,11 @@ and clients present the same token.`,
 func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string, ttl, leaseTTL *time.Duration) {
 	registerLogLevel(c)
 	c.Flags().StringVar(&sf.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "keep the state in an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL); control planes sharing it take turns leading")
+	replicas, err := strconv.Atoi(envOr("MUSTER_REPLICAS", "0"))
+	if err != nil {
+		replicas = -1 // refused when the server starts
+	}
+	c.Flags().IntVar(&sf.replicas, "replicas", replicas, "with --nats: copies of every bucket and stream the NATS cluster keeps, raised where fewer (MUSTER_REPLICAS; 0: 3, or as many JetStream servers as there are when fewer)")
 	c.Flags().DurationVar(leaseTTL, "lease-ttl", 15*time.Second, "with --nats: how long the leading control plane may go silent before another takes over")
 	c.Flags().DurationVar(ttl, "node-ttl", 3*heartbeat, "how long a node agent may go without a heartbeat before its executions are replaced")
 	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
@@ -375,6 +381,9 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 		where, reach = "state in NATS at "+sf.nats, "--addr "+addr
 	}
 	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
+	if sf.cluster != nil {
+		fmt.Fprintf(w, "  %s\n", sf.cluster)
+	}
 	if len(info.Nodes) > 0 {
 		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
 	}
@@ -392,6 +401,12 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		if err != nil {
 			return nil, info, err
 		}
+		cluster, err := st.UseReplicas(ctx, sf.replicas)
+		if err != nil {
+			st.Close()
+			return nil, info, fmt.Errorf("--replicas (MUSTER_REPLICAS=%q): %w", os.Getenv("MUSTER_REPLICAS"), err)
+		}
+		sf.cluster = &cluster
 		info.NATSURL = sf.nats
 		return st, info, nil
 	}

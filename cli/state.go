@@ -37,6 +37,11 @@ type stateFlags struct {
 	// lockTimeout is how long the command waits for another process
 	// holding the state directory (--lock-timeout).
 	lockTimeout time.Duration
+	// replicas is how many copies of the state an external NATS cluster
+	// keeps (--replicas; 0 detects), and cluster what the control plane
+	// found there, for its banner.
+	replicas int
+	cluster  *state.ClusterInfo
 	// cmd is the command the flags belong to; it names this process in the
 	// lock file and is where waiting is reported. Nil outside a command.
 	cmd *cobra.Command

@@ -30,8 +30,10 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketSensitive:  {Bucket: bucketSensitive, Description: "muster sensitive paths of specs by sha256", History: 1, Storage: jetstream.FileStorage},
 }
 
-// kv returns the bucket, creating it on first use. Creating is idempotent:
-// the same configuration from several processes at once is fine.
+// kv returns the bucket, creating it on first use with the store's
+// replicas. Creating is idempotent: the same configuration from several
+// processes at once is fine. A bucket that exists is used as it is, with
+// its replicas (UseReplicas raises them).
 func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -40,6 +42,7 @@ func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 	}
 	cfg := kvConfigs[bucket]
 	cfg.Bucket = s.prefix + bucket
+	cfg.Replicas = s.replicas
 	kv, err := s.js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		// Made by another version with another configuration: use it as it is.
@@ -59,7 +62,7 @@ func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
 	if s.docs != nil {
 		return s.docs, nil
 	}
-	cfg := jetstream.ObjectStoreConfig{Bucket: s.prefix + bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage}
+	cfg := jetstream.ObjectStoreConfig{Bucket: s.prefix + bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage, Replicas: s.replicas}
 	obs, err := s.js.CreateObjectStore(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)

@@ -103,7 +103,8 @@ func (s *Store) eventSubject(ns, name string) string {
 	return "muster." + s.prefix + "events." + ns + "." + name
 }
 
-// events returns the events stream, creating it on first use.
+// events returns the events stream, creating or updating it on first use;
+// an update keeps the stream's replicas where it has more.
 func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,8 +118,9 @@ func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
 		MaxMsgsPerSubject: eventsKept,
 		Discard:           jetstream.DiscardOld,
 		Storage:           jetstream.FileStorage,
+		Replicas:          s.replicas,
 	}
-	st, err := s.js.CreateOrUpdateStream(ctx, cfg)
+	st, err := s.createOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the events stream: %w", err)
 	}

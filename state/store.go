@@ -64,7 +64,10 @@ type Store struct {
 	markStop chan struct{}
 	markDone chan struct{}
 
-	mu          sync.Mutex
+	mu sync.Mutex
+	// replicas is how many copies of a stream the store creates
+	// (UseReplicas); 0 leaves it to the server: one.
+	replicas    int
 	kvs         map[string]jetstream.KeyValue
 	docs        jetstream.ObjectStore
 	eventStream jetstream.Stream
@@ -167,7 +170,8 @@ func (s *Store) Damage() []string { return s.damage }
 // Connect uses an external NATS server (JetStream enabled) at url, a NATS
 // URL such as "nats://127.0.0.1:4222" or a comma-separated list. opts are
 // passed to nats.Connect (credentials, TLS, ...). The Store methods behave as
-// with Open.
+// with Open. Streams it creates have one copy until UseReplicas says how
+// many a cluster keeps.
 func Connect(ctx context.Context, url string, opts ...nats.Option) (*Store, error) {
 	opts = append([]nats.Option{nats.Name("muster")}, opts...)
 	nc, err := nats.Connect(url, opts...)
