@@ -105,6 +105,9 @@ func (s *Store) eventSubject(ns, name string) string {
 
 // events returns the events stream, creating it on first use.
 func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
+	if s.base != nil {
+		return s.base.events(ctx) // a fenced view shares its store's stream
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.eventStream != nil {
@@ -144,7 +147,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.Publish(ctx, s.eventSubject(ns, name), b); err != nil {
+	if err := s.publish(ctx, s.eventSubject(ns, name), b); err != nil {
 		return fmt.Errorf("store an event of %s: %w", ev.Job, err)
 	}
 	return nil
