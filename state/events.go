@@ -108,6 +108,9 @@ func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
 	if s.base != nil {
 		return s.base.events(ctx) // a fenced view shares its store's stream
 	}
+	if s.base != nil {
+		return s.base.events(ctx) // a fenced view shares its store's stream
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.eventStream != nil {
@@ -121,6 +124,7 @@ func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
 		Discard:           jetstream.DiscardOld,
 		Storage:           jetstream.FileStorage,
 	}
+	cfg.AllowAtomicPublish = true // fenced writes (Lease.Fenced) are atomic batches
 	st, err := s.js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the events stream: %w", err)

@@ -110,14 +110,7 @@ func (l *Lease) Fenced(ctx context.Context) (*Store, error) {
 
 // add fences one stream, letting it take atomic batches first.
 func (f *fence) add(ctx context.Context, s *Store, stream, subject, check string) error {
-	err := s.enableStream(ctx, stream, func(c *jetstream.StreamConfig) bool {
-		if c.AllowAtomicPublish {
-			return false
-		}
-		c.AllowAtomicPublish = true
-		return true
-	})
-	if err != nil {
+	if err := s.enableStream(ctx, stream, allowAtomic); err != nil {
 		return err
 	}
 	st, err := s.js.Stream(ctx, stream)
@@ -236,6 +229,36 @@ func (s *Store) fencedWrite(ctx context.Context, stream string, m *nats.Msg) (ui
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	seq, err := s.sendFenced(ctx, fs, m)
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeAtomicDisabled {
+		// Another process (an older muster) updated the stream's
+		// configuration without atomic batches: turn them on again.
+		s.base.enabled.Delete(stream)
+		if err := s.enableStream(ctx, stream, allowAtomic); err != nil {
+			return 0, err
+		}
+		seq, err = s.sendFenced(ctx, fs, m)
+	}
+	return seq, err
+}
+
+// errCodeAtomicDisabled is the server's error code for an atomic batch
+// sent to a stream that does not allow them.
+const errCodeAtomicDisabled jetstream.ErrorCode = 10174
+
+// allowAtomic turns a stream's atomic batches on (see enableStream).
+func allowAtomic(c *jetstream.StreamConfig) bool {
+	if c.AllowAtomicPublish {
+		return false
+	}
+	c.AllowAtomicPublish = true
+	return true
+}
+
+// sendFenced sends m and the check as one atomic batch (see fencedWrite).
+func (s *Store) sendFenced(ctx context.Context, fs *fencedStream, m *nats.Msg) (uint64, error) {
+	stream := fs.st.CachedInfo().Config.Name
 	id := nuid.Next()
 	if m.Header == nil {
 		m.Header = nats.Header{}

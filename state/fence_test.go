@@ -356,3 +356,28 @@ func benchStore(b *testing.B, fenced bool) *Store {
 	}
 	return f
 }
+
+// TestFencedWriteReenablesAtomic: a process that updates a fenced stream's
+// configuration without atomic batches (an older muster) does not break
+// the leader's writes: they turn atomic batches on again.
+func TestFencedWriteReenablesAtomic(t *testing.T) {
+	ctx := ctxT(t)
+	st := openT(t, t.TempDir(), Options{})
+	fa := fencedA(t, ctx, st)
+	es, err := st.events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := es.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	cfg.AllowAtomicPublish = false
+	if _, err := st.js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := fa.AppendEvent(ctx, Event{Time: time.Now().UTC(), Job: "default/web", Kind: EventQueued}); err != nil {
+		t.Fatalf("a fenced event after atomic batches were turned off: %v", err)
+	}
+}
