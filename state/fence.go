@@ -256,13 +256,20 @@ func allowAtomic(c *jetstream.StreamConfig) bool {
 	return true
 }
 
-// sendFenced sends m and the check as one atomic batch (see fencedWrite).
+// sendFenced sends m and the check that the fence is still this view's.
+// A write without a compare-and-set of its own (a Put, an event) carries
+// the check itself: one message. One with its own goes with a check
+// message in an atomic batch, which costs more (the server stages a batch
+// on disk for a stream of one replica in files).
 func (s *Store) sendFenced(ctx context.Context, fs *fencedStream, m *nats.Msg) (uint64, error) {
-	stream := fs.st.CachedInfo().Config.Name
-	id := nuid.Next()
 	if m.Header == nil {
 		m.Header = nats.Header{}
 	}
+	if m.Header.Get(jetstream.ExpectedLastSubjSeqHeader) == "" {
+		return s.sendChecked(ctx, fs, m)
+	}
+	stream := fs.st.CachedInfo().Config.Name
+	id := nuid.Next()
 	m.Header.Set(hdrBatchID, id)
 	m.Header.Set(hdrBatchSeq, "1")
 	check := nats.NewMsg(fs.check)
@@ -285,13 +292,30 @@ func (s *Store) sendFenced(ctx context.Context, fs *fencedStream, m *nats.Msg) (
 	if ack.Error == nil {
 		return ack.Sequence - 1, nil // the batch's two messages are stored in a row
 	}
-	if isWrongLastSequence(ack.Error) {
-		cur, seq, err := readFence(ctx, fs)
-		if err == nil && seq != fs.seq {
-			return 0, fencedError(cur)
+	return 0, s.fenceMoved(ctx, fs, ack.Error)
+}
+
+// sendChecked sends m with the check of the fence as its own.
+func (s *Store) sendChecked(ctx context.Context, fs *fencedStream, m *nats.Msg) (uint64, error) {
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(fs.seq, 10))
+	m.Header.Set(hdrExpectSubj, fs.subject)
+	ack, err := s.js.PublishMsg(ctx, m)
+	if err != nil {
+		return 0, s.fenceMoved(ctx, fs, err)
+	}
+	return ack.Sequence, nil
+}
+
+// fenceMoved returns ErrFenced when err is a refused expected sequence
+// and the fence is no longer this view's; else err.
+func (s *Store) fenceMoved(ctx context.Context, fs *fencedStream, err error) error {
+	if isWrongLastSequence(err) {
+		cur, seq, rerr := readFence(ctx, fs)
+		if rerr == nil && seq != fs.seq {
+			return fencedError(cur)
 		}
 	}
-	return 0, ack.Error
+	return err
 }
 
 // kvMsg is the message of a KV write of key: a put of val when op is "",
