@@ -94,6 +94,10 @@ func (c *Controller) store() Store {
 	return c.Store
 }
 
+// TermStore is what the controller writes through now (see StoreTerm):
+// runners that write for it (those Connect returns) write through it too.
+func (c *Controller) TermStore() Store { return c.store() }
+
 // Ready is closed once Run leads for the first time, has resumed what an
 // earlier control plane left, and takes requests.
 func (c *Controller) Ready() <-chan struct{} {
