@@ -211,7 +211,8 @@ func newStore(nc *nats.Conn) (*Store, error) {
 // first if their pending messages matter. (Close does not Drain the whole
 // connection: nats.go polls a drain every 10 ms, which would add 10 to 30 ms
 // to every command, and the store's own requests are all answered by then.)
-// Calling Close again returns the first result.
+// Calling Close again returns the first result. Closing a fenced view
+// (Lease.Fenced) does nothing: close the store it was made of.
 func (s *Store) Close() error {
 	if s.base != nil {
 		return nil // a view: its store closes the connection
