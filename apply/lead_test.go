@@ -230,3 +230,37 @@ func openStore(t *testing.T) *state.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestStandbyLeadsOnRelease: a standby watches the lease and leads as
+// soon as the leader gives it up, well before its TTL-long retry.
+func TestStandbyLeadsOnRelease(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	a, err := (&LeaseLeadership{Store: st, Holder: "a", TTL: 10 * time.Second}).Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standby := make(chan string, 1)
+	led := make(chan Term, 1)
+	go func() {
+		b, err := (&LeaseLeadership{Store: st, Holder: "b", TTL: 10 * time.Second, Standby: func(h string) { standby <- h }}).Lead(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		led <- b
+	}()
+	if h := <-standby; h != "a" {
+		t.Fatalf("b stood by for %q, want a", h)
+	}
+	released := time.Now()
+	a.End(ctx)
+	select {
+	case b := <-led:
+		defer b.End(ctx)
+		if d := time.Since(released); d > 5*time.Second {
+			t.Errorf("b led %s after a released the lease", d)
+		}
+	case <-time.After(wait.Default):
+		t.Fatal("b never led after a released the lease")
+	}
+}
