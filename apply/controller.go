@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -74,7 +75,28 @@ type Controller struct {
 	wg        sync.WaitGroup
 	readyOnce sync.Once
 	ready     chan struct{}
+	// termStore is the store of the last term that had one (see
+	// StoreTerm); nil: Store.
+	termStore atomic.Pointer[storeRef]
 }
+
+// storeRef holds a Store for an atomic.Pointer.
+type storeRef struct{ Store }
+
+// store is what the controller reads and writes through: the store of its
+// last term that had one (fenced: once another control plane leads, its
+// writes are refused, also those of rollouts still winding down), else
+// Store.
+func (c *Controller) store() Store {
+	if r := c.termStore.Load(); r != nil {
+		return r.Store
+	}
+	return c.Store
+}
+
+// TermStore is what the controller writes through now (see StoreTerm):
+// runners that write for it (those Connect returns) write through it too.
+func (c *Controller) TermStore() Store { return c.store() }
 
 // Ready is closed once Run leads for the first time, has resumed what an
 // earlier control plane left, and takes requests.
@@ -157,6 +179,9 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 	defer endLife()
 	execLife, stopExecs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopExecs()
+	if st, ok := term.(StoreTerm); ok && st.Store() != nil {
+		c.termStore.Store(&storeRef{st.Store()})
+	}
 	c.mu.Lock()
 	c.life, c.execLife, c.stopExecs = life, execLife, stopExecs
 	c.mu.Unlock()
@@ -257,7 +282,7 @@ func (c *Controller) wakeTimer() (<-chan time.Time, func()) {
 // store cannot watch now; the wake-ups of nextWake and the next term look
 // again.
 func (c *Controller) watchNodes(ctx context.Context) <-chan state.NodeEvent {
-	ch, err := c.Store.WatchNodes(ctx)
+	ch, err := c.store().WatchNodes(ctx)
 	if err != nil {
 		c.log().Error("cannot watch the nodes; looking at them every node TTL instead", "err", err)
 		return nil
@@ -348,7 +373,7 @@ func (c *Controller) Events(ctx context.Context, ns, name string) (<-chan Event,
 // first (a newer version supersedes it). With promote a canary rollout
 // does not pause.
 func (c *Controller) Rollout(ctx context.Context, ns, name string, version int, promote bool) error {
-	js, err := c.Store.Job(ctx, ns, name)
+	js, err := c.store().Job(ctx, ns, name)
 	if err != nil {
 		return err
 	}
@@ -364,7 +389,7 @@ func (c *Controller) Rollout(ctx context.Context, ns, name string, version int, 
 
 // Promote continues a canary rollout paused after its canary set.
 func (c *Controller) Promote(ctx context.Context, ns, name string) error {
-	js, err := c.Store.Job(ctx, ns, name)
+	js, err := c.store().Job(ctx, ns, name)
 	if err != nil {
 		return err
 	}
@@ -393,11 +418,11 @@ func (c *Controller) Promote(ctx context.Context, ns, name string) error {
 // Stop stops every execution of a job and records it stopped; it returns
 // how many executions were still running.
 func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
-	if _, err := c.Store.Job(ctx, ns, name); err != nil {
+	if _, err := c.store().Job(ctx, ns, name); err != nil {
 		return 0, err
 	}
 	ref := ns + "/" + name
-	before, err := unended(ctx, c.Store, ns, name)
+	before, err := unended(ctx, c.store(), ns, name)
 	if err != nil {
 		return 0, err
 	}
@@ -417,7 +442,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		return len(before), err
 	}
 	// What no node stopped (nothing runs it) is recorded so.
-	if _, err := StopRecorded(ctx, c.Store, ns, name); err != nil {
+	if _, err := StopRecorded(ctx, c.store(), ns, name); err != nil {
 		return len(before), err
 	}
 	c.publish(Event{Time: time.Now().UTC(), Job: ref, Kind: Finished, State: string(state.StateStopped), Message: stoppedMessage})
@@ -428,11 +453,11 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 // ended to stop it, through its runner: a node that runs it stops it and
 // records how it ended; one that does not leaves it to StopRecorded.
 func (c *Controller) stopOnNodes(ctx context.Context, ns, name string) error {
-	execs, err := unended(ctx, c.Store, ns, name)
+	execs, err := unended(ctx, c.store(), ns, name)
 	if err != nil || len(execs) == 0 {
 		return err
 	}
-	versions, err := c.Store.History(ctx, ns, name)
+	versions, err := c.store().History(ctx, ns, name)
 	if err != nil {
 		return err
 	}
@@ -467,7 +492,7 @@ func (c *Controller) stopOnNodes(ctx context.Context, ns, name string) error {
 
 // ReadLog reads an execution's log through the node that ran it.
 func (c *Controller) ReadLog(ctx context.Context, ns, name, id, stream string, offset int64) ([]byte, error) {
-	x, err := c.Store.Execution(ctx, ns, name, id)
+	x, err := c.store().Execution(ctx, ns, name, id)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +569,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		broken(err)
 		return
 	}
-	eng := &Engine{Store: c.Store, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, slotGone: c.slotGone}
+	eng := &Engine{Store: c.store(), Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, slotGone: c.slotGone}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
@@ -594,7 +619,7 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 // placement places j on the nodes that are served now.
 func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
 	c.syncNodes(ctx) // agents that joined since the last look
-	nodes, err := c.Store.Nodes(ctx)
+	nodes, err := c.store().Nodes(ctx)
 	if err != nil {
 		return plan.Placement{}, err
 	}
@@ -610,7 +635,7 @@ func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placeme
 
 // resume restarts what an earlier control plane left under way.
 func (c *Controller) resume(ctx context.Context) error {
-	jobs, err := c.Store.Jobs(ctx)
+	jobs, err := c.store().Jobs(ctx)
 	if err != nil {
 		return err
 	}
@@ -655,7 +680,7 @@ func (c *Controller) syncNodes(ctx context.Context) {
 	if c.Connect == nil {
 		return
 	}
-	nodes, err := c.Store.Nodes(ctx)
+	nodes, err := c.store().Nodes(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log().Warn("cannot read the nodes", "err", err)
@@ -716,12 +741,12 @@ func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) 
 			// again; a beat since the list was read wins.
 			// A failed write is logged, and done again on the next look.
 			_ = retry(ctx, clockOr(c.Clock), c.log(), "mark node "+n.ID+" down", func(ctx context.Context) error {
-				cur, err := c.Store.Node(ctx, n.ID)
+				cur, err := c.store().Node(ctx, n.ID)
 				if err != nil || !cur.LastSeen.Equal(n.LastSeen) {
 					return err
 				}
 				cur.Status = state.NodeDown
-				_, err = c.Store.PutNode(ctx, cur)
+				_, err = c.store().PutNode(ctx, cur)
 				return err
 			})
 		}
@@ -891,7 +916,7 @@ func (c *Controller) recordShutdown(run *jobRun, kept, stopped int) {
 // of from; a failed write is tried again, logged and returned.
 func (c *Controller) setStatus(ctx context.Context, j *schema.Job, version int, from []state.JobState, st state.JobState, msg string) error {
 	err := retry(ctx, clockOr(c.Clock), c.log().With("job", j.Namespace+"/"+j.Name, "version", version), "record the job "+string(st), func(ctx context.Context) error {
-		_, err := c.Store.UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
+		_, err := c.store().UpdateStatus(ctx, j.Namespace, j.Name, func(js *state.JobStatus) error {
 			if js.Version != version || len(from) > 0 && !slices.Contains(from, js.State) {
 				return errSkip
 			}
@@ -908,7 +933,7 @@ func (c *Controller) setStatus(ctx context.Context, j *schema.Job, version int, 
 
 // spec reads a stored spec back into a job.
 func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error) {
-	b, err := c.Store.Spec(ctx, hash)
+	b, err := c.store().Spec(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -921,7 +946,7 @@ func (c *Controller) spec(ctx context.Context, hash string) (*schema.Job, error)
 func (c *Controller) publish(ev Event) {
 	// Logged when it fails for good: subscribers still get the event.
 	_ = retry(context.Background(), clockOr(c.Clock), c.log(), "store an event of "+ev.Job, func(ctx context.Context) error {
-		return c.Store.AppendEvent(ctx, ev)
+		return c.store().AppendEvent(ctx, ev)
 	})
 	c.hub.publish(ev)
 }

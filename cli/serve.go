@@ -150,6 +150,16 @@ func saveNATSPort(dir, natsURL string) {
 
 // serveControlPlane runs `muster dev` (nf set: with the local node) or
 // `muster server` until interrupted.
+// termStore is the store the leading controller writes through (fenced by
+// its lease over a shared NATS server), so that what its runners write for
+// it is fenced too; st when it has none.
+func termStore(ctl *apply.Controller, st *state.Store) *state.Store {
+	if ts, ok := ctl.TermStore().(*state.Store); ok {
+		return ts
+	}
+	return st
+}
+
 func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, natsListen string, ttl, leaseTTL time.Duration, mode string) error {
 	if ttl <= 0 || leaseTTL <= 0 {
 		return fmt.Errorf("--node-ttl %s, --lease-ttl %s: want positive durations", ttl, leaseTTL)
@@ -211,9 +221,10 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
-	ctl := &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log,
+	var ctl *apply.Controller
+	ctl = &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log,
 		Connect: func(n state.Node) apply.Runner {
-			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: st, Ping: ttl / 3, Reconnect: ttl}
+			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: termStore(ctl, st), Ping: ttl / 3, Reconnect: ttl}
 		}}
 	stoodBy := false // Lead and OnLead run in the controller's goroutine
 	if external {

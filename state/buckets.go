@@ -26,7 +26,7 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketJobs:       {Bucket: bucketJobs, Description: "muster job status and versions", History: 5, Storage: jetstream.FileStorage},
 	bucketNodes:      {Bucket: bucketNodes, Description: "muster nodes", History: 1, Storage: jetstream.FileStorage},
 	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 5, Storage: jetstream.FileStorage},
-	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage},
+	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: leaseMarkerTTL},
 	bucketSensitive:  {Bucket: bucketSensitive, Description: "muster sensitive paths of specs by sha256", History: 1, Storage: jetstream.FileStorage},
 }
 
@@ -35,6 +35,9 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 // processes at once is fine. A bucket that exists is used as it is, with
 // its replicas (UseReplicas raises them).
 func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+	if s.base != nil {
+		return s.base.kv(ctx, bucket) // a fenced view shares its store's buckets
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if kv := s.kvs[bucket]; kv != nil {
@@ -57,6 +60,9 @@ func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 
 // documents returns the document Object Store, creating it on first use.
 func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
+	if s.base != nil {
+		return s.base.documents(ctx)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.docs != nil {
@@ -103,7 +109,9 @@ func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) 
 			if e == nil {
 				return out, nil
 			}
-			out = append(out, e)
+			if !isFenceKey(e.Key()) {
+				out = append(out, e)
+			}
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

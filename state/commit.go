@@ -104,20 +104,20 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 		rec, _ := json.Marshal(versionRecord{Version: next.Version, Hash: hash, Prev: cur.Hash, CreatedAt: now})
 		// A plain Put, not a compare-and-set: an orphan under the same key
 		// holds the same record, and overwriting it is what we want.
-		if recRev, err = kv.Put(ctx, versionKey(ns, name, next.Version, hash), rec); err != nil {
+		if recRev, err = s.kvPut(ctx, kv, versionKey(ns, name, next.Version, hash), rec); err != nil {
 			return JobStatus{}, fmt.Errorf("commit %s: write version %d: %w", jobWhat(ns, name), next.Version, err)
 		}
 	}
 	if testHookBeforeStatus != nil {
 		testHookBeforeStatus()
 	}
-	rev, err := writeStatus(ctx, kv, next, cur.kvRevision)
+	rev, err := s.writeStatus(ctx, kv, next, cur.kvRevision)
 	if isCASFailure(err) {
 		latest, _ := readStatus(ctx, kv, ns, name)
 		if newVersion && latest.Version == next.Version && latest.Hash != hash {
 			// Another hash won this version number: ours can never be
 			// committed.
-			_ = kv.Delete(ctx, versionKey(ns, name, next.Version, hash), jetstream.LastRevision(recRev))
+			_ = s.kvDelete(ctx, kv, versionKey(ns, name, next.Version, hash), recRev, false)
 		}
 		return JobStatus{}, &ConflictError{What: jobWhat(ns, name), Base: baseRevision, Current: latest.Revision}
 	}
@@ -130,16 +130,16 @@ func (s *Store) CommitVersion(ctx context.Context, ns, name, hash string, baseRe
 
 // writeStatus stores st with a compare-and-set: Create when kvRev is 0 (the
 // job has no status yet), else Update on kvRev.
-func writeStatus(ctx context.Context, kv jetstream.KeyValue, st JobStatus, kvRev uint64) (uint64, error) {
+func (s *Store) writeStatus(ctx context.Context, kv jetstream.KeyValue, st JobStatus, kvRev uint64) (uint64, error) {
 	val, err := json.Marshal(st)
 	if err != nil {
 		return 0, err
 	}
 	key := statusKey(st.Namespace, st.Name)
 	if kvRev == 0 {
-		return kv.Create(ctx, key, val)
+		return s.kvCreate(ctx, kv, key, val)
 	}
-	return kv.Update(ctx, key, val, kvRev)
+	return s.kvUpdate(ctx, kv, key, val, kvRev)
 }
 
 // UpdateStatus changes a job's State and Message: it reads the status,
@@ -187,7 +187,7 @@ func (s *Store) UpdateStatus(ctx context.Context, ns, name string, update func(*
 		}
 		next.Revision = cur.Revision + 1
 		next.UpdatedAt = time.Now().UTC()
-		rev, err := writeStatus(ctx, kv, next, cur.kvRevision)
+		rev, err := s.writeStatus(ctx, kv, next, cur.kvRevision)
 		if err == nil {
 			next.kvRevision = rev
 			return next, nil

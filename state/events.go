@@ -106,6 +106,12 @@ func (s *Store) eventSubject(ns, name string) string {
 // events returns the events stream, creating or updating it on first use;
 // an update keeps the stream's replicas where it has more.
 func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
+	if s.base != nil {
+		return s.base.events(ctx) // a fenced view shares its store's stream
+	}
+	if s.base != nil {
+		return s.base.events(ctx) // a fenced view shares its store's stream
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.eventStream != nil {
@@ -120,6 +126,7 @@ func (s *Store) events(ctx context.Context) (jetstream.Stream, error) {
 		Storage:           jetstream.FileStorage,
 		Replicas:          s.replicas,
 	}
+	cfg.AllowAtomicPublish = true // fenced writes (Lease.Fenced) are atomic batches
 	st, err := s.createOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the events stream: %w", err)
@@ -146,7 +153,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.Publish(ctx, s.eventSubject(ns, name), b); err != nil {
+	if err := s.publish(ctx, s.eventSubject(ns, name), b); err != nil {
 		return fmt.Errorf("store an event of %s: %w", ev.Job, err)
 	}
 	return nil

@@ -145,7 +145,7 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 	if err != nil {
 		return Execution{}, err
 	}
-	rev, err := kv.Create(ctx, key, val)
+	rev, err := s.kvCreate(ctx, kv, key, val)
 	if isCASFailure(err) {
 		cur, _ := getExecution(ctx, kv, key)
 		return Execution{}, &ConflictError{What: executionWhat(&e), Current: cur.Revision, Reason: "an execution with this id exists"}
@@ -191,7 +191,7 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 	if err != nil {
 		return Execution{}, err
 	}
-	rev, err := kv.Update(ctx, key, val, cur.kvRevision)
+	rev, err := s.kvUpdate(ctx, kv, key, val, cur.kvRevision)
 	if isCASFailure(err) {
 		latest, _ := getExecution(ctx, kv, key)
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: cur.Revision, Current: latest.Revision}
@@ -281,7 +281,7 @@ func (s *Store) DeleteExecution(ctx context.Context, ns, name, id string) error 
 	if err != nil {
 		return err
 	}
-	err = kv.Delete(ctx, executionKey(ns, name, id), jetstream.LastRevision(x.kvRevision))
+	err = s.kvDelete(ctx, kv, executionKey(ns, name, id), x.kvRevision, false)
 	if isCASFailure(err) {
 		latest, _ := getExecution(ctx, kv, executionKey(ns, name, id))
 		return &ConflictError{What: executionWhat(&x), Base: x.Revision, Current: latest.Revision, Reason: "it changed while being deleted"}

@@ -195,7 +195,7 @@ func (s *Store) collectOrphans(ctx context.Context, kv jetstream.KeyValue, ns, n
 	for key, e := range rest {
 		num, _, _ := strings.Cut(strings.TrimPrefix(key, prefix), ".")
 		if n, err := strconv.Atoi(num); err == nil && n <= committed {
-			_ = kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+			_ = s.kvDelete(ctx, kv, key, e.Revision(), false)
 		}
 	}
 }

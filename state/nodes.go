@@ -89,9 +89,9 @@ func (s *Store) PutNode(ctx context.Context, n Node) (Node, error) {
 		e, err := kv.Get(ctx, n.ID)
 		switch {
 		case isNotFound(err):
-			_, err = kv.Create(ctx, n.ID, val)
+			_, err = s.kvCreate(ctx, kv, n.ID, val)
 		case err == nil:
-			_, err = kv.Update(ctx, n.ID, val, e.Revision())
+			_, err = s.kvUpdate(ctx, kv, n.ID, val, e.Revision())
 		}
 		if err == nil {
 			return n, nil
@@ -168,7 +168,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete node %s: %w", id, err)
 	}
-	err = kv.Purge(ctx, id, jetstream.LastRevision(e.Revision()))
+	err = s.kvDelete(ctx, kv, id, e.Revision(), true)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return &ConflictError{What: "node " + id, Base: e.Revision(), Reason: "it changed while being deleted"}
 	}

@@ -135,7 +135,7 @@ func (s *Store) PutRollout(ctx context.Context, r Rollout) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Put(ctx, rolloutKey(r.Namespace, r.Name, r.Version), b); err != nil {
+	if _, err := s.kvPut(ctx, kv, rolloutKey(r.Namespace, r.Name, r.Version), b); err != nil {
 		return fmt.Errorf("record the rollout of %s version %d: %w", jobWhat(r.Namespace, r.Name), r.Version, err)
 	}
 	return nil

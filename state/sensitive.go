@@ -64,9 +64,9 @@ func (s *Store) AddSensitivePaths(ctx context.Context, hash string, paths []stri
 			return nil, err
 		}
 		if e == nil {
-			_, err = kv.Create(ctx, key, val)
+			_, err = s.kvCreate(ctx, kv, key, val)
 		} else {
-			_, err = kv.Update(ctx, key, val, e.Revision())
+			_, err = s.kvUpdate(ctx, kv, key, val, e.Revision())
 		}
 		if err == nil {
 			return all, nil

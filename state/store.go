@@ -77,6 +77,13 @@ type Store struct {
 
 	// logger is the store's logger (SetLogger); nil drops.
 	logger atomic.Pointer[slog.Logger]
+
+	// enabled holds the streams whose options enableStream checked.
+	enabled sync.Map
+	// base is the store a fenced view (Lease.Fenced) was made of, nil
+	// for a store itself; fence fences the view's writes.
+	base  *Store
+	fence *fence
 }
 
 // Open starts an embedded nats-server with JetStream file storage under dir
@@ -208,8 +215,12 @@ func newStore(nc *nats.Conn) (*Store, error) {
 // first if their pending messages matter. (Close does not Drain the whole
 // connection: nats.go polls a drain every 10 ms, which would add 10 to 30 ms
 // to every command, and the store's own requests are all answered by then.)
-// Calling Close again returns the first result.
+// Calling Close again returns the first result. Closing a fenced view
+// (Lease.Fenced) does nothing: close the store it was made of.
 func (s *Store) Close() error {
+	if s.base != nil {
+		return nil // a view: its store closes the connection
+	}
 	s.closeOnce.Do(func() {
 		s.closeErr = s.close()
 	})

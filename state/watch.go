@@ -118,6 +118,9 @@ func (s *Store) WatchNodes(ctx context.Context) (<-chan NodeEvent, error) {
 				if !ok {
 					return
 				}
+				if e != nil && isFenceKey(e.Key()) {
+					continue // a leader's fence, not a node
+				}
 				ev = nodeEvent(e)
 			}
 			select {

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// fencedJob is a service whose second version pauses after its canary:
+// its rollout stays under way, in the leader, until 'muster promote'.
+const fencedJob = `name: svc
+type: service
+count: 2
+selector: {match_labels: {role: worker}}
+task: {engine: exec, cmd: [sh, -c, "exec sleep 300 # v%d"]}
+rollout: {strategy: canary, canary_count: 1, health_check: {min_healthy_time: 200ms, interval: 100ms}}
+`
+
+// jobRecord is what the store shows of a job: its status and its events.
+type jobRecord struct {
+	Revision uint64 `json:"revision"`
+	State    string `json:"state"`
+	Message  string `json:"message"`
+	Events   []struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+		State   string `json:"state"`
+	} `json:"events"`
+}
+
+// TestResumedLeaderIsFenced: the leader is paused (SIGSTOP) with a canary
+// rollout under way for longer than --lease-ttl; the NATS server expires
+// its lease, the standby takes over and records the rollout as it found
+// it. Resumed (SIGCONT), the old leader still tries to write (its rollout
+// ends, interrupted) before it learns that it lost the lead: the store
+// refuses every such write, it logs so and stands by, and the job keeps
+// exactly what the new leader recorded.
+func TestResumedLeaderIsFenced(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	ns := startNATS(t)
+	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
+	first, addr1 := c.server("--lease-ttl", "2s")
+	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "2s")
+	for _, n := range []string{"w1", "w2"} {
+		c.start(`joined`, "agent", "--server", addr1, "--node-id", n, "--label", "role=worker", "--dir", "agent-"+n, "--heartbeat", "500ms")
+	}
+	c.waitNodes(2, "role=worker")
+	file := c.write("svc.yaml", fmt.Sprintf(fencedJob, 1))
+	c.ok("apply", "--auto-approve", "--addr", addr1, file)
+	c.waitState("svc", "running")
+	c.write("svc.yaml", fmt.Sprintf(fencedJob, 2))
+	if r := c.ok("apply", "--auto-approve", "--addr", addr1, file); !strings.Contains(r.stdout, "muster promote") {
+		t.Fatalf("version 2 did not pause at its canary:\n%v", r)
+	}
+	c.waitState("svc", "rollout_paused")
+
+	first.signal(syscall.SIGSTOP)
+	addr2 := second.waitFor(apiRE)
+	c.waitEvents("svc", `resumed at`, 1, "--addr", addr2)
+	took := c.record("svc", addr2)
+	if took.State != "rollout_paused" {
+		t.Fatalf("the new leader took the job over as %s (%s), want rollout_paused", took.State, took.Message)
+	}
+
+	first.signal(syscall.SIGCONT)
+	first.waitFor(`(?s)lost the lead.*standing by`)
+	refused := first.waitFor(`(a write to the store failed[^\n]*no longer leads)`)
+	if after := c.record("svc", addr2); !reflect.DeepEqual(after, took) {
+		t.Errorf("the resumed leader changed the job (it logged %q):\nafter the takeover %+v\nnow %+v", refused, took, after)
+	}
+	for _, line := range strings.Split(first.out.String(), "\n") {
+		if strings.Contains(line, "a write to the store failed") && !strings.Contains(line, "no longer leads") {
+			t.Errorf("a write of the first server failed for another reason than the fence: %s", line)
+		}
+	}
+	if strings.Contains(second.out.String(), "a write to the store failed") {
+		t.Errorf("a write of the new leader failed:\n%s", second.out.String())
+	}
+	// The new leader goes on with the rollout it took over.
+	c.ok("promote", "--addr", addr2, "svc")
+	c.waitState("svc", "running")
+}
+
+// record reads what the store shows of job through the control plane at
+// addr.
+func (c *musterCLI) record(job, addr string) jobRecord {
+	c.t.Helper()
+	return decode[[]jobRecord](c.t, c.ok("status", "-o", "json", "--addr", addr, job))[0]
+}
