@@ -34,8 +34,10 @@ func retry(ctx context.Context, clk clockwork.Clock, log *slog.Logger, what stri
 		if err == nil || errors.Is(err, errSkip) {
 			return err
 		}
+		// A fenced write (this control plane no longer leads) fails the
+		// same way every time: no point in trying again.
 		if errors.Is(err, state.ErrConflict) || errors.Is(err, state.ErrInvalid) || errors.Is(err, state.ErrNotFound) ||
-			attempt == writeAttempts || ctx.Err() != nil {
+			errors.Is(err, state.ErrFenced) || attempt == writeAttempts || ctx.Err() != nil {
 			log.Error("a write to the store failed", "what", what, "attempts", attempt, "err", err)
 			return fmt.Errorf("%s: %w", what, err)
 		}
