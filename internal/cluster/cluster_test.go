@@ -128,6 +128,9 @@ func checkWatch(t *testing.T, w *Watcher, bound int) {
 	if w.MaxRunning > bound {
 		t.Errorf("up to %d executions ran at once, want at most %d", w.MaxRunning, bound)
 	}
+	if w.MaxLeaders > 1 {
+		t.Errorf("%d control planes said they led at once", w.MaxLeaders)
+	}
 	if len(w.Duplicates) > 0 {
 		t.Errorf("an execution and its replacement ran at once: %v", w.Duplicates)
 	}

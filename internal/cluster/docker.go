@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,18 +60,73 @@ type Container struct {
 
 	c     *Cluster
 	ports map[string]string
+
+	mu      sync.Mutex
+	down    bool // killed or stopped, and not started since
+	leading bool // by the last lead line of its log (control planes)
 }
 
 // Kill sends SIGKILL to the container: the process dies as in a crash, its
 // file system stays for Start.
-func (x *Container) Kill() { x.c.t.Helper(); x.c.must("kill", x.Name) }
+func (x *Container) Kill() { x.c.t.Helper(); x.c.must("kill", x.Name); x.setDown(true) }
 
 // Stop stops the container (SIGTERM, then SIGKILL after 10s).
-func (x *Container) Stop() { x.c.t.Helper(); x.c.must("stop", x.Name) }
+func (x *Container) Stop() { x.c.t.Helper(); x.c.must("stop", x.Name); x.setDown(true) }
 
 // Start starts a stopped or killed container again, with its file system
 // and network as they were.
-func (x *Container) Start() { x.c.t.Helper(); x.c.must("start", x.Name) }
+func (x *Container) Start() { x.c.t.Helper(); x.c.must("start", x.Name); x.setDown(false) }
+
+func (x *Container) setDown(down bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.down = down
+	x.leading = false
+}
+
+// Down reports whether the container was killed or stopped and not
+// started since.
+func (x *Container) Down() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.down
+}
+
+// Lead lines a control plane prints: it leads from the first two on,
+// stands by from the third on.
+var (
+	leadsLine   = regexp.MustCompile(`API on http|now leading`)
+	standbyLine = regexp.MustCompile(`standing by`)
+)
+
+// Leads reports whether control plane x says it leads: the last of the
+// lines it printed about leading says so (it prints one each time it
+// starts or stops leading), and it was not killed or stopped since. It
+// reads the tail of the log, so it keeps what it last knew when the tail
+// says nothing of leading.
+func (x *Container) Leads() bool {
+	if x.Down() {
+		return false
+	}
+	out, err := combined("logs", "--tail", "50", x.Name)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err != nil || x.down {
+		return x.leading && !x.down
+	}
+	lines := strings.Split(out, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if leadsLine.MatchString(lines[i]) {
+			x.leading = true
+			break
+		}
+		if standbyLine.MatchString(lines[i]) {
+			x.leading = false
+			break
+		}
+	}
+	return x.leading
+}
 
 // Pause freezes every process of the container (the cgroup freezer: like
 // SIGSTOP, which they cannot see); Unpause thaws them.

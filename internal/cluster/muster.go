@@ -82,25 +82,30 @@ func (c *Cluster) OK(args ...string) string {
 	return r.Stdout
 }
 
-// Leader returns the control plane that answers the API as leader, or nil.
-func (c *Cluster) Leader() *Container {
-	c.t.Helper()
+// Leaders returns the control planes that say they lead (see Leads).
+func (c *Cluster) Leaders() []*Container {
+	var l []*Container
 	for _, x := range c.Servers {
-		if r := c.MusterAt(x, "nodes", "-o", "json"); r.Err == nil {
-			return x
+		if x.Leads() {
+			l = append(l, x)
 		}
 	}
-	return nil
+	return l
 }
 
-// WaitLeader waits until a control plane leads and returns it.
+// WaitLeader waits until exactly one control plane says it leads and
+// answers the API, and returns it.
 func (c *Cluster) WaitLeader() *Container {
 	c.t.Helper()
-	x, _ := wait.For(c.t, 60*time.Second, "a leading control plane", func() (*Container, bool) {
-		x := c.Leader()
-		return x, x != nil
+	x, _ := wait.For(c.t, 60*time.Second, "one leading control plane that answers", func() (string, bool) {
+		l := c.Leaders()
+		if len(l) != 1 {
+			return fmt.Sprintf("%d leading", len(l)), false
+		}
+		r := c.MusterAt(l[0], "nodes", "-o", "json")
+		return l[0].Alias, r.Err == nil
 	})
-	return x
+	return c.Container(x)
 }
 
 // Node is a node as `muster nodes -o json` lists it.

@@ -57,6 +57,8 @@ type Watcher struct {
 	MaxRunning int
 	// Duplicates holds every duplicate slot seen, with when.
 	Duplicates []string
+	// MaxLeaders is the most control planes that said they lead at once.
+	MaxLeaders int
 	// Samples and Errors count the polls that listed the executions, and
 	// those that could not (no control plane answered).
 	Samples, Errors int
@@ -81,9 +83,11 @@ func (c *Cluster) Watch(job string) *Watcher {
 }
 
 func (w *Watcher) sample(at time.Duration) {
+	leaders := len(w.c.Leaders())
 	xs, err := w.c.Executions(w.job)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.MaxLeaders = max(w.MaxLeaders, leaders)
 	if err != nil {
 		w.Errors++
 		return
@@ -112,5 +116,6 @@ func (w *Watcher) Stop() *Watcher {
 func (w *Watcher) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return fmt.Sprintf("%d samples (%d failed): at most %d running at once, %d duplicate slots seen %v", w.Samples+w.Errors, w.Errors, w.MaxRunning, len(w.Duplicates), w.Duplicates)
+	return fmt.Sprintf("%d samples (%d failed): at most %d running at once, %d control planes leading at once, %d duplicate slots seen %v",
+		w.Samples+w.Errors, w.Errors, w.MaxRunning, w.MaxLeaders, len(w.Duplicates), w.Duplicates)
 }
