@@ -189,8 +189,11 @@ func (c *Cluster) startNATS() {
 	for _, x := range c.NATS {
 		urls = append(urls, "nats://"+x.HostPort(natsPort))
 	}
+	// A partitioned server never closes the connection: pings find it
+	// dead within two seconds.
 	nc, err := nats.Connect(strings.Join(urls, ","), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true))
+		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true),
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(2))
 	if err != nil {
 		c.t.Fatalf("connect to NATS from the host: %v", err)
 	}
