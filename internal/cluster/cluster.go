@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,17 +96,22 @@ func New(t testing.TB, o Options) *Cluster {
 		t: t, opts: o, image: BuildImage(t), prefix: "muster-" + id + "-",
 		Network: "muster-" + id, Token: randomID() + randomID(), dir: t.TempDir(),
 	}
+	start := time.Now()
 	c.must("network", "create", "--label", "muster.test=cluster", c.Network)
 	t.Cleanup(c.remove)
 	c.startNATS()
+	natsUp := time.Since(start)
 	for i := 1; i <= o.Servers; i++ {
 		c.StartServer(i)
 	}
 	c.WaitLeader()
+	serversUp := time.Since(start)
 	for i := 1; i <= o.Agents; i++ {
 		c.startAgent(i)
 	}
 	c.WaitNodes(o.Agents)
+	t.Logf("cluster %s up in %s: NATS after %s, a leading control plane after %s",
+		c.Network, time.Since(start).Round(time.Millisecond), natsUp.Round(time.Millisecond), serversUp.Round(time.Millisecond))
 	return c
 }
 
@@ -123,13 +129,25 @@ func (c *Cluster) remove() {
 		c.nc.Close()
 	}
 	if c.t.Failed() {
-		for _, x := range c.all {
-			c.t.Logf("==== logs of %s (%s):\n%s", x.Alias, x.Name, x.Logs())
+		logs := make([]string, len(c.all))
+		var wg sync.WaitGroup
+		for i, x := range c.all {
+			wg.Go(func() { logs[i] = x.Logs() })
+		}
+		wg.Wait()
+		for i, x := range c.all {
+			c.t.Logf("==== logs of %s (%s):\n%s", x.Alias, x.Name, logs[i])
 		}
 	}
+	names := []string{"rm", "-f", "-v"}
 	for _, x := range c.all {
-		docker("unpause", x.Name) // rm -f of a paused container fails on some engines
-		if _, err := docker("rm", "-f", "-v", x.Name); err != nil {
+		if x.Paused() {
+			docker("unpause", x.Name) // rm -f of a paused container fails on some engines
+		}
+		names = append(names, x.Name)
+	}
+	if len(c.all) > 0 {
+		if _, err := docker(names...); err != nil {
 			c.t.Logf("cleanup: %v", err)
 		}
 	}

@@ -63,6 +63,7 @@ type Container struct {
 
 	mu      sync.Mutex
 	down    bool // killed or stopped, and not started since
+	paused  bool
 	leading bool // by the last lead line of its log (control planes)
 }
 
@@ -130,10 +131,23 @@ func (x *Container) Leads() bool {
 
 // Pause freezes every process of the container (the cgroup freezer: like
 // SIGSTOP, which they cannot see); Unpause thaws them.
-func (x *Container) Pause() { x.c.t.Helper(); x.c.must("pause", x.Name) }
+func (x *Container) Pause() { x.c.t.Helper(); x.c.must("pause", x.Name); x.setPaused(true) }
 
 // Unpause thaws a paused container.
-func (x *Container) Unpause() { x.c.t.Helper(); x.c.must("unpause", x.Name) }
+func (x *Container) Unpause() { x.c.t.Helper(); x.c.must("unpause", x.Name); x.setPaused(false) }
+
+func (x *Container) setPaused(p bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.paused = p
+}
+
+// Paused reports whether the container is paused.
+func (x *Container) Paused() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.paused
+}
 
 // Partition disconnects the container from the cluster's network: it keeps
 // running but reaches nothing and nothing reaches it, until Heal.

@@ -97,7 +97,7 @@ func (c *Cluster) Leaders() []*Container {
 // answers the API, and returns it.
 func (c *Cluster) WaitLeader() *Container {
 	c.t.Helper()
-	x, _ := wait.For(c.t, 60*time.Second, "one leading control plane that answers", func() (string, bool) {
+	x, _ := wait.For(c.t, 30*time.Second, "one leading control plane that answers", func() (string, bool) {
 		l := c.Leaders()
 		if len(l) != 1 {
 			return fmt.Sprintf("%d leading", len(l)), false
@@ -116,7 +116,7 @@ type Node struct {
 // WaitNodes waits until the control plane lists n nodes.
 func (c *Cluster) WaitNodes(n int) {
 	c.t.Helper()
-	wait.For(c.t, 60*time.Second, fmt.Sprintf("%d nodes", n), func() (string, bool) {
+	wait.For(c.t, 30*time.Second, fmt.Sprintf("%d nodes", n), func() (string, bool) {
 		r := c.Muster("nodes", "-o", "json")
 		var nodes []Node
 		if r.Err != nil || json.Unmarshal([]byte(r.Stdout), &nodes) != nil {
