@@ -252,17 +252,20 @@ func (c *Cluster) StartServer(i int) *Container {
 }
 
 // agentServers is the --server of the agents: every control plane where
-// the agent takes a list (its help says "[,"), else the first.
+// the agent takes a list (the help line of its --server flag mentions a
+// comma), else the first.
 func (c *Cluster) agentServers() string {
 	var addrs []string
 	for _, x := range c.Servers {
 		addrs = append(addrs, x.Alias+":"+apiPort)
 	}
 	help, _ := exec.Command(c.image.Muster, "agent", "--help").CombinedOutput()
-	if !strings.Contains(string(help), "[,") {
-		return addrs[0]
+	for _, line := range strings.Split(string(help), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--server ") && (strings.Contains(line, ",") || strings.Contains(line, "comma")) {
+			return strings.Join(addrs, ",")
+		}
 	}
-	return strings.Join(addrs, ",")
+	return addrs[0]
 }
 
 // startAgent starts agent i (a1..) as node a<i>.
