@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -229,7 +230,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	stoodBy := false // Lead and OnLead run in the controller's goroutine
 	if external {
 		// Over a shared NATS server, one control plane leads at a time.
-		ctl.Leadership = &apply.LeaseLeadership{Store: st, Holder: fmt.Sprintf("%s (pid %d)", addr, os.Getpid()), TTL: leaseTTL, Log: ctl.Log,
+		ctl.Leadership = &apply.LeaseLeadership{Store: st, Holder: leaseHolder(addr), TTL: leaseTTL, Log: ctl.Log,
 			Standby: func(holder string) {
 				stoodBy = true
 				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
@@ -408,7 +409,8 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, token string) (*state.Store, api.Info, error) {
 	info := api.Info{APIVersion: api.Version, PID: os.Getpid()}
 	if sf.nats != "" {
-		st, err := state.Connect(ctx, sf.nats, nats.MaxReconnects(-1))
+		st, err := state.Connect(ctx, sf.nats, nats.MaxReconnects(-1), nats.ReconnectWait(natsReconnectWait),
+			nats.PingInterval(natsPing), nats.MaxPingsOutstanding(natsPingsOut))
 		if err != nil {
 			return nil, info, err
 		}
@@ -440,4 +442,14 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		info.StateDir = abs
 	}
 	return st, info, nil
+}
+
+// leaseHolder names this control plane to the others: its API address,
+// host and pid, and a random suffix, since two containers may well have
+// the same listen address, host name and pid.
+func leaseHolder(addr string) string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s on %s (pid %d, %x)", addr, host, os.Getpid(), b)
 }

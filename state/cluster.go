@@ -231,6 +231,11 @@ func (s *Store) raiseAll(ctx context.Context, n int) error {
 			return err
 		}
 	}
+	// The buckets' handles are bound again: they read the stream's
+	// configuration (AllowDirect) when bound.
+	s.mu.Lock()
+	s.kvs = make(map[string]jetstream.KeyValue)
+	s.mu.Unlock()
 	s.awaitCopies(ctx, s.streamNames(), n)
 	return nil
 }
@@ -279,16 +284,26 @@ func (s *Store) raise(ctx context.Context, name string, n int) (bool, error) {
 		return false, fmt.Errorf("read stream %s: %w", name, err)
 	}
 	cfg := st.CachedInfo().Config
-	if cfg.Replicas >= n {
+	// A replicated bucket answers its gets from the stream's leader, not
+	// from any copy (AllowDirect): a copy may lag, and a read-modify-write
+	// of a value just written, by this process or by another, must read
+	// that value, never the one before it.
+	leaderReads := strings.HasPrefix(name, "KV_") && max(n, cfg.Replicas) > 1 && cfg.AllowDirect
+	if cfg.Replicas >= n && !leaderReads {
 		return false, nil
 	}
 	was := cfg.Replicas
-	cfg.Replicas = n
+	cfg.Replicas = max(n, cfg.Replicas)
+	if leaderReads {
+		cfg.AllowDirect = false
+	}
 	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
 		return false, fmt.Errorf("raise stream %s from %d to %d replicas: %w", name, was, n, err)
 	}
-	s.log().Info("raised stream replicas", "stream", name, "from", was, "to", n)
-	return true, nil
+	if was < cfg.Replicas {
+		s.log().Info("raised stream replicas", "stream", name, "from", was, "to", n)
+	}
+	return was < cfg.Replicas, nil
 }
 
 // settled reports whether the stream of si has n copies placed, each up

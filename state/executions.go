@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -148,6 +149,11 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 	rev, err := s.kvCreate(ctx, kv, key, val)
 	if isCASFailure(err) {
 		cur, _ := getExecution(ctx, kv, key)
+		if cur.Revision == 1 && sameExecution(cur, e) {
+			// This very write, tried again after its answer was lost
+			// (a NATS server went away between storing it and saying so).
+			return cur, nil
+		}
 		return Execution{}, &ConflictError{What: executionWhat(&e), Current: cur.Revision, Reason: "an execution with this id exists"}
 	}
 	if err != nil {
@@ -176,6 +182,10 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 	cur, err := getExecution(ctx, kv, key)
 	if err != nil {
 		return Execution{}, err
+	}
+	if cur.Revision == e.Revision+1 && sameExecution(cur, e) {
+		// This very change, tried again after its answer was lost.
+		return cur, nil
 	}
 	if cur.Revision != e.Revision {
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
@@ -290,4 +300,15 @@ func (s *Store) DeleteExecution(ctx context.Context, ns, name, id string) error 
 		return fmt.Errorf("delete %s: %w", executionWhat(&x), err)
 	}
 	return nil
+}
+
+// sameExecution reports whether stored holds what e would write, but for
+// the revisions and times a write sets.
+func sameExecution(stored, e Execution) bool {
+	strip := func(x Execution) []byte {
+		x.Revision, x.kvRevision, x.CreatedAt, x.UpdatedAt = 0, 0, time.Time{}, time.Time{}
+		b, _ := json.Marshal(&x)
+		return b
+	}
+	return bytes.Equal(strip(stored), strip(e))
 }

@@ -190,3 +190,37 @@ func testWatchExecutions(t *testing.T, b backend) {
 		}
 	})
 }
+
+// TestExecutionWriteRetriedAfterLostAnswer: a create or update tried again
+// after its answer was lost (it was stored) is taken for what it is, not a
+// conflict; a different change at the same revision still conflicts.
+func TestExecutionWriteRetriedAfterLostAnswer(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{})
+	ctx := ctxT(t)
+	x := Execution{ID: "e1", JobID: "default/web", JobVersion: 1, NodeID: "n1"}
+	first, err := s.CreateExecution(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.CreateExecution(ctx, x); err != nil || again.Revision != 1 {
+		t.Fatalf("create tried again: %+v, %v", again, err)
+	}
+	next := first
+	next.Status.ComputeState = ComputeStarting
+	if _, err := s.UpdateExecution(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.UpdateExecution(ctx, next); err != nil || again.Revision != 2 || again.Status.ComputeState != ComputeStarting {
+		t.Fatalf("update tried again: %+v, %v", again, err)
+	}
+	other := first
+	other.Status.ComputeState = ComputeFailed
+	if _, err := s.UpdateExecution(ctx, other); !errors.Is(err, ErrConflict) {
+		t.Fatalf("another change at the same revision: %v, want a conflict", err)
+	}
+	changed := x
+	changed.NodeID = "n2"
+	if _, err := s.CreateExecution(ctx, changed); !errors.Is(err, ErrConflict) {
+		t.Fatalf("another execution with the same id: %v, want a conflict", err)
+	}
+}
