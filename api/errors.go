@@ -100,6 +100,10 @@ func classify(err error) (int, string) {
 	case errors.As(err, &relayed) && relayed.Code != "":
 		// An answer of the leading control plane, passed on as it came.
 		return relayed.Status, relayed.Code
+	case state.Unavailable(err):
+		// JetStream took nothing (an election, a server catching up):
+		// the client may send it again.
+		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.As(err, &bad), errors.Is(err, state.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.As(err, &tooLarge):

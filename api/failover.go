@@ -72,6 +72,40 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, endpoint, e
 	if c.err != nil {
 		return nil, endpoint{}, c.err
 	}
+	began := time.Now()
+	for wait := unavailableFirstWait; ; wait = min(2*wait, unavailableMaxWait) {
+		resp, ep, errs := c.round(ctx, r)
+		if errs == nil {
+			return resp, ep, nil
+		}
+		// Every control plane said that nothing was done for now (the
+		// lead or a NATS leader is changing hands): ask again, a while.
+		if !allUnavailable(errs) || time.Since(began)+wait > unavailableBudget {
+			return nil, endpoint{}, joinTried(errs)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, endpoint{}, joinTried(errs)
+		case <-t.C:
+		}
+	}
+}
+
+// How long a request answered "unavailable" by every control plane is
+// sent again: waits growing from the first to the max, for at most the
+// budget in all. A NATS cluster elects a stream leader within seconds.
+const (
+	unavailableFirstWait = 250 * time.Millisecond
+	unavailableMaxWait   = 2 * time.Second
+	unavailableBudget    = 20 * time.Second
+)
+
+// round sends r to the control plane that answered last, and to the next
+// ones while they fail and r.policy allows it: the response of the first
+// that answered 2xx, or the errors of those tried.
+func (c *Client) round(ctx context.Context, r request) (*http.Response, endpoint, []error) {
 	n := len(c.eps)
 	start := int(c.cur.Load())
 	var errs []error
@@ -88,7 +122,19 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, endpoint, e
 			break
 		}
 	}
-	return nil, endpoint{}, joinTried(errs)
+	return nil, endpoint{}, errs
+}
+
+// allUnavailable reports whether every error of errs is an answer with
+// CodeUnavailable: nothing was carried out, whatever the request.
+func allUnavailable(errs []error) bool {
+	for _, err := range errs {
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != CodeUnavailable {
+			return false
+		}
+	}
+	return len(errs) > 0
 }
 
 // send sends r to ep once. again says whether r can be sent again: its
@@ -140,7 +186,11 @@ func (r request) retryable(err error) bool {
 	var ae *Error
 	// A control plane shutting down answers what it was cut off in with
 	// 503.
-	return errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable && r.policy == retrySafe
+	if !errors.As(err, &ae) {
+		return false
+	}
+	// Unavailable: nothing was carried out, so another may take it.
+	return ae.Code == CodeUnavailable || ae.Status == http.StatusServiceUnavailable && r.policy == retrySafe
 }
 
 // tryError is a failure to get an answer from one control plane.

@@ -22,13 +22,21 @@ import (
 // writeAttempts bounds how often retry tries a write.
 const writeAttempts = 4
 
+// unavailableFor is how long retry goes on trying a write that JetStream
+// did not take at all (state.Unavailable: a stream leader election, a
+// server catching up), beyond writeAttempts: a NATS cluster that lost a
+// server elects new stream leaders within seconds.
+const unavailableFor = 30 * time.Second
+
 // retry calls write until it succeeds, returns an error that trying again
 // cannot change (errSkip, a conflict, a refused transition, a missing
-// record), ctx ends, or writeAttempts tries failed; it waits 100ms, then
-// twice as long, between tries, logging each failure. It returns the last
+// record), ctx ends, or writeAttempts tries failed (those JetStream did
+// not take at all go on for unavailableFor); it waits 100ms, then twice as
+// long up to 2s, between tries, logging each failure. It returns the last
 // error, with what in front.
 func retry(ctx context.Context, clk clockwork.Clock, log *slog.Logger, what string, write func(context.Context) error) error {
 	delay := 100 * time.Millisecond
+	began := clk.Now()
 	for attempt := 1; ; attempt++ {
 		err := write(ctx)
 		if err == nil || errors.Is(err, errSkip) {
@@ -36,8 +44,9 @@ func retry(ctx context.Context, clk clockwork.Clock, log *slog.Logger, what stri
 		}
 		// A fenced write (this control plane no longer leads) fails the
 		// same way every time: no point in trying again.
+		spent := attempt >= writeAttempts && (!state.Unavailable(err) || clk.Since(began) > unavailableFor)
 		if errors.Is(err, state.ErrConflict) || errors.Is(err, state.ErrInvalid) || errors.Is(err, state.ErrNotFound) ||
-			errors.Is(err, state.ErrFenced) || attempt == writeAttempts || ctx.Err() != nil {
+			errors.Is(err, state.ErrFenced) || spent || ctx.Err() != nil {
 			log.Error("a write to the store failed", "what", what, "attempts", attempt, "err", err)
 			return fmt.Errorf("%s: %w", what, err)
 		}
@@ -46,7 +55,7 @@ func retry(ctx context.Context, clk clockwork.Clock, log *slog.Logger, what stri
 		case <-ctx.Done():
 		case <-clk.After(delay):
 		}
-		delay *= 2
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 

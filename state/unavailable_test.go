@@ -1,0 +1,29 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestUnavailable(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"cluster not available", fmt.Errorf("list nodes: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}), true},
+		{"no responders", fmt.Errorf("read: %w", nats.ErrNoResponders), true},
+		{"no stream response", jetstream.ErrNoStreamResponse, true},
+		{"wrong last sequence", &jetstream.APIError{Code: 400, ErrorCode: 10071}, false},
+		{"timeout", context.DeadlineExceeded, false},
+		{"not found", ErrNotFound, false},
+	} {
+		if got := Unavailable(c.err); got != c.want {
+			t.Errorf("%s: Unavailable = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
