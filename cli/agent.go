@@ -37,15 +37,18 @@ func beat(ctx context.Context, st api.Backend, n state.Node) error {
 // keepAlive records node n as alive every d until ctx is done; a beat
 // that fails is logged, and the next one tries again.
 func keepAlive(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration) {
-	keepAliveOn(ctx, log, st, n, d, nil, nil)
+	keepAliveOn(ctx, log, st, n, d, nil, nil, nil)
 }
 
 // keepAliveOn is keepAlive that also beats at once on a signal of now (the
-// connection to the state came back), and does not log the beats that fail
-// while down says the connection is down (its loss is logged once).
-func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration, now <-chan struct{}, down func() bool) {
+// connection to the state came back), does not log the beats that fail
+// while down says the connection is down (its loss is logged once), and
+// signals back (without blocking) when a beat is recorded after one that
+// failed: the node was out of the store's reach for a while.
+func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.Node, d time.Duration, now <-chan struct{}, down func() bool, back chan<- struct{}) {
 	t := time.NewTicker(d)
 	defer t.Stop()
+	failed := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -53,9 +56,17 @@ func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.
 		case <-t.C:
 		case <-now:
 		}
-		if err := beat(ctx, st, n); err != nil && ctx.Err() == nil && (down == nil || !down()) {
+		err := beat(ctx, st, n)
+		if err != nil && ctx.Err() == nil && (down == nil || !down()) {
 			log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
 		}
+		if err == nil && failed && back != nil {
+			select {
+			case back <- struct{}{}:
+			default:
+			}
+		}
+		failed = err != nil
 	}
 }
 
@@ -188,9 +199,10 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 		return err
 	}
 	nc := st.Conn()
-	go keepAliveOn(ctx, log, st, n, every, back, func() bool { return !nc.IsConnected() })
+	recheck := make(chan struct{}, 1)
+	go keepAliveOn(ctx, log, st, n, every, back, func() bool { return !nc.IsConnected() }, recheck)
 	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, client.Addr(), natsURL)
-	err = remote.Serve(ctx, st.Conn(), agent, remote.SpecsFrom(st))
+	err = remote.ServeWith(ctx, st.Conn(), agent, remote.SpecsFrom(st), remote.ServeOptions{Recheck: recheck})
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
 	return err
 }
@@ -202,9 +214,11 @@ const natsReconnectWait = time.Second
 // natsPing is how often a NATS connection is checked; after natsPingsOut
 // unanswered checks it counts as broken and reconnects to another server
 // of the cluster. A connection cut off by a partition (no reset ever
-// arrives) is thus left within about 6s, not the library's 4 minutes.
+// arrives) is thus left within about 3s, not the library's 4 minutes:
+// well within a node's TTL and a lease's, so that neither an agent nor the
+// leader is taken for gone because its NATS server was.
 const (
-	natsPing     = 2 * time.Second
+	natsPing     = time.Second
 	natsPingsOut = 3
 )
 

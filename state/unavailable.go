@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,5 +20,10 @@ func Unavailable(err error) bool {
 	if errors.As(err, &apiErr) && apiErr.Code == http.StatusServiceUnavailable {
 		return true
 	}
-	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return true
+	}
+	// A 503 status message (to a watch's consumer, a direct get) reaches
+	// the caller as the server's description in a plain error.
+	return err != nil && strings.Contains(err.Error(), "JetStream system temporarily unavailable")
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -16,6 +17,7 @@ func TestUnavailable(t *testing.T) {
 		want bool
 	}{
 		{"cluster not available", fmt.Errorf("list nodes: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}), true},
+		{"503 status message", fmt.Errorf("list nodes: %w", errors.New("nats: JetStream system temporarily unavailable")), true},
 		{"no responders", fmt.Errorf("read: %w", nats.ErrNoResponders), true},
 		{"no stream response", jetstream.ErrNoStreamResponse, true},
 		{"wrong last sequence", &jetstream.APIError{Code: 400, ErrorCode: 10071}, false},

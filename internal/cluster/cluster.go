@@ -36,7 +36,7 @@ type Options struct {
 	// Agents is the number of node agents, a1..aN (default 3).
 	Agents int
 	// NodeTTL and LeaseTTL are the control planes' --node-ttl and
-	// --lease-ttl (default 3s each, for the tests to see failover soon).
+	// --lease-ttl (default 6s each, for the tests to see failover soon).
 	NodeTTL, LeaseTTL time.Duration
 	// Heartbeat is the agents' --heartbeat (default 1s).
 	Heartbeat time.Duration
@@ -51,9 +51,13 @@ func (o *Options) defaults() {
 	def(&o.NATS, 3)
 	def(&o.Servers, 2)
 	def(&o.Agents, 3)
+	// Short for quick scenarios, yet longer than the ~4s an agent or a
+	// control plane takes to find its NATS server cut off and reconnect to
+	// another: losing a NATS server must not count as losing a node or
+	// the lead.
 	for _, d := range []*time.Duration{&o.NodeTTL, &o.LeaseTTL} {
 		if *d == 0 {
-			*d = 3 * time.Second
+			*d = 6 * time.Second
 		}
 	}
 	if o.Heartbeat == 0 {

@@ -426,3 +426,56 @@ func TestAgentStopsWhatWasRecordedLostMeanwhile(t *testing.T) {
 		t.Errorf("the store has %s (%s), want lost as the control plane recorded it", x.Status.ComputeState, x.Status.Message)
 	}
 }
+
+// TestRecheckStopsWhatWasRecordedLost: an agent whose connection never
+// broke, but whose store was out of reach for a while (a short partition),
+// is told to look again; it stops an execution the control plane recorded
+// lost meanwhile.
+func TestRecheckStopsWhatWasRecordedLost(t *testing.T) {
+	ctx := context.Background()
+	srv := natsServer(t, t.TempDir(), 0)
+	cp, err := state.Connect(ctx, srv.ClientURL(), reconnecting()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	ag, err := state.Connect(ctx, srv.ClientURL(), reconnecting()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	recheck := make(chan struct{}, 1)
+	go func() {
+		served <- remote.ServeWith(sctx, ag.Conn(), a, remote.SpecsFrom(ag), remote.ServeOptions{Recheck: recheck})
+	}()
+	defer func() { stop(); <-served }()
+	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
+	wait.Until(t, 5*time.Second, "the agent to answer", func() bool {
+		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
+		return err == nil
+	})
+	e, j := c.job("echo started; sleep 300")
+	c.runAsync(ctx, e, j)
+	waitStarted(t, c, e.ID)
+	running := func() bool {
+		m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+e.ID+`"}`), 2*time.Second)
+		if err != nil {
+			return true
+		}
+		var rr remote.RunningReply
+		return json.Unmarshal(m.Data, &rr) != nil || rr.Running
+	}
+	x := c.stored(e)
+	x.Status.ComputeState, x.Status.Message = state.ComputeLost, "the node went silent"
+	if _, err := cp.UpdateExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if !running() {
+		t.Fatal("the agent stopped the execution before it was told to look again")
+	}
+	recheck <- struct{}{}
+	wait.Until(t, 20*time.Second, "the agent to stop the execution recorded lost", func() bool { return !running() })
+}

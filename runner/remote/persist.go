@@ -103,8 +103,9 @@ func unreachable(err error) bool {
 }
 
 // onReconnect looks at the executions the agent runs each time the
-// connection comes back, until ctx is done or back is closed.
-func (s *server) onReconnect(ctx context.Context, back <-chan nats.Status) {
+// connection comes back, or recheck says the store was out of reach,
+// until ctx is done or back is closed.
+func (s *server) onReconnect(ctx context.Context, back <-chan nats.Status, recheck <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -113,6 +114,8 @@ func (s *server) onReconnect(ctx context.Context, back <-chan nats.Status) {
 			if !ok {
 				return
 			}
+			s.stopEnded(ctx)
+		case <-recheck:
 			s.stopEnded(ctx)
 		}
 	}

@@ -36,6 +36,22 @@ const (
 // Serve's end does. a.Store records their states; their Done is published
 // on nc after that.
 func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx context.Context, hash string) (*schema.Job, error)) error {
+	return ServeWith(ctx, nc, a, specs, ServeOptions{})
+}
+
+// ServeOptions tune ServeWith.
+type ServeOptions struct {
+	// Recheck, when signalled, makes the agent look up the executions it
+	// runs in the store and stop those recorded ended, as it does when its
+	// NATS connection comes back: the node's owner signals it when the
+	// store was out of reach for a while (a heartbeat failed) although the
+	// connection never broke, as after a short network partition, during
+	// which the control plane may have replaced them.
+	Recheck <-chan struct{}
+}
+
+// ServeWith is Serve with options.
+func ServeWith(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx context.Context, hash string) (*schema.Job, error), opts ServeOptions) error {
 	if err := state.CheckNodeID(a.NodeID); err != nil {
 		return err
 	}
@@ -51,7 +67,7 @@ func Serve(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(ctx c
 	defer nc.RemoveStatusListener(closed)
 	back := nc.StatusChanged(nats.CONNECTED)
 	defer nc.RemoveStatusListener(back)
-	go s.onReconnect(ctx, back)
+	go s.onReconnect(ctx, back, opts.Recheck)
 
 	handlers := []struct {
 		op    string
