@@ -147,13 +147,11 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 		return Execution{}, err
 	}
 	rev, err := s.kvCreate(ctx, kv, key, val)
+	if r, ok := landed(ctx, kv, key, val, err); ok {
+		rev, err = r, nil
+	}
 	if isCASFailure(err) {
 		cur, _ := getExecution(ctx, kv, key)
-		if cur.Revision == 1 && sameExecution(cur, e) {
-			// This very write, tried again after its answer was lost
-			// (a NATS server went away between storing it and saying so).
-			return cur, nil
-		}
 		return Execution{}, &ConflictError{What: executionWhat(&e), Current: cur.Revision, Reason: "an execution with this id exists"}
 	}
 	if err != nil {
@@ -183,10 +181,6 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 	if err != nil {
 		return Execution{}, err
 	}
-	if cur.Revision == e.Revision+1 && sameExecution(cur, e) {
-		// This very change, tried again after its answer was lost.
-		return cur, nil
-	}
 	if cur.Revision != e.Revision {
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
 	}
@@ -202,6 +196,9 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 		return Execution{}, err
 	}
 	rev, err := s.kvUpdate(ctx, kv, key, val, cur.kvRevision)
+	if r, ok := landed(ctx, kv, key, val, err); ok {
+		rev, err = r, nil
+	}
 	if isCASFailure(err) {
 		latest, _ := getExecution(ctx, kv, key)
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: cur.Revision, Current: latest.Revision}
@@ -302,13 +299,17 @@ func (s *Store) DeleteExecution(ctx context.Context, ns, name, id string) error 
 	return nil
 }
 
-// sameExecution reports whether stored holds what e would write, but for
-// the revisions and times a write sets.
-func sameExecution(stored, e Execution) bool {
-	strip := func(x Execution) []byte {
-		x.Revision, x.kvRevision, x.CreatedAt, x.UpdatedAt = 0, 0, time.Time{}, time.Time{}
-		b, _ := json.Marshal(&x)
-		return b
+// landed reports whether a write whose answer did not come (a NATS server
+// went away between storing it and saying so, a timeout) was stored
+// after all: the key holds exactly val, whose UpdatedAt makes it this
+// write's own. It returns the stored revision.
+func landed(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, err error) (uint64, bool) {
+	if err == nil || isCASFailure(err) {
+		return 0, false
 	}
-	return bytes.Equal(strip(stored), strip(e))
+	e, gerr := kv.Get(ctx, key)
+	if gerr != nil || !bytes.Equal(e.Value(), val) {
+		return 0, false
+	}
+	return e.Revision(), true
 }

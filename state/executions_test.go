@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/muster-dev/muster/internal/wait"
 )
 
@@ -191,36 +193,31 @@ func testWatchExecutions(t *testing.T, b backend) {
 	})
 }
 
-// TestExecutionWriteRetriedAfterLostAnswer: a create or update tried again
-// after its answer was lost (it was stored) is taken for what it is, not a
-// conflict; a different change at the same revision still conflicts.
-func TestExecutionWriteRetriedAfterLostAnswer(t *testing.T) {
+// TestLanded: a write whose answer was lost is found stored when the key
+// holds exactly its bytes; not when it holds others, and a lost
+// compare-and-set is never taken for stored.
+func TestLanded(t *testing.T) {
 	s := openT(t, t.TempDir(), Options{})
 	ctx := ctxT(t)
-	x := Execution{ID: "e1", JobID: "default/web", JobVersion: 1, NodeID: "n1"}
-	first, err := s.CreateExecution(ctx, x)
+	kv, err := s.kv(ctx, bucketExecutions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := s.CreateExecution(ctx, x); err != nil || again.Revision != 1 {
-		t.Fatalf("create tried again: %+v, %v", again, err)
-	}
-	next := first
-	next.Status.ComputeState = ComputeStarting
-	if _, err := s.UpdateExecution(ctx, next); err != nil {
+	rev, err := kv.Put(ctx, "default.web.e1", []byte(`{"id":"e1","updated_at":"2026-12-04T09:00:00.000000001Z"}`))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := s.UpdateExecution(ctx, next); err != nil || again.Revision != 2 || again.Status.ComputeState != ComputeStarting {
-		t.Fatalf("update tried again: %+v, %v", again, err)
+	lost := context.DeadlineExceeded
+	if got, ok := landed(ctx, kv, "default.web.e1", []byte(`{"id":"e1","updated_at":"2026-12-04T09:00:00.000000001Z"}`), lost); !ok || got != rev {
+		t.Errorf("the stored bytes: %d, %v; want %d, true", got, ok, rev)
 	}
-	other := first
-	other.Status.ComputeState = ComputeFailed
-	if _, err := s.UpdateExecution(ctx, other); !errors.Is(err, ErrConflict) {
-		t.Fatalf("another change at the same revision: %v, want a conflict", err)
+	if _, ok := landed(ctx, kv, "default.web.e1", []byte(`{"id":"e1","updated_at":"2026-12-04T09:00:00.000000002Z"}`), lost); ok {
+		t.Error("other bytes taken for this write")
 	}
-	changed := x
-	changed.NodeID = "n2"
-	if _, err := s.CreateExecution(ctx, changed); !errors.Is(err, ErrConflict) {
-		t.Fatalf("another execution with the same id: %v, want a conflict", err)
+	if _, ok := landed(ctx, kv, "default.web.e1", []byte(`{"id":"e1","updated_at":"2026-12-04T09:00:00.000000001Z"}`), jetstream.ErrKeyExists); ok {
+		t.Error("a lost compare-and-set taken for a stored write")
+	}
+	if _, ok := landed(ctx, kv, "default.web.e2", []byte(`{}`), lost); ok {
+		t.Error("a missing key taken for a stored write")
 	}
 }
