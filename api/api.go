@@ -92,6 +92,21 @@ type Backend interface {
 
 var _ Backend = (*state.Store)(nil)
 
+// TokenStore manages the scoped API tokens of a control plane (see
+// state.Store.CreateToken). *state.Store implements it, and so does the
+// Client, over the token routes (which need an admin token).
+type TokenStore interface {
+	// CreateToken stores a new token and returns it with its secret, the
+	// whole bearer token, which is shown this once.
+	CreateToken(ctx context.Context, spec state.TokenSpec) (state.Token, string, error)
+	// Tokens returns the stored tokens, never their secrets.
+	Tokens(ctx context.Context) ([]state.Token, error)
+	// RevokeToken deletes a token: it is refused from now on.
+	RevokeToken(ctx context.Context, id string) error
+}
+
+var _ TokenStore = (*state.Store)(nil)
+
 // Control is what only a running control plane can do. The control plane
 // serves its rollout engine (apply.Controller) through it, converting the
 // engine's events to the API's (EventFromState); the Client implements it
