@@ -8,7 +8,7 @@
 //
 // Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
 // with code not_found (404), conflict (409), damaged (500), unauthorized (401),
-// bad_request (400), too_large (413), unknown_route (404: no such route,
+// forbidden (403), rate_limited (429), bad_request (400), too_large (413), unknown_route (404: no such route,
 // never taken for a missing record), unavailable (503: no control plane
 // leads right now) or internal (500); the client turns
 // not_found and conflict back into errors that match state.ErrNotFound and
@@ -41,10 +41,16 @@
 //	GET  /v1/documents/{hash}                          raw bytes
 //	GET  /v1/documents?prefix=P                        {"hash"}
 //	GET  /v1/check                                     state.CheckReport
+//	POST /v1/tokens                                    {"namespace","role","ttl","description"} → 201 state.Token and {"token"}
+//	GET  /v1/tokens                                    []state.Token
+//	DELETE /v1/tokens/{id}                             {}
 //
 // JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
-// given a token requires "Authorization: Bearer <token>" on every route; a
-// control plane listening beyond loopback (IsLoopback) should have one.
+// given a token requires "Authorization: Bearer <token>" on every route: that
+// bootstrap token, or a scoped token (state.Store.CreateToken) whose role and
+// namespace each route checks (see NewServer); a control plane listening
+// beyond loopback (IsLoopback) should have one. See limits.go for the limits
+// on headers, failed authentications and event streams.
 package api
 
 import (
