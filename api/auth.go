@@ -39,9 +39,9 @@ type principal struct {
 	namespace string // state.AllNamespaces for every one
 }
 
-// open is the principal of every request to a server that requires no
+// anyone is the principal of every request to a server that requires no
 // token: an admin of every namespace.
-var open = principal{id: "an unauthenticated request", role: state.RoleAdmin, namespace: state.AllNamespaces}
+var anyone = principal{id: "an unauthenticated request", role: state.RoleAdmin, namespace: state.AllNamespaces}
 
 // bootstrap is the principal of the bootstrap token (MUSTER_TOKEN).
 var bootstrap = principal{id: "the bootstrap token", role: state.RoleAdmin, namespace: state.AllNamespaces}
@@ -91,13 +91,13 @@ func (e *forbidden) Error() string { return e.msg }
 // principalKey is the context key of a request's principal.
 type principalKey struct{}
 
-// principalOf returns who r acts as: open when the server requires no
+// principalOf returns who r acts as: anyone when the server requires no
 // token (the authentication middleware sets it otherwise).
 func principalOf(r *http.Request) principal {
 	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
 		return p
 	}
-	return open
+	return anyone
 }
 
 // allows checks that p may do what a allows on r.

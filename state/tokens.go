@@ -100,7 +100,7 @@ type TokenSpec struct {
 	Namespace string `json:"namespace"`
 	// Role is what it may do there.
 	Role Role `json:"role"`
-	// TTL is how long it lasts; 0 forever.
+	// TTL is how long it lasts, at least a second; 0 forever.
 	TTL time.Duration `json:"-"`
 	// Description says whom or what it is for.
 	Description string `json:"description,omitempty"`
@@ -116,8 +116,8 @@ func (s TokenSpec) Check() error {
 	if err := CheckRole(s.Role); err != nil {
 		return err
 	}
-	if s.TTL < 0 {
-		return invalidf("invalid token ttl %s: want a positive duration, or none", s.TTL)
+	if s.TTL < 0 || s.TTL > 0 && s.TTL < time.Second {
+		return invalidf("invalid token ttl %s: want a second or more, or none", s.TTL)
 	}
 	if len(s.Description) > MaxTokenDescription {
 		return invalidf("token description of %d bytes: at most %d", len(s.Description), MaxTokenDescription)
@@ -180,11 +180,12 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (Token, string,
 	if _, err := rand.Read(secret); err != nil {
 		return Token{}, "", err
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	// Whole seconds, as a listing shows them.
+	now := time.Now().UTC()
 	rec := tokenRecord{Token: Token{ID: hex.EncodeToString(idb), Namespace: spec.Namespace, Role: spec.Role,
-		Created: now, Description: spec.Description}}
+		Created: now.Truncate(time.Second), Description: spec.Description}}
 	if spec.TTL > 0 {
-		rec.Expires = now.Add(spec.TTL)
+		rec.Expires = now.Add(spec.TTL).Truncate(time.Second)
 	}
 	sum := sha256.Sum256([]byte(hex.EncodeToString(secret)))
 	rec.SecretSHA256 = hex.EncodeToString(sum[:])
