@@ -8,7 +8,7 @@
 //
 // Every route is under /v1. Errors are JSON {"error": "...", "code": "..."}
 // with code not_found (404), conflict (409), damaged (500), unauthorized (401),
-// bad_request (400), too_large (413), unknown_route (404: no such route,
+// forbidden (403), rate_limited (429), bad_request (400), too_large (413), unknown_route (404: no such route,
 // never taken for a missing record), unavailable (503: no control plane
 // leads right now) or internal (500); the client turns
 // not_found and conflict back into errors that match state.ErrNotFound and
@@ -41,10 +41,16 @@
 //	GET  /v1/documents/{hash}                          raw bytes
 //	GET  /v1/documents?prefix=P                        {"hash"}
 //	GET  /v1/check                                     state.CheckReport
+//	POST /v1/tokens                                    {"namespace","role","ttl","description"} → 201 state.Token and {"token"}
+//	GET  /v1/tokens                                    []state.Token
+//	DELETE /v1/tokens/{id}                             {}
 //
 // JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
-// given a token requires "Authorization: Bearer <token>" on every route; a
-// control plane listening beyond loopback (IsLoopback) should have one.
+// given a token requires "Authorization: Bearer <token>" on every route: that
+// bootstrap token, or a scoped token (state.Store.CreateToken) whose role and
+// namespace each route checks (see NewServer); a control plane listening
+// beyond loopback (IsLoopback) should have one. See limits.go for the limits
+// on headers, failed authentications and event streams.
 package api
 
 import (
@@ -91,6 +97,21 @@ type Backend interface {
 }
 
 var _ Backend = (*state.Store)(nil)
+
+// TokenStore manages the scoped API tokens of a control plane (see
+// state.Store.CreateToken). *state.Store implements it, and so does the
+// Client, over the token routes (which need an admin token).
+type TokenStore interface {
+	// CreateToken stores a new token and returns it with its secret, the
+	// whole bearer token, which is shown this once.
+	CreateToken(ctx context.Context, spec state.TokenSpec) (state.Token, string, error)
+	// Tokens returns the stored tokens, never their secrets.
+	Tokens(ctx context.Context) ([]state.Token, error)
+	// RevokeToken deletes a token: it is refused from now on.
+	RevokeToken(ctx context.Context, id string) error
+}
+
+var _ TokenStore = (*state.Store)(nil)
 
 // Control is what only a running control plane can do. The control plane
 // serves its rollout engine (apply.Controller) through it, converting the

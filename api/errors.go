@@ -21,6 +21,14 @@ const (
 	CodeBadRequest = "bad_request"
 	// CodeUnauthorized (401) says the request lacks the right bearer token.
 	CodeUnauthorized = "unauthorized"
+	// CodeForbidden (403) says the bearer token is valid but does not
+	// allow the request: its role is too weak, or it is for another
+	// namespace. The message names what it lacks.
+	CodeForbidden = "forbidden"
+	// CodeRateLimited (429) says the client made too many failed
+	// authentications, or opened too many event streams: the response's
+	// Retry-After header says when to try again.
+	CodeRateLimited = "rate_limited"
 	// CodeTooLarge (413) says the request body exceeds its limit.
 	CodeTooLarge = "too_large"
 	// CodeUnknownRoute (404) says no route serves the method and path:
@@ -96,6 +104,7 @@ func classify(err error) (int, string) {
 	var bad *badRequest
 	var tooLarge *http.MaxBytesError
 	var relayed *Error
+	var denied *forbidden
 	switch {
 	case errors.As(err, &relayed) && relayed.Code != "":
 		// An answer of the leading control plane, passed on as it came.
@@ -106,6 +115,8 @@ func classify(err error) (int, string) {
 		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.As(err, &bad), errors.Is(err, state.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
+	case errors.As(err, &denied):
+		return http.StatusForbidden, CodeForbidden
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, state.ErrNotFound):

@@ -36,6 +36,12 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	// A token for one namespace follows the events of that namespace.
+	if p := principalOf(r); ns == "" && p.namespace != state.AllNamespaces {
+		ns = p.namespace
+	} else if err := p.allowsNamespace(ns); ns != "" && err != nil {
+		return err
+	}
 	ctx := r.Context()
 	ch, err := s.c.Events(ctx, ns, name)
 	if err != nil {

@@ -2,84 +2,117 @@ package api
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // NewServer returns the HTTP handler of the API, serving b and c.
 //
 // When token is not "", every request must carry "Authorization: Bearer
-// <token>" (compared in constant time) or is answered 401. Streaming
-// routes (events, documents) clear the connection's write deadline and run
-// until the client goes away or the request context ends: an http.Server
-// that shuts down should cancel its BaseContext, or http.Server.Shutdown
-// waits for open event streams.
+// <token>" or is answered 401: the bootstrap token itself (compared in
+// constant time), an admin of every namespace, or a scoped token stored in
+// b (when b stores tokens, as *state.Store does: TokenStore), which may do
+// what its role allows in its namespace; other requests are answered 403.
+// A client that fails to authenticate too often is answered 429 for a
+// while. When token is "", every request is served, the token routes
+// included. Each client follows at most 16 event streams at once, token
+// or not.
+//
+// Streaming routes (events, documents) clear the connection's write
+// deadline and run until the client goes away or the request context ends:
+// an http.Server that shuts down should cancel its BaseContext, or
+// http.Server.Shutdown waits for open event streams. Limit sets the header
+// limits on the http.Server.
 func NewServer(b Backend, c Control, token string) http.Handler {
 	return (&server{b: b, c: c, maxDocument: maxDocumentBody}).handler(token)
 }
 
-// handler returns the handler of s, requiring token when not "".
+// handler returns the handler of s, requiring token when not "". The
+// limits s does not set yet are the defaults.
 func (s *server) handler(token string) http.Handler {
+	if s.streams == nil {
+		s.streams = newStreamLimiter(maxStreams)
+	}
+	s.tokens, _ = s.b.(tokenAuthority)
+	if token != "" {
+		s.auth = &authenticator{bootstrap: sha256.Sum256([]byte(token)), tokens: s.tokens, fails: s.fails}
+		if s.auth.fails == nil {
+			s.auth.fails = newFailLimiter(failBurst, failEvery)
+		}
+	}
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
-		mux.Handle(r.pattern, r.h)
+		mux.Handle(r.pattern, guard(r.need, r.h))
 	}
 	mux.Handle("/", handler(unknownRoute))
-	if token == "" {
+	if s.auth == nil {
 		return mux
 	}
-	return requireToken(token, mux)
+	return s.auth.wrap(mux)
 }
 
 // server holds what the handlers serve.
 type server struct {
 	b Backend
 	c Control
+	// tokens stores the scoped tokens; nil when b stores none.
+	tokens tokenAuthority
+	// auth authenticates every request; nil when the server requires no
+	// token.
+	auth *authenticator
+	// streams bounds the event streams of each client; fails the failed
+	// authentications.
+	streams *streamLimiter
+	fails   *failLimiter
 	// maxDocument bounds an uploaded document: maxDocumentBody, less in
 	// tests.
 	maxDocument int64
 }
 
-// route is one pattern of the mux.
+// route is one pattern of the mux, and what its requests need.
 type route struct {
 	pattern string
+	need    access
 	h       handler
 }
 
 // routes lists every route. Job routes are under /v1/jobs/{ns}/{name}.
+// Listing jobs and following every job's events need only read: they
+// show what the token's namespace holds.
 func (s *server) routes() []route {
 	const job = "/" + Version + "/jobs/{ns}/{name}"
 	return []route{
-		{"GET /" + Version + "/info", s.info},
-		{"GET /" + Version + "/jobs", s.jobs},
-		{"GET " + job, s.job},
-		{"GET " + job + "/versions", s.history},
-		{"POST " + job + "/versions", s.commitVersion},
-		{"GET " + job + "/executions", s.executions},
-		{"GET " + job + "/executions/{id}/logs", s.readLog},
-		{"GET " + job + "/rollouts", s.rollouts},
-		{"GET " + job + "/events", s.jobEvents},
-		{"POST " + job + "/rollout", s.rollout},
-		{"POST " + job + "/promote", s.promote},
-		{"POST " + job + "/stop", s.stop},
-		{"GET /" + Version + "/events", s.events},
-		{"GET /" + Version + "/specs/{hash}", s.spec},
-		{"GET /" + Version + "/specs", s.resolveSpec},
-		{"POST /" + Version + "/specs", s.putSpec},
-		{"GET /" + Version + "/specs/{hash}/sensitive", s.sensitivePaths},
-		{"POST /" + Version + "/specs/{hash}/sensitive", s.addSensitivePaths},
-		{"GET /" + Version + "/nodes", s.nodes},
-		{"PUT /" + Version + "/nodes/{id}", s.putNode},
-		{"POST /" + Version + "/documents", s.putDocument},
-		{"GET /" + Version + "/documents/{hash}", s.document},
-		{"GET /" + Version + "/documents", s.resolveDocument},
-		{"GET /" + Version + "/check", s.check},
+		{"GET /" + Version + "/info", readAny, s.info},
+		{"GET /" + Version + "/jobs", readAny, s.jobs},
+		{"GET " + job, readJob, s.job},
+		{"GET " + job + "/versions", readJob, s.history},
+		{"POST " + job + "/versions", writeJob, s.commitVersion},
+		{"GET " + job + "/executions", readJob, s.executions},
+		{"GET " + job + "/executions/{id}/logs", readJob, s.readLog},
+		{"GET " + job + "/rollouts", readJob, s.rollouts},
+		{"GET " + job + "/events", readJob, s.jobEvents},
+		{"POST " + job + "/rollout", writeJob, s.rollout},
+		{"POST " + job + "/promote", writeJob, s.promote},
+		{"POST " + job + "/stop", writeJob, s.stop},
+		{"GET /" + Version + "/events", readAny, s.streams.wrap(s.events)},
+		{"GET /" + Version + "/specs/{hash}", readAny, s.spec},
+		{"GET /" + Version + "/specs", readAny, s.resolveSpec},
+		{"POST /" + Version + "/specs", writeAny, s.putSpec},
+		{"GET /" + Version + "/specs/{hash}/sensitive", readAny, s.sensitivePaths},
+		{"POST /" + Version + "/specs/{hash}/sensitive", writeAny, s.addSensitivePaths},
+		{"GET /" + Version + "/nodes", readAny, s.nodes},
+		{"PUT /" + Version + "/nodes/{id}", adminAll, s.putNode},
+		{"POST /" + Version + "/documents", writeAny, s.putDocument},
+		{"GET /" + Version + "/documents/{hash}", readAny, s.document},
+		{"GET /" + Version + "/documents", readAny, s.resolveDocument},
+		{"GET /" + Version + "/check", readAll, s.check},
+		{"POST /" + Version + "/tokens", adminAny, s.createToken},
+		{"GET /" + Version + "/tokens", adminAny, s.listTokens},
+		{"DELETE /" + Version + "/tokens/{id}", adminAny, s.revokeToken},
 	}
 }
 
@@ -99,27 +132,6 @@ func unknownRoute(w http.ResponseWriter, r *http.Request) error {
 	writeErrorCode(w, http.StatusNotFound, CodeUnknownRoute,
 		fmt.Sprintf("no route %s %s in muster API %s: is the control plane of another version?", r.Method, r.URL.Path, Version))
 	return nil
-}
-
-// requireToken lets through only requests that carry the bearer token.
-// Both sides are hashed first, so that the comparison takes the same time
-// whatever the length of the given token.
-func requireToken(token string, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		scheme, given, ok := strings.Cut(auth, " ")
-		if auth == "" {
-			writeErrorCode(w, http.StatusUnauthorized, CodeUnauthorized, "this control plane requires an API token")
-			return
-		}
-		got := sha256.Sum256([]byte(strings.TrimSpace(given)))
-		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			writeErrorCode(w, http.StatusUnauthorized, CodeUnauthorized, "wrong API token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // writeJSON answers v as JSON with status.

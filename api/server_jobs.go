@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/muster-dev/muster/state"
 )
@@ -28,6 +29,9 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A token for one namespace sees the jobs of that namespace.
+	p := principalOf(r)
+	jobs = slices.DeleteFunc(jobs, func(j state.JobStatus) bool { return !p.covers(j.Namespace) })
 	writeJSON(w, http.StatusOK, list(jobs))
 	return nil
 }

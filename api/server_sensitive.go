@@ -33,6 +33,9 @@ func (s *server) addSensitivePaths(w http.ResponseWriter, r *http.Request) error
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
+	if err := s.allowsSpec(r, hash); err != nil {
+		return err
+	}
 	paths, err := s.b.AddSensitivePaths(r.Context(), hash, in.Paths)
 	if err != nil {
 		return err

@@ -57,6 +57,9 @@ func (s *server) putSpec(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := principalOf(r).allowsNamespace(j.Namespace); err != nil {
+		return err
+	}
 	hash, err := s.b.PutSpec(r.Context(), j.Canonical())
 	if err != nil {
 		return err

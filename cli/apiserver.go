@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/muster-dev/muster/api"
 )
 
 // apiServer serves a control plane's API on a listener. Until it is given
@@ -35,7 +37,8 @@ func startAPI(ctx context.Context, ln net.Listener) *apiServer {
 	a := &apiServer{end: end, done: make(chan error, 1)}
 	a.handler.Store(&starting)
 	a.srv = &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: api.ReadHeaderTimeout,
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*a.handler.Load()).ServeHTTP(w, r) }),
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}

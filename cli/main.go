@@ -165,6 +165,7 @@ the same sha256 spec hash.`,
 		newServer(),
 		newAgent(),
 		newDoctor(),
+		newToken(),
 		newVersion(),
 	)
 	addCompletions(root)
