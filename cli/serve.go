@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -120,6 +121,7 @@ func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string,
 	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(listen, "listen", envOr("MUSTER_LISTEN", defaultListen), "`host:port` of the HTTP API (MUSTER_LISTEN)")
 	c.Flags().StringVar(natsListen, "nats-listen", "", "`host:port` where node agents reach the NATS server (default: the API host, a free port)")
+	registerServeTLS(c, sf)
 }
 
 // natsPortFile keeps the NATS port of the last control plane of a state
@@ -166,11 +168,8 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return fmt.Errorf("--node-ttl %s, --lease-ttl %s: want positive durations", ttl, leaseTTL)
 	}
 	token := os.Getenv("MUSTER_TOKEN")
-	if !api.IsLoopback(listen) && token == "" {
-		return fmt.Errorf("--listen %s reaches beyond loopback: set MUSTER_TOKEN to a secret that clients and agents must present", listen)
-	}
-	if natsListen != "" && !api.IsLoopback(natsListen) && token == "" {
-		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
+	if err := sf.loadServerTLS(listen, natsListen, token); err != nil {
+		return err
 	}
 	maxOutput, err := outputLimit(c)
 	if err != nil {
@@ -185,7 +184,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		// A record left by a control plane that died is no reason to
 		// refuse (its pid may be another process's now): only one that
 		// answers is. The directory lock decides the rest.
-		if p, err := dial(ctx, rec.Addr, filepath.Join(sf.dir, devFile)); err == nil {
+		if p, err := dial(ctx, rec.Addr, rec.ca(sf.tlsCA), filepath.Join(sf.dir, devFile)); err == nil {
 			p.Close()
 			return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
 		}
@@ -199,6 +198,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
+	if sf.serverTLS != nil {
+		ln = tls.NewListener(ln, sf.serverTLS)
+	}
 	st, info, err := openControlStore(ctx, sf, listen, natsListen, token)
 	if err != nil {
 		return err
@@ -266,7 +268,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if terms > 1 || external {
 			return
 		}
-		if err := writeDevRecord(sf.dir, addr); err != nil {
+		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA()); err != nil {
 			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
 		printBanner(w, mode, addr, sf, info)
@@ -388,19 +390,23 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 
 // printBanner says where a control plane serves and how to reach it.
 func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) {
+	join, env := addr, "MUSTER_ADDR="+addr
+	if ca := sf.caHint(); ca != "" {
+		join, env = sf.apiURL(addr)+" --tls-ca "+ca, "MUSTER_ADDR="+sf.apiURL(addr)+" MUSTER_TLS_CA="+ca
+	}
 	where, reach := "state in "+sf.dir, "--state-dir "+sf.dir
 	if sf.nats != "" {
-		where, reach = "state in NATS at "+sf.nats, "--addr "+addr
+		where, reach = "state in NATS at "+sf.nats, "--addr "+join
 	}
-	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
+	fmt.Fprintf(w, "muster %s: API on %s (%s)\n", mode, sf.apiURL(addr), where)
 	if sf.cluster != nil {
 		fmt.Fprintf(w, "  %s\n", sf.cluster)
 	}
 	if len(info.Nodes) > 0 {
 		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
 	}
-	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
-	fmt.Fprintf(w, "  commands reach it with %s, or MUSTER_ADDR=%s\n", reach, addr)
+	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", join)
+	fmt.Fprintf(w, "  commands reach it with %s, or %s\n", reach, env)
 }
 
 // openControlStore opens the state a control plane serves: the embedded
@@ -409,8 +415,12 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, token string) (*state.Store, api.Info, error) {
 	info := api.Info{APIVersion: api.Version, PID: os.Getpid()}
 	if sf.nats != "" {
-		st, err := state.Connect(ctx, sf.nats, nats.MaxReconnects(-1), nats.ReconnectWait(natsReconnectWait),
-			nats.PingInterval(natsPing), nats.MaxPingsOutstanding(natsPingsOut))
+		opts, err := withNATSTLS([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(natsReconnectWait),
+			nats.PingInterval(natsPing), nats.MaxPingsOutstanding(natsPingsOut)}, sf.tlsCA)
+		if err != nil {
+			return nil, info, err
+		}
+		st, err := state.Connect(ctx, sf.nats, opts...)
 		if err != nil {
 			return nil, info, err
 		}
@@ -432,7 +442,7 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		// restarted control plane by themselves; a free one otherwise.
 		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
 	}
-	st, err := state.Open(ctx, sf.dir, sf.withLock(state.Options{Listen: natsListen, Token: token}))
+	st, err := state.Open(ctx, sf.dir, sf.withLock(state.Options{Listen: natsListen, Token: token, TLS: sf.serverTLS}))
 	if err != nil {
 		return nil, info, err
 	}
