@@ -79,11 +79,12 @@ go on through the loss of a NATS server or of the leading control plane,
 and report their end once the connection is back.
 
 Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
-to the control plane when it requires one. Interrupt (Ctrl-C) stops the
+to the control plane when it requires one; --tls-ca (MUSTER_TLS_CA) verifies
+a control plane serving TLS, its API and its NATS servers. Interrupt (Ctrl-C) stops the
 executions it runs; the control plane then replaces them elsewhere or when
 the node comes back.`,
 		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
-  muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747
+  muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747 --tls-ca /etc/muster/ca.pem
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -49,15 +49,17 @@ through its versioned JSON HTTP API on --listen: dev records that address in
 the state directory. Node agents on other machines or in other processes
 join with 'muster agent --server ADDR'.
 
-Listening beyond loopback requires a bearer token in MUSTER_TOKEN, which
-clients and agents must then present. Interrupt (Ctrl-C) stops the
+Listening beyond loopback requires TLS (--tls-cert, --tls-key) and a bearer
+token in MUSTER_TOKEN: clients and agents verify the certificate with
+--tls-ca and present the token. Interrupt (Ctrl-C) stops the
 executions of its own node, records them stopped and the node down, and
 exits; those of node agents keep running, and the next control plane over
 the state directory takes them over, as it resumes every rollout where it
 was.`,
 		Example: `  muster dev
   muster dev --label zone=a --listen 127.0.0.1:5858
-  MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
+  MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747 \
+    --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, &nf, listen, natsListen, ttl, leaseTTL, "dev")
@@ -94,11 +96,14 @@ it stops driving rollouts and leaves every execution running.
 Stopping or killing a control plane never stops what node agents run: the
 next one adopts their executions without restarting them.
 
-Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
-and clients present the same token.`,
+Listening beyond loopback requires TLS (--tls-cert, --tls-key: the API over
+https, the NATS listener over TLS) and a bearer token in MUSTER_TOKEN; agents
+and clients verify the certificate with --tls-ca and present the token.`,
 		Example: `  muster server
-  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222
-  MUSTER_TOKEN=... muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747`,
+  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222 \
+    --tls-cert cp.pem --tls-key cp-key.pem --tls-ca ca.pem
+  MUSTER_TOKEN=... muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747 \
+    --tls-cert cp.pem --tls-key cp-key.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, leaseTTL, "server")
