@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -110,6 +111,11 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 		p, err := dial(ctx, rec.Addr, rec.ca(f.tlsCA), filepath.Join(f.dir, devFile))
 		if err == nil {
 			return p, nil
+		}
+		var te *tlsError
+		if errors.As(err, &te) {
+			// It answers, but over TLS this command cannot verify.
+			return nil, err
 		}
 		if !processAlive(rec.PID) {
 			// A dev that died without cleaning up: the directory is free.

@@ -397,7 +397,9 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) {
 	join, env := addr, "MUSTER_ADDR="+addr
 	if ca := sf.caHint(); ca != "" {
-		join, env = sf.apiURL(addr)+" --tls-ca "+ca, "MUSTER_ADDR="+sf.apiURL(addr)+" MUSTER_TLS_CA="+ca
+		// A certificate lists no unspecified address: name loopback.
+		u := sf.apiURL(localAddr(addr))
+		join, env = u+" --tls-ca "+ca, "MUSTER_ADDR="+u+" MUSTER_TLS_CA="+ca
 	}
 	where, reach := "state in "+sf.dir, "--state-dir "+sf.dir
 	if sf.nats != "" {

@@ -101,6 +101,16 @@ func withNATSTLS(opts []nats.Option, caFile string) ([]nats.Option, error) {
 	return opts, nil
 }
 
+// tlsError is an error reaching a control plane because of TLS, with what
+// to do about it.
+type tlsError struct {
+	hint string
+	err  error
+}
+
+func (e *tlsError) Error() string { return e.hint + ": " + e.err.Error() }
+func (e *tlsError) Unwrap() error { return e.err }
+
 // explainTLS adds to an error reaching a control plane (its API or its
 // NATS servers) what to do when TLS is why: a certificate not trusted, one
 // for another name, or https and plain http mixed up. Other errors are
@@ -116,15 +126,15 @@ func explainTLS(err error, caFile string) error {
 	switch {
 	case errors.As(err, &unknown) || strings.Contains(err.Error(), "certificate signed by unknown authority"):
 		if caFile != "" {
-			return fmt.Errorf("the control plane's certificate is not trusted by --tls-ca %s (not the CA that signed it?): %w", caFile, err)
+			return &tlsError{fmt.Sprintf("the control plane's certificate is not trusted by --tls-ca %s (not the CA that signed it?)", caFile), err}
 		}
-		return fmt.Errorf("the control plane's certificate is not trusted: give --tls-ca or MUSTER_TLS_CA (the CA that signed it): %w", err)
+		return &tlsError{"the control plane's certificate is not trusted: give --tls-ca or MUSTER_TLS_CA (the CA that signed it)", err}
 	case errors.As(err, &host):
-		return fmt.Errorf("the control plane's certificate is not for the address given (reach it by a name or IP address the certificate lists): %w", err)
+		return &tlsError{"the control plane's certificate is not for the address given (reach it by a name or IP address the certificate lists)", err}
 	case errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("the control plane does not serve TLS: give its address as http://HOST:PORT: %w", err)
+		return &tlsError{"the control plane does not serve TLS: give its address as http://HOST:PORT", err}
 	case errors.As(err, &apiErr) && strings.Contains(apiErr.Message, "HTTP request to an HTTPS server"):
-		return fmt.Errorf("the control plane serves https: give --tls-ca or MUSTER_TLS_CA (the CA that signed its certificate), or its address as https://HOST:PORT: %w", err)
+		return &tlsError{"the control plane serves https: give --tls-ca or MUSTER_TLS_CA (the CA that signed its certificate), or its address as https://HOST:PORT", err}
 	}
 	return err
 }

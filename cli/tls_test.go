@@ -245,3 +245,37 @@ func TestTLSServerBeyondLoopback(t *testing.T) {
 		t.Errorf("status without the token: %v", r)
 	}
 }
+
+// TestReachableNATSKeepsTLS checks that the NATS URLs an agent rewrites
+// keep their tls:// scheme, also when the API was reached over https.
+func TestReachableNATSKeepsTLS(t *testing.T) {
+	tests := []struct{ urls, server, want string }{
+		{"tls://0.0.0.0:4222", "https://10.0.0.5:4747", "tls://10.0.0.5:4222"},
+		{"tls://0.0.0.0:4222", "10.0.0.5:4747", "tls://10.0.0.5:4222"},
+		{"tls://[::]:4222,tls://n2:4222", "cp1:4747", "tls://cp1:4222,tls://n2:4222"},
+		{"tls://127.0.0.1:4222", "https://localhost:4747", "tls://127.0.0.1:4222"},
+	}
+	for _, tc := range tests {
+		got, err := reachableNATS(tc.urls, tc.server)
+		if err != nil || got != tc.want {
+			t.Errorf("reachableNATS(%q, %q) = %q, %v; want %q", tc.urls, tc.server, got, err, tc.want)
+		}
+	}
+}
+
+// TestLocalAddr checks the address a control plane records for the
+// commands on its machine.
+func TestLocalAddr(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:4747", "127.0.0.1:4747"},
+		{"[::]:4747", "127.0.0.1:4747"},
+		{"0.0.0.0:4747", "127.0.0.1:4747"},
+		{":4747", "127.0.0.1:4747"},
+		{"10.0.0.5:4747", "10.0.0.5:4747"},
+	}
+	for _, tc := range tests {
+		if got := localAddr(tc.addr); got != tc.want {
+			t.Errorf("localAddr(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}
