@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,12 +55,24 @@ var (
 // when not "", is sent as a bearer token. A bad address is reported by
 // every call. Close the client when done with it.
 func NewClient(addr, token string) *Client {
+	return NewClientTLS(addr, token, nil)
+}
+
+// NewClientTLS is NewClient for control planes serving https: it verifies
+// them with cfg (its RootCAs: the CA that signed their certificates), and
+// an address without a scheme ("host:port") is reached over https. With a
+// nil cfg it is NewClient.
+func NewClientTLS(addr, token string, cfg *tls.Config) *Client {
 	c := &Client{token: token}
+	scheme := "http"
+	if cfg != nil {
+		scheme = "https"
+	}
 	for _, a := range strings.Split(addr, ",") {
 		if a = strings.TrimSpace(a); a == "" {
 			continue
 		}
-		ep, err := parseEndpoint(a)
+		ep, err := parseEndpoint(a, scheme)
 		if err != nil {
 			c.err = err
 			break
@@ -72,6 +85,9 @@ func NewClient(addr, token string) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.MaxIdleConnsPerHost = 16
+	if cfg != nil {
+		tr.TLSClientConfig = cfg.Clone()
+	}
 	c.hc = &http.Client{
 		Transport: tr,
 		// The API never redirects: a redirect comes from something else
@@ -85,11 +101,12 @@ func NewClient(addr, token string) *Client {
 // control plane leaves time to try the next.
 const dialTimeout = 5 * time.Second
 
-// parseEndpoint parses one control plane address.
-func parseEndpoint(addr string) (endpoint, error) {
+// parseEndpoint parses one control plane address; one without a scheme
+// has scheme.
+func parseEndpoint(addr, scheme string) (endpoint, error) {
 	raw := addr
 	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
+		raw = scheme + "://" + raw
 	}
 	u, err := url.Parse(raw)
 	switch {

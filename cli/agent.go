@@ -72,7 +72,7 @@ func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.
 
 func newAgent() *cobra.Command {
 	var nf nodeFlags
-	var server, addr, stateDir, dir string
+	var server, addr, stateDir, dir, ca string
 	var every time.Duration
 	c := &cobra.Command{
 		Use:   "agent",
@@ -90,11 +90,12 @@ go on through the loss of a NATS server or of the leading control plane,
 and report their end once the connection is back.
 
 Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
-to the control plane when it requires one. Interrupt (Ctrl-C) stops the
+to the control plane when it requires one; --tls-ca (MUSTER_TLS_CA) verifies
+a control plane serving TLS, its API and its NATS servers. Interrupt (Ctrl-C) stops the
 executions it runs; the control plane then replaces them elsewhere or when
 the node comes back.`,
 		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
-  muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747
+  muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747 --tls-ca /etc/muster/ca.pem
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -105,7 +106,7 @@ the node comes back.`,
 				// As other commands do: the control plane holding the state
 				// directory, if one runs.
 				if rec, ok := readDevRecord(stateDir); ok {
-					server = rec.Addr
+					server, ca = rec.Addr, rec.ca(ca)
 				}
 			}
 			if server == "" {
@@ -120,13 +121,14 @@ the node comes back.`,
 			if err != nil {
 				return err
 			}
-			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, server, dir, every, limit)
+			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, agentTarget{server: server, ca: ca}, dir, every, limit)
 		},
 	}
 	nf.register(c, false)
 	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API, or a comma-separated list of a cluster's (MUSTER_ADDR); default: the one holding --state-dir")
 	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
 	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
+	registerTLSCA(c, &ca, "; it verifies the NATS servers too")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
 	registerOutputLimit(c)
@@ -154,26 +156,38 @@ func outputLimit(c *cobra.Command) (int64, error) {
 	return m.Bytes(), nil
 }
 
-// runAgent joins the control plane at server (a comma-separated list of
-// a cluster's) and serves this node; its executions may store up to
-// maxOutput bytes each (0: the default).
-func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, server, dir string, every time.Duration, maxOutput int64) error {
-	token := os.Getenv("MUSTER_TOKEN")
-	client := api.NewClient(server, token)
+// agentTarget is the control plane an agent joins: its API address (a
+// comma-separated list of a cluster's) and the CA file that verifies it
+// and its NATS servers over TLS ("" when none).
+type agentTarget struct {
+	server, ca string
+}
+
+// runAgent joins the control plane of t and serves this node; its
+// executions may store up to maxOutput bytes each (0: the default).
+func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, t agentTarget, dir string, every time.Duration, maxOutput int64) error {
+	token, server := os.Getenv("MUSTER_TOKEN"), t.server
+	client, err := newAPIClient(server, t.ca)
+	if err != nil {
+		return err
+	}
 	defer client.Close()
 	info, err := client.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("control plane at %s: %w", server, err)
+		return fmt.Errorf("control plane at %s: %w", server, explainTLS(err, t.ca))
 	}
 	natsURL, err := reachableNATS(info.NATSURL, client.Addr())
 	if err != nil {
 		return err
 	}
 	back := make(chan struct{}, 1)
-	opts := natsOptions(log, token, back)
-	st, err := state.Connect(ctx, natsURL, opts...)
+	opts, err := withNATSTLS(natsOptions(log, token, back), t.ca)
 	if err != nil {
 		return err
+	}
+	st, err := state.Connect(ctx, natsURL, opts...)
+	if err != nil {
+		return explainTLS(err, t.ca)
 	}
 	defer st.Close()
 	st.SetLogger(log)

@@ -98,6 +98,7 @@ func completionState(c *cobra.Command) (context.Context, *plane, func(), bool) {
 		dir:      flagOr(c, "state-dir", envOr("MUSTER_STATE_DIR", ".muster")),
 		addr:     flagOr(c, "addr", ""),
 		nats:     flagOr(c, "nats", ""),
+		tlsCA:    flagOr(c, "tls-ca", ""),
 		readOnly: true,
 		cmd:      c,
 	}

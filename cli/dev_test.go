@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/testcerts"
 	"github.com/muster-dev/muster/internal/wait"
 )
 
@@ -435,18 +436,20 @@ func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	if r := c.run("dev", "--listen", "0.0.0.0:0"); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
 		t.Fatalf("dev beyond loopback without a token: %v", r)
 	}
+	// Beyond loopback takes TLS too (see TestTLSServerBeyondLoopback).
+	certs := testcerts.New(t)
 	tc := newCLI(t, "MUSTER_TOKEN=s3cret")
 	tc.dir = c.dir
-	dev := tc.start(apiRE, "dev", "--listen", "0.0.0.0:0", "--state-dir", ".muster")
-	_, port, _ := strings.Cut(dev.waitFor(apiRE), "]:")
+	dev := tc.start(apiTLSRE, "dev", "--listen", "0.0.0.0:0", "--state-dir", ".muster", "--tls-cert", certs.Cert, "--tls-key", certs.Key)
+	_, port, _ := strings.Cut(dev.waitFor(apiTLSRE), "]:")
 	if port == "" {
-		_, port, _ = strings.Cut(dev.waitFor(apiRE), ":")
+		_, port, _ = strings.Cut(dev.waitFor(apiTLSRE), ":")
 	}
 	addr := "127.0.0.1:" + port
-	if r := c.run("status", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
+	if r := c.run("status", "--addr", addr, "--tls-ca", certs.CA); r.code != 1 || !strings.Contains(r.stderr, "MUSTER_TOKEN") {
 		t.Errorf("status without the token: %v", r)
 	}
-	if r := tc.run("status", "--addr", addr); r.code != 0 {
+	if r := tc.run("status", "--addr", addr, "--tls-ca", certs.CA); r.code != 0 {
 		t.Errorf("status with the token: %v", r)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -73,8 +74,19 @@ const devFile = "dev.json"
 
 // devRecord is the content of devFile.
 type devRecord struct {
-	Addr string `json:"addr"`
+	Addr string `json:"addr"` // a URL, http:// or https://; host:port before TLS
 	PID  int    `json:"pid"`
+	// CA is the CA file (an absolute path) that verifies its certificate,
+	// when it serves https and was given one (--tls-ca).
+	CA string `json:"ca,omitempty"`
+}
+
+// ca is the CA file that verifies the dev: the one recorded, else caFile.
+func (r devRecord) ca(caFile string) string {
+	if r.CA != "" {
+		return r.CA
+	}
+	return caFile
 }
 
 // open connects to the control plane the flags choose: --addr
@@ -82,19 +94,28 @@ type devRecord struct {
 // directory if it answers, else the state directory itself.
 func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 	if f.addr != "" {
-		return dial(ctx, f.addr, "--addr")
+		return dial(ctx, f.addr, f.tlsCA, "--addr")
 	}
 	if f.nats != "" {
-		st, err := state.Connect(ctx, f.nats)
+		opts, err := withNATSTLS(nil, f.tlsCA)
+		if err != nil {
+			return nil, err
+		}
+		st, err := state.Connect(ctx, f.nats, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return &plane{Backend: st, store: st, close: st.Close}, nil
 	}
 	if rec, ok := readDevRecord(f.dir); ok {
-		p, err := dial(ctx, rec.Addr, filepath.Join(f.dir, devFile))
+		p, err := dial(ctx, rec.Addr, rec.ca(f.tlsCA), filepath.Join(f.dir, devFile))
 		if err == nil {
 			return p, nil
+		}
+		var te *tlsError
+		if errors.As(err, &te) {
+			// It answers, but over TLS this command cannot verify.
+			return nil, err
 		}
 		if !processAlive(rec.PID) {
 			// A dev that died without cleaning up: the directory is free.
@@ -114,12 +135,16 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 	return &plane{Backend: st, store: st, close: st.Close}, nil
 }
 
-// dial connects to the API at addr and checks that it answers.
-func dial(ctx context.Context, addr, from string) (*plane, error) {
-	c := api.NewClient(addr, os.Getenv("MUSTER_TOKEN"))
+// dial connects to the API at addr, verifying it with the CA in caFile
+// when given (see newAPIClient), and checks that it answers.
+func dial(ctx context.Context, addr, caFile, from string) (*plane, error) {
+	c, err := newAPIClient(addr, caFile)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.Info(ctx); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("control plane at %s (from %s): %w", addr, from, err)
+		return nil, fmt.Errorf("control plane at %s (from %s): %w", addr, from, explainTLS(err, caFile))
 	}
 	return &plane{Backend: c, ctl: c, addr: addr, close: c.Close}, nil
 }
@@ -136,9 +161,10 @@ func readDevRecord(dir string) (devRecord, bool) {
 	return rec, true
 }
 
-// writeDevRecord records addr in dir atomically.
-func writeDevRecord(dir, addr string) error {
-	b, _ := json.Marshal(devRecord{Addr: addr, PID: os.Getpid()})
+// writeDevRecord records the API URL and CA file of this process in dir
+// atomically.
+func writeDevRecord(dir, url, caFile string) error {
+	b, _ := json.Marshal(devRecord{Addr: url, PID: os.Getpid(), CA: caFile})
 	tmp := filepath.Join(dir, devFile+".tmp")
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
 		return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -48,15 +49,17 @@ through its versioned JSON HTTP API on --listen: dev records that address in
 the state directory. Node agents on other machines or in other processes
 join with 'muster agent --server ADDR'.
 
-Listening beyond loopback requires a bearer token in MUSTER_TOKEN, which
-clients and agents must then present. Interrupt (Ctrl-C) stops the
+Listening beyond loopback requires TLS (--tls-cert, --tls-key) and a bearer
+token in MUSTER_TOKEN: clients and agents verify the certificate with
+--tls-ca and present the token. Interrupt (Ctrl-C) stops the
 executions of its own node, records them stopped and the node down, and
 exits; those of node agents keep running, and the next control plane over
 the state directory takes them over, as it resumes every rollout where it
 was.`,
 		Example: `  muster dev
   muster dev --label zone=a --listen 127.0.0.1:5858
-  MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747`,
+  MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747 \
+    --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, &nf, listen, natsListen, ttl, leaseTTL, "dev")
@@ -93,11 +96,14 @@ it stops driving rollouts and leaves every execution running.
 Stopping or killing a control plane never stops what node agents run: the
 next one adopts their executions without restarting them.
 
-Listening beyond loopback requires a bearer token in MUSTER_TOKEN; agents
-and clients present the same token.`,
+Listening beyond loopback requires TLS (--tls-cert, --tls-key: the API over
+https, the NATS listener over TLS) and a bearer token in MUSTER_TOKEN; agents
+and clients verify the certificate with --tls-ca and present the token.`,
 		Example: `  muster server
-  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222
-  MUSTER_TOKEN=... muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747`,
+  MUSTER_TOKEN=... muster server --listen 10.0.0.5:4747 --nats-listen 10.0.0.5:4222 \
+    --tls-cert cp.pem --tls-key cp-key.pem --tls-ca ca.pem
+  MUSTER_TOKEN=... muster server --nats nats://nats-1:4222,nats://nats-2:4222 --listen 10.0.0.5:4747 \
+    --tls-cert cp.pem --tls-key cp-key.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return serveControlPlane(c, &sf, nil, listen, natsListen, ttl, leaseTTL, "server")
@@ -120,6 +126,7 @@ func registerServe(c *cobra.Command, sf *stateFlags, listen, natsListen *string,
 	c.Flags().StringVar(&sf.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory to hold (MUSTER_STATE_DIR)")
 	c.Flags().StringVar(listen, "listen", envOr("MUSTER_LISTEN", defaultListen), "`host:port` of the HTTP API (MUSTER_LISTEN)")
 	c.Flags().StringVar(natsListen, "nats-listen", "", "`host:port` where node agents reach the NATS server (default: the API host, a free port)")
+	registerServeTLS(c, sf)
 }
 
 // natsPortFile keeps the NATS port of the last control plane of a state
@@ -166,11 +173,8 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return fmt.Errorf("--node-ttl %s, --lease-ttl %s: want positive durations", ttl, leaseTTL)
 	}
 	token := os.Getenv("MUSTER_TOKEN")
-	if !api.IsLoopback(listen) && token == "" {
-		return fmt.Errorf("--listen %s reaches beyond loopback: set MUSTER_TOKEN to a secret that clients and agents must present", listen)
-	}
-	if natsListen != "" && !api.IsLoopback(natsListen) && token == "" {
-		return fmt.Errorf("--nats-listen %s reaches beyond loopback: set MUSTER_TOKEN", natsListen)
+	if err := sf.loadServerTLS(listen, natsListen, token); err != nil {
+		return err
 	}
 	maxOutput, err := outputLimit(c)
 	if err != nil {
@@ -185,7 +189,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		// A record left by a control plane that died is no reason to
 		// refuse (its pid may be another process's now): only one that
 		// answers is. The directory lock decides the rest.
-		if p, err := dial(ctx, rec.Addr, filepath.Join(sf.dir, devFile)); err == nil {
+		if p, err := dial(ctx, rec.Addr, rec.ca(sf.tlsCA), filepath.Join(sf.dir, devFile)); err == nil {
 			p.Close()
 			return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
 		}
@@ -199,6 +203,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
+	if sf.serverTLS != nil {
+		ln = tls.NewListener(ln, sf.serverTLS)
+	}
 	st, info, err := openControlStore(ctx, sf, listen, natsListen, token)
 	if err != nil {
 		return err
@@ -266,7 +273,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if terms > 1 || external {
 			return
 		}
-		if err := writeDevRecord(sf.dir, addr); err != nil {
+		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA()); err != nil {
 			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
 		printBanner(w, mode, addr, sf, info)
@@ -388,19 +395,25 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 
 // printBanner says where a control plane serves and how to reach it.
 func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) {
+	join, env := addr, "MUSTER_ADDR="+addr
+	if ca := sf.caHint(); ca != "" {
+		// A certificate lists no unspecified address: name loopback.
+		u := sf.apiURL(localAddr(addr))
+		join, env = u+" --tls-ca "+ca, "MUSTER_ADDR="+u+" MUSTER_TLS_CA="+ca
+	}
 	where, reach := "state in "+sf.dir, "--state-dir "+sf.dir
 	if sf.nats != "" {
-		where, reach = "state in NATS at "+sf.nats, "--addr "+addr
+		where, reach = "state in NATS at "+sf.nats, "--addr "+join
 	}
-	fmt.Fprintf(w, "muster %s: API on http://%s (%s)\n", mode, addr, where)
+	fmt.Fprintf(w, "muster %s: API on %s (%s)\n", mode, sf.apiURL(addr), where)
 	if sf.cluster != nil {
 		fmt.Fprintf(w, "  %s\n", sf.cluster)
 	}
 	if len(info.Nodes) > 0 {
 		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
 	}
-	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", addr)
-	fmt.Fprintf(w, "  commands reach it with %s, or MUSTER_ADDR=%s\n", reach, addr)
+	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", join)
+	fmt.Fprintf(w, "  commands reach it with %s, or %s\n", reach, env)
 }
 
 // openControlStore opens the state a control plane serves: the embedded
@@ -409,8 +422,12 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, token string) (*state.Store, api.Info, error) {
 	info := api.Info{APIVersion: api.Version, PID: os.Getpid()}
 	if sf.nats != "" {
-		st, err := state.Connect(ctx, sf.nats, nats.MaxReconnects(-1), nats.ReconnectWait(natsReconnectWait),
-			nats.PingInterval(natsPing), nats.MaxPingsOutstanding(natsPingsOut))
+		opts, err := withNATSTLS([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(natsReconnectWait),
+			nats.PingInterval(natsPing), nats.MaxPingsOutstanding(natsPingsOut)}, sf.tlsCA)
+		if err != nil {
+			return nil, info, err
+		}
+		st, err := state.Connect(ctx, sf.nats, opts...)
 		if err != nil {
 			return nil, info, err
 		}
@@ -432,7 +449,7 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		// restarted control plane by themselves; a free one otherwise.
 		natsListen = net.JoinHostPort(host, lastNATSPort(sf.dir, host))
 	}
-	st, err := state.Open(ctx, sf.dir, sf.withLock(state.Options{Listen: natsListen, Token: token}))
+	st, err := state.Open(ctx, sf.dir, sf.withLock(state.Options{Listen: natsListen, Token: token, TLS: sf.serverTLS}))
 	if err != nil {
 		return nil, info, err
 	}

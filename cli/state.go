@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,12 @@ type stateFlags struct {
 	dir  string
 	nats string
 	addr string
+	// tlsCA is the CA file that verifies a control plane over TLS
+	// (--tls-ca); tlsCert and tlsKey what a control plane serves TLS with.
+	tlsCA, tlsCert, tlsKey string
+	// serverTLS is what a control plane serves the API and the NATS
+	// listener with; nil: plain.
+	serverTLS *tls.Config
 	// allowDamaged opens a damaged state directory instead of refusing
 	// it ('muster doctor').
 	allowDamaged bool
@@ -51,6 +58,7 @@ func (f *stateFlags) register(c *cobra.Command) {
 	f.cmd = c
 	c.Flags().StringVar(&f.dir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory of the local control plane (MUSTER_STATE_DIR); a 'muster dev' holding it is reached through its API")
 	c.Flags().StringVar(&f.addr, "addr", os.Getenv("MUSTER_ADDR"), "`host:port` of a running 'muster dev' or 'muster server' API, or a comma-separated list of a cluster's, tried in order (MUSTER_ADDR; MUSTER_TOKEN is its bearer token)")
+	registerTLSCA(c, &f.tlsCA, "")
 	c.Flags().StringVar(&f.nats, "nats", os.Getenv("MUSTER_NATS_URL"), "use an external NATS server with JetStream instead of the state directory (MUSTER_NATS_URL)")
 	c.Flags().DurationVar(&f.lockTimeout, "lock-timeout", lockWait, "how long to wait for another muster process that holds the state directory (0: fail at once)")
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -12,10 +13,16 @@ import (
 // serverReadyTimeout bounds the wait for the embedded server to start.
 const serverReadyTimeout = 10 * time.Second
 
+// tlsTimeout bounds a client's TLS handshake with the embedded server, in
+// seconds.
+const tlsTimeout = 5
+
 // startServer runs a nats-server with JetStream file storage in dir
 // (dir/jetstream) and, if listen is not empty, a client listener there,
-// which requires token from clients when it is not empty.
-func startServer(dir, listen, token string) (*server.Server, error) {
+// which requires token from clients when it is not empty and, when tlsCfg
+// is not nil, TLS with that configuration (the in-process connection
+// needs none).
+func startServer(dir, listen, token string, tlsCfg *tls.Config) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:      "muster",
 		JetStream:       true,
@@ -47,6 +54,10 @@ func startServer(dir, listen, token string) (*server.Server, error) {
 		}
 		opts.DontListen, opts.Host, opts.Port = false, host, p
 		opts.Authorization = token
+		if tlsCfg != nil {
+			opts.TLSConfig, opts.TLS = tlsCfg, true
+			opts.TLSTimeout = tlsTimeout
+		}
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,11 @@ type Options struct {
 	// Listen address (NATS token authentication); connect with
 	// nats.Token.
 	Token string
+	// TLS, when set, makes the Listen address serve TLS only, with this
+	// configuration (its server certificate); clients connect with a
+	// tls:// URL (ClientURL has that scheme) and trust its CA, with
+	// nats.Secure or nats.RootCAs. A plain client is refused.
+	TLS *tls.Config
 	// LockWait is how long Open waits for another process to release the
 	// state directory before it fails with *LockedError. Zero fails at once.
 	LockWait time.Duration
@@ -106,7 +112,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(dir, opts.Listen, opts.Token)
+	srv, err := startServer(dir, opts.Listen, opts.Token, opts.TLS)
 	if err != nil {
 		lk.release()
 		return nil, err
