@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/internal/testcerts"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/muster-dev/muster/internal/wait"
@@ -76,6 +79,9 @@ type Cluster struct {
 	NATS, Servers, Agents []*Container
 	// Token is the MUSTER_TOKEN of the control planes, agents and clients.
 	Token string
+	// TLS holds the CA and the control planes' certificate (for cp1..cpN
+	// and 127.0.0.1): their API listens beyond loopback, so over TLS.
+	TLS testcerts.Files
 
 	t      testing.TB
 	opts   Options
@@ -100,6 +106,11 @@ func New(t testing.TB, o Options) *Cluster {
 		t: t, opts: o, image: BuildImage(t), prefix: "muster-" + id + "-",
 		Network: "muster-" + id, Token: randomID() + randomID(), dir: t.TempDir(),
 	}
+	var names []string
+	for i := 1; i <= o.Servers; i++ {
+		names = append(names, fmt.Sprintf("cp%d", i))
+	}
+	c.TLS = testcerts.New(t, names...)
 	start := time.Now()
 	c.must("network", "create", "--label", "muster.test=cluster", c.Network)
 	t.Cleanup(c.remove)
@@ -184,6 +195,8 @@ func (c *Cluster) run(alias string, ports []string, env []string, args ...string
 	for _, e := range env {
 		cmd = append(cmd, "-e", e)
 	}
+	// The CA and the certificate, read only, at /tls.
+	cmd = append(cmd, "-v", filepath.Dir(c.TLS.CA)+":"+tlsDir+":ro")
 	cmd = append(cmd, "--entrypoint", "/bin/"+args[0], c.image.Tag)
 	c.must(append(cmd, args[1:]...)...)
 	if err := x.lookPorts(ports); err != nil {
@@ -250,7 +263,8 @@ func (c *Cluster) StartServer(i int) *Container {
 	c.t.Helper()
 	x := c.run(fmt.Sprintf("cp%d", i), []string{apiPort}, []string{"MUSTER_TOKEN=" + c.Token},
 		"muster", "server", "--nats", c.natsURLs(), "--listen", "0.0.0.0:"+apiPort, "--state-dir", "/state",
-		"--node-ttl", c.opts.NodeTTL.String(), "--lease-ttl", c.opts.LeaseTTL.String())
+		"--node-ttl", c.opts.NodeTTL.String(), "--lease-ttl", c.opts.LeaseTTL.String(),
+		"--tls-cert", c.inContainer(c.TLS.Cert), "--tls-key", c.inContainer(c.TLS.Key), "--tls-ca", c.inContainer(c.TLS.CA))
 	c.Servers = append(c.Servers, x)
 	return x
 }
@@ -278,7 +292,7 @@ func (c *Cluster) startAgent(i int) *Container {
 	alias := fmt.Sprintf("a%d", i)
 	x := c.run(alias, nil, []string{"MUSTER_TOKEN=" + c.Token},
 		"muster", "agent", "--server", c.agentServers(), "--node-id", alias, "--dir", agentDir,
-		"--heartbeat", c.opts.Heartbeat.String())
+		"--heartbeat", c.opts.Heartbeat.String(), "--tls-ca", c.inContainer(c.TLS.CA))
 	c.Agents = append(c.Agents, x)
 	return x
 }
@@ -305,3 +319,9 @@ func (c *Cluster) JetStream() jetstream.JetStream {
 	}
 	return js
 }
+
+// tlsDir is where the containers see the TLS files.
+const tlsDir = "/tls"
+
+// inContainer is the path of a TLS file inside the containers.
+func (c *Cluster) inContainer(path string) string { return tlsDir + "/" + filepath.Base(path) }

@@ -96,7 +96,7 @@ func (x *Container) Down() bool {
 // Lead lines a control plane prints: it leads from the first two on,
 // stands by from the third on.
 var (
-	leadsLine   = regexp.MustCompile(`API on http|now leading`)
+	leadsLine   = regexp.MustCompile(`muster server: leading|now leading`)
 	standbyLine = regexp.MustCompile(`standing by`)
 )
 

@@ -43,7 +43,7 @@ func (c *Cluster) Command(ctx context.Context, x *Container, args ...string) *ex
 	c.t.Helper()
 	cmd := exec.CommandContext(ctx, c.image.Muster, append(args, "--addr", x.HostPort(apiPort))...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "MUSTER_TOKEN="+c.Token, "MUSTER_STATE_DIR="+filepath.Join(c.dir, "none"), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "MUSTER_TOKEN="+c.Token, "MUSTER_TLS_CA="+c.TLS.CA, "MUSTER_STATE_DIR="+filepath.Join(c.dir, "none"), "NO_COLOR=1")
 	return cmd
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 // Files are the PEM files of a CA and of a server certificate it signed
-// for 127.0.0.1, ::1 and localhost.
+// for 127.0.0.1, ::1, localhost and the names given to New.
 type Files struct {
 	CA   string // the CA's certificate
 	Cert string // the server's certificate
@@ -45,8 +45,9 @@ func (f Files) ClientConfig() *tls.Config {
 }
 
 // New generates a CA and a server certificate into a new temporary
-// directory of t, and returns their files.
-func New(t testing.TB) Files {
+// directory of t, and returns their files. The certificate is for
+// 127.0.0.1, ::1, localhost and the host names given.
+func New(t testing.TB, names ...string) Files {
 	t.Helper()
 	dir := t.TempDir()
 	caKey := newKey(t)
@@ -76,7 +77,7 @@ func New(t testing.TB) Files {
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, names...),
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
