@@ -41,8 +41,12 @@ type relayReply struct {
 	Data    []byte `json:"data,omitempty"`
 }
 
-// relayTimeout bounds how long the leader works on one request.
-const relayTimeout = 2 * time.Minute
+// relayTimeout bounds how long the leader works on one request;
+// quickRelay how long a request other than a stop waits for its answer.
+const (
+	relayTimeout = 2 * time.Minute
+	quickRelay   = 10 * time.Second
+)
 
 // ServeRelay answers the control requests of the control planes that do
 // not lead with ctl, the leader's own Control, until the subscription it
@@ -130,13 +134,19 @@ func (r Relay) ask(ctx context.Context, req relayRequest) (relayReply, error) {
 	if err != nil {
 		return relayReply{}, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, relayTimeout)
-		defer cancel()
+	// Starting or promoting a rollout and reading a log are quick, and
+	// safe to ask again (a rollout of the version under way goes on): one
+	// that gets no answer, as when the connection moves to another NATS
+	// server, is answered unavailable for the client to ask again. A stop
+	// waits for the nodes.
+	wait := quickRelay
+	if req.Op == "stop" {
+		wait = relayTimeout
 	}
-	m, err := r.NC.RequestWithContext(ctx, RelaySubject, b)
-	if errors.Is(err, nats.ErrNoResponders) {
+	actx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	m, err := r.NC.RequestWithContext(actx, RelaySubject, b)
+	if errors.Is(err, nats.ErrNoResponders) || ctx.Err() == nil && req.Op != "stop" && errors.Is(err, context.DeadlineExceeded) {
 		return relayReply{}, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Message: "no control plane leads right now (one takes the lead within its --lease-ttl): try again"}
 	}

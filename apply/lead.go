@@ -213,7 +213,11 @@ func (l *LeaseLeadership) keep(ctx context.Context, lease *state.Lease, fenced *
 				return
 			case <-tick.Chan():
 			}
-			err := lease.Renew(ctx)
+			// A renewal lost with a NATS server is given up in time for
+			// the next, through the server the connection moves to.
+			rctx, cancelRenew := context.WithTimeout(ctx, l.TTL/3)
+			err := lease.Renew(rctx)
+			cancelRenew()
 			if err == nil {
 				last = clk.Now()
 				continue

@@ -166,6 +166,11 @@ func (l *Lease) Renew(ctx context.Context) error {
 	m.Data = l.record()
 	ack, err := l.s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(l.rev), jetstream.WithMsgTTL(l.ttl))
 	if isWrongLastSequence(err) {
+		if rev, ok := l.stillMine(ctx, kv); ok {
+			// An earlier renewal whose answer was lost did land.
+			l.rev = rev
+			return nil
+		}
 		err := fmt.Errorf("lease %s was lost: %w: %w", l.name, ErrLeaseLost, l.s.leaseHeldOrFree(ctx, kv, l.name))
 		l.s.log().Warn("lost a lease", "lease", l.name, "holder", l.holder, "err", err)
 		return err
@@ -276,4 +281,20 @@ func (s *Store) WatchLease(ctx context.Context, name string) (<-chan LeaseEvent,
 		}
 	}()
 	return out, nil
+}
+
+// stillMine reports whether the lease's key holds this holder's record
+// (holder names are unique to a process), and at which revision: a
+// renewal whose answer was lost (it timed out while a NATS server went
+// away) may have been stored all the same.
+func (l *Lease) stillMine(ctx context.Context, kv jetstream.KeyValue) (uint64, bool) {
+	e, err := kv.Get(ctx, l.name)
+	if err != nil {
+		return 0, false
+	}
+	var cur leaseRecord
+	if json.Unmarshal(e.Value(), &cur) != nil || cur.Holder != l.holder {
+		return 0, false
+	}
+	return e.Revision(), true
 }
