@@ -56,7 +56,12 @@ func keepAliveOn(ctx context.Context, log *slog.Logger, st api.Backend, n state.
 		case <-t.C:
 		case <-now:
 		}
-		err := beat(ctx, st, n)
+		// A beat that cannot land within the interval (its NATS server
+		// went away) is given up, so that the next one goes through the
+		// server the connection moves to in time.
+		bctx, cancel := context.WithTimeout(ctx, d)
+		err := beat(bctx, st, n)
+		cancel()
 		if err != nil && ctx.Err() == nil && (down == nil || !down()) {
 			log.Warn("a heartbeat could not be recorded", "component", "node", "node", n.ID, "err", err)
 		}

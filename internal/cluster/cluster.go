@@ -39,7 +39,7 @@ type Options struct {
 	// Agents is the number of node agents, a1..aN (default 3).
 	Agents int
 	// NodeTTL and LeaseTTL are the control planes' --node-ttl and
-	// --lease-ttl (default 8s and 10s, for the tests to see failover soon).
+	// --lease-ttl (default 10s each, for the tests to see failover soon).
 	NodeTTL, LeaseTTL time.Duration
 	// Heartbeat is the agents' --heartbeat (default 1s).
 	Heartbeat time.Duration
@@ -59,7 +59,7 @@ func (o *Options) defaults() {
 	// another: losing a NATS server must not count as losing a node or
 	// the lead.
 	if o.NodeTTL == 0 {
-		o.NodeTTL = 8 * time.Second
+		o.NodeTTL = 10 * time.Second
 	}
 	if o.LeaseTTL == 0 {
 		o.LeaseTTL = 10 * time.Second
