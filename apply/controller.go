@@ -51,6 +51,11 @@ type Controller struct {
 	// NodeTTL is how long a node may go unseen before its runner from
 	// Connect is dropped; 30s when zero.
 	NodeTTL time.Duration
+	// Reconnected, when set, says when the control plane's own connection
+	// to the store last came back after a loss: a node's silence counts
+	// from then at the earliest, since its heartbeats could not be seen
+	// while the connection was down. Nil: from its last heartbeat.
+	Reconnected func() time.Time
 	// Backoff is passed to the engine (see Engine.Backoff).
 	Backoff time.Duration
 
@@ -713,7 +718,13 @@ func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) 
 	c.known[n.ID] = n
 	c.mu.Unlock()
 	if c.Connect != nil {
-		fresh := clk.Since(n.LastSeen) < ttl
+		since := n.LastSeen
+		if c.Reconnected != nil {
+			if back := c.Reconnected(); back.After(since) {
+				since = back
+			}
+		}
+		fresh := clk.Since(since) < ttl
 		has := c.Runners.Get(n.ID) != nil
 		switch {
 		case fresh && !has:

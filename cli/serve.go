@@ -230,7 +230,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
 	var ctl *apply.Controller
-	ctl = &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log,
+	ctl = &apply.Controller{Store: st, Runners: runners, NodeTTL: ttl, Log: log, Reconnected: st.ReconnectedAt,
 		Connect: func(n state.Node) apply.Runner {
 			return &remote.Client{NodeID: n.ID, NC: st.Conn(), Store: termStore(ctl, st), Ping: ttl / 3, Reconnect: ttl}
 		}}

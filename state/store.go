@@ -81,6 +81,11 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// connBack is told each time the connection comes back; reconnected
+	// holds when it last did (unix nanoseconds), 0 if never.
+	connBack    chan nats.Status
+	reconnected atomic.Int64
+
 	// logger is the store's logger (SetLogger); nil drops.
 	logger atomic.Pointer[slog.Logger]
 
@@ -212,7 +217,9 @@ func newStore(nc *nats.Conn) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
-	return &Store{nc: nc, js: js, kvs: make(map[string]jetstream.KeyValue)}, nil
+	s := &Store{nc: nc, js: js, kvs: make(map[string]jetstream.KeyValue)}
+	s.watchConnection()
+	return s, nil
 }
 
 // Close flushes what the connection still has to send, closes it, shuts
@@ -235,6 +242,7 @@ func (s *Store) Close() error {
 
 func (s *Store) close() error {
 	var errs []error
+	s.nc.RemoveStatusListener(s.connBack)
 	if s.markStop != nil {
 		close(s.markStop)
 		<-s.markDone
