@@ -94,9 +94,9 @@ type storeRef struct{ Store }
 // Store.
 func (c *Controller) store() Store {
 	if r := c.termStore.Load(); r != nil {
-		return r.Store
+		return patient{r.Store}
 	}
-	return c.Store
+	return patient{c.Store}
 }
 
 // TermStore is what the controller writes through now (see StoreTerm):

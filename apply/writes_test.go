@@ -42,3 +42,22 @@ func TestRetryRidesOutUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestPatientStore: what the store answers unavailable is asked again
+// until it answers; other errors come back at once.
+func TestPatientStore(t *testing.T) {
+	calls := 0
+	v, err := patiently(context.Background(), func() (int, error) {
+		if calls++; calls < 3 {
+			return 0, nats.ErrNoResponders
+		}
+		return 42, nil
+	})
+	if v != 42 || err != nil || calls != 3 {
+		t.Errorf("%d, %v after %d calls; want 42 after 3", v, err, calls)
+	}
+	calls = 0
+	if _, err := patiently(context.Background(), func() (int, error) { calls++; return 0, errors.New("broken") }); err == nil || calls != 1 {
+		t.Errorf("%v after %d calls; want the error after 1", err, calls)
+	}
+}
