@@ -95,6 +95,11 @@ func isNotFound(err error) bool {
 // watchValues returns the latest entry of every key that matches one of the
 // filters (deleted keys are left out), in one round of a KV watch.
 func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
+	return patiently(ctx, func() ([]jetstream.KeyValueEntry, error) { return watchValuesOnce(ctx, kv, filters...) })
+}
+
+// watchValuesOnce is one try of watchValues.
+func watchValuesOnce(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
 	w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, err

@@ -227,7 +227,7 @@ func (s *Store) Execution(ctx context.Context, ns, name, id string) (Execution, 
 }
 
 func getExecution(ctx context.Context, kv jetstream.KeyValue, key string) (Execution, error) {
-	e, err := kv.Get(ctx, key)
+	e, err := kvGet(ctx, kv, key)
 	if isNotFound(err) {
 		return Execution{}, notFound("execution %s", strings.Replace(strings.Replace(key, ".", "/", 1), ".", "/", 1))
 	}

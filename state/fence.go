@@ -353,6 +353,11 @@ func (s *Store) kvWrite(ctx context.Context, kv jetstream.KeyValue, key string, 
 // kvCreate is kv.Create, fenced in a fenced view: it creates key, or
 // writes over a deleted one.
 func (s *Store) kvCreate(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
+	return patiently(ctx, func() (uint64, error) { return s.kvCreateOnce(ctx, kv, key, val) })
+}
+
+// kvCreateOnce is one try of kvCreate.
+func (s *Store) kvCreateOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
 	if s.fence == nil {
 		return kv.Create(ctx, key, val)
 	}
@@ -379,6 +384,11 @@ func isDeleteMarker(m *jetstream.RawStreamMsg) bool {
 
 // kvUpdate is kv.Update, fenced in a fenced view.
 func (s *Store) kvUpdate(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, rev uint64) (uint64, error) {
+	return patiently(ctx, func() (uint64, error) { return s.kvUpdateOnce(ctx, kv, key, val, rev) })
+}
+
+// kvUpdateOnce is one try of kvUpdate.
+func (s *Store) kvUpdateOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, rev uint64) (uint64, error) {
 	if s.fence == nil {
 		return kv.Update(ctx, key, val, rev)
 	}
@@ -387,6 +397,11 @@ func (s *Store) kvUpdate(ctx context.Context, kv jetstream.KeyValue, key string,
 
 // kvPut is kv.Put, fenced in a fenced view.
 func (s *Store) kvPut(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
+	return patiently(ctx, func() (uint64, error) { return s.kvPutOnce(ctx, kv, key, val) })
+}
+
+// kvPutOnce is one try of kvPut.
+func (s *Store) kvPutOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
 	if s.fence == nil {
 		return kv.Put(ctx, key, val)
 	}
@@ -420,6 +435,12 @@ func (s *Store) kvDelete(ctx context.Context, kv jetstream.KeyValue, key string,
 
 // publish stores an event's message on subject, fenced in a fenced view.
 func (s *Store) publish(ctx context.Context, subject string, data []byte) error {
+	_, err := patiently(ctx, func() (struct{}, error) { return struct{}{}, s.publishOnce(ctx, subject, data) })
+	return err
+}
+
+// publishOnce is one try of publish.
+func (s *Store) publishOnce(ctx context.Context, subject string, data []byte) error {
 	if s.fence == nil {
 		_, err := s.js.Publish(ctx, subject, data)
 		return err

@@ -81,7 +81,7 @@ func (s *Store) Job(ctx context.Context, ns, name string) (JobStatus, error) {
 }
 
 func readStatus(ctx context.Context, kv jetstream.KeyValue, ns, name string) (JobStatus, error) {
-	e, err := kv.Get(ctx, statusKey(ns, name))
+	e, err := kvGet(ctx, kv, statusKey(ns, name))
 	if isNotFound(err) {
 		return JobStatus{}, notFound("%s", jobWhat(ns, name))
 	}

@@ -86,7 +86,7 @@ func (s *Store) PutNode(ctx context.Context, n Node) (Node, error) {
 		return Node{}, err
 	}
 	for attempt := 0; attempt < maxPutAttempts; attempt++ {
-		e, err := kv.Get(ctx, n.ID)
+		e, err := kvGet(ctx, kv, n.ID)
 		switch {
 		case isNotFound(err):
 			_, err = s.kvCreate(ctx, kv, n.ID, val)
@@ -112,7 +112,7 @@ func (s *Store) Node(ctx context.Context, id string) (Node, error) {
 	if err != nil {
 		return Node{}, err
 	}
-	e, err := kv.Get(ctx, id)
+	e, err := kvGet(ctx, kv, id)
 	if isNotFound(err) {
 		return Node{}, notFound("node %s", id)
 	}
@@ -161,7 +161,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	e, err := kv.Get(ctx, id)
+	e, err := kvGet(ctx, kv, id)
 	if isNotFound(err) {
 		return notFound("node %s", id)
 	}

@@ -178,7 +178,7 @@ func (s *Store) Rollout(ctx context.Context, ns, name string, version int) (Roll
 	if err != nil {
 		return Rollout{}, err
 	}
-	e, err := kv.Get(ctx, rolloutKey(ns, name, version))
+	e, err := kvGet(ctx, kv, rolloutKey(ns, name, version))
 	if isNotFound(err) {
 		return Rollout{}, notFound("rollout of %s version %d", jobWhat(ns, name), version)
 	}

@@ -41,7 +41,7 @@ func (s *Store) AddSensitivePaths(ctx context.Context, hash string, paths []stri
 		return nil, err
 	}
 	for attempt := 0; attempt < maxPutAttempts; attempt++ {
-		e, err := kv.Get(ctx, key)
+		e, err := kvGet(ctx, kv, key)
 		var had []string
 		switch {
 		case isNotFound(err):
@@ -89,7 +89,7 @@ func (s *Store) SensitivePaths(ctx context.Context, hash string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	e, err := kv.Get(ctx, strings.TrimPrefix(hash, schema.HashPrefix))
+	e, err := kvGet(ctx, kv, strings.TrimPrefix(hash, schema.HashPrefix))
 	if isNotFound(err) {
 		return nil, nil
 	}

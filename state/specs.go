@@ -39,7 +39,7 @@ func (s *Store) PutSpec(ctx context.Context, canonical []byte) (string, error) {
 	if !isCASFailure(err) {
 		return "", fmt.Errorf("put spec %s: %w", hash, err)
 	}
-	e, err := kv.Get(ctx, key)
+	e, err := kvGet(ctx, kv, key)
 	if err != nil {
 		return "", fmt.Errorf("put spec %s: read back: %w", hash, err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) Spec(ctx context.Context, hash string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := kv.Get(ctx, key)
+	e, err := kvGet(ctx, kv, key)
 	if isNotFound(err) {
 		return nil, notFound("spec %s%s", schema.HashPrefix, key)
 	}

@@ -267,7 +267,7 @@ func (s *Store) authenticateAt(ctx context.Context, token string, now time.Time)
 	if err != nil {
 		return Token{}, err
 	}
-	e, err := kv.Get(ctx, id)
+	e, err := kvGet(ctx, kv, id)
 	if isNotFound(err) {
 		return Token{}, badToken("token %s is unknown or revoked", id)
 	}

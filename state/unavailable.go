@@ -1,9 +1,11 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,4 +28,34 @@ func Unavailable(err error) bool {
 	// A 503 status message (to a watch's consumer, a direct get) reaches
 	// the caller as the server's description in a plain error.
 	return err != nil && strings.Contains(err.Error(), "JetStream system temporarily unavailable")
+}
+
+// patience is how long a read asks again what JetStream answered
+// unavailable: a NATS cluster that lost a server elects new stream
+// leaders within seconds.
+const patience = 20 * time.Second
+
+// patiently calls f until it answers other than unavailable, ctx ends, or
+// patience runs out, waiting 100ms and up to 1s more between calls.
+func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	began, wait := time.Now(), 100*time.Millisecond
+	for {
+		v, err := f()
+		if !Unavailable(err) || time.Since(began) > patience {
+			return v, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// kvGet reads key, riding out a stream leader election (see patiently).
+func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
+	return patiently(ctx, func() (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
 }

@@ -29,3 +29,20 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+func TestPatiently(t *testing.T) {
+	calls := 0
+	v, err := patiently(context.Background(), func() (int, error) {
+		if calls++; calls < 3 {
+			return 0, nats.ErrNoResponders
+		}
+		return 7, nil
+	})
+	if v != 7 || err != nil || calls != 3 {
+		t.Errorf("%d, %v after %d calls; want 7 after 3", v, err, calls)
+	}
+	calls = 0
+	if _, err := patiently(context.Background(), func() (int, error) { calls++; return 0, ErrNotFound }); err != ErrNotFound || calls != 1 {
+		t.Errorf("%v after %d calls; want not found after 1", err, calls)
+	}
+}
