@@ -95,7 +95,7 @@ func isNotFound(err error) bool {
 // watchValues returns the latest entry of every key that matches one of the
 // filters (deleted keys are left out), in one round of a KV watch.
 func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
-	return patiently(ctx, func() ([]jetstream.KeyValueEntry, error) { return watchValuesOnce(ctx, kv, filters...) })
+	return patientRead(ctx, func() ([]jetstream.KeyValueEntry, error) { return watchValuesOnce(ctx, kv, filters...) })
 }
 
 // watchValuesOnce is one try of watchValues.

@@ -36,12 +36,29 @@ func Unavailable(err error) bool {
 const patience = 20 * time.Second
 
 // patiently calls f until it answers other than unavailable, ctx ends, or
-// patience runs out, waiting 100ms and up to 1s more between calls.
+// patience runs out, waiting 100ms and up to 1s more between calls. For
+// writes: one JetStream did not take may be sent again.
 func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	return askAgain(ctx, Unavailable, f)
+}
+
+// patientRead is patiently for a read, which may also be asked again when
+// it timed out: a request that reaches JetStream while it elects a stream
+// leader gets no answer at all.
+func patientRead[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	timedOut := func(err error) bool {
+		return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout))
+	}
+	return askAgain(ctx, func(err error) bool { return Unavailable(err) || timedOut(err) }, f)
+}
+
+// askAgain calls f until again says no of its error, ctx ends, or
+// patience runs out.
+func askAgain[T any](ctx context.Context, again func(error) bool, f func() (T, error)) (T, error) {
 	began, wait := time.Now(), 100*time.Millisecond
 	for {
 		v, err := f()
-		if !Unavailable(err) || time.Since(began) > patience {
+		if err == nil || !again(err) || time.Since(began) > patience {
 			return v, err
 		}
 		t := time.NewTimer(wait)
@@ -57,5 +74,5 @@ func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
 
 // kvGet reads key, riding out a stream leader election (see patiently).
 func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
-	return patiently(ctx, func() (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
+	return patientRead(ctx, func() (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
 }

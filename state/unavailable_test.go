@@ -46,3 +46,20 @@ func TestPatiently(t *testing.T) {
 		t.Errorf("%v after %d calls; want not found after 1", err, calls)
 	}
 }
+
+func TestPatientReadAsksAgainAfterATimeout(t *testing.T) {
+	calls := 0
+	v, err := patientRead(context.Background(), func() (int, error) {
+		if calls++; calls < 2 {
+			return 0, context.DeadlineExceeded // JetStream's own request timeout
+		}
+		return 9, nil
+	})
+	if v != 9 || err != nil || calls != 2 {
+		t.Errorf("%d, %v after %d calls; want 9 after 2", v, err, calls)
+	}
+	calls = 0
+	if _, err := patiently(context.Background(), func() (int, error) { calls++; return 0, context.DeadlineExceeded }); err == nil || calls != 1 {
+		t.Errorf("a write that timed out: %v after %d calls; want it returned after 1 (it may have been stored)", err, calls)
+	}
+}
