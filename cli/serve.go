@@ -85,7 +85,8 @@ its NATS server on --nats-listen.
 
 With --nats the state lives in an external NATS server with JetStream
 instead of the state directory, and agents connect to that server. Several
-servers may share it: one leads (it holds a lease in the store) and drives
+servers may share it: one leads (it holds a lease the NATS servers expire, and
+its writes are refused once another took it over) and drives
 the rollouts, the others stand by, and one of them takes over when the
 leader has been silent for --lease-ttl, adopting the executions as they
 run. Every one serves the whole API: what only the leader does (rollouts,
