@@ -26,9 +26,6 @@ import (
 // bucketSecrets is the KV bucket of secrets, by "namespace.name".
 const bucketSecrets = "secrets"
 
-// SecretRefPrefix starts a reference to a secret in a spec.
-const SecretRefPrefix = "secret:"
-
 // MaxSecretSize bounds a secret's value, in bytes.
 const MaxSecretSize = 64 << 10
 
@@ -111,24 +108,6 @@ func CheckSecret(ns, name string) error {
 		return err
 	}
 	return checkToken("secret name", name)
-}
-
-// ParseSecretRef splits "secret:<namespace>/<name>" into its namespace and
-// name; ok is false when s is not a reference at all (no "secret:" prefix).
-// A reference that is malformed is an error matching ErrInvalid.
-func ParseSecretRef(s string) (ns, name string, ok bool, err error) {
-	rest, ok := strings.CutPrefix(s, SecretRefPrefix)
-	if !ok {
-		return "", "", false, nil
-	}
-	ns, name, found := strings.Cut(rest, "/")
-	if !found {
-		return "", "", true, invalidf("invalid secret reference %q: want %s<namespace>/<name>", s, SecretRefPrefix)
-	}
-	if err := CheckSecret(ns, name); err != nil {
-		return "", "", true, invalidf("invalid secret reference %q: %v", s, err)
-	}
-	return ns, name, true, nil
 }
 
 // secretAD is the additional data of a secret's ciphertext.

@@ -125,26 +125,6 @@ func TestCheckSecretInput(t *testing.T) {
 	}
 }
 
-func TestParseSecretRef(t *testing.T) {
-	for _, c := range []struct {
-		in       string
-		ns, name string
-		ref, bad bool
-	}{
-		{"plain", "", "", false, false},
-		{"secret:team-a/db_password", "team-a", "db_password", true, false},
-		{"secret:", "", "", true, true},
-		{"secret:team-a", "", "", true, true},
-		{"secret:team-a/", "", "", true, true},
-		{"secret:Team/x", "", "", true, true},
-	} {
-		ns, name, ref, err := ParseSecretRef(c.in)
-		if ns != c.ns || name != c.name || ref != c.ref || (err != nil) != c.bad {
-			t.Errorf("ParseSecretRef(%q) = %q, %q, %v, %v", c.in, ns, name, ref, err)
-		}
-	}
-}
-
 func TestLoadOrCreateSecretKey(t *testing.T) {
 	dir := t.TempDir()
 	k1, err := LoadOrCreateSecretKey(dir)
