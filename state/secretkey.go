@@ -22,17 +22,27 @@ const SecretKeyFile = "secret.key"
 // LoadSecretKey returns the secret key of a control plane: MUSTER_SECRET_KEY
 // (base64) when set, else LoadOrCreateSecretKey(dir).
 func LoadSecretKey(dir string) ([]byte, error) {
-	if v := strings.TrimSpace(os.Getenv(SecretKeyEnv)); v != "" {
-		key, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: not base64: %w", SecretKeyEnv, err)
-		}
-		if len(key) != SecretKeySize {
-			return nil, fmt.Errorf("%s: %d bytes, want %d (base64 of 32 random bytes)", SecretKeyEnv, len(key), SecretKeySize)
-		}
-		return key, nil
+	if key, ok, err := SecretKeyFromEnv(); ok || err != nil {
+		return key, err
 	}
 	return LoadOrCreateSecretKey(dir)
+}
+
+// SecretKeyFromEnv returns the key MUSTER_SECRET_KEY gives (base64 of 32
+// bytes); ok is false when it is not set.
+func SecretKeyFromEnv() (key []byte, ok bool, err error) {
+	v := strings.TrimSpace(os.Getenv(SecretKeyEnv))
+	if v == "" {
+		return nil, false, nil
+	}
+	key, err = base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: not base64: %w", SecretKeyEnv, err)
+	}
+	if len(key) != SecretKeySize {
+		return nil, true, fmt.Errorf("%s: %d bytes, want %d (base64 of 32 random bytes)", SecretKeyEnv, len(key), SecretKeySize)
+	}
+	return key, true, nil
 }
 
 // LoadOrCreateSecretKey reads the key file secret.key in dir, creating it
