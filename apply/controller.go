@@ -789,7 +789,8 @@ func (c *Controller) retryQueued(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if len(targets(pl)) > 0 {
+		_, missing := resolveSecrets(ctx, c.store(), j)
+		if missing == "" && (len(targets(pl)) > 0 || !j.Type.HasCount()) {
 			c.mu.Lock()
 			run.queued = time.Time{}
 			c.mu.Unlock()
@@ -803,6 +804,9 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			run.queued = time.Time{}
 			c.mu.Unlock()
 			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
+			if missing != "" {
+				msg = fmt.Sprintf("version %d failed: %s within timeouts.queue %s", run.version, missing, j.Timeouts.Queue)
+			}
 			if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
 				msg += "; it could not be recorded: " + err.Error()
 			}

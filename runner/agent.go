@@ -130,7 +130,11 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		so, se = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 	}
 
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
+	env := a.env(e, j)
+	if err := secretEnv(ctx, j, env); err != nil {
+		return a.fail(ctx, e, err.Error())
+	}
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: env, Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
 	runCtx := ctx
 	if t := j.Timeouts.Execution; t > 0 {
 		var cancel context.CancelFunc
