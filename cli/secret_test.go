@@ -2,11 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSecretCommands stores, lists and removes a secret in an embedded
@@ -89,4 +93,63 @@ func assertNotInDir(t *testing.T, dir, s string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSecretReachesOnlyTheTask: under `muster dev`, a batch job that refers
+// to a secret not stored is warned about by plan and queues naming it; once
+// `muster secret put` stores it, the job runs and its task sees the value,
+// which no command shows and no file of the state directory holds.
+func TestSecretReachesOnlyTheTask(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
+	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
+	value := fmt.Sprintf("dev-s3cret-%d", time.Now().UnixNano())
+	sum := sha256.Sum256([]byte(value))
+	file := c.write("db.yaml", `name: db
+type: batch
+task:
+  engine: exec
+  cmd: [sh, -c, 'printf "len=%s sum=%s\n" "${#DB_PASSWORD}" "$(printf %s "$DB_PASSWORD" | sha256sum | cut -c1-64)"']
+  env: {DB_PASSWORD: "secret:default/db"}
+`)
+	shown := []string{}
+	note := func(r result) result {
+		shown = append(shown, r.stdout, r.stderr)
+		return r
+	}
+	if r := note(c.run("plan", file)); !strings.Contains(r.stdout, "secret default/db does not exist") {
+		t.Fatalf("plan does not warn of the missing secret:\n%v", r)
+	}
+	note(c.ok("apply", "--auto-approve", "--detach", file))
+	if st := c.waitState("db", "queued"); !strings.Contains(st.Message, "secret default/db does not exist") {
+		t.Fatalf("queued without saying why: %+v", st)
+	}
+
+	valueFile := filepath.Join(t.TempDir(), "value")
+	if err := os.WriteFile(valueFile, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	note(c.ok("secret", "put", "default/db", valueFile))
+	c.waitState("db", "completed")
+	logs := note(c.ok("logs", "db")).stdout
+	if want := fmt.Sprintf("len=%d sum=%s", len(value), hex.EncodeToString(sum[:])); !strings.Contains(logs, want) {
+		t.Fatalf("the task did not see the secret: logs\n%s\nwant %s", logs, want)
+	}
+	for _, args := range [][]string{
+		{"get", "default/db"},
+		{"plan", "-o", "json", file},
+		{"status", "-o", "json", "db"},
+		{"executions", "--all", "-o", "json", "db"},
+		{"history", "db"},
+		{"secret", "list", "-o", "json"},
+	} {
+		note(c.ok(args...))
+	}
+	for _, s := range shown {
+		if strings.Contains(s, value) {
+			t.Errorf("a command shows the secret's value:\n%s", s)
+		}
+	}
+	assertNotInDir(t, filepath.Join(c.dir, ".muster"), value)
 }
