@@ -112,6 +112,7 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		return e, Result{}, err
 	}
 	r.Close()
+	defer removeSecretInputs(root, j) // on every way out; finish removes them earlier
 	accessed, err := a.placeInputs(ctx, root, j)
 	if err != nil {
 		return a.fail(ctx, e, err.Error())
@@ -236,6 +237,7 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 	}
 	// Storing ends with a stop, and is bounded in time: a stopped
 	// execution records its outputs as not collected.
+	removeSecretInputs(root, j)
 	octx, cancel := a.outputContext(ctx)
 	outputs, skipped, cut, oerr := a.storeOutputs(octx, root, j)
 	cancel()

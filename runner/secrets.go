@@ -95,3 +95,26 @@ func placeSecret(ctx context.Context, r *os.Root, j *schema.Job, rel, source str
 	}
 	return err
 }
+
+// removeSecretInputs removes the files of the task's secret inputs from
+// root once it ran, before its outputs are collected: a value never
+// becomes an output document, nor stays on the node's disk.
+func removeSecretInputs(root string, j *schema.Job) {
+	var r *os.Root
+	for _, in := range j.Task.Inputs {
+		if _, ok, _ := schema.ParseSecretRef(in.Source); !ok {
+			continue
+		}
+		rel, err := RelPath(in.Target)
+		if err != nil {
+			continue
+		}
+		if r == nil {
+			if r, err = OpenRoot(root); err != nil {
+				return
+			}
+			defer r.Close()
+		}
+		r.Remove(rel)
+	}
+}

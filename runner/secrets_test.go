@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-dev/muster/compiler"
 	"github.com/muster-dev/muster/lang"
@@ -81,5 +82,58 @@ func TestAgentPlacesAndHidesSecrets(t *testing.T) {
 				t.Errorf("a secret input was recorded as accessed: %+v", x.Accessed)
 			}
 		})
+	}
+}
+
+// doneDriver runs every task to exit 0 at once, leaving a file of its own
+// beside the inputs.
+type doneDriver struct{ trueDriver }
+
+type doneHandle struct{}
+
+func (doneHandle) Wait(context.Context) (Result, error)      { return Result{}, nil }
+func (doneHandle) Stop(context.Context, time.Duration) error { return nil }
+
+func (doneDriver) Start(_ context.Context, sp *Spec) (Handle, error) {
+	return doneHandle{}, os.WriteFile(filepath.Join(sp.Root, "run", "made"), []byte("made by the task"), 0o644)
+}
+
+// TestSecretInputIsNoOutput: a secret input file is removed once the task
+// ran, before the outputs are collected, even from a directory that is an
+// output.
+func TestSecretInputIsNoOutput(t *testing.T) {
+	src := "name: o\ntask:\n  engine: exec\n  cmd: [\"true\"]\n  inputs:\n  - {source: \"secret:default/k\", target: /run/key}\n  outputs:\n  - {path: /run}\n"
+	res := compiler.Compile("o.yaml", []byte(src), compiler.YAML, lang.Options{})
+	if res.Diags.HasErrors() {
+		t.Fatal(res.Diags)
+	}
+	j := res.Jobs[0].Spec
+	st := openStore(t)
+	ctx := context.Background()
+	if _, err := st.PutSpec(ctx, j.Canonical()); err != nil {
+		t.Fatal(err)
+	}
+	a := &Agent{NodeID: "n", Dir: t.TempDir(), Store: st, Drivers: NewDrivers(doneDriver{})}
+	x, err := st.CreateExecution(ctx, state.Execution{ID: "o1", JobID: "default/o", JobVersion: 1, NodeID: "n",
+		Status: state.ExecutionStatus{ComputeState: state.ComputePending, DesiredState: state.DesiredRunning}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err = a.Run(WithSecrets(ctx, Secrets{"default/k": []byte("key-value-99")}), x, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status.ComputeState != state.ComputeComplete {
+		t.Fatalf("execution %s: %s", x.Status.ComputeState, x.Status.Message)
+	}
+	var paths []string
+	for _, o := range x.Outputs {
+		paths = append(paths, o.Path)
+	}
+	if len(paths) != 1 || paths[0] != "/run/made" {
+		t.Errorf("outputs %v, want only /run/made", paths)
+	}
+	if _, err := os.Stat(filepath.Join(a.ExecutionDir("o1"), "root", "run", "key")); !os.IsNotExist(err) {
+		t.Errorf("the secret input file stays in the root: %v", err)
 	}
 }
