@@ -3,6 +3,9 @@ package validate_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/muster-dev/muster/compiler"
+	"github.com/muster-dev/muster/lang"
 )
 
 func TestSecretReferences(t *testing.T) {
@@ -61,5 +64,28 @@ func TestSecretReferenceIsCanonical(t *testing.T) {
 	refs := j.Task.SecretRefs()
 	if len(refs) != 2 || refs[0].String() != "default/db" || refs[1].String() != "default/key" {
 		t.Errorf("SecretRefs = %v", refs)
+	}
+}
+
+// TestSecretReferenceInEveryFormat: the CUE definition and the other
+// formats take secret references as sources and env values alike.
+func TestSecretReferenceInEveryFormat(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		f    compiler.Format
+		src  string
+	}{
+		{"s.cue", compiler.CUE, `name: "s", task: {engine: "exec", cmd: ["x"], env: DB: "secret:default/db", inputs: [{source: "secret:default/k", target: "/k"}]}`},
+		{"s.yaml", compiler.YAML, "name: s\ntask: {engine: exec, cmd: [x], env: {DB: \"secret:default/db\"}, inputs: [{source: \"secret:default/k\", target: /k}]}\n"},
+		{"s.hcl", compiler.HCL, "job \"s\" {\n  task {\n    engine = \"exec\"\n    cmd = [\"x\"]\n    env = { DB = \"secret:default/db\" }\n    input {\n      source = \"secret:default/k\"\n      target = \"/k\"\n    }\n  }\n}\n"},
+	} {
+		res := compiler.Compile(c.file, []byte(c.src), c.f, lang.Options{})
+		if res.Diags.HasErrors() || len(res.Jobs) != 1 {
+			t.Errorf("%s: %v", c.file, res.Diags)
+			continue
+		}
+		if refs := res.Jobs[0].Spec.Task.SecretRefs(); len(refs) != 2 {
+			t.Errorf("%s: references %v", c.file, refs)
+		}
 	}
 }
