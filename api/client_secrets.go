@@ -33,11 +33,16 @@ func (c *Client) PutSecret(ctx context.Context, ns, name string, value []byte) e
 	})
 }
 
-// Secrets lists the secrets of ns (state.AllNamespaces: every namespace
-// the token covers), never their values.
+// Secrets lists the secrets of ns (state.AllNamespaces: those of the
+// token's namespace, every one for a token of every namespace), never
+// their values.
 func (c *Client) Secrets(ctx context.Context, ns string) ([]state.SecretInfo, error) {
+	var q url.Values
+	if ns != state.AllNamespaces {
+		q = url.Values{"namespace": {ns}}
+	}
 	var out []state.SecretInfo
-	err := c.call(ctx, http.MethodGet, "/secrets", url.Values{"namespace": {ns}}, nil, &out)
+	err := c.call(ctx, http.MethodGet, "/secrets", q, nil, &out)
 	return out, err
 }
 

@@ -73,3 +73,28 @@ func TestSecretRoutes(t *testing.T) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
+
+// TestSecretListOfAToken: a client listing every namespace's secrets with
+// a token of one namespace gets that namespace's.
+func TestSecretListOfAToken(t *testing.T) {
+	h := newHarness(t, bootToken, nil)
+	ctx := ctxT(t)
+	key := make([]byte, state.SecretKeySize)
+	rand.Read(key)
+	h.store.SetSecretKey(key)
+	for _, ns := range []string{"team-a", "team-b"} {
+		if err := h.client.PutSecret(ctx, ns, "db", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := h.client.Secrets(ctx, state.AllNamespaces)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("bootstrap lists %+v, %v; want both", all, err)
+	}
+	c := NewClient(h.srv.URL, newToken(t, h, "team-b", state.RoleRead))
+	defer c.Close()
+	got, err := c.Secrets(ctx, state.AllNamespaces)
+	if err != nil || len(got) != 1 || got[0].Namespace != "team-b" {
+		t.Fatalf("a team-b token lists %+v, %v", got, err)
+	}
+}
