@@ -44,6 +44,9 @@
 //	POST /v1/tokens                                    {"namespace","role","ttl","description"} → 201 state.Token and {"token"}
 //	GET  /v1/tokens                                    []state.Token
 //	DELETE /v1/tokens/{id}                             {}
+//	PUT  /v1/secrets/{ns}/{name}                       raw value (at most 64 KiB) → state.SecretInfo, never the value
+//	GET  /v1/secrets?namespace=NS                      []state.SecretInfo: names, never values
+//	DELETE /v1/secrets/{ns}/{name}                     {}
 //
 // JSON bodies and specs are limited to 4 MiB, documents to 1 GiB. A server
 // given a token requires "Authorization: Bearer <token>" on every route: that
@@ -112,6 +115,21 @@ type TokenStore interface {
 }
 
 var _ TokenStore = (*state.Store)(nil)
+
+// SecretStore manages the secrets of a control plane (see
+// state.Store.PutSecret). *state.Store implements it, and so does the
+// Client, over the secret routes.
+type SecretStore interface {
+	// PutSecret stores value as the secret ns/name.
+	PutSecret(ctx context.Context, ns, name string, value []byte) error
+	// Secrets lists the secrets of ns (state.AllNamespaces: every
+	// namespace), never their values.
+	Secrets(ctx context.Context, ns string) ([]state.SecretInfo, error)
+	// DeleteSecret removes the secret ns/name.
+	DeleteSecret(ctx context.Context, ns, name string) error
+}
+
+var _ SecretStore = (*state.Store)(nil)
 
 // Control is what only a running control plane can do. The control plane
 // serves its rollout engine (apply.Controller) through it, converting the

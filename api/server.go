@@ -113,6 +113,9 @@ func (s *server) routes() []route {
 		{"POST /" + Version + "/tokens", adminAny, s.createToken},
 		{"GET /" + Version + "/tokens", adminAny, s.listTokens},
 		{"DELETE /" + Version + "/tokens/{id}", adminAny, s.revokeToken},
+		{"PUT /" + Version + "/secrets/{ns}/{name}", writeJob, s.putSecret},
+		{"GET /" + Version + "/secrets", readAny, s.listSecrets},
+		{"DELETE /" + Version + "/secrets/{ns}/{name}", writeJob, s.deleteSecret},
 	}
 }
 

@@ -313,10 +313,15 @@ func (c *Controller) slotGone() {
 	}
 }
 
+// secretRecheck is how often a queued rollout of a job that refers to
+// secrets looks whether they are stored now.
+const secretRecheck = 2 * time.Second
+
 // nextWake is when the controller must look again without a change of the
 // store to wake it: the first time a node served by an agent would go
 // silent past the node TTL, or a queued rollout would wait past its
-// timeouts.queue. Zero when nothing waits; at most a node TTL away when
+// timeouts.queue, or a queued rollout that may wait for a secret (every
+// secretRecheck). Zero when nothing waits; at most a node TTL away when
 // the nodes are not watched.
 func (c *Controller) nextWake() time.Time {
 	var next time.Time
@@ -335,6 +340,10 @@ func (c *Controller) nextWake() time.Time {
 	for _, run := range c.jobs {
 		if q := time.Duration(run.job.Timeouts.Queue); !run.queued.IsZero() && q > 0 {
 			earlier(run.queued.Add(q))
+		}
+		if !run.queued.IsZero() && len(run.job.Task.SecretRefs()) > 0 {
+			// It may wait for a secret, which no watch announces.
+			earlier(clockOr(c.Clock).Now().Add(secretRecheck))
 		}
 	}
 	if len(c.connected) > 0 || c.Connect != nil {
@@ -800,7 +809,8 @@ func (c *Controller) retryQueued(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if len(targets(pl)) > 0 {
+		_, missing := resolveSecrets(ctx, c.store(), j)
+		if missing == "" && (len(targets(pl)) > 0 || !j.Type.HasCount()) {
 			c.mu.Lock()
 			run.queued = time.Time{}
 			c.mu.Unlock()
@@ -814,6 +824,9 @@ func (c *Controller) retryQueued(ctx context.Context) {
 			run.queued = time.Time{}
 			c.mu.Unlock()
 			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
+			if missing != "" {
+				msg = fmt.Sprintf("version %d failed: %s within timeouts.queue %s", run.version, missing, j.Timeouts.Queue)
+			}
 			if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
 				msg += "; it could not be recorded: " + err.Error()
 			}

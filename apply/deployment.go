@@ -604,7 +604,7 @@ func (s *slot) start(prev *state.Execution) (state.Execution, chan runResult, er
 	r.emit(Event{Kind: ExecutionEvent, Wave: s.wave, Node: s.node, Execution: x.ID, State: string(state.ComputeStarting)})
 	done := make(chan runResult, 1)
 	go func() {
-		got, res, err := run.Run(s.runCtx, x, r.job)
+		got, res, err := run.Run(r.withSecrets(s.runCtx), x, r.job)
 		done <- runResult{x: got, err: err, ok: err == nil && got.Status.ComputeState == state.ComputeComplete && res.Succeeded()}
 	}()
 	return x, done, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/plan"
+	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
@@ -156,10 +157,14 @@ func (b *batchSets) run(ctx context.Context, i int, nodes []string) (setResult, 
 // queued, and says so (ok). Ops and daemon jobs run on however many nodes
 // match, none included.
 func (r *rollout) queue(ctx context.Context) (Outcome, bool) {
-	if len(targets(r.pl)) > 0 || !r.job.Type.HasCount() {
+	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", r.version)
+	switch {
+	case r.missing != "":
+		// It never runs without a secret it refers to.
+		msg = fmt.Sprintf("version %d waits: %s", r.version, r.missing)
+	case len(targets(r.pl)) > 0 || !r.job.Type.HasCount():
 		return Outcome{}, false
 	}
-	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", r.version)
 	if err := r.setState(ctx, state.StateQueued, msg); err != nil {
 		return Outcome{State: state.StateFailed, Message: err.Error()}, true
 	}
@@ -198,6 +203,8 @@ func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl pla
 	if r.hidden, err = e.hiddenValues(ctx, j); err != nil {
 		return nil, err
 	}
+	r.secrets, r.missing = resolveSecrets(ctx, e.Store, j)
+	r.hidden = append(r.hidden, secretTexts(r.secrets)...)
 	js, err := e.Store.Job(ctx, j.Namespace, j.Name)
 	if err != nil {
 		return nil, err
@@ -280,6 +287,11 @@ type rollout struct {
 	// hidden are the texts of the job's sensitive values, which no event
 	// or job message shows (a driver's error may quote a cmd or a source).
 	hidden []string
+	// secrets are the values of the secrets the job refers to, read when
+	// the rollout started, for its executions' runners only; missing says
+	// which one could not be had (the rollout then queues).
+	secrets runner.Secrets
+	missing string
 	// start is where the rollout begins (see startFrom).
 	start startPoint
 	// first: the version is the job's first; rollbackOf: the version it
@@ -533,7 +545,7 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 			return false, err
 		}
 		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(state.ComputeStarting)})
-		x, res, err := agent.Run(ctx, x, r.job)
+		x, res, err := agent.Run(r.withSecrets(ctx), x, r.job)
 		if err != nil {
 			return false, err
 		}

@@ -166,6 +166,7 @@ the same sha256 spec hash.`,
 		newAgent(),
 		newDoctor(),
 		newToken(),
+		newSecret(),
 		newVersion(),
 	)
 	addCompletions(root)

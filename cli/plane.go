@@ -105,6 +105,10 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := useSecretKey(st, f.dir, true); err != nil {
+			st.Close()
+			return nil, err
+		}
 		return &plane{Backend: st, store: st, close: st.Close}, nil
 	}
 	if rec, ok := readDevRecord(f.dir); ok {
@@ -131,6 +135,10 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 	st, err := state.Open(ctx, f.dir, f.withLock(state.Options{AllowDamaged: f.allowDamaged}))
 	if err != nil {
 		return nil, f.lockError(err)
+	}
+	if err := useSecretKey(st, f.dir, false); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return &plane{Backend: st, store: st, close: st.Close}, nil
 }

@@ -132,7 +132,12 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *run
 		if out.Failed() {
 			failed++
 		}
-		if out.State == state.StateQueued {
+		switch {
+		case out.State == state.StateQueued && strings.Contains(out.Message, " waits: secret "):
+			// It waits for a secret: nothing here will start it later.
+			fmt.Fprintf(w, "%s: nothing ran: %s; store it with 'muster secret put' and apply again\n", ref, out.Message)
+			failed++
+		case out.State == state.StateQueued:
 			// Nothing here will start it later.
 			fmt.Fprintf(w, "%s: nothing ran: no node matches the selector; run 'muster dev' (or 'muster server' with agents) to run it when a matching node joins\n", ref)
 			failed++

@@ -212,6 +212,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return err
 	}
 	defer st.Close()
+	if err := useSecretKey(st, sf.dir, external); err != nil {
+		return err
+	}
 	info.Mode = mode
 	log := logger(c, mode)
 	st.SetLogger(log)

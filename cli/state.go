@@ -258,6 +258,21 @@ func (r stateReader) SensitivePaths(ctx context.Context, hash string) ([]string,
 	return r.st.SensitivePaths(ctx, hash)
 }
 
+// SecretNames makes a stateReader a plan.SecretState: plans warn of the
+// secrets a job refers to that are not stored.
+func (r stateReader) SecretNames(ctx context.Context, ns string) ([]string, error) {
+	ss, ok := r.st.(api.SecretStore)
+	if !ok {
+		return nil, nil
+	}
+	list, err := ss.Secrets(ctx, ns)
+	names := make([]string, len(list))
+	for i, s := range list {
+		names[i] = s.Name
+	}
+	return names, err
+}
+
 // splitJob reads a job argument: "name" (namespace default) or "ns/name".
 func splitJob(arg string) (ns, name string, err error) {
 	ns, name, ok := strings.Cut(arg, "/")

@@ -13,7 +13,7 @@ import (
 // sensitiveWarning is the warning on a field that holds the value of a
 // sensitive variable (docs/spec.md section 4).
 const sensitiveWarning = "%s holds the value of a sensitive variable, which the spec store keeps in clear (muster shows it as (sensitive)); " +
-	"refer to a secret as secret:<namespace>/<name> instead, once muster has secrets"
+	"refer to a secret as secret:<namespace>/<name> instead"
 
 // shownWarning is the warning on a field that holds the value of a
 // sensitive variable and that every command shows: the job's name and

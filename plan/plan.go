@@ -117,6 +117,7 @@ func Make(ctx context.Context, st State, jobs []*schema.Job, nodes []Node, nodes
 func MakeDesired(ctx context.Context, st State, jobs []Desired, nodes []Node, nodesSource string) (*Plan, error) {
 	p := &Plan{FormatVersion: FormatVersion, Nodes: nodesSource, Jobs: make([]JobPlan, 0, len(jobs))}
 	seen := map[string]bool{}
+	secrets := map[string][]string{}
 	idx := newNodeIndex(nodes)
 	for _, d := range jobs {
 		j := d.Job
@@ -138,6 +139,7 @@ func MakeDesired(ctx context.Context, st State, jobs []Desired, nodes []Node, no
 		if err != nil {
 			return nil, fmt.Errorf("planning %s: %w", ref, err)
 		}
+		jp.Warnings = append(jp.Warnings, secretWarnings(ctx, st, j, secrets)...)
 		p.Jobs = append(p.Jobs, jp)
 	}
 	return p, nil

@@ -112,6 +112,7 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		return e, Result{}, err
 	}
 	r.Close()
+	defer removeSecretInputs(root, j) // on every way out; finish removes them earlier
 	accessed, err := a.placeInputs(ctx, root, j)
 	if err != nil {
 		return a.fail(ctx, e, err.Error())
@@ -130,7 +131,11 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 		so, se = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 	}
 
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
+	env := a.env(e, j)
+	if err := secretEnv(ctx, j, env); err != nil {
+		return a.fail(ctx, e, err.Error())
+	}
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: env, Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
 	runCtx := ctx
 	if t := j.Timeouts.Execution; t > 0 {
 		var cancel context.CancelFunc
@@ -232,6 +237,7 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 	}
 	// Storing ends with a stop, and is bounded in time: a stopped
 	// execution records its outputs as not collected.
+	removeSecretInputs(root, j)
 	octx, cancel := a.outputContext(ctx)
 	outputs, skipped, cut, oerr := a.storeOutputs(octx, root, j)
 	cancel()

@@ -70,6 +70,8 @@ func (a *Agent) placeInput(ctx context.Context, r *os.Root, j *schema.Job, in sc
 		return one(in.Target, d, err)
 	case strings.HasPrefix(s, "job:"):
 		return a.placeJobOutputs(ctx, r, j, s, in.Target)
+	case strings.HasPrefix(s, schema.SecretRefPrefix):
+		return nil, placeSecret(ctx, r, j, rel, s)
 	}
 	return nil, fmt.Errorf("unsupported source")
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // hide notes, for the execution id, the texts of job j's values recorded
-// sensitive for its spec (HCL sensitive variables), so that no message the
+// sensitive for its spec (HCL sensitive variables) and of the secrets
+// handed to it (SecretsFrom ctx), so that no message the
 // agent records or returns shows them: a driver's error may quote a cmd or
 // an input source. The returned func forgets them when the run ends.
 func (a *Agent) hide(ctx context.Context, id string, j *schema.Job) (func(), error) {
@@ -19,8 +20,13 @@ func (a *Agent) hide(ctx context.Context, id string, j *schema.Job) (func(), err
 		return nil, fmt.Errorf("execution %s: read which values of its spec are sensitive: %w", id, err)
 	}
 	values, err := sensitive.Values(spec, paths)
-	if err != nil || len(values) == 0 {
+	if err != nil {
 		return func() {}, err
+	}
+	// The values of the execution's secrets are hidden as sensitive ones.
+	values = append(values, SecretsFrom(ctx).texts()...)
+	if len(values) == 0 {
+		return func() {}, nil
 	}
 	a.hidden.Store(id, values)
 	return func() { a.hidden.Delete(id) }, nil

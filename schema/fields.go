@@ -56,7 +56,7 @@ const (
 	// InputSourcePattern is where an input comes from: a file on the node,
 	// an http(s) URL, a document of the document store, or the outputs of an
 	// exact job version (optionally one output path).
-	InputSourcePattern = `^(file:///\S+|https?://\S+|sha256:[0-9a-f]{64}|job:[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?@sha256:[0-9a-f]{64}(#/\S*)?)$`
+	InputSourcePattern = `^(file:///\S+|https?://\S+|sha256:[0-9a-f]{64}|job:[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?@sha256:[0-9a-f]{64}(#/\S*)?|secret:[a-z0-9]([-a-z0-9]*[a-z0-9])?/[A-Za-z0-9_-]{1,128})$`
 	// WasmModulePattern is a wasm module: an absolute path on the node, an
 	// http(s) URL or a document of the document store.
 	WasmModulePattern = `^(/\S+|https?://\S+|sha256:[0-9a-f]{64})$`
@@ -302,7 +302,7 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.env", Kind: KindStringMap, Default: map[string]string{},
 		KeyPattern: EnvKeyPattern, ReservedKeys: []string{`^[Pp][Aa][Tt][Hh]$`, `^[Mm][Uu][Ss][Tt][Ee][Rr]_`},
-		Description: "Environment variables of the task.",
+		Description: "Environment variables of the task. A value `secret:<namespace>/<name>` (a secret of the job's own namespace) is replaced by the secret's value on the node; the spec keeps the reference.",
 		Rules: "`PATH` is not allowed, nor its look-alikes in another case (`path`, `Path`), and the prefix `MUSTER_` is reserved in any case " +
 			"(`muster_x` too): muster sets `MUSTER_ROOT`, `MUSTER_JOB_NAME` and the like itself.",
 	},
@@ -338,8 +338,9 @@ var Fields = []FieldInfo{
 	{
 		Path: "task.inputs[].source", Kind: KindString, Required: true, Pattern: InputSourcePattern,
 		Description: "Where the input comes from: `file:///abs/path` on the node, an `http(s)://` URL, a `sha256:<64 hex>` document, " +
-			"or `job:<namespace>/<name>@sha256:<hex>[#<output path>]` for the outputs of that exact job version.",
-		Rules: "A `job:` source names a job of the job's own namespace: namespaces isolate, and a job may refer only to outputs of its own namespace.",
+			"`job:<namespace>/<name>@sha256:<hex>[#<output path>]` for the outputs of that exact job version, " +
+			"or `secret:<namespace>/<name>` for a secret's value, written to the target readable by its owner only.",
+		Rules: "A `job:` or `secret:` source names a job or secret of the job's own namespace: namespaces isolate, and a job may refer only to outputs and secrets of its own namespace.",
 	},
 	{
 		Path: "task.inputs[].target", Kind: KindString, Required: true, Pattern: AbsPathPattern,

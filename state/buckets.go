@@ -29,6 +29,7 @@ var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: leaseMarkerTTL},
 	bucketSensitive:  {Bucket: bucketSensitive, Description: "muster sensitive paths of specs by sha256", History: 1, Storage: jetstream.FileStorage},
 	bucketTokens:     {Bucket: bucketTokens, Description: "muster API tokens by id: scope and secret hash", History: 1, Storage: jetstream.FileStorage},
+	bucketSecrets:    {Bucket: bucketSecrets, Description: "muster secrets by namespace.name, encrypted", History: 1, Storage: jetstream.FileStorage},
 }
 
 // kv returns the bucket, creating it on first use with the store's

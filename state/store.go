@@ -95,6 +95,9 @@ type Store struct {
 	// for a store itself; fence fences the view's writes.
 	base  *Store
 	fence *fence
+
+	// secretKey encrypts secrets (SetSecretKey); nil refuses them.
+	secretKey atomic.Pointer[secretKey]
 }
 
 // Open starts an embedded nats-server with JetStream file storage under dir

@@ -67,7 +67,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 		d.errorf(key, "task.cmd", "an exec task needs a command: task.cmd[0] is the program to run")
 	}
 	if f := fs["env"]; f != nil && present(f.Value) {
-		t.Env = d.stringMap(f.Value, "task.env", multiLine, d.envKey)
+		t.Env = d.stringMap(f.Value, "task.env", multiLine, d.envEntry)
 	}
 	if f := fs["workdir"]; f != nil && present(f.Value) {
 		if s, ok := d.str(f.Value, "task.workdir"); ok {
@@ -89,6 +89,28 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	}
 	if f := fs["outputs"]; f != nil && present(f.Value) {
 		t.Outputs = d.outputs(f.Value)
+	}
+}
+
+// envEntry checks an environment variable: its name (envKey) and, when
+// its value refers to a secret, the reference.
+func (d *decoder) envEntry(f *lang.Field, val string, p string) {
+	d.envKey(f, val, p)
+	if strings.HasPrefix(val, schema.SecretRefPrefix) {
+		d.secretRef(f.Value, p, val)
+	}
+}
+
+// secretRef checks a reference to a secret: well formed, and of the job's
+// own namespace, whose secrets are the only ones its executions may get.
+func (d *decoder) secretRef(v *lang.Value, p, s string) {
+	ref, _, err := schema.ParseSecretRef(s)
+	if err != nil {
+		d.errorf(v.Range, p, "%s: %v", p, err)
+		return
+	}
+	if d.namespace != "" && ref.Namespace != d.namespace {
+		d.errorf(v.Range, p, "%s refers to a secret of the namespace %q: a job may use only secrets of its own namespace (%s)", p, ref.Namespace, d.namespace)
 	}
 }
 
@@ -279,6 +301,8 @@ func (d *decoder) source(v *lang.Value, p, s string) {
 		d.docHash(v, p, s)
 	case strings.HasPrefix(s, "job:"):
 		d.jobRef(v, p, s)
+	case strings.HasPrefix(s, schema.SecretRefPrefix):
+		d.secretRef(v, p, s)
 	default:
 		d.errorf(v.Range, p, "%s %q: a source is file:///abs/path, an http(s):// URL, sha256:<64 hex> or job:<namespace>/<name>@sha256:<64 hex>[#<output path>]", p, s)
 	}

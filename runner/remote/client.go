@@ -115,7 +115,11 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
-	m, err := c.request(ctx, op, RunRequest{Execution: e, SpecHash: j.Hash()})
+	req := RunRequest{Execution: e, SpecHash: j.Hash()}
+	if !recovering {
+		req.Secrets = runner.SecretsFrom(ctx)
+	}
+	m, err := c.request(ctx, op, req)
 	var reply StartReply
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):

@@ -55,6 +55,10 @@ type RunRequest struct {
 	Execution state.Execution `json:"execution"`
 	// SpecHash names the job spec in the store ("sha256:<hex>").
 	SpecHash string `json:"spec_hash"`
+	// Secrets are the values of the secrets the execution refers to, by
+	// "namespace/name", resolved by the control plane for this run only
+	// (runner.Secrets); the agent never stores them. Empty on OpRecover.
+	Secrets runner.Secrets `json:"secrets,omitempty"`
 }
 
 // StartReply answers a RunRequest. Its zero value refuses.

@@ -287,7 +287,7 @@ func (s *server) handleRun(m *nats.Msg) {
 	m.Respond(s.accepted())
 	go func() {
 		defer s.release(e.ID, r)
-		x, res, err := s.a.Run(r.ctx, e, j)
+		x, res, err := s.a.Run(runner.WithSecrets(r.ctx, req.Secrets), e, j)
 		res, err = s.stopped(r, e, res, err)
 		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
