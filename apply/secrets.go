@@ -25,6 +25,9 @@ func resolveSecrets(ctx context.Context, st Store, j *schema.Job) (_ runner.Secr
 	if len(refs) == 0 {
 		return nil, ""
 	}
+	if p, ok := st.(patient); ok {
+		st = p.Store
+	}
 	sr, ok := st.(secretReader)
 	if !ok {
 		return nil, fmt.Sprintf("secret %s cannot be read: this control plane stores no secrets", refs[0])
