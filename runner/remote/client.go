@@ -16,8 +16,9 @@ import (
 const (
 	// defaultPing is Client.Ping when zero.
 	defaultPing = 5 * time.Second
-	// requestTimeout bounds the answer to a run, recover or logs request.
-	requestTimeout = 15 * time.Second
+	// requestTimeout bounds the answer to a run, recover or logs request:
+	// beyond the agent's specTimeout.
+	requestTimeout = 30 * time.Second
 	// defaultGrace is assumed when an agent did not tell its grace period.
 	defaultGrace = 10 * time.Second
 	// maxMisses is how many pings in a row may go unanswered before the

@@ -14,8 +14,10 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// specTimeout bounds loading a spec before the agent answers a run.
-const specTimeout = 10 * time.Second
+// specTimeout bounds loading a spec before the agent answers a run: long
+// enough to ride out a NATS cluster electing the stream's leader (the
+// store asks again meanwhile), within the client's requestTimeout.
+const specTimeout = 25 * time.Second
 
 // attachPoll is how often a recover request looks for the re-attach in the
 // store, and attachWait how long it looks before it answers "attached" on
