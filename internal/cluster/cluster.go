@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,9 @@ type Cluster struct {
 // went to t.Log if t failed.
 func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
+	if os.Getenv(DeferEnv) == "1" {
+		t.Skip("the cluster scenarios run in a step of their own (" + DeferEnv + "=1): .ci/run runs them next, alone")
+	}
 	RequireDocker(t)
 	o.defaults()
 	id := randomID()
@@ -326,3 +330,8 @@ const tlsDir = "/tls"
 
 // inContainer is the path of a TLS file inside the containers.
 func (c *Cluster) inContainer(path string) string { return tlsDir + "/" + filepath.Base(path) }
+
+// DeferEnv, set to 1, makes the scenarios skip: .ci/run sets it for the
+// README test command and runs them next in a step of their own, so that
+// the load of the other packages does not stretch the failovers they time.
+const DeferEnv = "MUSTER_CLUSTER_DEFER"
