@@ -274,5 +274,12 @@ func TestNATSMinorityPartitioned(t *testing.T) {
 	applyOK(t, c, 2)
 	checkWatch(t, w, rolling(before))
 	minority.Heal()
+	// Right after the heal the healed server catches up; the nodes are
+	// listed again within seconds (a listing has failed then with
+	// "invalid key", not understood yet: see the closing note).
+	back := wait.Until(t, settle, "the nodes listed after the heal", func() bool {
+		return c.Muster("nodes").Err == nil
+	})
+	t.Logf("nodes listed again %s after the heal", back.Round(time.Millisecond))
 	applyOK(t, c, 3)
 }
