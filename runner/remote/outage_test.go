@@ -125,8 +125,8 @@ func TestExecutionsOutliveANATSOutage(t *testing.T) {
 	after, ja := c.job(task("after"))
 	doneDuring := c.runAsync(ctx, during, jd)
 	doneAfter := c.runAsync(ctx, after, ja)
-	waitStarted(t, c, during.ID)
-	waitStarted(t, c, after.ID)
+	waitStarted(t, c, during)
+	waitStarted(t, c, after)
 
 	srv.Shutdown()
 	srv.WaitForShutdown()
@@ -270,7 +270,7 @@ func TestExecutionOutlivesTheLossOfItsNATSServer(t *testing.T) {
 	runs, end := filepath.Join(work, "runs"), filepath.Join(work, "end")
 	e, j := c.job("echo run >> " + runs + "; echo started; while [ ! -e " + end + " ]; do sleep 0.05; done")
 	done := c.runAsync(ctx, e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 
 	srvs[0].Shutdown()
 	srvs[0].WaitForShutdown()
@@ -400,7 +400,7 @@ func TestAgentStopsWhatWasRecordedLostMeanwhile(t *testing.T) {
 	})
 	e, j := c.job("echo started; sleep 300")
 	done := c.runAsync(ctx, e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 
 	proxy.sever()
 	// The control plane counts the agent gone and records the execution
@@ -459,7 +459,7 @@ func TestRecheckStopsWhatWasRecordedLost(t *testing.T) {
 	})
 	e, j := c.job("echo started; sleep 300")
 	c.runAsync(ctx, e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 	running := func() bool {
 		m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+e.ID+`"}`), 2*time.Second)
 		if err != nil {

@@ -188,7 +188,7 @@ func TestCancelStops(t *testing.T) {
 	e, j := c.job("echo started; sleep 30")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := c.runAsync(ctx, e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 	t0 := time.Now()
 	cancel()
 	r := ended(t, done)
@@ -235,12 +235,20 @@ func ended(t *testing.T, done <-chan ran) ran {
 	return r
 }
 
-// waitStarted waits until the task printed its first line.
-func waitStarted(t *testing.T, c *cluster, id string) {
+// waitStarted waits until the task printed its first line and the store
+// has it running.
+func waitStarted(t *testing.T, c *cluster, e state.Execution) {
 	t.Helper()
 	wait.Until(t, 10*time.Second, "the task to start", func() bool {
-		b, err := c.client.ReadLog(context.Background(), id, "stdout", 0)
+		b, err := c.client.ReadLog(context.Background(), e.ID, "stdout", 0)
 		return err == nil && len(b) > 0
+	})
+	// The task writes before the agent records it running: a test that
+	// then takes the store away must wait for that record.
+	ns, name, _ := e.JobRef()
+	wait.Until(t, 10*time.Second, "the store to record the task running", func() bool {
+		x, err := c.st.Execution(context.Background(), ns, name, e.ID)
+		return err == nil && x.Status.ComputeState == state.ComputeRunning
 	})
 }
 
@@ -249,7 +257,7 @@ func TestAgentDies(t *testing.T) {
 	c.serve()
 	e, j := c.job("echo started; sleep 30")
 	done := c.runAsync(context.Background(), e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 	// As a killed process: the connection goes first, the executions are
 	// left to themselves.
 	died := time.Now()
@@ -279,7 +287,7 @@ func TestAgentShutsDown(t *testing.T) {
 	c.serve()
 	e, j := c.job("echo started; sleep 30")
 	done := c.runAsync(context.Background(), e, j)
-	waitStarted(t, c, e.ID)
+	waitStarted(t, c, e)
 	c.stop()
 	r := ended(t, done)
 	if r.err != nil {
