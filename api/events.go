@@ -9,7 +9,17 @@ import (
 )
 
 // The event stream, GET /v1/events?namespace=NS&name=NAME: newline-delimited
-// JSON Event values, one per line, flushed after each.
+// JSON Event values, one per line, flushed after each. A stream that has
+// nothing to send for streamBeat sends an empty line, so that a client
+// tells a quiet stream from a control plane that hangs (streamIdle).
+
+// streamBeat is how long an event stream stays silent at most; streamIdle
+// is how long a client waits for a byte before it takes the stream for
+// broken.
+var (
+	streamBeat = 5 * time.Second
+	streamIdle = 3 * streamBeat
+)
 
 // eventsBuffer is how many events the client buffers ahead of a slow
 // reader; beyond that it stops reading the stream until the reader
@@ -56,11 +66,18 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
+	beat := time.NewTicker(streamBeat)
+	defer beat.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-beat.C:
+			if _, err := w.Write([]byte("\n")); err != nil || rc.Flush() != nil {
+				return nil
+			}
 		case ev, ok := <-ch:
+			beat.Reset(streamBeat)
 			if !ok {
 				return nil
 			}

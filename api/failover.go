@@ -319,7 +319,7 @@ func (c *Client) follow(ctx context.Context, r request, resp *http.Response, ep 
 // relay sends the events of resp on ch until the stream ends or ctx is
 // done. broke says the stream ended without a bad line.
 func (c *Client) relay(ctx context.Context, resp *http.Response, ch chan<- Event) (broke bool) {
-	dec := json.NewDecoder(resp.Body)
+	dec := json.NewDecoder(&idleReader{r: resp.Body, idle: streamIdle})
 	for {
 		var ev Event
 		if err := dec.Decode(&ev); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"errors"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -293,4 +295,68 @@ func nextEvent(t *testing.T, events <-chan Event) Event {
 		t.Fatal("no event within 20s")
 	}
 	return Event{}
+}
+
+// TestFailoverLeavesAHungControlPlane follows events at a control plane
+// that accepts the stream and then sends nothing, not even the heartbeat
+// (a paused process, a cut network), and checks that the client takes the
+// stream for broken and goes on at the second control plane.
+func TestFailoverLeavesAHungControlPlane(t *testing.T) {
+	defer func(idle time.Duration) { streamIdle = idle }(streamIdle)
+	streamIdle = 300 * time.Millisecond
+	a, b, ctl := twoPlanes(t)
+	a.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/v1/events" {
+			return false
+		}
+		w.Header().Set("Content-Type", contentNDJSON)
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+		return true
+	}
+	c := NewClient(a.addr()+","+b.addr(), "")
+	defer c.Close()
+	events, err := c.Events(ctxT(t), "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := nextEvent(t, events)
+	if ev.Kind != EventResumed || !strings.Contains(ev.Message, b.addr()) {
+		t.Fatalf("first event = %+v, want %s at the second control plane", ev, EventResumed)
+	}
+	wait.Until(t, 5*time.Second, "the second control plane to register the follow", func() bool { return ctl.subscribers() > 0 })
+	ctl.emit("default", "web", Event{Job: "default/web", Kind: "finished", Version: 1, State: "running"})
+	if ev := nextEvent(t, events); ev.Kind != "finished" {
+		t.Fatalf("event at the second control plane = %+v", ev)
+	}
+}
+
+// TestEventStreamBeats checks that a quiet event stream sends an empty
+// line every streamBeat, which keeps a client from taking it for hung,
+// and that the client skips those lines.
+func TestEventStreamBeats(t *testing.T) {
+	defer func(beat, idle time.Duration) { streamBeat, streamIdle = beat, idle }(streamBeat, streamIdle)
+	streamBeat, streamIdle = 50*time.Millisecond, 300*time.Millisecond
+	a, _, ctl := twoPlanes(t)
+	resp, err := http.Get("http://" + a.addr() + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || line != "\n" {
+		t.Fatalf("first line of a quiet stream = %q, %v; want an empty line", line, err)
+	}
+	c := NewClient(a.addr(), "")
+	defer c.Close()
+	events, err := c.Events(ctxT(t), "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * streamIdle) // quiet but beating: the stream must stay
+	ctl.emit("default", "web", Event{Job: "default/web", Kind: "finished", Version: 1, State: "running"})
+	if ev := nextEvent(t, events); ev.Kind != "finished" {
+		t.Fatalf("event after a quiet while = %+v, want finished", ev)
+	}
 }
