@@ -83,6 +83,10 @@ type Controller struct {
 	// termStore is the store of the last term that had one (see
 	// StoreTerm); nil: Store.
 	termStore atomic.Pointer[storeRef]
+	// deposed is set while a control plane that lost the lead winds its
+	// rollouts down: they end without a Finished, since the control plane
+	// that leads now goes on with them.
+	deposed atomic.Bool
 }
 
 // storeRef holds a Store for an atomic.Pointer.
@@ -127,6 +131,9 @@ type jobRun struct {
 	// zero when it has.
 	queued time.Time
 	job    *schema.Job
+	// keep, set when the rollout is handed over (see endRuns), says which
+	// nodes keep the executions a batch rollout waits for.
+	keep atomic.Pointer[func(node string) bool]
 }
 
 // ended reports whether the rollout goroutine of run returned.
@@ -187,6 +194,7 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 	if st, ok := term.(StoreTerm); ok && st.Store() != nil {
 		c.termStore.Store(&storeRef{st.Store()})
 	}
+	c.deposed.Store(false)
 	c.mu.Lock()
 	c.life, c.execLife, c.stopExecs = life, execLife, stopExecs
 	c.mu.Unlock()
@@ -221,6 +229,7 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 			stopWake()
 			why := term.Err()
 			c.log().Warn("standing down: the lead was lost; the executions keep running", "err", why)
+			c.deposed.Store(true)
 			endLife()
 			c.standDown()
 			if c.OnLead != nil {
@@ -566,6 +575,15 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	// broken ends a rollout that muster itself could not drive (the store
 	// failed): the job is recorded failed, not left deploying.
 	broken := func(err error) {
+		if errors.Is(err, state.ErrFenced) || c.deposed.Load() {
+			// Another control plane took the lead: it resumes this
+			// rollout and reports its end; this one's refused writes
+			// are not that end.
+			c.log().Warn("a rollout stopped here: another control plane leads now and goes on with it", "job", ref, "version", version, "err", err)
+			c.hub.publish(Event{Time: time.Now().UTC(), Job: ref, Version: version, Kind: LeaderEvent,
+				Message: fmt.Sprintf("version %d: this control plane no longer leads; the one that leads now goes on with the rollout", version)})
+			return
+		}
 		if ctx.Err() != nil {
 			// Superseded by a newer version, or stopped: they report.
 			finish("", "interrupted: a newer version or 'muster stop' took over")
@@ -583,7 +601,11 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		broken(err)
 		return
 	}
-	eng := &Engine{Store: c.store(), Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, slotGone: c.slotGone}
+	keep := func(node string) bool {
+		k := run.keep.Load()
+		return k != nil && (*k)(node)
+	}
+	eng := &Engine{Store: c.store(), Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, Keep: keep, slotGone: c.slotGone}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
@@ -867,8 +889,9 @@ func (c *Controller) reconcile(ctx context.Context) {
 }
 
 // endRuns ends the term's rollouts and returns what they ran; no rollout
-// starts after it until the next term.
-func (c *Controller) endRuns() []*jobRun {
+// starts after it until the next term. The executions batch rollouts wait
+// for keep running on the nodes keep says yes of.
+func (c *Controller) endRuns(keep func(node string) bool) []*jobRun {
 	c.mu.Lock()
 	c.life = nil
 	runs := make([]*jobRun, 0, len(c.jobs))
@@ -878,6 +901,7 @@ func (c *Controller) endRuns() []*jobRun {
 	c.jobs = map[string]*jobRun{}
 	c.mu.Unlock()
 	for _, r := range runs {
+		r.keep.Store(&keep)
 		r.cancel()
 	}
 	c.wg.Wait()
@@ -891,10 +915,11 @@ func (c *Controller) endRuns() []*jobRun {
 // nothing is written to the store.
 func (c *Controller) standDown() {
 	kept := 0
-	for _, r := range c.endRuns() {
-		k, _ := r.partial.Detach(func(string) bool { return true })
+	all := func(string) bool { return true }
+	for _, r := range c.endRuns(all) {
+		k, _ := r.partial.Detach(all)
 		kept += k
-		k, _ = r.dep.Detach(func(string) bool { return true })
+		k, _ = r.dep.Detach(all)
 		kept += k
 	}
 	c.mu.Lock()
@@ -911,7 +936,7 @@ func (c *Controller) standDown() {
 // the nodes this process serves itself stop, and a job that lost
 // executions so is recorded degraded, saying why.
 func (c *Controller) shutdown() {
-	runs := c.endRuns()
+	runs := c.endRuns(c.remote)
 	for _, r := range runs {
 		kept, stopped := r.partial.Detach(c.remote)
 		k, s := r.dep.Detach(c.remote)

@@ -39,6 +39,11 @@ type Engine struct {
 	// Log receives the rollouts' steps, each line with the job, version,
 	// node and execution it is about; nil: dropped.
 	Log *slog.Logger
+	// Keep says, once a batch rollout's context ended, whether the
+	// execution it waits for on node stays running there rather than
+	// being stopped: the control plane hands the rollout over (it stands
+	// down or shuts down) and the next one adopts it. nil: none stays.
+	Keep func(node string) bool
 
 	// slotGone, when set, is told that a deployment lost a slot whose
 	// node no agent serves (the controller places it again).
@@ -403,7 +408,7 @@ func (r *rollout) markLost(ctx context.Context) error {
 					return err
 				}
 				if ok {
-					r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: string(got.Status.ComputeState),
+					r.emit(Event{Kind: ExecutionEvent, Wave: r.start.set, Node: x.NodeID, Execution: got.ID, State: string(got.Status.ComputeState),
 						Message: "re-attached: " + orText(got.Status.Message, res.Message)})
 					continue
 				}
@@ -545,7 +550,7 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 			return false, err
 		}
 		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(state.ComputeStarting)})
-		x, res, err := agent.Run(r.withSecrets(ctx), x, r.job)
+		x, res, err := r.runOn(ctx, agent, x)
 		if err != nil {
 			return false, err
 		}
@@ -564,6 +569,39 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		prev = &x
 	}
 	return false, nil
+}
+
+// runOn runs x on agent until it ends, stopping it when ctx ends, unless
+// Keep says to leave it running: then it returns at once with ctx's
+// error, and the execution goes on under a watch of its own.
+func (r *rollout) runOn(ctx context.Context, agent Runner, x state.Execution) (state.Execution, runner.Result, error) {
+	if r.Keep == nil {
+		return agent.Run(r.withSecrets(ctx), x, r.job)
+	}
+	type ran struct {
+		x   state.Execution
+		res runner.Result
+		err error
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	out := make(chan ran, 1)
+	go func() {
+		defer stop()
+		x, res, err := agent.Run(r.withSecrets(rctx), x, r.job)
+		out <- ran{x, res, err}
+	}()
+	select {
+	case o := <-out:
+		return o.x, o.res, o.err
+	case <-ctx.Done():
+	}
+	if r.Keep(x.NodeID) {
+		r.log().Info("left an execution running for the control plane that takes the rollout over", "node", x.NodeID, "execution", x.ID)
+		return x, runner.Result{}, ctx.Err()
+	}
+	stop()
+	o := <-out
+	return o.x, o.res, o.err
 }
 
 // newExecution records a pending execution of this version on node, as

@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // fencedJob is a service whose second version pauses after its canary:
@@ -33,10 +39,10 @@ type jobRecord struct {
 // TestResumedLeaderIsFenced: the leader is paused (SIGSTOP) with a canary
 // rollout under way for longer than --lease-ttl; the NATS server expires
 // its lease, the standby takes over and records the rollout as it found
-// it. Resumed (SIGCONT), the old leader still tries to write (its rollout
-// ends, interrupted) before it learns that it lost the lead: the store
-// refuses every such write, it logs so and stands by, and the job keeps
-// exactly what the new leader recorded.
+// it. Resumed (SIGCONT), the old leader may still try to write before it
+// learns that it lost the lead: the store refuses every such write, it
+// logs so and stands by, its rollout ends without recording an end, and
+// the job keeps exactly what the new leader recorded.
 func TestResumedLeaderIsFenced(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
@@ -67,7 +73,9 @@ func TestResumedLeaderIsFenced(t *testing.T) {
 
 	first.signal(syscall.SIGCONT)
 	first.waitFor(`(?s)lost the lead.*standing by`)
-	refused := first.waitFor(`(a write to the store failed[^\n]*no longer leads)`)
+	// Its rollout ends here without a word to the store (it knows it
+	// was deposed), or with a write the store refuses (it did not yet).
+	refused := first.waitFor(`(a write to the store failed[^\n]*no longer leads|a rollout stopped here: another control plane leads now)`)
 	if after := c.record("svc", addr2); !reflect.DeepEqual(after, took) {
 		t.Errorf("the resumed leader changed the job (it logged %q):\nafter the takeover %+v\nnow %+v", refused, took, after)
 	}
@@ -89,4 +97,76 @@ func TestResumedLeaderIsFenced(t *testing.T) {
 func (c *musterCLI) record(job, addr string) jobRecord {
 	c.t.Helper()
 	return decode[[]jobRecord](c.t, c.ok("status", "-o", "json", "--addr", addr, job))[0]
+}
+
+// waitingJob is a batch job whose task runs until the file %s exists.
+const waitingJob = `name: wait
+type: batch
+selector: {match_labels: {role: worker}}
+task: {engine: exec, cmd: [sh, -c, "while [ ! -e %s ]; do sleep 0.1; done"]}
+`
+
+// TestApplyFollowsTheRolloutToTheNewLeader: 'muster apply' follows a
+// rollout at the leading control plane, which is paused past its lease;
+// the other takes the rollout over and, continued, the first stands down.
+// The apply goes on following (the events the new leader stores) and ends
+// with the rollout, not with the deposed leader's interrupted one.
+func TestApplyFollowsTheRolloutToTheNewLeader(t *testing.T) {
+	skipReliability(t)
+	t.Parallel()
+	ns := startNATS(t)
+	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
+	first, addr1 := c.server("--lease-ttl", "2s")
+	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "2s")
+	c.start(`joined`, "agent", "--server", addr1, "--node-id", "w1", "--label", "role=worker", "--dir", "agent", "--heartbeat", "500ms")
+	c.waitNodes(1, "role=worker")
+	end := filepath.Join(c.dir, "end")
+	file := c.write("wait.yaml", fmt.Sprintf(waitingJob, end))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd, stdout, stderr := c.command(ctx, "apply", "--auto-approve", "--addr", addr1, file)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	wait.Until(t, wait.Default, "the task to run", func() bool {
+		r := c.run("executions", "--all", "wait")
+		return r.code == 0 && strings.Contains(r.stdout, "running")
+	})
+
+	first.signal(syscall.SIGSTOP)
+	second.waitFor(`now leading`)
+	first.signal(syscall.SIGCONT)
+	first.waitFor(`(?s)lost the lead.*standing by`)
+	wait.Until(t, wait.Default, "apply to follow the new leader", func() bool {
+		return strings.Contains(out.String(), "stopped leading")
+	})
+	select {
+	case err := <-exited:
+		t.Fatalf("apply ended before its rollout did (%v):\n%s", err, out.String())
+	default:
+	}
+	if err := os.WriteFile(end, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("apply after the handover: %v\n%s%s%s", err, out.String(), stdout, stderr)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("apply did not end within a minute of its task:\n%s", out.String())
+	}
+	if st := c.waitState("wait", "completed"); st.State != "completed" {
+		t.Fatalf("job state %s, want completed", st.State)
+	}
+	// The task ran once: the deposed leader left it running and the new
+	// one re-attached, neither stopped it nor started another.
+	if x := c.executions("wait"); len(x) != 1 || x[0].Status.ComputeState != "complete" {
+		t.Fatalf("executions %+v, want one, complete\napply:\n%s", x, out.String())
+	}
 }

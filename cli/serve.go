@@ -256,7 +256,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	var terms int
 	var relay *nats.Subscription
 	ctl.OnLead = func(leading bool, why error) {
-		cp.leading.Store(leading)
+		cp.setLeading(leading)
 		if !leading {
 			if relay != nil {
 				relay.Unsubscribe()

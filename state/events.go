@@ -64,7 +64,8 @@ const (
 	// EventNode: a node's agent joined or went silent (Job is empty).
 	EventNode EventKind = "node"
 	// EventLeader: this control plane started or stopped leading (Job is
-	// empty).
+	// empty), or stopped leading while it rolled Job out (the control plane
+	// that leads now goes on with that rollout).
 	EventLeader EventKind = "leader"
 	// EventFinished is the last event of a rollout in a long-lived control
 	// plane; State is where it left the job.
