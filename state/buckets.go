@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -101,7 +102,9 @@ func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) 
 
 // watchValuesOnce is one try of watchValues.
 func watchValuesOnce(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
-	w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
+	// WatchFiltered writes the bucket's prefix into the slice it is
+	// given: a try after a failed one must not hand it the prefixed keys.
+	w, err := kv.WatchFiltered(ctx, slices.Clone(filters), jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, err
 	}

@@ -63,3 +63,27 @@ func TestPatientReadAsksAgainAfterATimeout(t *testing.T) {
 		t.Errorf("a write that timed out: %v after %d calls; want it returned after 1 (it may have been stored)", err, calls)
 	}
 }
+
+// TestWatchValuesCanBeTriedAgain lists a bucket twice with one filter
+// slice, as a read tried again after an unavailable answer does: the
+// second listing must find the same keys (the NATS client writes the
+// bucket's prefix into the slice it is given; after a NATS server healed,
+// a node listing failed with "invalid key" so).
+func TestWatchValuesCanBeTriedAgain(t *testing.T) {
+	st := openT(t, t.TempDir(), Options{})
+	ctx := ctxT(t)
+	kv, err := st.kv(ctx, bucketNodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "n1", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	filters := []string{">"}
+	for try := 1; try <= 2; try++ {
+		entries, err := watchValuesOnce(ctx, kv, filters...)
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("try %d: %d entries, %v; want 1", try, len(entries), err)
+		}
+	}
+}
