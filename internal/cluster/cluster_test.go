@@ -260,15 +260,6 @@ func TestAgentPartitionedPastNodeTTL(t *testing.T) {
 // server is found dead and it moves to another), a new version rolls out,
 // and after healing another does.
 func TestNATSMinorityPartitioned(t *testing.T) {
-	if os.Getenv("MUSTER_CLUSTER_ALL") != "1" {
-		// Open defects make it fail now and then: a leader whose NATS
-		// server is cut off loses the lease mid-rollout, and 'muster apply'
-		// reports the deposed leader's refused write as the rollout's end
-		// while the new leader goes on; and right after the heal a node
-		// listing has failed with "invalid key". Run it with
-		// MUSTER_CLUSTER_ALL=1.
-		t.Skip("known to fail now and then (see the comment): MUSTER_CLUSTER_ALL=1 runs it")
-	}
 	c := New(t, Options{})
 	before := applyOK(t, c, 1)
 	minority := c.StreamLeader(JobsStream)
@@ -284,8 +275,7 @@ func TestNATSMinorityPartitioned(t *testing.T) {
 	checkWatch(t, w, rolling(before))
 	minority.Heal()
 	// Right after the heal the healed server catches up; the nodes are
-	// listed again within seconds (a listing has failed then with
-	// "invalid key", not understood yet: see the closing note).
+	// listed again within seconds.
 	back := wait.Until(t, settle, "the nodes listed after the heal", func() bool {
 		return c.Muster("nodes").Err == nil
 	})
