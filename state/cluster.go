@@ -324,17 +324,38 @@ func settled(si *jetstream.StreamInfo, n int) bool {
 	return true
 }
 
-// createOrUpdateStream creates the stream of cfg or updates it to cfg,
-// keeping its replicas where it has more than cfg asks for.
+// createOrUpdateStream creates the stream of cfg or updates it to cfg
+// where it differs, keeping its replicas where it has more than cfg asks
+// for. A stream another control plane created meanwhile is taken as it
+// is found: an update racing that creation can go unanswered (two control
+// planes starting at once on a new cluster both waited for one).
 func (s *Store) createOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	st, err := s.js.Stream(ctx, cfg.Name)
-	switch {
-	case err == nil:
-		cfg.Replicas = max(cfg.Replicas, st.CachedInfo().Config.Replicas)
-	case !errors.Is(err, jetstream.ErrStreamNotFound):
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = s.js.CreateStream(ctx, cfg)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return st, err
+		}
+		st, err = s.js.Stream(ctx, cfg.Name)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return s.js.CreateOrUpdateStream(ctx, cfg)
+	have := st.CachedInfo().Config
+	cfg.Replicas = max(cfg.Replicas, have.Replicas)
+	if sameStream(have, cfg) {
+		return st, nil
+	}
+	return s.js.UpdateStream(ctx, cfg)
+}
+
+// sameStream reports whether have already is what want asks for, in what
+// muster sets of a stream.
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Replicas == want.Replicas &&
+		have.MaxMsgsPerSubject == want.MaxMsgsPerSubject && have.Discard == want.Discard &&
+		have.AllowAtomicPublish == want.AllowAtomicPublish && have.Description == want.Description &&
+		have.Storage == want.Storage
 }
 
 // kvBuckets lists the KV buckets, sorted.
