@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 
@@ -299,7 +300,7 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 		if err := keepSensitive(ctx, st, j); err != nil {
 			return recorded, err
 		}
-		js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.ToHash, j.BaseRevision, state.StatePending)
+		js, err := commit(ctx, st, j, saved)
 		var conflict *state.ConflictError
 		if errors.As(err, &conflict) {
 			return recorded, fmt.Errorf("%s changed since this plan was made (revision %d, now %d): nothing more was applied; run 'muster plan' again", j.Ref(), j.BaseRevision, conflict.Current)
@@ -314,6 +315,38 @@ func record(ctx context.Context, w io.Writer, st *plane, p *plan.Plan, saved boo
 		fmt.Fprintln(w, "No changes: the stored jobs already match.")
 	}
 	return recorded, nil
+}
+
+// commitAttempts bounds the commits of a plan made just now that a
+// control plane's own state changes keep overtaking.
+const commitAttempts = 5
+
+// commit records the version j plans. A plan made just now (not saved)
+// whose job only changed state since (a control plane recorded it
+// running, degraded, resumed), at the version and hash it was planned
+// from, is committed over the new revision: the plan still says what the
+// commit does. A saved plan applies only at the revision it shows.
+func commit(ctx context.Context, st *plane, j plan.JobPlan, saved bool) (state.JobStatus, error) {
+	base := j.BaseRevision
+	for attempt := 1; ; attempt++ {
+		js, err := st.CommitVersion(ctx, j.Namespace, j.Name, j.ToHash, base, state.StatePending)
+		if saved || attempt == commitAttempts || !isConflict(err) {
+			return js, err
+		}
+		cur, rerr := st.Job(ctx, j.Namespace, j.Name)
+		if rerr != nil || cur.Version != j.FromVersion || cur.Hash != j.FromHash {
+			return js, err
+		}
+		base = cur.Revision
+	}
+}
+
+// isConflict reports whether err is a lost compare-and-set, from the
+// store or through the API.
+func isConflict(err error) bool {
+	var conflict *state.ConflictError
+	var apiErr *api.Error
+	return errors.As(err, &conflict) || errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict
 }
 
 // keepSensitive records the sensitive paths of a job's spec with it, before
