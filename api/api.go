@@ -163,8 +163,13 @@ type Info struct {
 	APIVersion string `json:"api_version"`
 	// Mode is "dev" or "server".
 	Mode string `json:"mode"`
-	// NATSURL is where node agents connect (nats://host:port).
+	// NATSURL is where node agents connect (nats://host:port), without
+	// credentials.
 	NATSURL string `json:"nats_url"`
+	// NodeCredentials says that the NATS server takes only node
+	// credentials from agents: an agent joins (POST
+	// /v1/nodes/{id}/join) and connects as its node.
+	NodeCredentials bool `json:"node_credentials,omitempty"`
 	// StateDir is the state directory the control plane holds, "" when
 	// its state lives in an external NATS server.
 	StateDir string `json:"state_dir,omitempty"`

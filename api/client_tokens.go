@@ -44,3 +44,19 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	}
 	return c.call(ctx, http.MethodDelete, "/tokens/"+url.PathEscape(id), nil, nil, nil)
 }
+
+// JoinNode exchanges the client's token (a join token, or an admin's of
+// every namespace) for the credentials of node id: its node token, shown
+// this once.
+func (c *Client) JoinNode(ctx context.Context, id string) (state.Token, string, error) {
+	if err := state.CheckNodeID(id); err != nil {
+		return state.Token{}, "", err
+	}
+	var out tokenResponse
+	// Not repeated at another control plane: a repeat would make second
+	// credentials.
+	if err := c.call(ctx, http.MethodPost, "/nodes/"+url.PathEscape(id)+"/join", nil, nil, &out); err != nil {
+		return state.Token{}, "", err
+	}
+	return out.Token, out.Secret, nil
+}

@@ -86,7 +86,7 @@ type route struct {
 func (s *server) routes() []route {
 	const job = "/" + Version + "/jobs/{ns}/{name}"
 	return []route{
-		{"GET /" + Version + "/info", readAny, s.info},
+		{"GET /" + Version + "/info", anyToken, s.info},
 		{"GET /" + Version + "/jobs", readAny, s.jobs},
 		{"GET " + job, readJob, s.job},
 		{"GET " + job + "/versions", readJob, s.history},
@@ -106,6 +106,7 @@ func (s *server) routes() []route {
 		{"POST /" + Version + "/specs/{hash}/sensitive", writeAny, s.addSensitivePaths},
 		{"GET /" + Version + "/nodes", readAny, s.nodes},
 		{"PUT /" + Version + "/nodes/{id}", adminAll, s.putNode},
+		{"POST /" + Version + "/nodes/{id}/join", joinNode, s.joinNode},
 		{"POST /" + Version + "/documents", writeAny, s.putDocument},
 		{"GET /" + Version + "/documents/{hash}", readAny, s.document},
 		{"GET /" + Version + "/documents", readAny, s.resolveDocument},

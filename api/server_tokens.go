@@ -108,3 +108,25 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, empty{})
 	return nil
 }
+
+// joinNode makes node credentials for node {id}: a node token, shown this
+// once, which the node's agent presents to the NATS server as the password
+// of the user named after its node (see state.NodePermissions).
+func (s *server) joinNode(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.tokenStore()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := state.CheckNodeID(id); err != nil {
+		return bad(err)
+	}
+	spec := state.TokenSpec{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: id,
+		Description: "node " + id + ", joined with " + principalOf(r).id}
+	tok, secret, err := ts.CreateToken(r.Context(), spec)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tokenResponse{Token: tok, Secret: secret})
+	return nil
+}

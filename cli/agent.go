@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,7 @@ func newAgent() *cobra.Command {
 	var nf nodeFlags
 	var server, addr, stateDir, dir, ca string
 	var every time.Duration
+	var userConf bool
 	c := &cobra.Command{
 		Use:   "agent",
 		Short: "Run a node agent that joins a control plane, until interrupted",
@@ -94,16 +96,35 @@ cluster advertises, and reconnects for as long as it runs: its executions
 go on through the loss of a NATS server or of the leading control plane,
 and report their end once the connection is back.
 
-Executions keep their roots and logs under --dir. MUSTER_TOKEN is presented
-to the control plane when it requires one; --tls-ca (MUSTER_TLS_CA) verifies
-a control plane serving TLS, its API and its NATS servers. Interrupt (Ctrl-C) stops the
-executions it runs; the control plane then replaces them elsewhere or when
-the node comes back.`,
-		Example: `  muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
+Executions keep their roots and logs under --dir. --tls-ca (MUSTER_TLS_CA)
+verifies a control plane serving TLS, its API and its NATS servers.
+
+Credentials. A node connects to NATS with its own credentials, which allow
+only what a node does. On a control plane's own NATS server the agent joins
+for them with MUSTER_TOKEN (a join token, 'muster token create --role join',
+or an admin's) and keeps them in --dir/node-credentials.json, mode 0600; it
+joins once, and a revoked node is refused until the file is removed. On an
+external NATS cluster the operator makes each node a NATS user
+(docs/cluster.md): give its password as MUSTER_NATS_PASSWORD (and the user as
+MUSTER_NATS_USER when it is not the node id). The agent warns at start when
+its NATS credentials can do more than a node needs.
+
+Interrupt (Ctrl-C) stops the executions it runs; the control plane then
+replaces them elsewhere or when the node comes back.`,
+		Example: `  MUSTER_TOKEN=$(muster token create --namespace '*' --role join --ttl 1h) \
+    muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
   muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747 --tls-ca /etc/muster/ca.pem
   muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if userConf {
+				n, err := nf.localNode()
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(c.OutOrStdout(), state.NodeUserConf(n.ID, "MUSTER_NATS_PASSWORD"))
+				return nil
+			}
 			if server == "" && c.Flags().Changed("addr") {
 				server = addr
 			}
@@ -136,6 +157,7 @@ the node comes back.`,
 	registerTLSCA(c, &ca, "; it verifies the NATS servers too")
 	c.Flags().StringVar(&dir, "dir", envOr("MUSTER_AGENT_DIR", ".muster-agent"), "directory for execution roots and logs (MUSTER_AGENT_DIR)")
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
+	c.Flags().BoolVar(&userConf, "nats-user-conf", false, "print this node's NATS user, with the permissions a node needs, for the configuration of an external NATS cluster (docs/cluster.md), and exit")
 	registerOutputLimit(c)
 	registerLogLevel(c)
 	return c
@@ -185,17 +207,6 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if err != nil {
 		return err
 	}
-	back := make(chan struct{}, 1)
-	opts, err := withNATSTLS(natsOptions(log, token, back), t.ca)
-	if err != nil {
-		return err
-	}
-	st, err := state.Connect(ctx, natsURL, opts...)
-	if err != nil {
-		return explainTLS(err, t.ca)
-	}
-	defer st.Close()
-	st.SetLogger(log)
 	n, err := nf.localNode()
 	if err != nil {
 		return err
@@ -207,6 +218,39 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	var creds []nats.Option
+	credsFile := ""
+	switch {
+	case info.NodeCredentials:
+		if creds, credsFile, err = nodeCredentials(ctx, w, client, dir, n.ID); err != nil {
+			return err
+		}
+	case os.Getenv("MUSTER_NATS_PASSWORD") != "":
+		// A NATS server whose users the operator makes: this node's own
+		// (docs/cluster.md), named after the node unless MUSTER_NATS_USER
+		// says otherwise.
+		user := cmp.Or(os.Getenv("MUSTER_NATS_USER"), n.ID)
+		creds = []nats.Option{nats.UserInfo(user, os.Getenv("MUSTER_NATS_PASSWORD")), nats.CustomInboxPrefix(state.NodeInbox(n.ID))}
+	case token != "":
+		creds = []nats.Option{nats.Token(token), nats.CustomInboxPrefix(state.NodeInbox(n.ID))}
+	}
+	back := make(chan struct{}, 1)
+	opts, err := withNATSTLS(append(creds, natsOptions(log, back)...), t.ca)
+	if err != nil {
+		return err
+	}
+	st, err := state.Connect(ctx, natsURL, opts...)
+	if err != nil {
+		if credsFile != "" && errors.Is(err, nats.ErrAuthorization) {
+			return fmt.Errorf("the NATS server at %s refused the credentials of node %s in %s (revoked?): remove the file to join again", natsURL, n.ID, credsFile)
+		}
+		return explainTLS(err, t.ca)
+	}
+	defer st.Close()
+	st.SetLogger(log)
+	if !info.NodeCredentials {
+		warnOverreach(ctx, w, st, n.ID)
 	}
 	agent, err := localAgent(st, dir, n.ID, maxOutput)
 	if err != nil {
@@ -241,16 +285,13 @@ const (
 	natsPingsOut = 3
 )
 
-// natsOptions are the options of the agent's NATS connection: the token,
-// reconnecting for as long as the agent runs to any server given or
-// advertised by the cluster, and logging each loss and return of the
-// connection once. A return is also signalled on back, without blocking.
-func natsOptions(log *slog.Logger, token string, back chan<- struct{}) []nats.Option {
-	var opts []nats.Option
-	if token != "" {
-		opts = append(opts, nats.Token(token))
-	}
-	return append(opts,
+// natsOptions are the options of the agent's NATS connection, less its
+// credentials: reconnecting for as long as the agent runs to any server
+// given or advertised by the cluster, and logging each loss and return of
+// the connection once. A return is also signalled on back, without
+// blocking.
+func natsOptions(log *slog.Logger, back chan<- struct{}) []nats.Option {
+	return append([]nats.Option{},
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(natsReconnectWait),
 		nats.PingInterval(natsPing),
@@ -307,4 +348,13 @@ func reachableURL(natsURL, server string) (string, error) {
 		u.Host = net.JoinHostPort(host, u.Port())
 	}
 	return u.String(), nil
+}
+
+// warnOverreach says so when the agent's NATS credentials (on a NATS
+// server whose users muster does not make) can do more than a node needs.
+func warnOverreach(ctx context.Context, w io.Writer, st *state.Store, node string) {
+	if more := st.Overreach(ctx); len(more) > 0 {
+		fmt.Fprintf(w, "muster agent: warning: these NATS credentials can also %s: a node taken over could too; give node %s a NATS user of its own with the permissions in docs/cluster.md\n",
+			strings.Join(more, ", "), node)
+	}
 }

@@ -175,7 +175,7 @@ func TestAgentNATSConnectionRidesOutARestart(t *testing.T) {
 	var logBuf lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	back := make(chan struct{}, 1)
-	nc, err := nats.Connect(url, natsOptions(log, "", back)...)
+	nc, err := nats.Connect(url, natsOptions(log, back)...)
 	if err != nil {
 		t.Fatal(err)
 	}

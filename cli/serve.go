@@ -441,7 +441,7 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 			return nil, info, fmt.Errorf("--replicas (MUSTER_REPLICAS=%q): %w", os.Getenv("MUSTER_REPLICAS"), err)
 		}
 		sf.cluster = &cluster
-		info.NATSURL = sf.nats
+		info.NATSURL = withoutUserinfo(sf.nats)
 		return st, info, nil
 	}
 	if natsListen == "" {
@@ -458,7 +458,7 @@ func openControlStore(ctx context.Context, sf *stateFlags, listen, natsListen, t
 		return nil, info, err
 	}
 	saveNATSPort(sf.dir, st.ClientURL())
-	info.NATSURL = st.ClientURL()
+	info.NATSURL, info.NodeCredentials = st.ClientURL(), true
 	if abs, err := filepath.Abs(sf.dir); err == nil {
 		info.StateDir = abs
 	}
@@ -473,4 +473,18 @@ func leaseHolder(addr string) string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s on %s (pid %d, %x)", addr, host, os.Getpid(), b)
+}
+
+// withoutUserinfo drops the credentials from NATS URLs (a comma-separated
+// list): the API tells agents where NATS is, never how the control plane
+// logs in.
+func withoutUserinfo(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, one := range parts {
+		if u, err := url.Parse(strings.TrimSpace(one)); err == nil && u.User != nil {
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -25,10 +25,18 @@ namespace. Scoped tokens have a namespace (or "*" for every one) and a role:
   write  also apply, roll out, promote, roll back and stop jobs
   admin  also manage tokens (of its namespace) and register nodes (with "*")
 
+Node agents get tokens of their own: a join token (namespace "*", role join)
+does nothing but let an agent join, once per node, for node credentials. An
+agent started with it as MUSTER_TOKEN joins, keeps its node's credentials
+(role node) in its --dir, mode 0600, and connects to NATS with them: they
+allow only what a node does (see docs/cluster.md). Revoking a node's token
+(listed with its node) shuts that node out.
+
 The control plane stores only a hash of each token's secret: the token is
 printed once, when it is created. Give it to a command as MUSTER_TOKEN.
 Managing tokens needs an admin token.`,
 		Example: `  muster token create --namespace team-a --role write --ttl 720h --description ci
+  muster token create --namespace '*' --role join --ttl 1h --description "rack 4"
   muster token list
   muster token revoke 3f2a9c0d41b7e865`,
 	}
@@ -56,7 +64,7 @@ func newTokenCreate() *cobra.Command {
 	var spec state.TokenSpec
 	var role string
 	c := &cobra.Command{
-		Use:   "create --namespace NS --role read|write|admin",
+		Use:   "create --namespace NS --role read|write|admin|join",
 		Short: "Create a scoped API token and print it once",
 		Long: `Create stores a new token for --namespace ("*": every namespace) with --role
 and prints it on standard output. It is not stored and cannot be shown again:
@@ -98,12 +106,12 @@ keep it, or revoke it and create another. --ttl makes it expire.`,
 	out.register(c, "text", "json")
 	f := c.Flags()
 	f.StringVar(&spec.Namespace, "namespace", "", `namespace the token acts in ("*": every namespace)`)
-	f.StringVar(&role, "role", "", "what the token may do: read, write or admin")
+	f.StringVar(&role, "role", "", "what the token may do: read, write, admin, or join (node agents)")
 	f.DurationVar(&spec.TTL, "ttl", 0, "how long the token lasts (default: until revoked)")
 	f.StringVar(&spec.Description, "description", "", "whom or what the token is for")
 	_ = c.MarkFlagRequired("namespace")
 	_ = c.MarkFlagRequired("role")
-	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions([]string{"read", "write", "admin"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions([]string{"read", "write", "admin", "join"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -173,7 +181,11 @@ func writeTokens(c *cobra.Command, toks []state.Token, asJSON bool) error {
 		case !t.Expires.IsZero():
 			expires = t.Expires.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Namespace, t.Role, t.Created.Format(time.RFC3339), expires, orDash(t.Description))
+		role := string(t.Role)
+		if t.Node != "" {
+			role += ":" + t.Node
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Namespace, role, t.Created.Format(time.RFC3339), expires, orDash(t.Description))
 	}
 	return tw.Flush()
 }

@@ -49,7 +49,12 @@ func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 	cfg := kvConfigs[bucket]
 	cfg.Bucket = s.prefix + bucket
 	cfg.Replicas = s.replicas
-	kv, err := s.js.CreateKeyValue(ctx, cfg)
+	// Looked up first: a node's credentials may read a bucket, never
+	// create or change one.
+	kv, err := s.js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = s.js.CreateKeyValue(ctx, cfg)
+	}
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		// Made by another version with another configuration: use it as it is.
 		kv, err = s.js.KeyValue(ctx, cfg.Bucket)
@@ -72,7 +77,10 @@ func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
 		return s.docs, nil
 	}
 	cfg := jetstream.ObjectStoreConfig{Bucket: s.prefix + bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage, Replicas: s.replicas}
-	obs, err := s.js.CreateObjectStore(ctx, cfg)
+	obs, err := s.js.ObjectStore(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = s.js.CreateObjectStore(ctx, cfg)
+	}
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
 	}
@@ -126,4 +134,17 @@ func watchValuesOnce(ctx context.Context, kv jetstream.KeyValue, filters ...stri
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// OpenBuckets creates every bucket nodes read that does not exist yet: a
+// node's credentials may not create one (see NodePermissions), so a
+// control plane that nodes join makes them first.
+func (s *Store) OpenBuckets(ctx context.Context) error {
+	for _, b := range []string{bucketExecutions, bucketNodes, bucketSpecs, bucketSensitive, bucketJobs} {
+		if _, err := s.kv(ctx, b); err != nil {
+			return err
+		}
+	}
+	_, err := s.documents(ctx)
+	return err
 }

@@ -18,19 +18,19 @@ const serverReadyTimeout = 10 * time.Second
 const tlsTimeout = 5
 
 // startServer runs a nats-server with JetStream file storage in dir
-// (dir/jetstream) and, if listen is not empty, a client listener there,
-// which requires token from clients when it is not empty and, when tlsCfg
-// is not nil, TLS with that configuration (the in-process connection
-// needs none).
-func startServer(dir, listen, token string, tlsCfg *tls.Config) (*server.Server, error) {
+// (dir/jetstream) whose clients auth authenticates and, if listen is not
+// empty, a client listener there, with TLS when tlsCfg is not nil (the
+// in-process connection needs none).
+func startServer(dir, listen string, auth server.Authentication, tlsCfg *tls.Config) (*server.Server, error) {
 	opts := &server.Options{
-		ServerName:      "muster",
-		JetStream:       true,
-		StoreDir:        dir,
-		DontListen:      true,
-		NoLog:           true,
-		NoSigs:          true,
-		NoSystemAccount: true,
+		ServerName:                 "muster",
+		JetStream:                  true,
+		StoreDir:                   dir,
+		DontListen:                 true,
+		NoLog:                      true,
+		NoSigs:                     true,
+		NoSystemAccount:            true,
+		CustomClientAuthentication: auth,
 	}
 	if listen != "" {
 		host, port, err := net.SplitHostPort(listen)
@@ -53,7 +53,6 @@ func startServer(dir, listen, token string, tlsCfg *tls.Config) (*server.Server,
 			l.Close()
 		}
 		opts.DontListen, opts.Host, opts.Port = false, host, p
-		opts.Authorization = token
 		if tlsCfg != nil {
 			opts.TLSConfig, opts.TLS = tlsCfg, true
 			opts.TLSTimeout = tlsTimeout

@@ -23,9 +23,11 @@ type Options struct {
 	// on this TCP address ("127.0.0.1:0" picks a free port; ClientURL tells
 	// which). Empty means no listener: only this process can connect.
 	Listen string
-	// Token, when set, is required from every client connecting to the
-	// Listen address (NATS token authentication); connect with
-	// nats.Token.
+	// Token, when set, is the bootstrap token: a client presenting it as
+	// a NATS token (nats.Token) may do anything. Other clients of the
+	// Listen address present a node's credentials (its id as the user, a
+	// RoleNode token as the password: see NodePermissions); nothing else
+	// is accepted, with a token or without.
 	Token string
 	// TLS, when set, makes the Listen address serve TLS only, with this
 	// configuration (its server certificate); clients connect with a
@@ -120,15 +122,17 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(dir, opts.Listen, opts.Token, opts.TLS)
+	auth, secret, err := newNATSAuth(opts.Token)
 	if err != nil {
 		lk.release()
 		return nil, err
 	}
-	copts := []nats.Option{nats.InProcessServer(srv), nats.Name("muster"), nats.MaxReconnects(-1)}
-	if opts.Token != "" {
-		copts = append(copts, nats.Token(opts.Token))
+	srv, err := startServer(dir, opts.Listen, auth, opts.TLS)
+	if err != nil {
+		lk.release()
+		return nil, err
 	}
+	copts := []nats.Option{nats.InProcessServer(srv), nats.Name("muster"), nats.MaxReconnects(-1), nats.UserInfo(ControlUser, secret)}
 	nc, err := nats.Connect("", copts...)
 	if err != nil {
 		srv.Shutdown()
@@ -145,6 +149,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.srv, s.lk, s.dir = srv, lk, dir
+	auth.store.Store(s)
+	if opts.Listen != "" {
+		if err := s.OpenBuckets(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if err := s.openWatermark(ctx, opts.AllowDamaged); err != nil {
 		s.Close()
 		return nil, err

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"github.com/nats-io/nats.go"
 	"testing"
 	"time"
 )
@@ -57,8 +58,16 @@ var embedded = backend{
 
 func TestEmbedded(t *testing.T) { runSuite(t, embedded) }
 
+// testToken is the bootstrap token of the stores tests open with a
+// listener, which connectT presents: the embedded server lets nobody in
+// without one.
+const testToken = "test-bootstrap-token"
+
 func openT(t *testing.T, dir string, opts Options) *Store {
 	t.Helper()
+	if opts.Listen != "" && opts.Token == "" {
+		opts.Token = testToken
+	}
 	s, err := Open(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +82,7 @@ func openT(t *testing.T, dir string, opts Options) *Store {
 
 func connectT(t *testing.T, url string) *Store {
 	t.Helper()
-	s, err := Connect(context.Background(), url)
+	s, err := Connect(context.Background(), url, nats.Token(testToken))
 	if err != nil {
 		t.Fatal(err)
 	}

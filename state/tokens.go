@@ -66,8 +66,20 @@ const (
 	RoleAdmin Role = "admin"
 )
 
-// Roles lists the roles, weakest first.
+// Roles lists the roles of people and programs using the API, weakest
+// first.
 var Roles = []Role{RoleRead, RoleWrite, RoleAdmin}
+
+// The roles of node agents, outside that order: they include none of the
+// others, nor do the others include them.
+const (
+	// RoleJoin may only be exchanged for node credentials (POST
+	// /v1/nodes/{id}/join), as many times as it lasts.
+	RoleJoin Role = "join"
+	// RoleNode is the credential of one node (Token.Node): on NATS, what
+	// that node's agent does; on the API, nothing but /v1/info.
+	RoleNode Role = "node"
+)
 
 // rank orders the roles; 0 is no role.
 func (r Role) rank() int {
@@ -82,13 +94,17 @@ func (r Role) rank() int {
 // Includes reports whether a token of role r may do what need allows.
 // An unknown role includes nothing.
 func (r Role) Includes(need Role) bool {
+	if need.rank() == 0 {
+		// join and node include only themselves.
+		return need != "" && r == need
+	}
 	return r.rank() > 0 && r.rank() >= need.rank()
 }
 
 // CheckRole validates a role name. The error matches ErrInvalid.
 func CheckRole(r Role) error {
-	if r.rank() == 0 {
-		return invalidf("invalid role %q: want read, write or admin", r)
+	if r.rank() == 0 && r != RoleJoin && r != RoleNode {
+		return invalidf("invalid role %q: want read, write, admin, join or node", r)
 	}
 	return nil
 }
@@ -104,10 +120,16 @@ type TokenSpec struct {
 	TTL time.Duration `json:"-"`
 	// Description says whom or what it is for.
 	Description string `json:"description,omitempty"`
+	// Node is the node a RoleNode token is the credential of; "" for
+	// every other role.
+	Node string `json:"node,omitempty"`
 }
 
 // Check validates the spec. The error matches ErrInvalid.
 func (s TokenSpec) Check() error {
+	if err := s.checkNode(); err != nil {
+		return err
+	}
 	if s.Namespace != AllNamespaces {
 		if err := CheckNamespace(s.Namespace); err != nil {
 			return invalidf("%v (or %q for every namespace)", err, AllNamespaces)
@@ -125,6 +147,25 @@ func (s TokenSpec) Check() error {
 	return nil
 }
 
+// checkNode checks that a node credential names its node, for every
+// namespace, and that no other token names one.
+func (s TokenSpec) checkNode() error {
+	switch {
+	case s.Role == RoleNode && s.Node == "":
+		return invalidf("a node token needs the node it is the credential of")
+	case s.Role == RoleNode:
+		if err := CheckNodeID(s.Node); err != nil {
+			return err
+		}
+	case s.Node != "":
+		return invalidf("only a node token names a node, not a %s token", s.Role)
+	}
+	if (s.Role == RoleNode || s.Role == RoleJoin) && s.Namespace != AllNamespaces {
+		return invalidf("a %s token is for every namespace (%q), not %s", s.Role, AllNamespaces, s.Namespace)
+	}
+	return nil
+}
+
 // Token is a stored token as it is shown: its id and scope, never its
 // secret.
 type Token struct {
@@ -135,6 +176,8 @@ type Token struct {
 	// Expires is when it stops being accepted; zero for never.
 	Expires     time.Time `json:"expires,omitzero"`
 	Description string    `json:"description,omitempty"`
+	// Node is the node of a RoleNode token.
+	Node string `json:"node,omitempty"`
 }
 
 // Expired reports whether t is no longer accepted at now.
@@ -183,7 +226,7 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (Token, string,
 	// Whole seconds, as a listing shows them.
 	now := time.Now().UTC()
 	rec := tokenRecord{Token: Token{ID: hex.EncodeToString(idb), Namespace: spec.Namespace, Role: spec.Role,
-		Created: now.Truncate(time.Second), Description: spec.Description}}
+		Created: now.Truncate(time.Second), Description: spec.Description, Node: spec.Node}}
 	if spec.TTL > 0 {
 		rec.Expires = now.Add(spec.TTL).Truncate(time.Second)
 	}

@@ -108,7 +108,7 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 	recovering := op == OpRecover
 	// Subscribe before asking, so that no Done can come first.
 	done := make(chan *nats.Msg, 4)
-	sub, err := c.NC.ChanSubscribe(DoneSubject(e.ID), done)
+	sub, err := c.NC.ChanSubscribe(DoneSubject(c.NodeID, e.ID), done)
 	if err != nil {
 		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: %w", e.ID, c.NodeID, err)
 	}

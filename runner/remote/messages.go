@@ -4,7 +4,8 @@
 // An agent serves its node on subjects under "muster.node.<node id>."
 // (see NodeSubject): run, recover, stop, logs and running. When an
 // execution it runs ends, it records the final state in the store and then
-// publishes a Done on "muster.exec.<execution id>.done" (DoneSubject).
+// publishes a Done on "muster.exec.<node id>.<execution id>.done"
+// (DoneSubject).
 // Client is the engine's side: an apply.Runner for one remote node.
 package remote
 
@@ -41,12 +42,17 @@ const ErrorHeader = "Muster-Error"
 
 // NodeSubject is the subject of operation op (one of the Op constants) of
 // the agent of node nodeID: "muster.node.<node id>.<op>". Node ids may hold
-// dots; the operation is always the last token, so subjects never collide.
-func NodeSubject(nodeID, op string) string { return "muster.node." + nodeID + "." + op }
+// dots; the operation is always the last token, so subjects never collide
+// (and a node's credentials, which allow "muster.node.<its id>.*", reach
+// no other node's).
+func NodeSubject(nodeID, op string) string { return state.NodeSubjects + nodeID + "." + op }
 
-// DoneSubject is where an agent publishes the Done of an execution:
-// "muster.exec.<execution id>.done".
-func DoneSubject(executionID string) string { return "muster.exec." + executionID + ".done" }
+// DoneSubject is where the agent of node nodeID publishes the Done of an
+// execution: "muster.exec.<node id>.<execution id>.done", which only that
+// node's credentials may publish to.
+func DoneSubject(nodeID, executionID string) string {
+	return state.DoneSubjects + nodeID + "." + executionID + ".done"
+}
 
 // RunRequest asks an agent to run, or re-attach to, an execution.
 type RunRequest struct {

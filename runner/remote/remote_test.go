@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nats-io/nats.go"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -53,7 +54,12 @@ func newCluster(t *testing.T, node string) *cluster {
 func (c *cluster) serve() {
 	c.t.Helper()
 	ctx := context.Background()
-	agent, err := state.Connect(ctx, c.st.ClientURL())
+	// The agent connects as its node does, with a node's credentials.
+	_, tok, err := c.st.CreateToken(ctx, state.TokenSpec{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: c.node})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	agent, err := state.Connect(ctx, c.st.ClientURL(), nats.UserInfo(c.node, tok), nats.CustomInboxPrefix(state.NodeInbox(c.node)))
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -234,7 +234,7 @@ func (s *server) lookup(id string) *run {
 // publishDone tells the waiting client how execution id ended. A lost
 // message is not fatal: the client then reads the end from the store.
 func (s *server) publishDone(id string, res runner.Result, err error) {
-	s.nc.Publish(DoneSubject(id), mustJSON(NewDone(res, err)))
+	s.nc.Publish(DoneSubject(s.a.NodeID, id), mustJSON(NewDone(res, err)))
 }
 
 // prepare decodes a RunRequest, reserves its execution and loads its spec.
