@@ -280,13 +280,34 @@ func (c *Client) Events(ctx context.Context, ns, name string) (<-chan Event, err
 		q.Set("name", name)
 	}
 	r := request{method: http.MethodGet, path: "/events", query: q, accept: contentNDJSON, policy: retrySafe}
-	resp, ep, err := c.do(ctx, r)
+	resp, ep, err := c.openStream(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	ch := make(chan Event, eventsBuffer)
 	go c.follow(ctx, r, resp, ep, ch)
 	return ch, nil
+}
+
+// streamOpen bounds the wait for an event stream's headers: a control
+// plane sends them once it has set the follow up, within seconds.
+var streamOpen = 30 * time.Second
+
+// openStream sends the request of an event stream and returns its
+// response once its headers came, or fails after streamOpen.
+func (c *Client) openStream(ctx context.Context, r request) (*http.Response, endpoint, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	context.AfterFunc(ctx, cancel)
+	late := time.AfterFunc(streamOpen, cancel)
+	resp, ep, err := c.do(sctx, r)
+	if !late.Stop() && ctx.Err() == nil {
+		if err == nil {
+			resp.Body.Close()
+		}
+		return nil, ep, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			Message: fmt.Sprintf("the control plane did not open the event stream within %s", streamOpen)}
+	}
+	return resp, ep, err
 }
 
 // follow sends the events of resp on ch and, when the stream breaks,
@@ -302,7 +323,7 @@ func (c *Client) follow(ctx context.Context, r request, resp *http.Response, ep 
 		from := ep.addr
 		c.skip(ep)
 		var err error
-		if resp, ep, err = c.do(ctx, r); err != nil {
+		if resp, ep, err = c.openStream(ctx, r); err != nil {
 			return
 		}
 		ev := Event{Time: time.Now().UTC(), Kind: EventResumed,

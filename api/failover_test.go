@@ -360,3 +360,30 @@ func TestEventStreamBeats(t *testing.T) {
 		t.Fatalf("event after a quiet while = %+v, want finished", ev)
 	}
 }
+
+// TestEventStreamThatNeverOpens follows events at a control plane that
+// takes the request and never answers it: Events gives up after
+// streamOpen with an unavailable error instead of waiting for ever.
+func TestEventStreamThatNeverOpens(t *testing.T) {
+	defer func(open time.Duration) { streamOpen = open }(streamOpen)
+	streamOpen = 300 * time.Millisecond
+	a, _, _ := twoPlanes(t)
+	a.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/v1/events" {
+			return false
+		}
+		<-r.Context().Done()
+		return true
+	}
+	c := NewClient(a.addr(), "")
+	defer c.Close()
+	began := time.Now()
+	_, err := c.Events(ctxT(t), "default", "web")
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.Code != CodeUnavailable {
+		t.Fatalf("Events = %v, want unavailable", err)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Fatalf("Events gave up after %s", took)
+	}
+}

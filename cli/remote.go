@@ -69,7 +69,13 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	}
 	events, err := p.ctl.Events(ctx, ns, name)
 	if err != nil {
-		return "", err
+		// The rollout does not need the follow: its end is in the job's
+		// status.
+		pr.event(apply.Event{Job: ns + "/" + name, Kind: "note", Message: fmt.Sprintf("cannot follow the events (%v); following the job's status instead", err)})
+		if err := start(ctx); err != nil {
+			return "", err
+		}
+		return pollRollout(ctx, p, ns, name, version)
 	}
 	if err := start(ctx); err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -58,13 +59,20 @@ func (s *Store) WatchJobs(ctx context.Context) (<-chan JobEvent, error) {
 	return out, nil
 }
 
+// followSetup bounds how long FollowEvents takes to set a follow up.
+const followSetup = 15 * time.Second
+
 // FollowEvents sends the events stored from now on for job ns/name; with
 // name "" those of every job of namespace ns, or of every job when ns is
 // "" too. It goes on until ctx is done, then closes the channel. Any
 // control plane sharing the store can serve a client's follow this way,
 // whichever of them drives the rollout.
 func (s *Store) FollowEvents(ctx context.Context, ns, name string) (<-chan Event, error) {
-	st, err := s.events(ctx)
+	// Setting the follow up is bounded: a caller waits for it (an API
+	// client waits for the stream's headers).
+	sctx, cancel := context.WithTimeout(ctx, followSetup)
+	defer cancel()
+	st, err := s.events(sctx)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,7 @@ func (s *Store) FollowEvents(ctx context.Context, ns, name string) (<-chan Event
 	case ns != "":
 		subject = "muster." + s.prefix + "events." + ns + ".*"
 	}
-	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+	c, err := st.OrderedConsumer(sctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverNewPolicy,
 	})
 	if err != nil {
