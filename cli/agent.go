@@ -147,7 +147,8 @@ replaces them elsewhere or when the node comes back.`,
 			if err != nil {
 				return err
 			}
-			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, agentTarget{server: server, ca: ca}, dir, every, limit)
+			t := agentTarget{server: server, ca: ca, token: apiToken(server, stateDir)}
+			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, t, dir, every, limit)
 		},
 	}
 	nf.register(c, false)
@@ -188,13 +189,16 @@ func outputLimit(c *cobra.Command) (int64, error) {
 // and its NATS servers over TLS ("" when none).
 type agentTarget struct {
 	server, ca string
+	// token is presented to the control plane: MUSTER_TOKEN, or the one
+	// the control plane recorded in the state directory it holds.
+	token string
 }
 
 // runAgent joins the control plane of t and serves this node; its
 // executions may store up to maxOutput bytes each (0: the default).
 func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, t agentTarget, dir string, every time.Duration, maxOutput int64) error {
-	token, server := os.Getenv("MUSTER_TOKEN"), t.server
-	client, err := newAPIClient(server, t.ca)
+	token, server := t.token, t.server
+	client, err := newAPIClient(server, t.ca, token)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,18 @@ type devRecord struct {
 	// CA is the CA file (an absolute path) that verifies its certificate,
 	// when it serves https and was given one (--tls-ca).
 	CA string `json:"ca,omitempty"`
+	// Token is the API token it made itself when it was given no
+	// MUSTER_TOKEN (see newLocalToken).
+	Token string `json:"token,omitempty"`
+}
+
+// token is the token to present to the dev: MUSTER_TOKEN, else the one
+// recorded.
+func (r devRecord) token() string {
+	if t := os.Getenv("MUSTER_TOKEN"); t != "" {
+		return t
+	}
+	return r.Token
 }
 
 // ca is the CA file that verifies the dev: the one recorded, else caFile.
@@ -94,7 +106,7 @@ func (r devRecord) ca(caFile string) string {
 // directory if it answers, else the state directory itself.
 func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 	if f.addr != "" {
-		return dial(ctx, f.addr, f.tlsCA, "--addr")
+		return dial(ctx, f.addr, f.tlsCA, "--addr", apiToken(f.addr, f.dir))
 	}
 	if f.nats != "" {
 		opts, err := withNATSTLS(nil, f.tlsCA)
@@ -112,7 +124,7 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 		return &plane{Backend: st, store: st, close: st.Close}, nil
 	}
 	if rec, ok := readDevRecord(f.dir); ok {
-		p, err := dial(ctx, rec.Addr, rec.ca(f.tlsCA), filepath.Join(f.dir, devFile))
+		p, err := dial(ctx, rec.Addr, rec.ca(f.tlsCA), filepath.Join(f.dir, devFile), rec.token())
 		if err == nil {
 			return p, nil
 		}
@@ -145,8 +157,8 @@ func (f *stateFlags) open(ctx context.Context) (*plane, error) {
 
 // dial connects to the API at addr, verifying it with the CA in caFile
 // when given (see newAPIClient), and checks that it answers.
-func dial(ctx context.Context, addr, caFile, from string) (*plane, error) {
-	c, err := newAPIClient(addr, caFile)
+func dial(ctx context.Context, addr, caFile, from, token string) (*plane, error) {
+	c, err := newAPIClient(addr, caFile, token)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +183,8 @@ func readDevRecord(dir string) (devRecord, bool) {
 
 // writeDevRecord records the API URL and CA file of this process in dir
 // atomically.
-func writeDevRecord(dir, url, caFile string) error {
-	b, _ := json.Marshal(devRecord{Addr: url, PID: os.Getpid(), CA: caFile})
+func writeDevRecord(dir, url, caFile, token string) error {
+	b, _ := json.Marshal(devRecord{Addr: url, PID: os.Getpid(), CA: caFile, Token: token})
 	tmp := filepath.Join(dir, devFile+".tmp")
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
 		return err

@@ -185,12 +185,19 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	defer stop()
 	w := c.OutOrStdout()
 	external := sf.nats != ""
+	localToken := ""
+	if token == "" && !external {
+		if localToken, err = newLocalToken(); err != nil {
+			return err
+		}
+		token = localToken
+	}
 
 	if rec, ok := readDevRecord(sf.dir); ok && !external && processAlive(rec.PID) && rec.PID != os.Getpid() {
 		// A record left by a control plane that died is no reason to
 		// refuse (its pid may be another process's now): only one that
 		// answers is. The directory lock decides the rest.
-		if p, err := dial(ctx, rec.Addr, rec.ca(sf.tlsCA), filepath.Join(sf.dir, devFile)); err == nil {
+		if p, err := dial(ctx, rec.Addr, rec.ca(sf.tlsCA), filepath.Join(sf.dir, devFile), rec.token()); err == nil {
 			p.Close()
 			return fmt.Errorf("a control plane (pid %d) already serves %s at %s", rec.PID, sf.dir, rec.Addr)
 		}
@@ -277,7 +284,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if terms > 1 || external {
 			return
 		}
-		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA()); err != nil {
+		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA(), localToken); err != nil {
 			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
 		printBanner(w, mode, addr, sf, info)
@@ -407,7 +414,7 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 	}
 	where, reach := "state in "+sf.dir, "--state-dir "+sf.dir
 	if sf.nats != "" {
-		where, reach = "state in NATS at "+sf.nats, "--addr "+join
+		where, reach = "state in NATS at "+withoutUserinfo(sf.nats), "--addr "+join
 	}
 	fmt.Fprintf(w, "muster %s: API on %s (%s)\n", mode, sf.apiURL(addr), where)
 	if sf.cluster != nil {
@@ -418,6 +425,10 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 	}
 	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", join)
 	fmt.Fprintf(w, "  commands reach it with %s, or %s\n", reach, env)
+	if sf.nats == "" && os.Getenv("MUSTER_TOKEN") == "" {
+		fmt.Fprintf(w, "  API token: made for this run and kept in %s, readable by you only; your commands and agents find it there\n",
+			filepath.Join(sf.dir, devFile))
+	}
 }
 
 // openControlStore opens the state a control plane serves: the embedded

@@ -67,12 +67,12 @@ func clientTLS(caFile string) (*tls.Config, error) {
 
 // newAPIClient returns a client of the control plane at addr that
 // verifies it with the CA in caFile, when given.
-func newAPIClient(addr, caFile string) (*api.Client, error) {
+func newAPIClient(addr, caFile, token string) (*api.Client, error) {
 	cfg, err := clientTLS(caFile)
 	if err != nil {
 		return nil, err
 	}
-	return api.NewClientTLS(addr, os.Getenv("MUSTER_TOKEN"), cfg), nil
+	return api.NewClientTLS(addr, token, cfg), nil
 }
 
 // natsTLS returns the NATS option that verifies the servers with the CA in

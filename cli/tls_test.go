@@ -53,7 +53,7 @@ func TestAPIClientTLS(t *testing.T) {
 			addr := tc.addr
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			p, err := dial(ctx, addr, tc.ca, "--addr")
+			p, err := dial(ctx, addr, tc.ca, "--addr", "")
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
