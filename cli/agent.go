@@ -225,6 +225,9 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	}
 	var creds []nats.Option
 	credsFile := ""
+	// A node's own credentials may not write executions: it records them
+	// through the control planes.
+	gateway := info.NodeCredentials || os.Getenv("MUSTER_NATS_PASSWORD") != ""
 	switch {
 	case info.NodeCredentials:
 		if creds, credsFile, err = nodeCredentials(ctx, w, client, dir, n.ID); err != nil {
@@ -261,6 +264,9 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 		return err
 	}
 	agent.Log = log
+	if gateway {
+		agent.Executions = remote.Gateway{NC: st.Conn(), NodeID: n.ID}
+	}
 	// localAgent keeps executions under <dir>/executions.
 	if err := beat(ctx, st, n); err != nil {
 		return err

@@ -254,6 +254,13 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 				fmt.Fprintf(w, "muster %s: standing by: the control plane at %s leads\n", mode, holder)
 			}}
 	}
+	// Every control plane records the executions of node agents whose
+	// credentials may not write them.
+	gw, err := remote.ServeGateway(st.Conn(), st)
+	if err != nil {
+		return fmt.Errorf("serve the node agents: %w", err)
+	}
+	defer gw.Unsubscribe()
 	cp := newControlPlane(ctl, st, info)
 	// Every control plane serves the whole API, leading or not.
 	srv.serve(api.Logged(api.NewServer(st, cp, token), ctl.Log))

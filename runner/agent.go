@@ -28,6 +28,10 @@ type Agent struct {
 	Dir string
 	// Store records executions and holds documents.
 	Store *state.Store
+	// Executions, when set, reads and records the agent's executions in
+	// Store's stead: the control planes' gateway, for a node whose
+	// credentials may not write them (remote.Gateway).
+	Executions ExecutionStore
 	// Drivers are the drivers the agent runs executions with, by engine;
 	// nil means those registered at init (DefaultDrivers). Set it before
 	// the first Run and leave it.
@@ -303,11 +307,26 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 func (a *Agent) update(ctx context.Context, e state.Execution, compute state.ComputeState, msg string) (state.Execution, error) {
 	e.Status.ComputeState = compute
 	e.Status.Message = a.redact(e.ID, msg)
-	x, err := a.Store.UpdateExecution(ctx, e)
+	x, err := a.ExecutionStore().UpdateExecution(ctx, e)
 	if err != nil {
 		return e, err
 	}
 	return x, nil
+}
+
+// ExecutionStore reads and records one execution of a node.
+type ExecutionStore interface {
+	Execution(ctx context.Context, ns, name, id string) (state.Execution, error)
+	UpdateExecution(ctx context.Context, e state.Execution) (state.Execution, error)
+}
+
+// ExecutionStore is where the agent reads and records its executions:
+// Executions, else Store.
+func (a *Agent) ExecutionStore() ExecutionStore {
+	if a.Executions != nil {
+		return a.Executions
+	}
+	return a.Store
 }
 
 func (a *Agent) fail(ctx context.Context, e state.Execution, msg string) (state.Execution, Result, error) {

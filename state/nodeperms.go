@@ -21,6 +21,9 @@ import (
 const (
 	NodeSubjects = "muster.node."
 	DoneSubjects = "muster.exec."
+	// GatewaySubjects+"<node id>.<operation>" is where a node's agent
+	// asks the control planes to read or record one of its executions.
+	GatewaySubjects = "muster.gw."
 )
 
 // NodeInbox is the inbox prefix of node id's NATS connection: the replies
@@ -45,8 +48,9 @@ const nodeResponseTTL = 10 * time.Minute
 
 // NodePermissions are the NATS permissions of node id's credentials: it
 // serves its own requests, answers them, publishes the ends of its own
-// executions, records executions and its own node record, stores
-// documents, and reads the streams of nodeReads. It cannot write jobs,
+// executions, asks the control planes to record its own executions
+// (GatewaySubjects), records its own node record, stores documents, and
+// reads the streams of nodeReads. It cannot write jobs,
 // specs, tokens, secrets or leases, read tokens or secrets, listen to
 // another node's requests or replies, ask a control plane anything, or
 // create, change or delete a stream.
@@ -54,7 +58,6 @@ func NodePermissions(id string) *server.Permissions {
 	pub := []string{
 		"$JS.API.INFO",
 		"$JS.FC.>", // flow control of the consumers it reads with
-		"$KV." + bucketExecutions + ".>",
 		"$KV." + bucketNodes + "." + id,
 		"$O." + bucketDocuments + ".C.>",
 		"$O." + bucketDocuments + ".M.>",
@@ -62,6 +65,7 @@ func NodePermissions(id string) *server.Permissions {
 		// name: a node can so drop documents (see docs/cluster.md).
 		"$JS.API.STREAM.PURGE.OBJ_" + bucketDocuments,
 		DoneSubjects + id + ".*.done",
+		GatewaySubjects + id + ".*",
 	}
 	for _, s := range nodeReads {
 		pub = append(pub,

@@ -65,7 +65,7 @@ func (s *server) persist(x state.Execution, err error) error {
 func (s *server) record(x state.Execution) (done bool, _ error) {
 	ctx, cancel := context.WithTimeout(s.base, specTimeout)
 	defer cancel()
-	_, err := s.a.Store.UpdateExecution(ctx, x)
+	_, err := s.a.ExecutionStore().UpdateExecution(ctx, x)
 	var conflict *state.ConflictError
 	if !errors.As(err, &conflict) {
 		return err == nil, err
@@ -76,7 +76,7 @@ func (s *server) record(x state.Execution) (done bool, _ error) {
 	if jerr != nil {
 		return false, jerr
 	}
-	cur, cerr := s.a.Store.Execution(ctx, ns, name, x.ID)
+	cur, cerr := s.a.ExecutionStore().Execution(ctx, ns, name, x.ID)
 	if cerr != nil {
 		return false, cerr
 	}
@@ -138,7 +138,7 @@ func (s *server) stopEnded(ctx context.Context) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, specTimeout)
-		x, err := s.a.Store.Execution(rctx, ns, name, r.exec.ID)
+		x, err := s.a.ExecutionStore().Execution(rctx, ns, name, r.exec.ID)
 		cancel()
 		if err != nil || !x.Status.ComputeState.Ended() {
 			continue

@@ -41,6 +41,11 @@ func newCluster(t *testing.T, node string) *cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	gw, err := remote.ServeGateway(st.Conn(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Unsubscribe() })
 	c := &cluster{
 		t:      t,
 		st:     st,
@@ -67,7 +72,7 @@ func (c *cluster) serve() {
 		c.t.Fatal(err)
 	}
 	a := &runner.Agent{NodeID: c.node, Dir: c.t.TempDir(), Store: agent, Grace: 2 * time.Second,
-		Drivers: runner.DefaultDrivers().With(reattach{})}
+		Drivers: runner.DefaultDrivers().With(reattach{}), Executions: remote.Gateway{NC: agent.Conn(), NodeID: c.node}}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- remote.Serve(sctx, agent.Conn(), a, remote.SpecsFrom(agent)) }()

@@ -310,13 +310,13 @@ func (s *server) stopped(r *run, e state.Execution, res runner.Result, err error
 	if jerr != nil {
 		return res, err
 	}
-	x, xerr := s.a.Store.Execution(ctx, ns, name, e.ID)
+	x, xerr := s.a.ExecutionStore().Execution(ctx, ns, name, e.ID)
 	if xerr != nil {
 		return res, err
 	}
 	if !x.Status.ComputeState.Ended() {
 		x.Status.ComputeState, x.Status.Message = state.ComputeStopped, "stopped"
-		if _, xerr := s.a.Store.UpdateExecution(ctx, x); xerr != nil {
+		if _, xerr := s.a.ExecutionStore().UpdateExecution(ctx, x); xerr != nil {
 			return res, err
 		}
 	}
@@ -373,7 +373,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 			}
 			return
 		case <-tick.C:
-			x, err := s.a.Store.Execution(r.ctx, ns, name, e.ID)
+			x, err := s.a.ExecutionStore().Execution(r.ctx, ns, name, e.ID)
 			if err == nil && x.Revision > e.Revision {
 				m.Respond(s.accepted())
 				return

@@ -1,0 +1,90 @@
+package remote_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/muster-dev/muster/runner/remote"
+	"github.com/muster-dev/muster/state"
+)
+
+// TestGatewayKeepsANodeToItsOwnExecutions connects as node n1, with its
+// credentials, and tries to read and record an execution of node n2
+// through the gateway, to pass one of its own off as n2's, to ask the
+// gateway in n2's name, and to write the executions bucket directly:
+// every try is refused and n2's execution stays as it was.
+func TestGatewayKeepsANodeToItsOwnExecutions(t *testing.T) {
+	c := newCluster(t, "n1")
+	ctx := context.Background()
+	mine, _ := c.job("true")
+	theirs, _ := newExecution(t, c, "n2")
+	_, tok, err := c.st.CreateToken(ctx, state.TokenSpec{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(c.st.ClientURL(), nats.UserInfo("n1", tok), nats.CustomInboxPrefix(state.NodeInbox("n1")),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	gw := remote.Gateway{NC: nc, NodeID: "n1"}
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+
+	if _, err := gw.Execution(short(), "default", "remote", mine.ID); err != nil {
+		t.Fatalf("read its own execution: %v", err)
+	}
+	if _, err := gw.Execution(short(), "default", "remote", theirs.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("read n2's execution: %v, want not found", err)
+	}
+	forged := theirs
+	forged.Status.ComputeState = state.ComputeFailed
+	if _, err := gw.UpdateExecution(short(), forged); err == nil {
+		t.Error("recorded n2's execution")
+	}
+	forged.NodeID = "n1"
+	if _, err := gw.UpdateExecution(short(), forged); err == nil {
+		t.Error("recorded n2's execution as its own")
+	}
+	moved := mine
+	moved.NodeID = "n2"
+	if _, err := gw.UpdateExecution(short(), moved); err == nil {
+		t.Error("passed its own execution off as n2's")
+	}
+	if _, err := (remote.Gateway{NC: nc, NodeID: "n2"}).UpdateExecution(short(), forged); err == nil {
+		t.Error("asked the gateway in n2's name")
+	}
+	js, _ := jetstream.New(nc)
+	if _, err := js.Publish(short(), "$KV.executions.default.remote."+theirs.ID, []byte(`{}`)); err == nil {
+		t.Error("wrote the executions bucket")
+	}
+	if x := c.stored(theirs); x.Status.ComputeState != theirs.Status.ComputeState || x.Revision != theirs.Revision {
+		t.Errorf("n2's execution changed: %+v", x.Status)
+	}
+	// Its own execution it records.
+	mine.Status.ComputeState = state.ComputeStarting
+	if _, err := gw.UpdateExecution(short(), mine); err != nil {
+		t.Errorf("record its own execution: %v", err)
+	}
+}
+
+// newExecution records a pending execution of the test job on node.
+func newExecution(t *testing.T, c *cluster, node string) (state.Execution, error) {
+	t.Helper()
+	x, err := c.st.CreateExecution(context.Background(), state.Execution{
+		ID: "other-" + node, JobID: "default/remote", JobVersion: 1, NodeID: node,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, nil
+}
