@@ -44,16 +44,7 @@ type jobRecord struct {
 // logs so and stands by, its rollout ends without recording an end, and
 // the job keeps exactly what the new leader recorded.
 func TestResumedLeaderIsFenced(t *testing.T) {
-	skipReliability(t)
-	t.Parallel()
-	ns := startNATS(t)
-	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
-	first, addr1 := c.server("--lease-ttl", "2s")
-	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "2s")
-	for _, n := range []string{"w1", "w2"} {
-		c.start(`joined`, "agent", "--server", addr1, "--node-id", n, "--label", "role=worker", "--dir", "agent-"+n, "--heartbeat", "500ms")
-	}
-	c.waitNodes(2, "role=worker")
+	c, first, second, addr1 := twoServers(t, "w1", "w2")
 	file := c.write("svc.yaml", fmt.Sprintf(fencedJob, 1))
 	c.ok("apply", "--auto-approve", "--addr", addr1, file)
 	c.waitState("svc", "running")
@@ -112,14 +103,7 @@ task: {engine: exec, cmd: [sh, -c, "while [ ! -e %s ]; do sleep 0.1; done"]}
 // The apply goes on following (the events the new leader stores) and ends
 // with the rollout, not with the deposed leader's interrupted one.
 func TestApplyFollowsTheRolloutToTheNewLeader(t *testing.T) {
-	skipReliability(t)
-	t.Parallel()
-	ns := startNATS(t)
-	c := newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
-	first, addr1 := c.server("--lease-ttl", "2s")
-	second := c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "2s")
-	c.start(`joined`, "agent", "--server", addr1, "--node-id", "w1", "--label", "role=worker", "--dir", "agent", "--heartbeat", "500ms")
-	c.waitNodes(1, "role=worker")
+	c, first, second, addr1 := twoServers(t, "w1")
 	end := filepath.Join(c.dir, "end")
 	file := c.write("wait.yaml", fmt.Sprintf(waitingJob, end))
 
@@ -169,4 +153,22 @@ func TestApplyFollowsTheRolloutToTheNewLeader(t *testing.T) {
 	if x := c.executions("wait"); len(x) != 1 || x[0].Status.ComputeState != "complete" {
 		t.Fatalf("executions %+v, want one, complete\napply:\n%s", x, out.String())
 	}
+}
+
+// twoServers starts two 'muster server's sharing a NATS server, with
+// --lease-ttl 2s, the first leading, and an agent labelled role=worker for
+// each of nodes, joined at the first.
+func twoServers(t *testing.T, nodes ...string) (c *musterCLI, first, second *daemonProc, addr1 string) {
+	t.Helper()
+	skipReliability(t)
+	t.Parallel()
+	ns := startNATS(t)
+	c = newCLI(t, "MUSTER_NATS_URL="+ns.ClientURL())
+	first, addr1 = c.server("--lease-ttl", "2s")
+	second = c.start(`standing by`, "server", "--listen", "127.0.0.1:0", "--lease-ttl", "2s")
+	for _, n := range nodes {
+		c.start(`joined`, "agent", "--server", addr1, "--node-id", n, "--label", "role=worker", "--dir", "agent-"+n, "--heartbeat", "500ms")
+	}
+	c.waitNodes(len(nodes), "role=worker")
+	return c, first, second, addr1
 }
