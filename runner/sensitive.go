@@ -15,9 +15,12 @@ import (
 // an input source. The returned func forgets them when the run ends.
 func (a *Agent) hide(ctx context.Context, id string, j *schema.Job) (func(), error) {
 	spec := j.Canonical()
-	paths, err := a.Store.SensitivePaths(ctx, schema.HashBytes(spec))
-	if err != nil {
-		return nil, fmt.Errorf("execution %s: read which values of its spec are sensitive: %w", id, err)
+	paths, given := ctx.Value(sensitiveKey{}).([]string)
+	if !given {
+		var err error
+		if paths, err = a.Store.SensitivePaths(ctx, schema.HashBytes(spec)); err != nil {
+			return nil, fmt.Errorf("execution %s: read which values of its spec are sensitive: %w", id, err)
+		}
 	}
 	values, err := sensitive.Values(spec, paths)
 	if err != nil {
@@ -39,4 +42,17 @@ func (a *Agent) redact(id, msg string) string {
 		return msg
 	}
 	return sensitive.Redact(msg, v.([]string))
+}
+
+// sensitiveKey is the context key of the sensitive paths of a run's spec.
+type sensitiveKey struct{}
+
+// WithSensitivePaths returns ctx carrying the paths of the sensitive
+// values of the spec a run runs, as the control plane sent them: the
+// agent then does not read them from the store.
+func WithSensitivePaths(ctx context.Context, paths []string) context.Context {
+	if paths == nil {
+		paths = []string{}
+	}
+	return context.WithValue(ctx, sensitiveKey{}, paths)
 }

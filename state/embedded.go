@@ -10,6 +10,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
+// maxPayload is the largest message the embedded server takes.
+const maxPayload = 8 << 20
+
 // serverReadyTimeout bounds the wait for the embedded server to start.
 const serverReadyTimeout = 10 * time.Second
 
@@ -31,6 +34,9 @@ func startServer(dir, listen string, auth server.Authentication, tlsCfg *tls.Con
 		NoSigs:                     true,
 		NoSystemAccount:            true,
 		CustomClientAuthentication: auth,
+		// A run request carries its spec (up to 4 MiB of JSON) and
+		// secrets.
+		MaxPayload: maxPayload,
 	}
 	if listen != "" {
 		host, port, err := net.SplitHostPort(listen)

@@ -34,12 +34,12 @@ func NodeInbox(id string) string {
 	return "_INBOX_" + hex.EncodeToString(sum[:12])
 }
 
-// nodeReads are the streams a node reads: its executions and node record,
-// the specs and sensitive paths of what it runs, the jobs and documents of
-// its inputs. Never tokens, secrets, leases or events.
+// nodeReads are the streams a node reads: executions and its node record,
+// the jobs and documents of its inputs. Never specs (they come with the
+// requests to run them), sensitive paths, tokens, secrets, leases or
+// events.
 var nodeReads = []string{
-	"KV_" + bucketExecutions, "KV_" + bucketNodes, "KV_" + bucketSpecs, "KV_" + bucketSensitive,
-	"KV_" + bucketJobs, "OBJ_" + bucketDocuments,
+	"KV_" + bucketExecutions, "KV_" + bucketNodes, "KV_" + bucketJobs, "OBJ_" + bucketDocuments,
 }
 
 // nodeResponseTTL bounds how long after a request a node may answer it

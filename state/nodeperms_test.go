@@ -56,9 +56,9 @@ func short(t *testing.T) context.Context {
 
 // TestNodeCredentials connects to the embedded server as a node, with a
 // node token, and checks that it can do what an agent does and nothing
-// else: write a job, read or write a secret or a token, write another
-// node's record, listen to another node's requests, or ask a control
-// plane anything.
+// else: write a job, read or write a spec, a secret or a token, write
+// another node's record, listen to another node's requests, or ask a
+// control plane anything.
 func TestNodeCredentials(t *testing.T) {
 	st := openT(t, t.TempDir(), Options{Listen: "127.0.0.1:0"})
 	ctx := ctxT(t)
@@ -102,9 +102,6 @@ func TestNodeCredentials(t *testing.T) {
 	if _, err := n1.PutNode(ctx, Node{ID: "n1", Labels: map[string]string{}}); err != nil {
 		t.Fatalf("record its node: %v", err)
 	}
-	if _, err := n1.Spec(ctx, hash); err != nil {
-		t.Fatalf("read a spec: %v", err)
-	}
 	doc, _, err := n1.PutDocument(ctx, strings.NewReader("output"))
 	if err != nil {
 		t.Fatalf("store a document: %v (refused: %v)", err, v.got)
@@ -136,6 +133,12 @@ func TestNodeCredentials(t *testing.T) {
 	}
 	if _, err := n1.PutSpec(short(t), []byte(`{"name":"other"}`)); err == nil {
 		t.Error("wrote a spec")
+	}
+	if _, err := n1.Spec(short(t), hash); err == nil {
+		t.Error("read a spec (they come with the requests to run them)")
+	}
+	if _, err := n1.SensitivePaths(short(t), hash); err == nil {
+		t.Error("read the sensitive paths of a spec")
 	}
 	if _, err := n1.Secret(short(t), "default", "db"); err == nil {
 		t.Error("read a secret")

@@ -116,7 +116,10 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
-	req := RunRequest{Execution: e, SpecHash: j.Hash()}
+	req := RunRequest{Execution: e, SpecHash: j.Hash(), Spec: j.Canonical()}
+	if req.Sensitive, err = c.sensitivePaths(ctx, req.SpecHash); err != nil {
+		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: read which values of its spec are sensitive: %w", e.ID, c.NodeID, err)
+	}
 	if !recovering {
 		req.Secrets = runner.SecretsFrom(ctx)
 	}
@@ -163,6 +166,14 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 	}
 	x, res, err := c.wait(ctx, e, done, grace)
 	return x, res, true, err
+}
+
+// sensitivePaths reads the sensitive paths of spec hash for a request,
+// which is sent even when ctx ended (see request).
+func (c *Client) sensitivePaths(ctx context.Context, hash string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+	defer cancel()
+	return c.Store.SensitivePaths(ctx, hash)
 }
 
 // request sends a run or recover request, asking again while no agent

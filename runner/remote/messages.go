@@ -61,6 +61,15 @@ type RunRequest struct {
 	Execution state.Execution `json:"execution"`
 	// SpecHash names the job spec in the store ("sha256:<hex>").
 	SpecHash string `json:"spec_hash"`
+	// Spec is the canonical spec itself, which the agent checks against
+	// SpecHash: a node reads the specs of what it is asked to run, and no
+	// other (its credentials may not read the specs bucket). An agent
+	// asked without it reads the store.
+	Spec []byte `json:"spec,omitempty"`
+	// Sensitive are the paths of the spec's values from sensitive
+	// variables, which the agent hides from what it records; sent with
+	// Spec.
+	Sensitive []string `json:"sensitive,omitempty"`
 	// Secrets are the values of the secrets the execution refers to, by
 	// "namespace/name", resolved by the control plane for this run only
 	// (runner.Secrets); the agent never stores them. Empty on OpRecover.

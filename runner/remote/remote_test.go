@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/nats-io/nats.go"
@@ -332,13 +333,14 @@ func TestNoAgent(t *testing.T) {
 	}
 }
 
+// TestRefused sends an agent an execution of another node: it refuses
+// it, and the execution is recorded failed.
 func TestRefused(t *testing.T) {
 	c := newCluster(t, "n1")
 	c.serve()
-	e, _ := c.job("echo never")
-	other := &schema.Job{Name: "unstored", Task: schema.Task{Engine: schema.Exec, Cmd: []string{"true"}}}
-	schema.Normalize(other)
-	x, res, err := c.client.Run(context.Background(), e, other)
+	e, j := c.job("echo never")
+	e.NodeID = "n2"
+	x, res, err := c.client.Run(context.Background(), e, j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,5 +398,25 @@ func TestCancelAnyTime(t *testing.T) {
 		if st := x.Status.ComputeState; st != state.ComputeStopped && st != state.ComputeFailed || res.Succeeded() {
 			t.Fatalf("cancelled after %s: ended %s (%s) with %+v, want stopped", d, x.Status.ComputeState, x.Status.Message, res)
 		}
+	}
+}
+
+// TestSpecMustMatchItsHash sends an agent a run request whose spec is not
+// the one its hash names: the agent refuses it and runs nothing.
+func TestSpecMustMatchItsHash(t *testing.T) {
+	c := newCluster(t, "n1")
+	c.serve()
+	e, j := c.job("echo never")
+	other := &schema.Job{Name: "remote", Task: schema.Task{Engine: schema.Exec, Cmd: []string{"sh", "-c", "echo swapped"}}}
+	schema.Normalize(other)
+	req := remote.RunRequest{Execution: e, SpecHash: j.Hash(), Spec: other.Canonical()}
+	b, _ := json.Marshal(req)
+	m, err := c.st.Conn().Request(remote.NodeSubject("n1", remote.OpRun), b, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply remote.StartReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil || reply.Accepted || !strings.Contains(reply.Error, "reads back as") {
+		t.Fatalf("reply %+v (%v), want a refusal naming the mismatch", reply, err)
 	}
 }

@@ -257,9 +257,13 @@ func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existin
 		}
 		return req, nil, nil, existing
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, specTimeout)
-	j, err = s.specs(ctx, req.SpecHash)
-	cancel()
+	if req.Spec != nil {
+		j, err = specOf(req.Spec, req.SpecHash)
+	} else {
+		ctx, cancel := context.WithTimeout(r.ctx, specTimeout)
+		j, err = s.specs(ctx, req.SpecHash)
+		cancel()
+	}
 	if err == nil && r.ctx.Err() != nil {
 		err = fmt.Errorf("execution %s was stopped before it started", e.ID)
 	}
@@ -289,7 +293,7 @@ func (s *server) handleRun(m *nats.Msg) {
 	m.Respond(s.accepted())
 	go func() {
 		defer s.release(e.ID, r)
-		x, res, err := s.a.Run(runner.WithSecrets(r.ctx, req.Secrets), e, j)
+		x, res, err := s.a.Run(runContext(r.ctx, req), e, j)
 		res, err = s.stopped(r, e, res, err)
 		err = s.persist(x, err)
 		s.publishDone(e.ID, res, err)
@@ -343,7 +347,7 @@ func (s *server) handleRecover(m *nats.Msg) {
 	}
 	returned := make(chan outcome, 1)
 	go func() {
-		x, res, ok, err := s.a.Recover(r.ctx, e, j)
+		x, res, ok, err := s.a.Recover(runContext(r.ctx, req), e, j)
 		if !ok && err == nil {
 			s.release(e.ID, r)
 			returned <- outcome{}
@@ -452,14 +456,30 @@ func SpecsFrom(st *state.Store) func(ctx context.Context, hash string) (*schema.
 		if err != nil {
 			return nil, err
 		}
-		var j schema.Job
-		if err := json.Unmarshal(b, &j); err != nil {
-			return nil, fmt.Errorf("spec %s: %w", hash, err)
-		}
-		schema.Normalize(&j)
-		if got := j.Hash(); got != hash {
-			return nil, fmt.Errorf("spec %s reads back as %s", hash, got)
-		}
-		return &j, nil
+		return specOf(b, hash)
 	}
+}
+
+// specOf decodes and normalizes the canonical bytes of spec hash, and
+// checks that they hash back to it.
+func specOf(b []byte, hash string) (*schema.Job, error) {
+	var j schema.Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("spec %s: %w", hash, err)
+	}
+	schema.Normalize(&j)
+	if got := j.Hash(); got != hash {
+		return nil, fmt.Errorf("spec %s reads back as %s", hash, got)
+	}
+	return &j, nil
+}
+
+// runContext is the context an execution of req runs under: with its
+// secrets and, when the control plane sent them, its sensitive paths.
+func runContext(ctx context.Context, req RunRequest) context.Context {
+	ctx = runner.WithSecrets(ctx, req.Secrets)
+	if req.Spec != nil {
+		ctx = runner.WithSensitivePaths(ctx, req.Sensitive)
+	}
+	return ctx
 }
