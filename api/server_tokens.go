@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -121,6 +122,13 @@ func (s *server) joinNode(w http.ResponseWriter, r *http.Request) error {
 	if err := state.CheckNodeID(id); err != nil {
 		return bad(err)
 	}
+	if p := principalOf(r); p.role == state.RoleJoin {
+		// A join token makes a node once: joining as a node that has
+		// credentials would take its work, and the secrets sent with it.
+		if err := notJoined(r.Context(), ts, id); err != nil {
+			return err
+		}
+	}
 	spec := state.TokenSpec{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: id,
 		Description: "node " + id + ", joined with " + principalOf(r).id}
 	tok, secret, err := ts.CreateToken(r.Context(), spec)
@@ -128,5 +136,21 @@ func (s *server) joinNode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, tokenResponse{Token: tok, Secret: secret})
+	return nil
+}
+
+// notJoined fails with a conflict when node id has live credentials.
+func notJoined(ctx context.Context, ts tokenAuthority, id string) error {
+	toks, err := ts.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, t := range toks {
+		if t.Role == state.RoleNode && t.Node == id && !t.Expired(now) {
+			return &Error{Status: http.StatusConflict, Code: CodeConflict,
+				Message: fmt.Sprintf("node %s has joined already (token %s): a join token does not join it again; revoke that token, or join with an admin's token", id, t.ID)}
+		}
+	}
 	return nil
 }

@@ -44,6 +44,15 @@ func TestNodeJoinsWithItsOwnCredentials(t *testing.T) {
 		t.Fatalf("node credentials = %s (%v)", b, err)
 	}
 
+	// The join token does not join w1 again: that would take its work.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/nodes/w1/join", nil)
+	req.Header.Set("Authorization", "Bearer "+join)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusConflict {
+		t.Errorf("joining w1 again with the join token: %v, %v; want 409", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	admin.ok("apply", "--auto-approve", "--addr", addr, admin.write("hello.yaml", "name: hello\ntask: {engine: exec, cmd: [echo, hi]}\n"))
 	if r := admin.ok("executions", "--all", "--addr", addr, "hello"); !strings.Contains(r.stdout, "w1") || !strings.Contains(r.stdout, "complete") {
 		t.Fatalf("the job did not complete on w1:\n%s", r.stdout)
