@@ -31,32 +31,14 @@ func (s *Store) WatchJobs(ctx context.Context) (<-chan JobEvent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch jobs: %w", err)
 	}
-	out := make(chan JobEvent, 16)
-	go func() {
-		defer close(out)
-		defer w.Stop()
-		for {
-			var ev JobEvent
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					continue
-				}
-				ev.Job, ev.Err = decodeStatus(e)
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
+	return forward(ctx, w, 16, func(e jetstream.KeyValueEntry) (JobEvent, bool) {
+		if e == nil {
+			return JobEvent{}, false
 		}
-	}()
-	return out, nil
+		var ev JobEvent
+		ev.Job, ev.Err = decodeStatus(e)
+		return ev, true
+	}), nil
 }
 
 // followSetup bounds how long FollowEvents takes to set a follow up.

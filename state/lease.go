@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -242,45 +243,23 @@ func (s *Store) WatchLease(ctx context.Context, name string) (<-chan LeaseEvent,
 	if err != nil {
 		return nil, fmt.Errorf("watch lease %s: %w", name, err)
 	}
-	out := make(chan LeaseEvent, 4)
-	go func() {
-		defer close(out)
-		defer w.Stop()
-		last, first := "", true
-		for {
-			var ev LeaseEvent
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					if !first {
-						continue
-					}
-				} else if op := e.Operation(); op == jetstream.KeyValuePut {
-					var rec leaseRecord
-					_ = json.Unmarshal(e.Value(), &rec)
-					ev.Holder = rec.Holder
-					if ev.Holder == "" {
-						ev.Holder = "another process"
-					}
-				}
-			}
-			if !first && ev.Holder == last {
-				continue
-			}
-			first, last = false, ev.Holder
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
+	last, first := "", true
+	return forward(ctx, w, 4, func(e jetstream.KeyValueEntry) (LeaseEvent, bool) {
+		var ev LeaseEvent
+		switch {
+		case e == nil && !first:
+			return ev, false
+		case e != nil && e.Operation() == jetstream.KeyValuePut:
+			var rec leaseRecord
+			_ = json.Unmarshal(e.Value(), &rec)
+			ev.Holder = cmp.Or(rec.Holder, "another process")
 		}
-	}()
-	return out, nil
+		if !first && ev.Holder == last {
+			return ev, false
+		}
+		first, last = false, ev.Holder
+		return ev, true
+	}), nil
 }
 
 // stillMine reports whether the lease's key holds this holder's record

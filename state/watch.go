@@ -39,29 +39,9 @@ func (s *Store) WatchExecutions(ctx context.Context, ns, name string) (<-chan Ex
 	if err != nil {
 		return nil, fmt.Errorf("watch executions of %s: %w", jobWhat(ns, name), err)
 	}
-	out := make(chan ExecutionEvent, 16)
-	go func() {
-		defer close(out)
-		defer w.Stop()
-		for {
-			var ev ExecutionEvent
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				ev = executionEvent(ns, name, e)
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return forward(ctx, w, 16, func(e jetstream.KeyValueEntry) (ExecutionEvent, bool) {
+		return executionEvent(ns, name, e), true
+	}), nil
 }
 
 func executionEvent(ns, name string, e jetstream.KeyValueEntry) ExecutionEvent {
@@ -105,32 +85,12 @@ func (s *Store) WatchNodes(ctx context.Context) (<-chan NodeEvent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch nodes: %w", err)
 	}
-	out := make(chan NodeEvent, 16)
-	go func() {
-		defer close(out)
-		defer w.Stop()
-		for {
-			var ev NodeEvent
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil && isFenceKey(e.Key()) {
-					continue // a leader's fence, not a node
-				}
-				ev = nodeEvent(e)
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
+	return forward(ctx, w, 16, func(e jetstream.KeyValueEntry) (NodeEvent, bool) {
+		if e != nil && isFenceKey(e.Key()) {
+			return NodeEvent{}, false // a leader's fence, not a node
 		}
-	}()
-	return out, nil
+		return nodeEvent(e), true
+	}), nil
 }
 
 func nodeEvent(e jetstream.KeyValueEntry) NodeEvent {
