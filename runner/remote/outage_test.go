@@ -97,17 +97,7 @@ func TestExecutionsOutliveANATSOutage(t *testing.T) {
 	}
 	defer ag.Close()
 	log := &lockedLog{}
-	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second,
-		Log: slog.New(slog.NewTextHandler(log, nil))}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- remote.Serve(sctx, ag.Conn(), a, remote.SpecsFrom(ag)) }()
-	defer func() { stop(); <-served }()
-	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
-	wait.Until(t, 5*time.Second, "the agent to answer", func() bool {
-		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
-		return err == nil
-	})
+	c := serveAgent(t, cp, ag, log, nil)
 
 	// Each task counts its runs in a file and ends when the test creates
 	// its end file.
@@ -255,16 +245,7 @@ func TestExecutionOutlivesTheLossOfItsNATSServer(t *testing.T) {
 	if got := ag.Conn().ConnectedUrl(); got != urls[0] {
 		t.Fatalf("the agent connected to %s, want the first server %s", got, urls[0])
 	}
-	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- remote.Serve(sctx, ag.Conn(), a, remote.SpecsFrom(ag)) }()
-	defer func() { stop(); <-served }()
-	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
-	wait.Until(t, 10*time.Second, "the agent to answer", func() bool {
-		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
-		return err == nil
-	})
+	c := serveAgent(t, cp, ag, nil, nil)
 
 	work := t.TempDir()
 	runs, end := filepath.Join(work, "runs"), filepath.Join(work, "end")
@@ -387,17 +368,7 @@ func TestAgentStopsWhatWasRecordedLostMeanwhile(t *testing.T) {
 	}
 	defer ag.Close()
 	log := &lockedLog{}
-	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second,
-		Log: slog.New(slog.NewTextHandler(log, nil))}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- remote.Serve(sctx, ag.Conn(), a, remote.SpecsFrom(ag)) }()
-	defer func() { stop(); <-served }()
-	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
-	wait.Until(t, 5*time.Second, "the agent to answer", func() bool {
-		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
-		return err == nil
-	})
+	c := serveAgent(t, cp, ag, log, nil)
 	e, j := c.job("echo started; sleep 300")
 	done := c.runAsync(ctx, e, j)
 	waitStarted(t, c, e)
@@ -409,14 +380,7 @@ func TestAgentStopsWhatWasRecordedLostMeanwhile(t *testing.T) {
 	if r.x.Status.ComputeState != state.ComputeLost {
 		t.Fatalf("the run of an agent cut off ended %s (%s), %v; want lost", r.x.Status.ComputeState, r.x.Status.Message, r.err)
 	}
-	running := func() bool {
-		m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+e.ID+`"}`), 2*time.Second)
-		if err != nil {
-			return true // not answering yet
-		}
-		var rr remote.RunningReply
-		return json.Unmarshal(m.Data, &rr) != nil || rr.Running
-	}
+	running := func() bool { return agentRuns(cp, e.ID) }
 	proxy.restore()
 	wait.Until(t, 20*time.Second, "the agent to stop the execution recorded lost", func() bool { return !running() })
 	if !strings.Contains(log.String(), "stopping an execution the control plane recorded ended") {
@@ -444,30 +408,12 @@ func TestRecheckStopsWhatWasRecordedLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ag.Close()
-	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
 	recheck := make(chan struct{}, 1)
-	go func() {
-		served <- remote.ServeWith(sctx, ag.Conn(), a, remote.SpecsFrom(ag), remote.ServeOptions{Recheck: recheck})
-	}()
-	defer func() { stop(); <-served }()
-	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
-	wait.Until(t, 5*time.Second, "the agent to answer", func() bool {
-		_, err := c.client.ReadLog(ctx, "none", "stdout", 0)
-		return err == nil
-	})
+	c := serveAgent(t, cp, ag, nil, recheck)
 	e, j := c.job("echo started; sleep 300")
 	c.runAsync(ctx, e, j)
 	waitStarted(t, c, e)
-	running := func() bool {
-		m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+e.ID+`"}`), 2*time.Second)
-		if err != nil {
-			return true
-		}
-		var rr remote.RunningReply
-		return json.Unmarshal(m.Data, &rr) != nil || rr.Running
-	}
+	running := func() bool { return agentRuns(cp, e.ID) }
 	x := c.stored(e)
 	x.Status.ComputeState, x.Status.Message = state.ComputeLost, "the node went silent"
 	if _, err := cp.UpdateExecution(ctx, x); err != nil {
@@ -478,4 +424,39 @@ func TestRecheckStopsWhatWasRecordedLost(t *testing.T) {
 	}
 	recheck <- struct{}{}
 	wait.Until(t, 20*time.Second, "the agent to stop the execution recorded lost", func() bool { return !running() })
+}
+
+// serveAgent serves node n1 with an agent on the store connection ag
+// (logging to log when not nil, rechecking on recheck when not nil) until
+// the test ends, and returns the cluster of control plane cp with it,
+// once the agent answers.
+func serveAgent(t *testing.T, cp, ag *state.Store, log io.Writer, recheck chan struct{}) *cluster {
+	t.Helper()
+	a := &runner.Agent{NodeID: "n1", Dir: t.TempDir(), Store: ag, Grace: 2 * time.Second}
+	if log != nil {
+		a.Log = slog.New(slog.NewTextHandler(log, nil))
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- remote.ServeWith(ctx, ag.Conn(), a, remote.SpecsFrom(ag), remote.ServeOptions{Recheck: recheck})
+	}()
+	t.Cleanup(func() { stop(); <-served })
+	c := &cluster{t: t, st: cp, node: "n1", client: &remote.Client{NodeID: "n1", NC: cp.Conn(), Store: cp, Ping: ping}}
+	wait.Until(t, 10*time.Second, "the agent to answer", func() bool {
+		_, err := c.client.ReadLog(context.Background(), "none", "stdout", 0)
+		return err == nil
+	})
+	return c
+}
+
+// agentRuns asks node n1's agent, through cp, whether it runs execution
+// id; an agent that does not answer yet counts as running it.
+func agentRuns(cp *state.Store, id string) bool {
+	m, err := cp.Conn().Request(remote.NodeSubject("n1", remote.OpRunning), []byte(`{"execution_id":"`+id+`"}`), 2*time.Second)
+	if err != nil {
+		return true
+	}
+	var rr remote.RunningReply
+	return json.Unmarshal(m.Data, &rr) != nil || rr.Running
 }
