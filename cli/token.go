@@ -30,7 +30,7 @@ does nothing but let an agent join, once per node, for node credentials. An
 agent started with it as MUSTER_TOKEN joins, keeps its node's credentials
 (role node) in its --dir, mode 0600, and connects to NATS with them: they
 allow only what a node does (see docs/cluster.md). Revoking a node's token
-(listed with its node) shuts that node out.
+(listed with its node) closes that node's connections and shuts it out.
 
 The control plane stores only a hash of each token's secret: the token is
 printed once, when it is created. Give it to a command as MUSTER_TOKEN.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/internal/wait"
 )
 
 // nodeStore connects to st's listener with the credentials of node id.
@@ -62,7 +64,7 @@ func short(t *testing.T) context.Context {
 func TestNodeCredentials(t *testing.T) {
 	st := openT(t, t.TempDir(), Options{Listen: "127.0.0.1:0"})
 	ctx := ctxT(t)
-	_, tok, err := st.CreateToken(ctx, TokenSpec{Namespace: AllNamespaces, Role: RoleNode, Node: "n1"})
+	nodeTok, tok, err := st.CreateToken(ctx, TokenSpec{Namespace: AllNamespaces, Role: RoleNode, Node: "n1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,5 +170,14 @@ func TestNodeCredentials(t *testing.T) {
 	}
 	if got := connectT(t, st.ClientURL()).Overreach(ctx); strings.Join(got, ",") != "read secrets,read tokens,write jobs" {
 		t.Errorf("the bootstrap token's overreach = %v, want every probe", got)
+	}
+
+	// Revoked, the node is out at once, and stays out.
+	if err := st.RevokeToken(ctx, nodeTok.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait.Until(t, 10*time.Second, "the revoked node's connection to close", func() bool { return !n1.Conn().IsConnected() })
+	if _, err := n1.PutNode(short(t), Node{ID: "n1", Labels: map[string]string{}}); err == nil {
+		t.Error("a revoked node recorded its node")
 	}
 }

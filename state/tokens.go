@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nats-io/nats-server/v2/server"
 	"sort"
 	"strings"
 	"time"
@@ -280,7 +281,8 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Get(ctx, id); isNotFound(err) {
+	e, err := kv.Get(ctx, id)
+	if isNotFound(err) {
 		return notFound("token %s", id)
 	} else if err != nil {
 		return fmt.Errorf("read token %s: %w", id, err)
@@ -289,7 +291,29 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	if err := s.kvDelete(ctx, kv, id, 0, true); err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
+	if rec, err := decodeToken(id, e.Value()); err == nil && rec.Role == RoleNode {
+		s.disconnectNode(rec.Node)
+	}
 	return nil
+}
+
+// disconnectNode closes the connections of node id to the embedded NATS
+// server, if this store runs one: a node whose credentials were revoked
+// is out at once, not at its next connection. Its agent connects again
+// if it holds other valid credentials.
+func (s *Store) disconnectNode(id string) {
+	if s.srv == nil {
+		return
+	}
+	connz, err := s.srv.Connz(&server.ConnzOptions{User: "node:" + id, Limit: 1024})
+	if err != nil {
+		return
+	}
+	for _, c := range connz.Conns {
+		if err := s.srv.DisconnectClientByID(c.Cid); err == nil {
+			s.log().Info("disconnected a node whose credentials were revoked", "node", id, "connection", c.Cid)
+		}
+	}
 }
 
 // AuthenticateToken returns the stored token whose whole text
