@@ -85,7 +85,7 @@ func TestNodeCredentials(t *testing.T) {
 
 	for _, c := range []struct{ name, user, pass string }{
 		{"no credentials", "", ""},
-		{"a wrong secret", "n1", tok[:len(tok)-1] + "0"},
+		{"a wrong secret", "n1", wrongLast(tok)},
 		{"another node's name", "n2", tok},
 		{"a read token", "n1", readTok},
 		{"the control plane's user", ControlUser, tok},
@@ -180,4 +180,13 @@ func TestNodeCredentials(t *testing.T) {
 	if _, err := n1.PutNode(short(t), Node{ID: "n1", Labels: map[string]string{}}); err == nil {
 		t.Error("a revoked node recorded its node")
 	}
+}
+
+// wrongLast is tok with its last hex digit changed.
+func wrongLast(tok string) string {
+	last := "0"
+	if strings.HasSuffix(tok, "0") {
+		last = "1"
+	}
+	return tok[:len(tok)-1] + last
 }
