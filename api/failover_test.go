@@ -337,7 +337,7 @@ func TestFailoverLeavesAHungControlPlane(t *testing.T) {
 // and that the client skips those lines.
 func TestEventStreamBeats(t *testing.T) {
 	defer func(beat, idle time.Duration) { streamBeat, streamIdle = beat, idle }(streamBeat, streamIdle)
-	streamBeat, streamIdle = 50*time.Millisecond, 300*time.Millisecond
+	streamBeat, streamIdle = 50*time.Millisecond, time.Second
 	a, _, ctl := twoPlanes(t)
 	resp, err := http.Get("http://" + a.addr() + "/v1/events")
 	if err != nil {
@@ -354,7 +354,7 @@ func TestEventStreamBeats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(4 * streamIdle) // quiet but beating: the stream must stay
+	time.Sleep(3 * streamIdle) // quiet but beating: the stream must stay
 	ctl.emit("default", "web", Event{Job: "default/web", Kind: "finished", Version: 1, State: "running"})
 	if ev := nextEvent(t, events); ev.Kind != "finished" {
 		t.Fatalf("event after a quiet while = %+v, want finished", ev)
