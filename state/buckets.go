@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,16 +51,20 @@ func (s *Store) kv(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 	cfg := kvConfigs[bucket]
 	cfg.Bucket = s.prefix + bucket
 	cfg.Replicas = s.replicas
-	// Looked up first: a node's credentials may read a bucket, never
-	// create or change one.
-	kv, err := s.js.KeyValue(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = s.js.CreateKeyValue(ctx, cfg)
-	}
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		// Made by another version with another configuration: use it as it is.
-		kv, err = s.js.KeyValue(ctx, cfg.Bucket)
-	}
+	kv, err := opening(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		// Looked up first: a node's credentials may read a bucket, never
+		// create or change one.
+		kv, err := s.js.KeyValue(ctx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = s.js.CreateKeyValue(ctx, cfg)
+		}
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			// Made by another process, or another version with another
+			// configuration: use it as it is.
+			kv, err = s.js.KeyValue(ctx, cfg.Bucket)
+		}
+		return kv, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
 	}
@@ -77,13 +83,16 @@ func (s *Store) documents(ctx context.Context) (jetstream.ObjectStore, error) {
 		return s.docs, nil
 	}
 	cfg := jetstream.ObjectStoreConfig{Bucket: s.prefix + bucketDocuments, Description: "muster documents by sha256", Storage: jetstream.FileStorage, Replicas: s.replicas}
-	obs, err := s.js.ObjectStore(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		obs, err = s.js.CreateObjectStore(ctx, cfg)
-	}
-	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
-	}
+	obs, err := opening(ctx, func(ctx context.Context) (jetstream.ObjectStore, error) {
+		obs, err := s.js.ObjectStore(ctx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			obs, err = s.js.CreateObjectStore(ctx, cfg)
+		}
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
+		}
+		return obs, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store %s: %w", bucketDocuments, err)
 	}
@@ -105,7 +114,11 @@ func isNotFound(err error) bool {
 // watchValues returns the latest entry of every key that matches one of the
 // filters (deleted keys are left out), in one round of a KV watch.
 func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
-	return patientRead(ctx, func() ([]jetstream.KeyValueEntry, error) { return watchValuesOnce(ctx, kv, filters...) })
+	return patientRead(ctx, func() ([]jetstream.KeyValueEntry, error) {
+		actx, cancel := context.WithTimeout(ctx, listAttemptTimeout)
+		defer cancel()
+		return watchValuesOnce(actx, kv, filters...)
+	})
 }
 
 // watchValuesOnce is one try of watchValues.
@@ -147,4 +160,35 @@ func (s *Store) OpenBuckets(ctx context.Context) error {
 	}
 	_, err := s.documents(ctx)
 	return err
+}
+
+// listAttemptTimeout bounds one try of a listing, which reads a whole
+// bucket's matching keys.
+const listAttemptTimeout = 15 * time.Second
+
+// openTries and openTimeout bound opening a bucket or stream: each try
+// waits openTimeout at most, and a try that went unanswered is made again
+// from a fresh look-up. JetStream has left a create unanswered that raced
+// another process creating or updating the same stream.
+const (
+	openTries   = 4
+	openTimeout = 5 * time.Second
+)
+
+// opening calls open, each time under its own openTimeout, until it
+// answers other than with a timeout or unavailable, ctx ends, or openTries
+// tries were made.
+func opening[T any](ctx context.Context, open func(context.Context) (T, error)) (T, error) {
+	var v T
+	var err error
+	for try := 1; try <= openTries; try++ {
+		tctx, cancel := context.WithTimeout(ctx, openTimeout)
+		v, err = open(tctx)
+		cancel()
+		again := Unavailable(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+		if err == nil || !again || ctx.Err() != nil {
+			return v, err
+		}
+	}
+	return v, err
 }

@@ -330,6 +330,11 @@ func settled(si *jetstream.StreamInfo, n int) bool {
 // is found: an update racing that creation can go unanswered (two control
 // planes starting at once on a new cluster both waited for one).
 func (s *Store) createOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return opening(ctx, func(ctx context.Context) (jetstream.Stream, error) { return s.createOrUpdateStreamOnce(ctx, cfg) })
+}
+
+// createOrUpdateStreamOnce is one try of createOrUpdateStream.
+func (s *Store) createOrUpdateStreamOnce(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	st, err := s.js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		st, err = s.js.CreateStream(ctx, cfg)

@@ -74,5 +74,19 @@ func askAgain[T any](ctx context.Context, again func(error) bool, f func() (T, e
 
 // kvGet reads key, riding out a stream leader election (see patiently).
 func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
-	return patientRead(ctx, func() (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
+	return patientRead(ctx, func() (jetstream.KeyValueEntry, error) {
+		actx, cancel := readAttempt(ctx)
+		defer cancel()
+		return kv.Get(actx, key)
+	})
+}
+
+// readAttemptTimeout bounds one try of a read: a read sent while a stream
+// elects its leader goes unanswered, and the next try should not wait for
+// the whole of the caller's deadline.
+const readAttemptTimeout = 5 * time.Second
+
+// readAttempt is the context of one try of a read under ctx.
+func readAttempt(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, readAttemptTimeout)
 }
