@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -91,26 +93,46 @@ func NodePermissions(id string) *server.Permissions {
 // An agent on a NATS server whose users muster does not make checks its
 // credentials so at start.
 func (s *Store) Overreach(ctx context.Context) []string {
-	var out []string
-	for _, b := range []string{bucketSecrets, bucketTokens} {
-		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-		_, err := s.js.Stream(pctx, "KV_"+s.prefix+b)
-		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrStreamNotFound) {
-			out = append(out, "read "+b)
-		}
-	}
-	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	_, err := s.js.Publish(pctx, "$KV."+s.prefix+bucketJobs+".muster-probe", nil, jetstream.WithExpectLastSequencePerSubject(math.MaxUint64))
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		out = append(out, "write jobs")
+	// A refused request goes unanswered until the timeout: the probes
+	// run at once.
+	probes := map[string]func() bool{
+		"read secrets": func() bool { return s.opens(ctx, bucketSecrets) },
+		"read tokens":  func() bool { return s.opens(ctx, bucketTokens) },
+		"write jobs": func() bool {
+			_, err := s.js.Publish(ctx, "$KV."+s.prefix+bucketJobs+".muster-probe", nil, jetstream.WithExpectLastSequencePerSubject(math.MaxUint64))
+			var apiErr *jetstream.APIError
+			return errors.As(err, &apiErr)
+		},
 	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var out []string
+	for what, probe := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if probe() {
+				mu.Lock()
+				out = append(out, what)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(out)
 	return out
 }
 
-// probeTimeout bounds each probe of Overreach.
+// opens reports whether the store's credentials may look the stream of
+// bucket up (it need not exist).
+func (s *Store) opens(ctx context.Context, bucket string) bool {
+	_, err := s.js.Stream(ctx, "KV_"+s.prefix+bucket)
+	return err == nil || errors.Is(err, jetstream.ErrStreamNotFound)
+}
+
+// probeTimeout bounds the probes of Overreach.
 const probeTimeout = 2 * time.Second
 
 // NodeUserConf is the NATS server configuration of node id's user on a
