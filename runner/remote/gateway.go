@@ -35,9 +35,16 @@ const (
 // gatewayQueue is the queue group of the control planes' gateways.
 const gatewayQueue = "muster-gateway"
 
-// gatewayTimeout bounds a gateway request: the store's own writes ride
-// out a stream leader election within it.
-const gatewayTimeout = 30 * time.Second
+// gatewayTimeout bounds how long a control plane works on one gateway
+// request: the store's own writes ride out a stream leader election
+// within it. A node asks again when an answer does not come within
+// gatewayAttempt (its request, or the answer, may have been lost with a
+// NATS server), for up to gatewayPatience.
+const (
+	gatewayTimeout  = 30 * time.Second
+	gatewayAttempt  = 10 * time.Second
+	gatewayPatience = time.Minute
+)
 
 // ExecRef names an execution.
 type ExecRef struct {
@@ -171,7 +178,28 @@ func updateNodeExecution(ctx context.Context, st *state.Store, node string, x st
 	if _, err := nodeExecution(ctx, st, node, ExecRef{ns, name, x.ID}); err != nil {
 		return state.Execution{}, err
 	}
-	return st.UpdateExecution(ctx, x)
+	y, err := st.UpdateExecution(ctx, x)
+	var conflict *state.ConflictError
+	if errors.As(err, &conflict) {
+		// The node asked again after an answer it did not get: the
+		// write it asks for may be the one stored.
+		if cur, cerr := st.Execution(ctx, ns, name, x.ID); cerr == nil && sameWrite(x, cur) {
+			return cur, nil
+		}
+	}
+	return y, err
+}
+
+// sameWrite reports whether cur, as stored, is want written over its
+// revision: the revision after it, and otherwise what want says.
+func sameWrite(want, cur state.Execution) bool {
+	if cur.Revision != want.Revision+1 {
+		return false
+	}
+	want.Revision, want.CreatedAt, want.UpdatedAt = cur.Revision, cur.CreatedAt, cur.UpdatedAt
+	a, aerr := json.Marshal(want)
+	b, berr := json.Marshal(cur)
+	return aerr == nil && berr == nil && string(a) == string(b)
 }
 
 // Gateway is the execution store of a node's agent: the control planes'
@@ -199,10 +227,10 @@ func (g Gateway) ask(ctx context.Context, op string, req any) (state.Execution, 
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, gatewayTimeout)
+		ctx, cancel = context.WithTimeout(ctx, gatewayPatience)
 		defer cancel()
 	}
-	m, err := g.NC.RequestWithContext(ctx, GatewaySubject(g.NodeID, op), b)
+	m, err := g.request(ctx, GatewaySubject(g.NodeID, op), b)
 	if err != nil {
 		return state.Execution{}, fmt.Errorf("record through the control planes: %w", err)
 	}
@@ -219,4 +247,27 @@ func (g Gateway) ask(ctx context.Context, op string, req any) (state.Execution, 
 		return state.Execution{}, errors.New("the control plane's answer holds no execution")
 	}
 	return *reply.Execution, nil
+}
+
+// request sends a gateway request, asking again while no answer comes
+// within gatewayAttempt or no control plane answers, until ctx ends.
+func (g Gateway) request(ctx context.Context, subject string, data []byte) (*nats.Msg, error) {
+	wait := 200 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, gatewayAttempt)
+		m, err := g.NC.RequestWithContext(actx, subject, data)
+		cancel()
+		again := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
+		if err == nil || !again || ctx.Err() != nil {
+			return m, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return m, err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

@@ -70,10 +70,21 @@ func TestGatewayKeepsANodeToItsOwnExecutions(t *testing.T) {
 	if x := c.stored(theirs); x.Status.ComputeState != theirs.Status.ComputeState || x.Revision != theirs.Revision {
 		t.Errorf("n2's execution changed: %+v", x.Status)
 	}
-	// Its own execution it records.
+	// Its own execution it records; asking again after a lost answer
+	// gets the same record, while another write over the old revision is
+	// a conflict.
 	mine.Status.ComputeState = state.ComputeStarting
-	if _, err := gw.UpdateExecution(short(), mine); err != nil {
-		t.Errorf("record its own execution: %v", err)
+	stored, err := gw.UpdateExecution(short(), mine)
+	if err != nil {
+		t.Fatalf("record its own execution: %v", err)
+	}
+	if again, err := gw.UpdateExecution(short(), mine); err != nil || again.Revision != stored.Revision {
+		t.Errorf("the same write asked again: revision %d, %v; want %d", again.Revision, err, stored.Revision)
+	}
+	other := mine
+	other.Status.ComputeState = state.ComputeFailed
+	if _, err := gw.UpdateExecution(short(), other); !errors.Is(err, state.ErrConflict) {
+		t.Errorf("another write over the old revision: %v, want a conflict", err)
 	}
 }
 
