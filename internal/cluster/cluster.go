@@ -81,6 +81,10 @@ type Cluster struct {
 	NATS, Servers, Agents []*Container
 	// Token is the MUSTER_TOKEN of the control planes, agents and clients.
 	Token string
+	// natsPassword is the NATS password of the control planes (user
+	// muster); nodePasswords those of the agents' nodes, by alias.
+	natsPassword  string
+	nodePasswords map[string]string
 	// TLS holds the CA and the control planes' certificate (for cp1..cpN
 	// and 127.0.0.1): their API listens beyond loopback, so over TLS.
 	TLS testcerts.Files
@@ -116,6 +120,7 @@ func New(t testing.TB, o Options) *Cluster {
 		names = append(names, fmt.Sprintf("cp%d", i))
 	}
 	c.TLS = testcerts.New(t, names...)
+	c.writeNATSConf()
 	start := time.Now()
 	c.must("network", "create", "--label", "muster.test=cluster", c.Network)
 	t.Cleanup(c.remove)
@@ -130,6 +135,11 @@ func New(t testing.TB, o Options) *Cluster {
 		c.startAgent(i)
 	}
 	c.WaitNodes(o.Agents)
+	for _, a := range c.Agents {
+		if strings.Contains(a.Logs(), "credentials can also") {
+			t.Fatalf("agent %s connects with more than a node's permissions:\n%s", a.Alias, a.Logs())
+		}
+	}
 	t.Logf("cluster %s up in %s: NATS after %s, a leading control plane after %s",
 		c.Network, time.Since(start).Round(time.Millisecond), natsUp.Round(time.Millisecond), serversUp.Round(time.Millisecond))
 	return c
@@ -221,7 +231,7 @@ func (c *Cluster) startNATS() {
 	for i := 1; i <= c.opts.NATS; i++ {
 		alias := fmt.Sprintf("n%d", i)
 		c.NATS = append(c.NATS, c.run(alias, []string{natsPort}, nil,
-			"nats-server", "-js", "-sd", "/data", "--server_name", alias, "-p", natsPort,
+			"nats-server", "-c", tlsDir+"/"+natsConfFile, "-js", "-sd", "/data", "--server_name", alias, "-p", natsPort,
 			"--cluster_name", clusterName, "--cluster", "nats://0.0.0.0:"+routePort,
 			"--routes", strings.Join(routes, ",")))
 	}
@@ -231,7 +241,7 @@ func (c *Cluster) startNATS() {
 	}
 	// A partitioned server never closes the connection: pings find it
 	// dead within two seconds.
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1),
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.UserInfo("muster", c.natsPassword), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1),
 		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true),
 		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(2))
 	if err != nil {
@@ -257,7 +267,7 @@ func (c *Cluster) startNATS() {
 func (c *Cluster) natsURLs() string {
 	var urls []string
 	for _, x := range c.NATS {
-		urls = append(urls, "nats://"+x.Alias+":"+natsPort)
+		urls = append(urls, "nats://muster:"+c.natsPassword+"@"+x.Alias+":"+natsPort)
 	}
 	return strings.Join(urls, ",")
 }
@@ -295,7 +305,8 @@ func (c *Cluster) agentServers() string {
 func (c *Cluster) startAgent(i int) *Container {
 	c.t.Helper()
 	alias := fmt.Sprintf("a%d", i)
-	x := c.run(alias, nil, []string{"MUSTER_TOKEN=" + c.Token},
+	// The API with the token; NATS as its node, with a node's permissions.
+	x := c.run(alias, nil, []string{"MUSTER_TOKEN=" + c.Token, "MUSTER_NATS_PASSWORD=" + c.nodePasswords[alias]},
 		"muster", "agent", "--server", c.agentServers(), "--node-id", alias, "--dir", agentDir,
 		"--heartbeat", c.opts.Heartbeat.String(), "--tls-ca", c.inContainer(c.TLS.CA))
 	c.Agents = append(c.Agents, x)
