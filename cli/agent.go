@@ -247,7 +247,7 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if err != nil {
 		return err
 	}
-	st, err := state.Connect(ctx, natsURL, opts...)
+	st, err := connectNATS(ctx, w, natsURL, opts)
 	if err != nil {
 		if credsFile != "" && errors.Is(err, nats.ErrAuthorization) {
 			return fmt.Errorf("the NATS server at %s refused the credentials of node %s in %s (revoked?): remove the file to join again", natsURL, n.ID, credsFile)
@@ -366,5 +366,32 @@ func warnOverreach(ctx context.Context, w io.Writer, st *state.Store, node strin
 	if more := st.Overreach(ctx); len(more) > 0 {
 		fmt.Fprintf(w, "muster agent: warning: these NATS credentials can also %s: a node taken over could too; give node %s a NATS user of its own with the permissions in docs/cluster.md\n",
 			strings.Join(more, ", "), node)
+	}
+}
+
+// natsConnectWait is how long an agent waits between two attempts to
+// reach NATS at start.
+const natsConnectWait = 2 * time.Second
+
+// connectNATS connects to the NATS servers at urls, waiting for one to
+// answer when none does yet (a node may well start before its control
+// plane's NATS), saying so once, until ctx ends. Other errors (refused
+// credentials, TLS) end the wait at once.
+func connectNATS(ctx context.Context, w io.Writer, urls string, opts []nats.Option) (*state.Store, error) {
+	said := false
+	for {
+		st, err := state.Connect(ctx, urls, opts...)
+		if err == nil || !errors.Is(err, nats.ErrNoServers) || ctx.Err() != nil {
+			return st, err
+		}
+		if !said {
+			fmt.Fprintf(w, "muster agent: no NATS server answers at %s yet; waiting (interrupt to stop)\n", urls)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(natsConnectWait):
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -204,5 +205,44 @@ func TestAgentNATSConnectionRidesOutARestart(t *testing.T) {
 	out := logBuf.String()
 	if strings.Count(out, "lost the connection to NATS") != 1 || strings.Count(out, "reconnected to NATS") != 1 {
 		t.Fatalf("want the loss and the return logged once each; log:\n%s", out)
+	}
+}
+
+// TestAgentWaitsForNATSAtStart: an agent whose NATS server does not
+// answer yet waits for it, says so once, and connects when it comes.
+func TestAgentWaitsForNATSAtStart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	var out lockedBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type connected struct {
+		st  *state.Store
+		err error
+	}
+	done := make(chan connected, 1)
+	go func() {
+		st, err := connectNATS(ctx, &out, url, nil)
+		done <- connected{st, err}
+	}()
+	wait.Until(t, 10*time.Second, "the agent to say it waits", func() bool { return strings.Contains(out.String(), "waiting") })
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("connect once NATS answered: %v", r.err)
+	}
+	r.st.Close()
+	if n := strings.Count(out.String(), "waiting"); n != 1 {
+		t.Errorf("said it waits %d times, want once:\n%s", n, out.String())
 	}
 }
