@@ -250,7 +250,7 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	st, err := connectNATS(ctx, w, natsURL, opts)
 	if err != nil {
 		if credsFile != "" && errors.Is(err, nats.ErrAuthorization) {
-			return fmt.Errorf("the NATS server at %s refused the credentials of node %s in %s (revoked?): remove the file to join again", natsURL, n.ID, credsFile)
+			return fmt.Errorf("the NATS server at %s refused the credentials of node %s in %s (the token was revoked, or the control plane's state is new): remove the file to join again", natsURL, n.ID, credsFile)
 		}
 		return explainTLS(err, t.ca)
 	}
@@ -307,6 +307,9 @@ func natsOptions(log *slog.Logger, back chan<- struct{}) []nats.Option {
 		nats.PingInterval(natsPing),
 		nats.MaxPingsOutstanding(natsPingsOut),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil && nc.IsClosed() {
+				return // the agent closes it as it stops
+			}
 			log.Warn("lost the connection to NATS; reconnecting, executions go on", "component", "node", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {

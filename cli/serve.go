@@ -431,8 +431,15 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
 	}
 	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", join)
+	local := sf.nats == "" && os.Getenv("MUSTER_TOKEN") == ""
+	if local {
+		// The address alone is not enough: the token is in the directory.
+		if abs, err := filepath.Abs(sf.dir); err == nil {
+			env = "MUSTER_STATE_DIR=" + abs
+		}
+	}
 	fmt.Fprintf(w, "  commands reach it with %s, or %s\n", reach, env)
-	if sf.nats == "" && os.Getenv("MUSTER_TOKEN") == "" {
+	if local {
 		fmt.Fprintf(w, "  API token: made for this run and kept in %s, readable by you only; your commands and agents find it there\n",
 			filepath.Join(sf.dir, devFile))
 	}
