@@ -165,8 +165,8 @@ func nodeExecution(ctx context.Context, st *state.Store, node string, ref ExecRe
 	return x, err
 }
 
-// updateNodeExecution writes x if it, as stored and as written, belongs
-// to node.
+// updateNodeExecution writes what a node may write of x (nodeWrite) if x,
+// as stored and as written, belongs to node.
 func updateNodeExecution(ctx context.Context, st *state.Store, node string, x state.Execution) (state.Execution, error) {
 	ns, name, err := x.JobRef()
 	if err != nil {
@@ -175,19 +175,33 @@ func updateNodeExecution(ctx context.Context, st *state.Store, node string, x st
 	if x.NodeID != node {
 		return state.Execution{}, fmt.Errorf("%w: node %s may not record an execution of node %s", state.ErrInvalid, node, x.NodeID)
 	}
-	if _, err := nodeExecution(ctx, st, node, ExecRef{ns, name, x.ID}); err != nil {
+	cur, err := nodeExecution(ctx, st, node, ExecRef{ns, name, x.ID})
+	if err != nil {
 		return state.Execution{}, err
 	}
-	y, err := st.UpdateExecution(ctx, x)
+	w := nodeWrite(cur, x)
+	y, err := st.UpdateExecution(ctx, w)
 	var conflict *state.ConflictError
 	if errors.As(err, &conflict) {
 		// The node asked again after an answer it did not get: the
 		// write it asks for may be the one stored.
-		if cur, cerr := st.Execution(ctx, ns, name, x.ID); cerr == nil && sameWrite(x, cur) {
-			return cur, nil
+		if now, cerr := st.Execution(ctx, ns, name, x.ID); cerr == nil && sameWrite(w, now) {
+			return now, nil
 		}
 	}
 	return y, err
+}
+
+// nodeWrite is what a node's write x may change of its execution cur:
+// the state, the outputs and what it skipped and read, over x's revision.
+// The rest (its job, version, node, links to the executions before and
+// after it) is the control plane's and stays as stored.
+func nodeWrite(cur, x state.Execution) state.Execution {
+	w := cur
+	w.Revision = x.Revision
+	w.Status = x.Status
+	w.Outputs, w.Accessed, w.Skipped = x.Outputs, x.Accessed, x.Skipped
+	return w
 }
 
 // sameWrite reports whether cur, as stored, is want written over its

@@ -86,6 +86,17 @@ func TestGatewayKeepsANodeToItsOwnExecutions(t *testing.T) {
 	if _, err := gw.UpdateExecution(short(), other); !errors.Is(err, state.ErrConflict) {
 		t.Errorf("another write over the old revision: %v, want a conflict", err)
 	}
+	// What is the control plane's stays as stored.
+	bold := stored
+	bold.Status.ComputeState = state.ComputeRunning
+	bold.JobVersion, bold.NextExecutionID, bold.DeploymentID = 99, theirs.ID, "forged"
+	got, err := gw.UpdateExecution(short(), bold)
+	if err != nil {
+		t.Fatalf("record its execution running: %v", err)
+	}
+	if got.Status.ComputeState != state.ComputeRunning || got.JobVersion != stored.JobVersion || got.NextExecutionID != "" || got.DeploymentID != stored.DeploymentID {
+		t.Errorf("the node rewrote what is the control plane's: %+v", got)
+	}
 }
 
 // newExecution records a pending execution of the test job on node.
