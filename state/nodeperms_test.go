@@ -116,6 +116,20 @@ func TestNodeCredentials(t *testing.T) {
 		t.Fatalf("document = %q", b)
 	}
 	rc.Close()
+	// A document large enough for the server to ask for flow control.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	bigDoc, _, err := st.PutDocument(ctx, bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err = n1.Document(ctx, bigDoc)
+	if err != nil {
+		t.Fatalf("open a large document: %v", err)
+	}
+	if b, err := io.ReadAll(rc); err != nil || !bytes.Equal(b, big) {
+		t.Fatalf("read a large document: %d bytes, %v (refused: %v)", len(b), err, v.got)
+	}
+	rc.Close()
 	sub, err := n1.Conn().SubscribeSync(NodeSubjects + "n1.run")
 	if err != nil {
 		t.Fatal(err)
