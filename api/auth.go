@@ -37,6 +37,7 @@ type principal struct {
 	id        string
 	role      state.Role
 	namespace string // state.AllNamespaces for every one
+	node      string // the node of a node token
 }
 
 // anyone is the principal of every request to a server that requires no
@@ -112,6 +113,8 @@ func (p principal) allows(a access, r *http.Request) error {
 		return nil
 	case a.role == state.RoleJoin && p.role == state.RoleAdmin && p.namespace == state.AllNamespaces:
 		return nil
+	case a.role == state.RoleJoin && p.role == state.RoleNode && p.node == r.PathValue("id"):
+		return nil // a node's own credentials: they are its join (joinNode)
 	}
 	if !p.role.Includes(a.role) {
 		return &forbidden{fmt.Sprintf("%s has role %s; %s %s needs role %s", p.id, p.role, r.Method, r.URL.Path, a.role)}
@@ -213,7 +216,7 @@ func (a *authenticator) authenticate(r *http.Request) (principal, error) {
 	if err != nil {
 		return principal{}, err
 	}
-	return principal{id: "token " + tok.ID, role: tok.Role, namespace: tok.Namespace}, nil
+	return principal{id: "token " + tok.ID, role: tok.Role, namespace: tok.Namespace, node: tok.Node}, nil
 }
 
 // allowsSpec checks that the request's principal may act in the namespace

@@ -47,6 +47,11 @@ func TestScopedTokens(t *testing.T) {
 		return status == http.StatusUnauthorized
 	})
 	stop := "/v1/jobs/default/web/stop"
+	join := newToken(t, h, state.AllNamespaces, state.RoleJoin)
+	_, nodeN1, err := h.client.CreateToken(ctxT(t), state.TokenSpec{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, c := range []struct {
 		name, token, method, path, body string
@@ -54,6 +59,13 @@ func TestScopedTokens(t *testing.T) {
 		mention                         string // in the body
 	}{
 		{"read lists its namespace", readA, "GET", "/v1/jobs", "", 200, "[]"},
+		{"join reads the info", join, "GET", "/v1/info", "", 200, "api_version"},
+		{"join cannot read jobs", join, "GET", "/v1/jobs", "", 403, "has role join"},
+		{"join joins a node", join, "POST", "/v1/nodes/n7/join", "", 201, `"role":"node"`},
+		{"read cannot join a node", readAll, "POST", "/v1/nodes/n8/join", "", 403, "needs role join"},
+		{"a node's token is its own join", nodeN1, "POST", "/v1/nodes/n1/join", "", 200, `"node":"n1"`},
+		{"a node's token joins no other node", nodeN1, "POST", "/v1/nodes/n2/join", "", 403, "needs role join"},
+		{"a node's token reads no job", nodeN1, "GET", "/v1/jobs", "", 403, "has role node"},
 		{"read of another namespace", readA, "GET", "/v1/jobs/default/web", "", 403, "is for namespace team-a, not default"},
 		{"read of its namespace", readDefault, "GET", "/v1/jobs/default/web", "", 200, web.Hash},
 		{"read cannot stop", readDefault, "POST", stop, "", 403, "has role read; POST " + stop + " needs role write"},

@@ -15,7 +15,7 @@ var _ TokenStore = (*Client)(nil)
 // CreateToken creates a token for spec on the control plane and returns it
 // with its secret, the whole bearer token, shown this once.
 func (c *Client) CreateToken(ctx context.Context, spec state.TokenSpec) (state.Token, string, error) {
-	in := tokenRequest{Namespace: spec.Namespace, Role: spec.Role, Description: spec.Description}
+	in := tokenRequest{Namespace: spec.Namespace, Role: spec.Role, Description: spec.Description, Node: spec.Node}
 	if spec.TTL > 0 {
 		in.TTL = spec.TTL.String()
 	}
@@ -47,7 +47,8 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 
 // JoinNode exchanges the client's token (a join token, or an admin's of
 // every namespace) for the credentials of node id: its node token, shown
-// this once.
+// this once. When the client's token is node id's own, it stays the
+// node's credentials: the token returned is "".
 func (c *Client) JoinNode(ctx context.Context, id string) (state.Token, string, error) {
 	if err := state.CheckNodeID(id); err != nil {
 		return state.Token{}, "", err

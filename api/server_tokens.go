@@ -19,6 +19,7 @@ type tokenRequest struct {
 	Role        state.Role `json:"role"`
 	TTL         string     `json:"ttl,omitempty"` // a Go duration: "720h"
 	Description string     `json:"description,omitempty"`
+	Node        string     `json:"node,omitempty"` // the node of a node token
 }
 
 // tokenResponse answers POST /v1/tokens: the token's record and the whole
@@ -46,7 +47,7 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	spec := state.TokenSpec{Namespace: req.Namespace, Role: req.Role, Description: req.Description}
+	spec := state.TokenSpec{Namespace: req.Namespace, Role: req.Role, Description: req.Description, Node: req.Node}
 	if req.TTL != "" {
 		if spec.TTL, err = time.ParseDuration(req.TTL); err != nil || spec.TTL <= 0 {
 			return badf("invalid ttl %q: want a positive duration such as 720h", req.TTL)
@@ -122,7 +123,14 @@ func (s *server) joinNode(w http.ResponseWriter, r *http.Request) error {
 	if err := state.CheckNodeID(id); err != nil {
 		return bad(err)
 	}
-	if p := principalOf(r); p.role == state.RoleJoin {
+	p := principalOf(r)
+	if p.role == state.RoleNode {
+		// The node's own credentials, given to its agent directly: they
+		// stay its credentials, and no others are made.
+		writeJSON(w, http.StatusOK, tokenResponse{Token: state.Token{Namespace: state.AllNamespaces, Role: state.RoleNode, Node: id}})
+		return nil
+	}
+	if p.role == state.RoleJoin {
 		// A join token makes a node once: joining as a node that has
 		// credentials would take its work, and the secrets sent with it.
 		if err := notJoined(r.Context(), ts, id); err != nil {

@@ -230,7 +230,7 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	gateway := info.NodeCredentials || os.Getenv("MUSTER_NATS_PASSWORD") != ""
 	switch {
 	case info.NodeCredentials:
-		if creds, credsFile, err = nodeCredentials(ctx, w, client, dir, n.ID); err != nil {
+		if creds, credsFile, err = nodeCredentials(ctx, w, client, dir, n.ID, token); err != nil {
 			return err
 		}
 	case os.Getenv("MUSTER_NATS_PASSWORD") != "":

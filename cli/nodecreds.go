@@ -30,8 +30,9 @@ type nodeCreds struct {
 // nodeCredentials returns the NATS options that connect the agent of node
 // id with that node's own credentials: those saved in dir by an earlier
 // join, or new ones it joins for now with the client's token (MUSTER_TOKEN:
-// a join token, or an admin's), which it saves.
-func nodeCredentials(ctx context.Context, w io.Writer, client *api.Client, dir, id string) ([]nats.Option, string, error) {
+// a join token, or an admin's), or that token itself when it is the node's
+// (token create --role node), which it saves.
+func nodeCredentials(ctx context.Context, w io.Writer, client *api.Client, dir, id, token string) ([]nats.Option, string, error) {
 	path := filepath.Join(dir, nodeCredsFile)
 	c, err := readNodeCreds(path)
 	switch {
@@ -39,6 +40,9 @@ func nodeCredentials(ctx context.Context, w io.Writer, client *api.Client, dir, 
 		_, tok, err := client.JoinNode(ctx, id)
 		if err != nil {
 			return nil, "", fmt.Errorf("join the control plane at %s as node %s: %w", client.Addr(), id, err)
+		}
+		if tok == "" {
+			tok = token // the node's own credentials were given
 		}
 		c = nodeCreds{Node: id, Token: tok}
 		if err := writeNodeCreds(path, c); err != nil {

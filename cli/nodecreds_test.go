@@ -62,6 +62,19 @@ func TestNodeJoinsWithItsOwnCredentials(t *testing.T) {
 		t.Errorf("status with a join token: %v", r)
 	}
 
+	// An admin may make a node's credentials directly; its agent keeps
+	// them as they are.
+	w2 := strings.TrimSpace(admin.ok("token", "create", "--addr", addr, "--namespace", "*", "--role", "node", "--node", "w2").stdout)
+	second := newCLI(t, "MUSTER_TOKEN="+w2)
+	second.dir = admin.dir
+	second.start(`joined the control plane`, "agent", "--server", addr, "--node-id", "w2", "--dir", "agent-w2", "--heartbeat", "500ms")
+	if b, _ := os.ReadFile(filepath.Join(admin.dir, "agent-w2", nodeCredsFile)); !strings.Contains(string(b), w2) {
+		t.Errorf("w2's credentials file holds %s, want the token it was given", b)
+	}
+	if r := second.run("status", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, "has role node") {
+		t.Errorf("status with a node token: %v", r)
+	}
+
 	url := natsURLOf(t, addr, "boot-s3cret")
 	if _, err := nats.Connect(url); err == nil {
 		t.Error("connected to the NATS listener without credentials")

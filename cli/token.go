@@ -29,7 +29,9 @@ Node agents get tokens of their own: a join token (namespace "*", role join)
 does nothing but let an agent join, once per node, for node credentials. An
 agent started with it as MUSTER_TOKEN joins, keeps its node's credentials
 (role node) in its --dir, mode 0600, and connects to NATS with them: they
-allow only what a node does (see docs/cluster.md). Revoking a node's token
+allow only what a node does (see docs/cluster.md). An admin may also make a
+node's credentials directly (--role node --node ID) and give them to its
+agent as MUSTER_TOKEN. Revoking a node's token
 (listed with its node) closes that node's connections and shuts it out.
 
 The control plane stores only a hash of each token's secret: the token is
@@ -37,6 +39,7 @@ printed once, when it is created. Give it to a command as MUSTER_TOKEN.
 Managing tokens needs an admin token.`,
 		Example: `  muster token create --namespace team-a --role write --ttl 720h --description ci
   muster token create --namespace '*' --role join --ttl 1h --description "rack 4"
+  muster token create --namespace '*' --role node --node edge-1
   muster token list
   muster token revoke 3f2a9c0d41b7e865`,
 	}
@@ -64,7 +67,7 @@ func newTokenCreate() *cobra.Command {
 	var spec state.TokenSpec
 	var role string
 	c := &cobra.Command{
-		Use:   "create --namespace NS --role read|write|admin|join",
+		Use:   "create --namespace NS --role read|write|admin|join|node [--node ID]",
 		Short: "Create a scoped API token and print it once",
 		Long: `Create stores a new token for --namespace ("*": every namespace) with --role
 and prints it on standard output. It is not stored and cannot be shown again:
@@ -97,8 +100,12 @@ keep it, or revoke it and create another. --ttl makes it expire.`,
 				}{tok, secret})
 			}
 			fmt.Fprintln(w, secret)
+			role := string(tok.Role)
+			if tok.Node != "" {
+				role += " of node " + tok.Node
+			}
 			fmt.Fprintf(c.ErrOrStderr(), "token %s: role %s in namespace %s%s; it is shown only now\n",
-				tok.ID, tok.Role, tok.Namespace, expiry(tok))
+				tok.ID, role, tok.Namespace, expiry(tok))
 			return nil
 		},
 	}
@@ -106,12 +113,13 @@ keep it, or revoke it and create another. --ttl makes it expire.`,
 	out.register(c, "text", "json")
 	f := c.Flags()
 	f.StringVar(&spec.Namespace, "namespace", "", `namespace the token acts in ("*": every namespace)`)
-	f.StringVar(&role, "role", "", "what the token may do: read, write, admin, or join (node agents)")
+	f.StringVar(&role, "role", "", "what the token may do: read, write, admin; join or node (node agents)")
 	f.DurationVar(&spec.TTL, "ttl", 0, "how long the token lasts (default: until revoked)")
 	f.StringVar(&spec.Description, "description", "", "whom or what the token is for")
+	f.StringVar(&spec.Node, "node", "", "with --role node: the node whose credentials the token is")
 	_ = c.MarkFlagRequired("namespace")
 	_ = c.MarkFlagRequired("role")
-	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions([]string{"read", "write", "admin", "join"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions([]string{"read", "write", "admin", "join", "node"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
