@@ -161,7 +161,7 @@ func (c *Client) send(ctx context.Context, ep endpoint, r request) (_ *http.Resp
 	if r.accept != "" {
 		req.Header.Set("Accept", r.accept)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.doAttempt(req, r)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -174,6 +174,34 @@ func (c *Client) send(ctx context.Context, ep endpoint, r request) (_ *http.Resp
 		return nil, true, readError(resp)
 	}
 	return resp, true, nil
+}
+
+// attemptHeaders bounds the wait for the answer's headers of a request
+// that is safe to send to the next control plane, when there is one: a
+// control plane that hangs (paused, cut off) is left for the next.
+var attemptHeaders = 30 * time.Second
+
+// errNoAnswer is the failure of an attempt whose answer did not begin
+// within attemptHeaders.
+var errNoAnswer = errors.New("no answer")
+
+// doAttempt sends req, giving up after attemptHeaders without headers
+// when r may go to another control plane.
+func (c *Client) doAttempt(req *http.Request, r request) (*http.Response, error) {
+	if r.policy != retrySafe || len(c.eps) < 2 {
+		return c.hc.Do(req)
+	}
+	ctx, cancel := context.WithCancel(req.Context())
+	context.AfterFunc(req.Context(), cancel)
+	late := time.AfterFunc(attemptHeaders, cancel)
+	resp, err := c.hc.Do(req.WithContext(ctx))
+	if !late.Stop() && req.Context().Err() == nil {
+		if err == nil {
+			resp.Body.Close()
+		}
+		return nil, fmt.Errorf("%w within %s", errNoAnswer, attemptHeaders)
+	}
+	return resp, err
 }
 
 // retryable says whether a request that failed with err may go to the next

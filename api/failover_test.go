@@ -387,3 +387,29 @@ func TestEventStreamThatNeverOpens(t *testing.T) {
 		t.Fatalf("Events gave up after %s", took)
 	}
 }
+
+// TestFailoverLeavesAControlPlaneThatDoesNotAnswer reads through a client
+// of two control planes, the first of which takes the request and never
+// answers (paused, cut off): the read is answered by the second after
+// attemptHeaders.
+func TestFailoverLeavesAControlPlaneThatDoesNotAnswer(t *testing.T) {
+	defer func(d time.Duration) { attemptHeaders = d }(attemptHeaders)
+	attemptHeaders = 300 * time.Millisecond
+	a, b, _ := twoPlanes(t)
+	a.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done()
+		return true
+	}
+	c := NewClient(a.addr()+","+b.addr(), "")
+	defer c.Close()
+	began := time.Now()
+	if _, err := c.Jobs(ctxT(t)); err != nil {
+		t.Fatalf("Jobs: %v", err)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Fatalf("answered after %s", took)
+	}
+	if b.count("GET /v1/jobs") != 1 {
+		t.Fatalf("the second control plane got %d reads, want 1", b.count("GET /v1/jobs"))
+	}
+}
