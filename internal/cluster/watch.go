@@ -57,8 +57,13 @@ type Watcher struct {
 	MaxRunning int
 	// Duplicates holds every duplicate slot seen, with when.
 	Duplicates []string
-	// MaxLeaders is the most control planes that said they lead at once.
-	MaxLeaders int
+	// MaxLeaders is the most control planes that said they lead at once;
+	// LongestOverlap the longest time two or more did. A deposed leader
+	// learns that it lost its lease at its next renewal or write (refused:
+	// fenced), so an overlap shorter than a lease's TTL is expected.
+	MaxLeaders     int
+	LongestOverlap time.Duration
+	overlapSince   time.Duration // -1: none under way
 	// Samples and Errors count the polls that listed the executions, and
 	// those that could not (no control plane answered).
 	Samples, Errors int
@@ -66,7 +71,7 @@ type Watcher struct {
 
 // Watch starts sampling job's executions until Stop.
 func (c *Cluster) Watch(job string) *Watcher {
-	w := &Watcher{c: c, job: job, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Watcher{c: c, job: job, stop: make(chan struct{}), done: make(chan struct{}), overlapSince: -1}
 	start := time.Now()
 	go func() {
 		defer close(w.done)
@@ -88,6 +93,14 @@ func (w *Watcher) sample(at time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.MaxLeaders = max(w.MaxLeaders, leaders)
+	switch {
+	case leaders < 2:
+		w.overlapSince = -1
+	case w.overlapSince < 0:
+		w.overlapSince = at
+	default:
+		w.LongestOverlap = max(w.LongestOverlap, at-w.overlapSince)
+	}
 	if err != nil {
 		w.Errors++
 		return
@@ -116,6 +129,6 @@ func (w *Watcher) Stop() *Watcher {
 func (w *Watcher) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return fmt.Sprintf("%d samples (%d failed): at most %d running at once, %d control planes leading at once, %d duplicate slots seen %v",
-		w.Samples+w.Errors, w.Errors, w.MaxRunning, w.MaxLeaders, len(w.Duplicates), w.Duplicates)
+	return fmt.Sprintf("%d samples (%d failed): at most %d running at once, %d control planes leading at once (for %s at most), %d duplicate slots seen %v",
+		w.Samples+w.Errors, w.Errors, w.MaxRunning, w.MaxLeaders, w.LongestOverlap, len(w.Duplicates), w.Duplicates)
 }
