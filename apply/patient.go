@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"time"
 
 	"github.com/muster-dev/muster/state"
 )
@@ -15,23 +14,9 @@ import (
 type patient struct{ Store }
 
 // patiently calls f until it answers other than unavailable, ctx ends, or
-// unavailableFor passed, waiting 100ms and up to 1s more between calls.
+// unavailableFor passed (state.AskAgain).
 func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	began, wait := time.Now(), 100*time.Millisecond
-	for {
-		v, err := f()
-		if !state.Unavailable(err) || time.Since(began) > unavailableFor {
-			return v, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return v, err
-		case <-t.C:
-		}
-		wait = min(2*wait, time.Second)
-	}
+	return state.AskAgain(ctx, unavailableFor, state.Unavailable, f)
 }
 
 // patientErr is patiently for a call that returns only an error.

@@ -36,10 +36,10 @@ func Unavailable(err error) bool {
 const patience = 20 * time.Second
 
 // patiently calls f until it answers other than unavailable, ctx ends, or
-// patience runs out, waiting 100ms and up to 1s more between calls. For
-// writes: one JetStream did not take may be sent again.
+// patience runs out (see AskAgain). For writes: one JetStream did not
+// take may be sent again.
 func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	return askAgain(ctx, Unavailable, f)
+	return AskAgain(ctx, patience, Unavailable, f)
 }
 
 // patientRead is patiently for a read, which may also be asked again when
@@ -49,16 +49,18 @@ func patientRead[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	timedOut := func(err error) bool {
 		return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout))
 	}
-	return askAgain(ctx, func(err error) bool { return Unavailable(err) || timedOut(err) }, f)
+	return AskAgain(ctx, patience, func(err error) bool { return Unavailable(err) || timedOut(err) }, f)
 }
 
-// askAgain calls f until again says no of its error, ctx ends, or
-// patience runs out.
-func askAgain[T any](ctx context.Context, again func(error) bool, f func() (T, error)) (T, error) {
+// AskAgain calls f until it succeeds, again says no of its error, ctx
+// ends, or budget ran out, waiting 100ms and twice as long, up to 1s,
+// between calls. It returns f's last answer. The store, the rollout
+// engine and a node's agent ride out NATS outages with it.
+func AskAgain[T any](ctx context.Context, budget time.Duration, again func(error) bool, f func() (T, error)) (T, error) {
 	began, wait := time.Now(), 100*time.Millisecond
 	for {
 		v, err := f()
-		if err == nil || !again(err) || time.Since(began) > patience {
+		if err == nil || !again(err) || time.Since(began) > budget {
 			return v, err
 		}
 		t := time.NewTimer(wait)

@@ -266,22 +266,12 @@ func (g Gateway) ask(ctx context.Context, op string, req any) (state.Execution, 
 // request sends a gateway request, asking again while no answer comes
 // within gatewayAttempt or no control plane answers, until ctx ends.
 func (g Gateway) request(ctx context.Context, subject string, data []byte) (*nats.Msg, error) {
-	wait := 200 * time.Millisecond
-	for {
-		actx, cancel := context.WithTimeout(ctx, gatewayAttempt)
-		m, err := g.NC.RequestWithContext(actx, subject, data)
-		cancel()
-		again := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
-		if err == nil || !again || ctx.Err() != nil {
-			return m, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return m, err
-		case <-t.C:
-		}
-		wait = min(2*wait, time.Second)
+	again := func(err error) bool {
+		return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders))
 	}
+	return state.AskAgain(ctx, gatewayPatience, again, func() (*nats.Msg, error) {
+		actx, cancel := context.WithTimeout(ctx, gatewayAttempt)
+		defer cancel()
+		return g.NC.RequestWithContext(actx, subject, data)
+	})
 }
