@@ -169,6 +169,14 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 // grows by one and UpdatedAt becomes now; ID, JobID and CreatedAt keep
 // their stored values. Returns what was stored.
 func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, error) {
+	return s.UpdateExecutionFrom(ctx, e, nil)
+}
+
+// UpdateExecutionFrom is UpdateExecution where from, when not nil, makes
+// the write out of the execution as stored and e (or refuses it with its
+// error) once the store read it: a caller that may change only some of an
+// execution writes over one read, not two.
+func (s *Store) UpdateExecutionFrom(ctx context.Context, e Execution, from func(cur, e Execution) (Execution, error)) (Execution, error) {
 	key, err := e.validate()
 	if err != nil {
 		return Execution{}, err
@@ -180,6 +188,11 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 	cur, err := getExecution(ctx, kv, key)
 	if err != nil {
 		return Execution{}, err
+	}
+	if from != nil {
+		if e, err = from(cur, e); err != nil {
+			return Execution{}, err
+		}
 	}
 	if cur.Revision != e.Revision {
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}

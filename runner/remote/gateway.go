@@ -175,12 +175,14 @@ func updateNodeExecution(ctx context.Context, st *state.Store, node string, x st
 	if x.NodeID != node {
 		return state.Execution{}, fmt.Errorf("%w: node %s may not record an execution of node %s", state.ErrInvalid, node, x.NodeID)
 	}
-	cur, err := nodeExecution(ctx, st, node, ExecRef{ns, name, x.ID})
-	if err != nil {
-		return state.Execution{}, err
-	}
-	w := nodeWrite(cur, x)
-	y, err := st.UpdateExecution(ctx, w)
+	var w state.Execution
+	y, err := st.UpdateExecutionFrom(ctx, x, func(cur, x state.Execution) (state.Execution, error) {
+		if cur.NodeID != node {
+			return state.Execution{}, fmt.Errorf("execution %s/%s/%s of node %s: %w", ns, name, x.ID, node, state.ErrNotFound)
+		}
+		w = nodeWrite(cur, x)
+		return w, nil
+	})
 	var conflict *state.ConflictError
 	if errors.As(err, &conflict) {
 		// The node asked again after an answer it did not get: the
