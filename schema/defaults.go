@@ -21,6 +21,8 @@ const (
 	DefaultMaxErrorRate            = 0.10
 	DefaultMaxFailedNodes          = 10
 	DefaultMaxFailedPercent        = 10.0
+	DefaultProbeTimeout            = Duration(2 * time.Second)
+	DefaultProbePath               = "/"
 )
 
 // DefaultRestartPolicy is on-failure for batch and ops, always for service

@@ -121,6 +121,24 @@ type Task struct {
 	Inputs []Input `json:"inputs"`
 	// Outputs are collected after it ends, sorted by path once normalized.
 	Outputs []Output `json:"outputs"`
+	// Ports are the ports a service or daemon execution listens on, sorted
+	// by name once normalized. Added after v1: nil, and absent from the
+	// canonical form, when the job has none.
+	Ports []Port `json:"ports,omitempty"`
+}
+
+// Port is one port an execution listens on. The task sees its host port
+// in MUSTER_PORT_<NAME>.
+type Port struct {
+	// Name is ^[a-z][a-z0-9_]{0,30}$, unique in the task; probes refer to
+	// the port by it.
+	Name string `json:"name"`
+	// Port is a static host port, 1..65535, or 0 (absent from the
+	// canonical form) for a dynamic one the node picks from its free range.
+	Port int `json:"port,omitempty"`
+	// To is the port inside a docker bridge task; 0 (absent) means the
+	// same as the host port.
+	To int `json:"to,omitempty"`
 }
 
 // Resources are the limits of one execution.
@@ -185,6 +203,73 @@ type HealthCheck struct {
 	FailureThreshold int      `json:"failure_threshold"`
 	SuccessThreshold int      `json:"success_threshold"`
 	MaxErrorRate     float64  `json:"max_error_rate"`
+	// Probe, when set, is what each health check runs against the
+	// execution; without one a check passes while the execution runs.
+	// Added after v1: nil, and absent from the canonical form, when unset.
+	Probe *Probe `json:"probe,omitempty"`
+}
+
+// Probe checks that an execution serves: exactly one of HTTP, TCP and
+// Exec is set.
+type Probe struct {
+	HTTP *HTTPProbe `json:"http,omitempty"`
+	TCP  *TCPProbe  `json:"tcp,omitempty"`
+	Exec *ExecProbe `json:"exec,omitempty"`
+	// Timeout bounds one probe; 2s by default, less than the interval.
+	Timeout Duration `json:"timeout"`
+}
+
+// Kind names the probe's kind: "http", "tcp" or "exec" ("" when none is
+// set).
+func (p *Probe) Kind() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.HTTP != nil:
+		return "http"
+	case p.TCP != nil:
+		return "tcp"
+	case p.Exec != nil:
+		return "exec"
+	}
+	return ""
+}
+
+// HTTPProbe passes when a GET of Path on the named port answers with an
+// accepted status.
+type HTTPProbe struct {
+	// Port names an entry of task.ports.
+	Port string `json:"port"`
+	// Path is absolute; "/" by default.
+	Path string `json:"path"`
+	// Status lists the accepted status codes, sorted and de-duplicated
+	// once normalized; empty accepts any 2xx or 3xx.
+	Status []int `json:"status"`
+}
+
+// Accepts reports whether an answer with status code accepts the probe.
+func (h *HTTPProbe) Accepts(code int) bool {
+	if len(h.Status) == 0 {
+		return code >= 200 && code < 400
+	}
+	for _, c := range h.Status {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+// TCPProbe passes when a connection to the named port opens.
+type TCPProbe struct {
+	// Port names an entry of task.ports.
+	Port string `json:"port"`
+}
+
+// ExecProbe passes when Cmd exits 0, run inside the task's environment
+// (in the container for docker).
+type ExecProbe struct {
+	Cmd []string `json:"cmd"`
 }
 
 // Timeouts bound a job; zero means none.

@@ -41,6 +41,10 @@ type Execution struct {
 	// regular file, the node's output size limit, a stop that cut storing
 	// short. Missing outputs are not listed (docs/spec.md section 2).
 	Skipped []SkippedOutput `json:"skipped,omitempty"`
+	// Ports are the host ports the node gave the execution, by the names
+	// of task.ports: the static ones as written, the dynamic ones as the
+	// node picked them from its free range.
+	Ports map[string]int `json:"ports,omitempty"`
 
 	// kvRevision is the KV entry revision this execution was read at.
 	kvRevision uint64

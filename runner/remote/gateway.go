@@ -202,7 +202,7 @@ func nodeWrite(cur, x state.Execution) state.Execution {
 	w := cur
 	w.Revision = x.Revision
 	w.Status = x.Status
-	w.Outputs, w.Accessed, w.Skipped = x.Outputs, x.Accessed, x.Skipped
+	w.Outputs, w.Accessed, w.Skipped, w.Ports = x.Outputs, x.Accessed, x.Skipped, x.Ports
 	return w
 }
 
