@@ -406,6 +406,10 @@ func (r *fakeRunner) Recover(_ context.Context, x state.Execution, _ *schema.Job
 
 func (r *fakeRunner) ReadLog(context.Context, string, string, int64) ([]byte, error) { return nil, nil }
 
+func (r *fakeRunner) Probe(context.Context, string) (runner.ProbeResult, error) {
+	return runner.ProbeResult{NotRunning: true}, nil
+}
+
 // TestRolloutOverFakes runs whole batch rollouts over the fake store and
 // fake runners: the outcome, the job's state and the rollback.
 func TestRolloutOverFakes(t *testing.T) {

@@ -288,6 +288,9 @@ func (r *rollout) deployWave(ctx context.Context, d *Deployment, wave int, nodes
 		if v.why != "" {
 			res.failed[v.node] = true
 			res.bad++
+			if res.first == "" {
+				res.first = "node " + v.node + ": " + v.why
+			}
 			r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: v.node, Execution: v.execution, State: "unhealthy", Message: v.why})
 		} else {
 			res.good++

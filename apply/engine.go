@@ -342,7 +342,8 @@ func (r *rollout) emit(ev Event) {
 func (r *rollout) logEvent(ev Event) {
 	level := slog.LevelInfo
 	switch {
-	case ev.Kind == RolloutFailed || ev.State == "unhealthy" || ev.State == string(state.ComputeFailed) || ev.State == string(state.ComputeLost):
+	case ev.Kind == RolloutFailed || ev.State == "unhealthy" || ev.Phase == string(phaseUnhealthy) || ev.State == string(state.ComputeFailed) ||
+		ev.State == string(state.ComputeLost) || ev.Probe != nil && !ev.Probe.OK:
 		level = slog.LevelWarn
 	case ev.Kind == ExecutionEvent:
 		level = slog.LevelDebug

@@ -22,4 +22,5 @@ const (
 	NodeEvent      = state.EventNode
 	LeaderEvent    = state.EventLeader
 	Finished       = state.EventFinished
+	ProbeEvent     = state.EventProbe
 )

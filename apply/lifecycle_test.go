@@ -29,6 +29,23 @@ type holdRunner struct {
 	st   *fakeStore
 	mu   sync.Mutex
 	held map[string]*held
+	// answers, when set, is what a probe of a held execution finds:
+	// the probe passes while it returns true.
+	answers func(id string) bool
+	probes  int
+}
+
+func (h *holdRunner) Probe(_ context.Context, id string) (runner.ProbeResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.probes++
+	if h.held[id] == nil {
+		return runner.ProbeResult{Kind: "http", NotRunning: true, Message: "not running"}, nil
+	}
+	if h.answers != nil && !h.answers(id) {
+		return runner.ProbeResult{Kind: "http", Message: "GET /: 500 Internal Server Error"}, nil
+	}
+	return runner.ProbeResult{Kind: "http", OK: true, Message: "GET /: 200 OK"}, nil
 }
 
 type held struct {
@@ -49,11 +66,13 @@ func (h *holdRunner) write(x *state.Execution, to state.ComputeState, msg string
 
 func (h *holdRunner) Run(ctx context.Context, x state.Execution, _ *schema.Job) (state.Execution, runner.Result, error) {
 	h.write(&x, state.ComputeStarting, "")
-	h.write(&x, state.ComputeRunning, "running")
+	// Held (and so probed) before it is recorded running, as an agent
+	// does.
 	e := &held{crash: make(chan struct{}), done: make(chan struct{}), x: x}
 	h.mu.Lock()
 	h.held[x.ID] = e
 	h.mu.Unlock()
+	h.write(&e.x, state.ComputeRunning, "running")
 	return h.wait(ctx, e)
 }
 

@@ -64,6 +64,10 @@ func (l *lasting) Recover(ctx context.Context, e state.Execution, j *schema.Job)
 	return x, res, true, err
 }
 
+func (l *lasting) Probe(ctx context.Context, id string) (runner.ProbeResult, error) {
+	return l.a.Probe(ctx, id)
+}
+
 func (l *lasting) ReadLog(ctx context.Context, id, stream string, offset int64) ([]byte, error) {
 	return l.a.ReadLog(ctx, id, stream, offset)
 }

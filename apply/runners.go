@@ -26,6 +26,10 @@ type Runner interface {
 	// ReadLog returns what an execution wrote to stream ("stdout" or
 	// "stderr") from byte offset on, at most 1 MiB, empty at the end.
 	ReadLog(ctx context.Context, executionID, stream string, offset int64) ([]byte, error)
+	// Probe runs the job's probe (rollout.health_check.probe) against a
+	// running execution, on its node; NotRunning in the result when the
+	// node runs no such execution. The error is about reaching the node.
+	Probe(ctx context.Context, executionID string) (runner.ProbeResult, error)
 }
 
 var _ Runner = (*runner.Agent)(nil)

@@ -31,6 +31,9 @@ type setResult struct {
 	// good and bad count the executions completed or healthy, and failed
 	// or unhealthy.
 	good, bad int
+	// first says why the first execution that failed or was unhealthy
+	// did, with its node; empty when none did or nothing was said.
+	first string
 }
 
 // setsEnd is how the wave loop ended when it returned no error.
@@ -55,6 +58,7 @@ type setsEnd struct {
 // rollout that resumes.
 func (r *rollout) runSets(ctx context.Context, pause bool, s sets) (setsEnd, error) {
 	var end setsEnd
+	firstWhy := ""
 	all := append([][]string{r.pl.Canary}, r.pl.Waves...)
 	for i := r.start.set; i < len(all); i++ {
 		nodes := all[i]
@@ -86,7 +90,13 @@ func (r *rollout) runSets(ctx context.Context, pause bool, s sets) (setsEnd, err
 			return end, err
 		}
 		end.failedNodes += len(res.failed)
+		if firstWhy == "" {
+			firstWhy = res.first
+		}
 		end.failed = failureLimit(r.job.Rollout, end.failedNodes, len(targets(r.pl)))
+		if end.failed != "" && firstWhy != "" {
+			end.failed += " (" + firstWhy + ")"
+		}
 		if end.failed == "" && ctx.Err() != nil {
 			end.failed = "timed out (timeouts.total " + r.job.Timeouts.Total.String() + ")"
 		}

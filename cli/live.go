@@ -169,6 +169,10 @@ func (l *live) event(ev apply.Event) {
 		if v.update(ev) {
 			l.line(plainLine(ev))
 		}
+	case apply.ProbeEvent:
+		// A probe's outcome changed, or it failed: a line; the waves go
+		// on.
+		l.line(plainLine(ev))
 	default:
 		// completed, canary_paused, rollout_failed, rolled_back, and kinds
 		// of jobs that keep running: a message to keep, after which the

@@ -92,7 +92,21 @@ func plainLine(ev apply.Event) string {
 		if ev.Message != "" {
 			msg = ": " + ev.Message
 		}
-		return fmt.Sprintf("%s: %s: node %s: execution %s %s%s\n", ev.Job, where, ev.Node, ev.Execution, ev.State, msg)
+		st := ev.State
+		if ev.Phase != "" && ev.Phase != ev.State {
+			st += ", " + ev.Phase
+		}
+		return fmt.Sprintf("%s: %s: node %s: execution %s %s%s\n", ev.Job, where, ev.Node, ev.Execution, st, msg)
+	case apply.ProbeEvent:
+		outcome := "failed"
+		if ev.Probe != nil && ev.Probe.OK {
+			outcome = "ok"
+		}
+		kind := "probe"
+		if ev.Probe != nil {
+			kind = ev.Probe.Kind + " probe"
+		}
+		return fmt.Sprintf("%s: node %s: execution %s: %s %s: %s\n", ev.Job, ev.Node, ev.Execution, kind, outcome, ev.Message)
 	case apply.RolledBack:
 		// The failed version's output is one command away.
 		return fmt.Sprintf("%s: %s\n  what version %d printed: muster logs %s --version %d --stderr\n", ev.Job, ev.Message, ev.Version, ev.Job, ev.Version)

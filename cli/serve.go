@@ -374,7 +374,7 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 			switch ev.State {
 			case string(state.ComputeFailed), string(state.ComputeLost), "unhealthy":
 			default:
-				if !strings.HasPrefix(ev.Message, "restarting") && !strings.HasPrefix(ev.Message, "re-attached") {
+				if ev.Phase != "unhealthy" && ev.Phase != "restarting" && !strings.HasPrefix(ev.Message, "re-attached") {
 					continue
 				}
 			}

@@ -163,6 +163,63 @@ type jobDetail struct {
 	Executions []state.Execution `json:"executions"`
 	// Events are the newest of the job's stored events, oldest first.
 	Events []state.Event `json:"events"`
+	// Probes are the last probe outcome of each listed execution that was
+	// probed (rollout.health_check.probe), by execution id.
+	Probes map[string]probeSeen `json:"probes,omitempty"`
+}
+
+// probeSeen is the last probe outcome of an execution, and when it came.
+type probeSeen struct {
+	state.ProbeReport
+	Time time.Time `json:"time"`
+}
+
+// lastProbes finds, in events (oldest first), the last probe outcome of
+// each of execs.
+func lastProbes(events []state.Event, execs []state.Execution) map[string]probeSeen {
+	want := map[string]bool{}
+	for _, x := range execs {
+		want[x.ID] = true
+	}
+	var out map[string]probeSeen
+	for _, ev := range events {
+		if ev.Kind == state.EventProbe && ev.Probe != nil && want[ev.Execution] {
+			if out == nil {
+				out = map[string]probeSeen{}
+			}
+			out[ev.Execution] = probeSeen{ProbeReport: *ev.Probe, Time: ev.Time}
+		}
+	}
+	return out
+}
+
+// probeText says what an execution's last probe found, in a few words.
+func probeText(p probeSeen, ok bool) string {
+	switch {
+	case !ok:
+		return "-"
+	case p.OK:
+		return fmt.Sprintf("%s ok (%.0fms)", p.Kind, p.Millis)
+	case p.Failures > 1:
+		return fmt.Sprintf("%s failing x%d: %s", p.Kind, p.Failures, p.Message)
+	}
+	return fmt.Sprintf("%s failed: %s", p.Kind, p.Message)
+}
+
+// portsText lists an execution's host ports as name=port.
+func portsText(ports map[string]int) string {
+	if len(ports) == 0 {
+		return "-"
+	}
+	names := make([]string, 0, len(ports))
+	for n := range ports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		names[i] = fmt.Sprintf("%s=%d", n, ports[n])
+	}
+	return strings.Join(names, ",")
 }
 
 // versionOutcome is one version and how its rollout went.
@@ -225,9 +282,14 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 			d.Counts[string(x.Status.ComputeState)]++
 		}
 	}
-	if d.Events, err = st.JobEvents(ctx, ns, name, statusEvents); err != nil {
+	// Probe events come when a probe's outcome changes: the last one of
+	// each execution may be older than the events shown.
+	all, err := st.JobEvents(ctx, ns, name, 0)
+	if err != nil {
 		return d, err
 	}
+	d.Probes = lastProbes(all, d.Executions)
+	d.Events = all[max(0, len(all)-statusEvents):]
 	if d.Events == nil {
 		d.Events = []state.Event{}
 	}
@@ -321,14 +383,33 @@ func writeExecutions(w io.Writer, d *jobDetail) {
 	list := d.Executions
 	// Newest first: the story's end is what matters.
 	sort.SliceStable(list, func(i, j int) bool { return list[i].CreatedAt.After(list[j].CreatedAt) })
+	ports, probes := false, len(d.Probes) > 0
+	for _, x := range list {
+		ports = ports || len(x.Ports) > 0
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ID\tNODE\tVERSION\tSTATE\tDESIRED\tMESSAGE")
+	head := "  ID\tNODE\tVERSION\tSTATE\tDESIRED"
+	if ports {
+		head += "\tPORTS"
+	}
+	if probes {
+		head += "\tPROBE"
+	}
+	fmt.Fprintln(tw, head+"\tMESSAGE")
 	for i, x := range list {
 		if i == statusExecutions {
 			fmt.Fprintf(tw, "  … and %d more: muster executions %s/%s\n", len(list)-statusExecutions, d.Namespace, d.Name)
 			break
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", x.ID, x.NodeID, x.JobVersion, x.Status.ComputeState, x.Status.DesiredState, x.Status.Message)
+		line := fmt.Sprintf("  %s\t%s\t%d\t%s\t%s", x.ID, x.NodeID, x.JobVersion, x.Status.ComputeState, x.Status.DesiredState)
+		if ports {
+			line += "\t" + portsText(x.Ports)
+		}
+		if probes {
+			p, ok := d.Probes[x.ID]
+			line += "\t" + probeText(p, ok)
+		}
+		fmt.Fprintln(tw, line+"\t"+x.Status.Message)
 	}
 	tw.Flush()
 }
@@ -343,7 +424,14 @@ func writeEvents(w io.Writer, events []state.Event, now time.Time) {
 	fmt.Fprintln(tw, "  TIME\tVERSION\tEVENT\tNODE\tEXECUTION\tMESSAGE")
 	for _, ev := range events {
 		what := string(ev.Kind)
-		if ev.State != "" {
+		switch {
+		case ev.Probe != nil && ev.Probe.OK:
+			what += ": " + ev.Probe.Kind + " ok"
+		case ev.Probe != nil:
+			what += ": " + ev.Probe.Kind + " failed"
+		case ev.Phase != "" && ev.Phase != ev.State:
+			what += ": " + ev.State + ", " + ev.Phase
+		case ev.State != "":
 			what += ": " + ev.State
 		}
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(time.RFC3339), ev.Version, what, orDash(ev.Node), orDash(ev.Execution), ev.Message)

@@ -30,6 +30,27 @@ type Event struct {
 	// toward healthy, on the execution events sent after each of its
 	// health checks until it is healthy; nil on every other event.
 	Health *HealthProgress `json:"health,omitempty"`
+	// Phase is where the slot that keeps a long-running execution alive
+	// went (one of the SlotPhases: starting, probing, healthy, unhealthy,
+	// restarting, retiring, ended), on the execution event of each of its
+	// steps; empty on every other event.
+	Phase string `json:"phase,omitempty"`
+	// Probe is what a probe of the execution found, on EventProbe events.
+	Probe *ProbeReport `json:"probe,omitempty"`
+}
+
+// ProbeReport is one probe's outcome (rollout.health_check.probe).
+type ProbeReport struct {
+	// Kind is "http", "tcp" or "exec".
+	Kind string `json:"kind"`
+	// OK says the probe passed.
+	OK bool `json:"ok"`
+	// Message says what it found.
+	Message string `json:"message,omitempty"`
+	// Millis is how long it took, in milliseconds.
+	Millis float64 `json:"ms"`
+	// Failures is how many probes failed in a row, this one included.
+	Failures int `json:"failures,omitempty"`
 }
 
 // EventKind says what an Event reports.
@@ -70,13 +91,16 @@ const (
 	// EventFinished is the last event of a rollout in a long-lived control
 	// plane; State is where it left the job.
 	EventFinished EventKind = "finished"
+	// EventProbe: a probe of an execution passed after failing (or for
+	// the first time), or failed; Probe says what it found.
+	EventProbe EventKind = "probe"
 )
 
 // EventKinds lists every kind of Event.
 var EventKinds = []EventKind{
 	EventRolloutStarted, EventWaveStarted, EventExecution, EventCanaryPaused, EventRolloutFailed,
 	EventRolledBack, EventCompleted, EventQueued, EventPromoted, EventDeployed, EventHealth,
-	EventNode, EventLeader, EventFinished,
+	EventNode, EventLeader, EventFinished, EventProbe,
 }
 
 // HealthProgress counts what an execution still needs to become healthy
