@@ -58,6 +58,12 @@ type Spec struct {
 	// variables of docs/spec.md section 4 (MUSTER_ROOT as the driver must show it
 	// is set by the driver itself).
 	Env map[string]string
+	// Ports are the host ports the node gave the execution, by the names
+	// of Job.Task.Ports (Env holds them too, as MUSTER_PORT_<NAME>); nil
+	// when the task has none. A driver that isolates the network maps
+	// them (docker bridge: host port to the entry's To, or to the same
+	// port).
+	Ports map[string]int
 	// Stdout and Stderr receive the task's output as it is produced.
 	Stdout, Stderr io.Writer
 	// MaxOutputSize bounds, in bytes, what a driver copies into the root
