@@ -65,6 +65,9 @@ type Agent struct {
 	// ports holds the host ports of the executions running now: no port
 	// is handed to two of them.
 	ports ports
+	// live holds the executions running now, by id (*liveExecution), for
+	// Probe.
+	live sync.Map
 }
 
 // drivers returns the agent's drivers: its own, or the defaults.
@@ -171,6 +174,7 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if err != nil {
 		return a.fail(ctx, e, fmt.Sprintf("%s driver: %v", j.Task.Engine, err))
 	}
+	defer a.goLive(e, j, h)()
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "running"); err != nil {
 		a.log(e).Error("the execution started but could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
@@ -228,6 +232,7 @@ func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (
 	if err != nil {
 		return e, Result{}, false, nil
 	}
+	defer a.goLive(e, j, h)()
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
 		a.log(e).Error("re-attached, but the execution could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
@@ -242,6 +247,9 @@ func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (
 // it ended.
 func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema.Job, h Handle, root string) (state.Execution, Result, error) {
 	res, err := h.Wait(runCtx)
+	if err == nil {
+		a.live.Delete(e.ID) // it ended: probes find it no more
+	}
 	if err != nil {
 		// The context ended first: a timeout or a stop. The task gets its
 		// grace period; meanwhile the execution shows as stopping.
@@ -253,6 +261,7 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 		}
 		h.Stop(context.Background(), a.grace())
 		res, _ = h.Wait(context.Background())
+		a.live.Delete(e.ID)
 		switch {
 		case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 			res.Message = fmt.Sprintf("timed out after %s (timeouts.execution)", j.Timeouts.Execution)

@@ -102,6 +102,19 @@ type Handle interface {
 	Stop(ctx context.Context, grace time.Duration) error
 }
 
+// Execer is a Handle that can run a command inside its execution's
+// environment, for exec probes (rollout.health_check.probe.exec): in the
+// container for docker, with the task's environment and working directory
+// for exec. A Handle that cannot does not implement it (wasm).
+type Execer interface {
+	// Exec runs cmd (cmd[0] found as the task's own program would be) and
+	// writes what it prints, stdout and stderr, to out; it returns once
+	// cmd exited, with its exit code. When ctx ends first it kills what it
+	// can of cmd and returns ctx's error. An error is also returned when
+	// cmd could not be started at all (not found, the execution ended).
+	Exec(ctx context.Context, cmd []string, out io.Writer) (exitCode int, err error)
+}
+
 // Driver runs executions of one engine.
 type Driver interface {
 	// Name is the task.engine value the driver serves.
