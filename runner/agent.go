@@ -49,6 +49,11 @@ type Agent struct {
 	// take; DefaultOutputTimeout when zero. What is left when it passes,
 	// or when the execution is stopped, is recorded as not collected.
 	OutputTimeout time.Duration
+	// PortRange is the node's free range of host ports, from which it
+	// picks the dynamic ports of task.ports; the zero value means
+	// DefaultPortRange (20000-32000). Set it before the first Run and
+	// leave it. Static ports may lie outside it.
+	PortRange PortRange
 
 	// Log receives the agent's steps (an execution started, re-attached,
 	// ended, or failed to be recorded); nil: dropped.
@@ -57,6 +62,12 @@ type Agent struct {
 	// hidden holds the texts of the sensitive values of the executions
 	// running now, by execution id (see hide).
 	hidden sync.Map
+	// ports holds the host ports of the executions running now: no port
+	// is handed to two of them.
+	ports ports
+	// live holds the executions running now, by id (*liveExecution), for
+	// Probe.
+	live sync.Map
 }
 
 // drivers returns the agent's drivers: its own, or the defaults.
@@ -96,9 +107,17 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if !ok {
 		return a.fail(ctx, e, fmt.Sprintf("no %s driver on node %s (have: %v)", j.Task.Engine, a.NodeID, a.drivers().Names()))
 	}
+	// Host ports first, so that the execution is recorded starting with
+	// them; they are let go when the run ends, however it ends.
+	ports, err := a.ports.reserve(e.ID, j, a.PortRange)
+	if err != nil {
+		return a.fail(ctx, e, fmt.Sprintf("node %s: %v", a.NodeID, err))
+	}
+	defer a.ports.release(e.ID)
+	e.Ports = ports
 	// State writes must land even when a stop comes meanwhile: the stop is
 	// recorded after them.
-	e, err := a.update(context.WithoutCancel(ctx), e, state.ComputeStarting, "preparing the execution root")
+	e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeStarting, "preparing the execution root")
 	if err != nil {
 		return e, Result{}, err
 	}
@@ -139,7 +158,7 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if err := secretEnv(ctx, j, env); err != nil {
 		return a.fail(ctx, e, err.Error())
 	}
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: env, Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: env, Ports: e.Ports, Stdout: so, Stderr: se, MaxOutputSize: a.maxOutputSize()}
 	runCtx := ctx
 	if t := j.Timeouts.Execution; t > 0 {
 		var cancel context.CancelFunc
@@ -155,6 +174,7 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	if err != nil {
 		return a.fail(ctx, e, fmt.Sprintf("%s driver: %v", j.Task.Engine, err))
 	}
+	defer a.goLive(e, j, h)()
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "running"); err != nil {
 		a.log(e).Error("the execution started but could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
@@ -201,11 +221,18 @@ func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (
 	}
 	defer stdout.Close()
 	defer stderr.Close()
-	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Stdout: stdout, Stderr: stderr, MaxOutputSize: a.maxOutputSize()}
+	// The task holds its recorded host ports already: they are held here
+	// again before anything else may pick them.
+	if err := a.ports.restore(e.ID, j, e.Ports); err != nil {
+		a.log(e).Error("re-attaching to an execution whose host ports another execution of this node holds", "err", err)
+	}
+	defer a.ports.release(e.ID)
+	spec := &Spec{ExecutionID: e.ID, Job: j, Root: root, Env: a.env(e, j), Ports: e.Ports, Stdout: stdout, Stderr: stderr, MaxOutputSize: a.maxOutputSize()}
 	h, err := driver.Recover(ctx, spec)
 	if err != nil {
 		return e, Result{}, false, nil
 	}
+	defer a.goLive(e, j, h)()
 	if e, err = a.update(context.WithoutCancel(ctx), e, state.ComputeRunning, "re-attached after a control plane restart"); err != nil {
 		a.log(e).Error("re-attached, but the execution could not be recorded running; stopping it", "err", err)
 		h.Stop(context.Background(), a.grace())
@@ -220,6 +247,9 @@ func (a *Agent) recover(ctx context.Context, e state.Execution, j *schema.Job) (
 // it ended.
 func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema.Job, h Handle, root string) (state.Execution, Result, error) {
 	res, err := h.Wait(runCtx)
+	if err == nil {
+		a.live.Delete(e.ID) // it ended: probes find it no more
+	}
 	if err != nil {
 		// The context ended first: a timeout or a stop. The task gets its
 		// grace period; meanwhile the execution shows as stopping.
@@ -231,6 +261,7 @@ func (a *Agent) finish(ctx, runCtx context.Context, e state.Execution, j *schema
 		}
 		h.Stop(context.Background(), a.grace())
 		res, _ = h.Wait(context.Background())
+		a.live.Delete(e.ID)
 		switch {
 		case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 			res.Message = fmt.Sprintf("timed out after %s (timeouts.execution)", j.Timeouts.Execution)
@@ -287,9 +318,11 @@ func (a *Agent) grace() time.Duration {
 }
 
 // env is the task environment of docs/spec.md section 4, less MUSTER_ROOT, which
-// the driver sets as the task sees it.
+// the driver sets as the task sees it: task.env, the MUSTER_* variables of
+// the execution and MUSTER_PORT_<NAME> for each of its host ports
+// (e.Ports).
 func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
-	env := make(map[string]string, len(j.Task.Env)+5)
+	env := make(map[string]string, len(j.Task.Env)+5+len(e.Ports))
 	for k, v := range j.Task.Env {
 		env[k] = v
 	}
@@ -298,6 +331,9 @@ func (a *Agent) env(e state.Execution, j *schema.Job) map[string]string {
 	env["MUSTER_EXECUTION_ID"] = e.ID
 	env["MUSTER_NODE_ID"] = a.NodeID
 	env["MUSTER_JOB_VERSION"] = strconv.Itoa(e.JobVersion)
+	for name, port := range e.Ports {
+		env[PortEnv(name)] = strconv.Itoa(port)
+	}
 	return env
 }
 

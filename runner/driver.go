@@ -58,6 +58,12 @@ type Spec struct {
 	// variables of docs/spec.md section 4 (MUSTER_ROOT as the driver must show it
 	// is set by the driver itself).
 	Env map[string]string
+	// Ports are the host ports the node gave the execution, by the names
+	// of Job.Task.Ports (Env holds them too, as MUSTER_PORT_<NAME>); nil
+	// when the task has none. A driver that isolates the network maps
+	// them (docker bridge: host port to the entry's To, or to the same
+	// port).
+	Ports map[string]int
 	// Stdout and Stderr receive the task's output as it is produced.
 	Stdout, Stderr io.Writer
 	// MaxOutputSize bounds, in bytes, what a driver copies into the root
@@ -94,6 +100,19 @@ type Handle interface {
 	// kills it after grace. It is safe to call more than once and after the
 	// execution ended.
 	Stop(ctx context.Context, grace time.Duration) error
+}
+
+// Execer is a Handle that can run a command inside its execution's
+// environment, for exec probes (rollout.health_check.probe.exec): in the
+// container for docker, with the task's environment and working directory
+// for exec. A Handle that cannot does not implement it (wasm).
+type Execer interface {
+	// Exec runs cmd (cmd[0] found as the task's own program would be) and
+	// writes what it prints, stdout and stderr, to out; it returns once
+	// cmd exited, with its exit code. When ctx ends first it kills what it
+	// can of cmd and returns ctx's error. An error is also returned when
+	// cmd could not be started at all (not found, the execution ended).
+	Exec(ctx context.Context, cmd []string, out io.Writer) (exitCode int, err error)
 }
 
 // Driver runs executions of one engine.

@@ -16,6 +16,25 @@
 // engine's rules (a new entrypoint also drops the image's cmd, as
 // `docker run --entrypoint` does). The environment is Spec.Env plus
 // MUSTER_ROOT=/. task.network is the network mode (none, bridge or host).
+//
+// # Ports and probes
+//
+// The host ports the agent gave the execution (Spec.Ports, also in
+// MUSTER_PORT_<NAME>) are published on a bridge container as `docker run
+// -p HOST:TO` publishes them: to the entry's `to` inside the container, or
+// to the same port when `to` is not set, TCP, on every interface of the
+// host (no host IP: the engine's default), so that the node's probes
+// reach them on 127.0.0.1 and other machines on the node's addresses. A
+// host-network container listens on its host port itself: nothing is
+// published. A container without a network (none) can be probed by exec
+// only.
+//
+// An exec probe runs in the container as `docker exec` does (the
+// container's environment, user and working directory; its exit code
+// says). At the probe's timeout the driver kills the command's process by
+// the host pid the engine reports, which takes a local engine and an agent
+// allowed to signal it (root); what the command started itself is left to
+// end on its own.
 // task.resources.cpus becomes NanoCPUs (at least 0.01, at most the
 // engine's CPU count), task.resources.memory the memory limit (at least the
 // engine's minimum of 6 MiB) with no swap beyond it.

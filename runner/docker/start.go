@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/muster-dev/muster/runner"
@@ -154,11 +156,14 @@ func (d *Driver) containerConfig(spec *runner.Spec) (*container.Config, *contain
 	if len(task.Cmd) > 0 {
 		cfg.Cmd = task.Cmd
 	}
-	network := task.Network
-	if network == "" {
-		network = schema.NetworkNone
+	mode := task.Network
+	if mode == "" {
+		mode = schema.NetworkNone
 	}
-	hc := &container.HostConfig{NetworkMode: container.NetworkMode(network)}
+	hc := &container.HostConfig{NetworkMode: container.NetworkMode(mode)}
+	if mode == schema.NetworkBridge {
+		cfg.ExposedPorts, hc.PortBindings = publish(task.Ports, spec.Ports)
+	}
 	if cpus := task.Resources.CPUs; cpus > 0 {
 		if d.ncpu > 0 && cpus > float64(d.ncpu) {
 			cpus = float64(d.ncpu)
@@ -171,4 +176,34 @@ func (d *Driver) containerConfig(spec *runner.Spec) (*container.Config, *contain
 		hc.MemorySwap = mem // no swap beyond the limit
 	}
 	return cfg, hc
+}
+
+// publish maps the host ports of a bridge task (hosts, by the names of
+// ports) to their ports in the container: an entry's To, or the host port
+// itself when To is 0. Each is published as `docker run -p HOST:TO` does,
+// on every interface of the host (the engine's default host IP), TCP; so
+// the node's probes reach it on 127.0.0.1 and other machines on the node's
+// addresses. Nil maps when there is nothing to publish.
+func publish(ports []schema.Port, hosts map[string]int) (network.PortSet, network.PortMap) {
+	if len(hosts) == 0 {
+		return nil, nil
+	}
+	exposed, bindings := network.PortSet{}, network.PortMap{}
+	for _, p := range ports {
+		host, ok := hosts[p.Name]
+		if !ok || host <= 0 || host > math.MaxUint16 {
+			continue
+		}
+		to := p.To
+		if to <= 0 || to > math.MaxUint16 {
+			to = host
+		}
+		cp, _ := network.PortFrom(uint16(to), network.TCP)
+		exposed[cp] = struct{}{}
+		bindings[cp] = append(bindings[cp], network.PortBinding{HostPort: strconv.Itoa(host)})
+	}
+	if len(exposed) == 0 {
+		return nil, nil
+	}
+	return exposed, bindings
 }

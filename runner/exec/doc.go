@@ -34,6 +34,14 @@
 //     Elsewhere the task runs without limits and Limits says so.
 //   - Network: not isolated; exec tasks share the node's network whatever
 //     task.network says.
+//   - Ports: nothing is mapped. The task listens itself on the host port
+//     the agent gave it, MUSTER_PORT_<NAME> (on every interface, or at
+//     least on 127.0.0.1, where the node's probes connect).
+//   - Exec probes: the handle is a runner.Execer. The probe's command runs
+//     as the task's program does (the same PATH lookup, working directory
+//     and environment, MUSTER_* included) in a process group of its own,
+//     killed whole at the probe's timeout; it is not put in the
+//     execution's cgroup.
 //   - No sandbox: the task runs as the node process's own user and may
 //     read or write whatever that user may, the root being only its working
 //     area. The boundary muster enforces is on its own side: the agent and

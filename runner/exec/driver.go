@@ -115,13 +115,14 @@ func (d *Driver) Start(ctx context.Context, spec *runner.Spec) (runner.Handle, e
 		return nil, err
 	}
 
-	h := &handle{done: make(chan struct{}), memory: task.Resources.Memory}
+	h := &handle{done: make(chan struct{}), memory: task.Resources.Memory, dir: dir, path: d.Path}
 	cmd := &osexec.Cmd{
 		Path: prog,
 		Args: task.Cmd,
 		Dir:  dir,
 		Env:  environ(spec.Env, d.Path, spec.Root),
 	}
+	h.env = cmd.Env
 	var childEnds []*os.File
 	defer func() {
 		for _, f := range childEnds {

@@ -24,10 +24,14 @@ import (
 )
 
 // TestMain lets the test binary act as a task: a memory hog for the
-// enforced-limit test, a maker of socket files for the boundary tests.
+// enforced-limit test, a maker of socket files for the boundary tests, an
+// HTTP server for the probe tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("EXEC_TEST_HELPER") == "socket" {
 		helperSocket()
+	}
+	if os.Getenv("EXEC_TEST_HELPER") == "serve" {
+		helperServe()
 	}
 	if os.Getenv("EXEC_TEST_HELPER") == "hog" {
 		var keep [][]byte

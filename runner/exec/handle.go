@@ -39,6 +39,11 @@ type handle struct {
 	memory schema.Memory // the memory limit, for the OOM message
 	copies []copyJob
 	copied sync.WaitGroup
+	// What an exec probe runs with (Exec): the task's environment, its
+	// working directory and the PATH its program was found in.
+	env  []string
+	dir  string
+	path string
 
 	mu     sync.Mutex // held while signalling, and while reaping
 	reaped bool       // the pid, and so the group id, may be reused

@@ -103,6 +103,50 @@ func (c *Client) ReadLog(ctx context.Context, executionID, stream string, offset
 	return m.Data, nil
 }
 
+// ProbeMargin is what a probe request leaves beyond the probe itself, for
+// the request and the answer to travel and the agent to take them: the
+// agent is told to end the probe ProbeMargin before the asker stops
+// waiting. A caller that bounds ctx gives it the probe's timeout plus
+// ProbeMargin at least.
+const ProbeMargin = time.Second
+
+// probeWait bounds the wait for a probe's answer when ctx has no deadline:
+// beyond any probe timeout, which is less than its check's interval.
+const probeWait = requestTimeout
+
+// Probe asks the agent to probe execution executionID with the probe of
+// the job it runs it for, as runner.Agent.Probe does, and returns what it
+// found: NotRunning when the agent runs no such execution (it ended, or
+// runs on another node). The answer is awaited until ctx's deadline, or
+// for 30s when ctx has none; the agent ends the probe ProbeMargin before
+// that, or at the probe's own timeout when sooner, so the answer comes
+// back within the probe's timeout plus ProbeMargin. The error says that
+// no agent answers for the node, or that none answered in time.
+func (c *Client) Probe(ctx context.Context, executionID string) (runner.ProbeResult, error) {
+	wait := probeWait
+	if d, ok := ctx.Deadline(); ok {
+		wait = time.Until(d)
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	req := ExecRequest{ExecutionID: executionID, TimeoutMillis: max((wait - ProbeMargin).Milliseconds(), 1)}
+	m, err := c.NC.RequestWithContext(ctx, NodeSubject(c.NodeID, OpProbe), mustJSON(req))
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return runner.ProbeResult{}, fmt.Errorf("probe execution %s: no agent answers for node %s", executionID, c.NodeID)
+	case err != nil:
+		return runner.ProbeResult{}, fmt.Errorf("probe execution %s on node %s: %w", executionID, c.NodeID, err)
+	}
+	var reply ProbeReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil {
+		return runner.ProbeResult{}, fmt.Errorf("probe execution %s on node %s: decode reply: %w", executionID, c.NodeID, err)
+	}
+	if reply.Error != "" {
+		return runner.ProbeResult{}, fmt.Errorf("node %s: %s", c.NodeID, reply.Error)
+	}
+	return reply.ProbeResult, nil
+}
+
 // start sends a run or recover request and waits for the execution's end.
 func (c *Client) start(ctx context.Context, op string, e state.Execution, j *schema.Job) (state.Execution, runner.Result, bool, error) {
 	recovering := op == OpRecover

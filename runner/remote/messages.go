@@ -2,11 +2,24 @@
 // plane and node agents in other processes, over NATS core request/reply.
 //
 // An agent serves its node on subjects under "muster.node.<node id>."
-// (see NodeSubject): run, recover, stop, logs and running. When an
+// (see NodeSubject): run, recover, stop, logs, running and probe. When an
 // execution it runs ends, it records the final state in the store and then
 // publishes a Done on "muster.exec.<node id>.<execution id>.done"
 // (DoneSubject).
 // Client is the engine's side: an apply.Runner for one remote node.
+//
+// # Probes
+//
+// A probe request (OpProbe) names an execution only: the agent probes it
+// with the rollout.health_check.probe of the job it runs that execution
+// for (runner.Agent.Probe), never with a probe spec from the network, so a
+// request can make a node connect to no address and run no command but
+// those of the jobs it was given to run. An agent answers only for the
+// executions it runs itself: any other id, another node's included, is
+// NotRunning. A node's credentials let it serve and answer its own
+// subjects ("muster.node.<its id>.*", OpProbe among them) and publish on
+// no other node's, so one node can neither probe another's executions
+// nor take its probe requests. Only control planes ask.
 package remote
 
 import (
@@ -34,6 +47,9 @@ const (
 	// OpRunning asks whether the agent runs an execution: ExecRequest,
 	// answered by a RunningReply.
 	OpRunning = "running"
+	// OpProbe probes an execution the agent runs with its job's probe:
+	// ExecRequest (with TimeoutMillis), answered by a ProbeReply.
+	OpProbe = "probe"
 )
 
 // ErrorHeader is the header of a logs reply that carries an error instead
@@ -92,9 +108,25 @@ type StartReply struct {
 // Grace returns GraceMillis as a duration.
 func (r StartReply) Grace() time.Duration { return time.Duration(r.GraceMillis) * time.Millisecond }
 
-// ExecRequest names one execution, for OpStop and OpRunning.
+// ExecRequest names one execution, for OpStop, OpRunning and OpProbe.
 type ExecRequest struct {
 	ExecutionID string `json:"execution_id"`
+	// TimeoutMillis, on OpProbe, is how long the asker still waits for
+	// the answer less ProbeMargin, in milliseconds: the agent ends the
+	// probe within it (or within the probe's own timeout, when shorter)
+	// and answers an error when it had to cut the probe short. Zero: the
+	// probe's own timeout alone bounds it.
+	TimeoutMillis int64 `json:"timeout_ms,omitempty"`
+}
+
+// ProbeReply answers an OpProbe: what the probe found (NotRunning when the
+// agent runs no such execution), or why the agent could not probe.
+type ProbeReply struct {
+	runner.ProbeResult
+	// Error says why the agent could not say anything about the
+	// execution (the asker's bound ended first); the result is then
+	// empty.
+	Error string `json:"error,omitempty"`
 }
 
 // StopReply answers an OpStop.

@@ -80,6 +80,7 @@ func ServeWith(ctx context.Context, nc *nats.Conn, a *runner.Agent, specs func(c
 		{OpRecover, s.handleRecover, true},
 		{OpStop, s.handleStop, true},
 		{OpRunning, s.handleRunning, false},
+		{OpProbe, s.handleProbe, true},
 		{OpLogs, s.handleLogs, false},
 	}
 	var subs []*nats.Subscription
@@ -422,6 +423,28 @@ func (s *server) handleRunning(m *nats.Msg) {
 		return
 	}
 	m.Respond(mustJSON(RunningReply{Running: s.lookup(req.ExecutionID) != nil}))
+}
+
+// handleProbe probes an execution the agent runs, with the probe of the
+// job it runs it for, within the asker's bound.
+func (s *server) handleProbe(m *nats.Msg) {
+	var req ExecRequest
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		m.Respond(mustJSON(ProbeReply{Error: "decode request: " + err.Error()}))
+		return
+	}
+	ctx := s.base
+	if req.TimeoutMillis > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond)
+		defer cancel()
+	}
+	res, err := s.a.Probe(ctx, req.ExecutionID)
+	reply := ProbeReply{ProbeResult: res}
+	if err != nil {
+		reply = ProbeReply{Error: err.Error()}
+	}
+	m.Respond(mustJSON(reply))
 }
 
 // logHeadroom leaves room for the headers of a logs reply under the

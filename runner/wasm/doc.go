@@ -35,7 +35,11 @@
 //     then fails, the Result says out of memory. A module whose initial
 //     memory is over the limit does not start.
 //   - CPU: not limited; task.resources.cpus is not enforced.
-//   - Network: none (WASI preview1 has no sockets here).
+//   - Network: none (WASI preview1 has no sockets here). A module cannot
+//     listen, so it has no use for task.ports: the agent gives them and
+//     sets MUSTER_PORT_<NAME> as for any engine, but nothing answers
+//     there. The handle runs no command inside a module (it is no
+//     runner.Execer), so an exec probe fails saying so.
 //
 // Stop cancels the module's context: wazero ends it at the next function
 // call or loop iteration (and sleeps end early), so a busy loop stops too;

@@ -21,11 +21,16 @@
 //	mksock PATH        leave a Unix socket file at PATH
 //	mknod PATH MAJ MIN make a character device node
 //	big PATH N         write N zero bytes to PATH
+//	serve ADDR...      serve HTTP on every ADDR (environment variables
+//	                   expanded; takes the rest), print "serving" once
+//	                   listening, until SIGTERM (exit 143): /health answers
+//	                   200, /status/N answers N
 package main
 
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -163,6 +168,9 @@ func main() {
 			p := next()
 			n, _ := strconv.Atoi(next())
 			check(os.WriteFile(p, make([]byte, n), 0o644))
+		case "serve":
+			serve(args)
+			args = nil
 		default:
 			fmt.Fprintln(os.Stderr, "unknown step", step)
 			os.Exit(2)
@@ -176,4 +184,25 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(4)
 	}
+}
+
+// serve serves HTTP on addrs until SIGTERM.
+func serve(addrs []string) {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
+	})
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", os.ExpandEnv(a))
+		check(err)
+		go http.Serve(l, mux)
+	}
+	fmt.Println("serving")
+	<-term
+	fmt.Println("got SIGTERM")
+	os.Exit(143)
 }
