@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -99,6 +100,13 @@ and report their end once the connection is back.
 Executions keep their roots and logs under --dir. --tls-ca (MUSTER_TLS_CA)
 verifies a control plane serving TLS, its API and its NATS servers.
 
+Ports. A service or daemon execution gets the host ports of its task.ports
+here: a static port as written (refused while another execution of this
+node holds it, or some program of the host listens on it), a dynamic one
+from --port-range. The task finds each in MUSTER_PORT_<NAME>; a docker
+bridge container has them published on every interface. The control
+plane's health checks probe them through this agent, on 127.0.0.1.
+
 Credentials. A node connects to NATS with its own credentials, which allow
 only what a node does. On a control plane's own NATS server the agent joins
 for them with MUSTER_TOKEN (a join token, 'muster token create --role join',
@@ -147,8 +155,12 @@ replaces them elsewhere or when the node comes back.`,
 			if err != nil {
 				return err
 			}
+			ports, err := portRange(c)
+			if err != nil {
+				return err
+			}
 			t := agentTarget{server: server, ca: ca, token: apiToken(server, stateDir)}
-			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, t, dir, every, limit)
+			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, t, dir, every, nodeLimits{maxOutput: limit, ports: ports})
 		},
 	}
 	nf.register(c, false)
@@ -160,6 +172,7 @@ replaces them elsewhere or when the node comes back.`,
 	c.Flags().DurationVar(&every, "heartbeat", heartbeat, "how often the node tells the control plane it is alive (keep it well under the control plane's --node-ttl)")
 	c.Flags().BoolVar(&userConf, "nats-user-conf", false, "print this node's NATS user, with the permissions a node needs, for the configuration of an external NATS cluster (docs/cluster.md), and exit")
 	registerOutputLimit(c)
+	registerPortRange(c)
 	registerLogLevel(c)
 	return c
 }
@@ -184,6 +197,34 @@ func outputLimit(c *cobra.Command) (int64, error) {
 	return m.Bytes(), nil
 }
 
+// registerPortRange adds --port-range to a command that runs a node agent
+// (agent, dev).
+func registerPortRange(c *cobra.Command) {
+	c.Flags().String("port-range", envOr("MUSTER_PORT_RANGE", runner.DefaultPortRange.String()), "the `LO-HI` range of host ports this node picks dynamic task.ports from, within 1024-65535 (MUSTER_PORT_RANGE); static ports may lie outside it, and a port some program of the host holds is skipped")
+}
+
+// portRange reads --port-range of c; the zero range (the agent's default)
+// when c has no such flag.
+func portRange(c *cobra.Command) (runner.PortRange, error) {
+	f := c.Flags().Lookup("port-range")
+	if f == nil {
+		return runner.PortRange{}, nil
+	}
+	r, err := runner.ParsePortRange(f.Value.String())
+	if err != nil {
+		return runner.PortRange{}, fmt.Errorf("--port-range: %w", err)
+	}
+	return r, nil
+}
+
+// nodeLimits are what the flags of a command running a node agent set on
+// it: the most one execution may store as outputs (0: the default) and the
+// node's free range of host ports (zero: the default).
+type nodeLimits struct {
+	maxOutput int64
+	ports     runner.PortRange
+}
+
 // agentTarget is the control plane an agent joins: its API address (a
 // comma-separated list of a cluster's) and the CA file that verifies it
 // and its NATS servers over TLS ("" when none).
@@ -194,9 +235,9 @@ type agentTarget struct {
 	token string
 }
 
-// runAgent joins the control plane of t and serves this node; its
-// executions may store up to maxOutput bytes each (0: the default).
-func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, t agentTarget, dir string, every time.Duration, maxOutput int64) error {
+// runAgent joins the control plane of t and serves this node, within
+// limits.
+func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags, t agentTarget, dir string, every time.Duration, limits nodeLimits) error {
 	token, server := t.token, t.server
 	client, err := newAPIClient(server, t.ca, token)
 	if err != nil {
@@ -259,7 +300,7 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	if !info.NodeCredentials {
 		warnOverreach(ctx, w, st, n.ID)
 	}
-	agent, err := localAgent(st, dir, n.ID, maxOutput)
+	agent, err := localAgent(st, dir, n.ID, limits)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 	if err != nil {
 		return nil, nil, err
 	}
-	agent, err := localAgent(st, sf.dir, n.ID, 0)
+	agent, err := localAgent(st, sf.dir, n.ID, nodeLimits{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,14 +39,15 @@ func localEngine(ctx context.Context, st *state.Store, sf *stateFlags, nf *nodeF
 // localAgent returns the agent of the local node, keeping executions under
 // the state directory, with a wasm driver of its own fetching modules
 // through it.
-// An execution may store up to maxOutput bytes of outputs (0: the agent's
-// default, 1G).
-func localAgent(st *state.Store, stateDir, nodeID string, maxOutput int64) (*runner.Agent, error) {
+// An execution may store up to limits.maxOutput bytes of outputs (0: the
+// agent's default, 1G); dynamic host ports come from limits.ports (zero:
+// the agent's default, 20000-32000).
+func localAgent(st *state.Store, stateDir, nodeID string, limits nodeLimits) (*runner.Agent, error) {
 	dir, err := filepath.Abs(filepath.Join(stateDir, "executions"))
 	if err != nil {
 		return nil, err
 	}
-	agent := &runner.Agent{NodeID: nodeID, Dir: dir, Store: st, MaxOutputSize: maxOutput}
+	agent := &runner.Agent{NodeID: nodeID, Dir: dir, Store: st, MaxOutputSize: limits.maxOutput, PortRange: limits.ports}
 	wd := wasm.New()
 	wd.Resolve = agent.FetchModule
 	wd.CacheDir = filepath.Join(filepath.Dir(dir), "wasm-cache")

@@ -68,6 +68,7 @@ was.`,
 	registerServe(c, &sf, &listen, &natsListen, &ttl, &leaseTTL)
 	nf.register(c, false)
 	registerOutputLimit(c)
+	registerPortRange(c)
 	return c
 }
 
@@ -181,6 +182,11 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	if err != nil {
 		return err
 	}
+	ports, err := portRange(c)
+	if err != nil {
+		return err
+	}
+	limits := nodeLimits{maxOutput: maxOutput, ports: ports}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := c.OutOrStdout()
@@ -232,7 +238,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 
 	runners := &apply.Runners{}
 	if nf != nil {
-		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, maxOutput, log)
+		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, limits, log)
 		if err != nil {
 			return err
 		}
@@ -342,15 +348,14 @@ func markDown(w io.Writer, st *state.Store, id string) {
 	}
 }
 
-// serveLocalNode runs the local node's agent in this process (dev) and
-// keeps the node alive; it returns the node's id. An execution may store
-// up to maxOutput bytes of outputs (0: the default).
-func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, maxOutput int64, log *slog.Logger) (string, error) {
+// serveLocalNode runs the local node's agent in this process (dev), within
+// limits, and keeps the node alive; it returns the node's id.
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, limits nodeLimits, log *slog.Logger) (string, error) {
 	n, err := nf.localNode()
 	if err != nil {
 		return "", err
 	}
-	agent, err := localAgent(st, dir, n.ID, maxOutput)
+	agent, err := localAgent(st, dir, n.ID, limits)
 	if err != nil {
 		return "", err
 	}

@@ -64,7 +64,7 @@ type Agent struct {
 	hidden sync.Map
 	// ports holds the host ports of the executions running now: no port
 	// is handed to two of them.
-	ports ports
+	ports portTable
 	// live holds the executions running now, by id (*liveExecution), for
 	// Probe.
 	live sync.Map

@@ -30,6 +30,22 @@
 // exec driver runs the task as the node's own user, which is not a sandbox
 // (the task may read what that user may read), so there the boundary is
 // that the agent never copies or writes anything outside the root for it.
+//
+// # Host ports and probes
+//
+// An agent hands every execution a host port per entry of task.ports and
+// never one port to two of the executions it runs: static ports as
+// written, dynamic ones from Agent.PortRange, each test-bound on the host
+// first; a conflict fails the execution with a PortError naming the port.
+// The ports are recorded on the execution (state.Execution.Ports) before
+// it starts, passed to the driver (Spec.Ports) and to the task
+// (MUSTER_PORT_<NAME>), let go when it ends and held again on Recover.
+//
+// Agent.Probe runs a job's rollout.health_check.probe against one of the
+// executions the agent runs, with the job it runs it for: http and tcp on
+// 127.0.0.1 and the execution's host port, exec through the driver's
+// handle when it is an Execer. What a probe reports never shows the
+// execution's sensitive values.
 package runner
 
 import (

@@ -86,10 +86,10 @@ type portHolder struct {
 	job  string // "<namespace>/<name>"
 }
 
-// ports is an agent's table of the host ports its executions hold: no
+// portTable is an agent's table of the host ports its executions hold: no
 // port is held by two of them. Its zero value is ready; it is safe for
 // concurrent use.
-type ports struct {
+type portTable struct {
 	mu     sync.Mutex
 	held   map[int]portHolder
 	byExec map[string][]int
@@ -114,7 +114,7 @@ func canBind(port int) error {
 	return l.Close()
 }
 
-func (t *ports) test(port int) error {
+func (t *portTable) test(port int) error {
 	if t.bind != nil {
 		return t.bind(port)
 	}
@@ -144,11 +144,14 @@ func (e *PortError) Error() string {
 // one picked from r (its zero value meaning DefaultPortRange), skipping the
 // ports held here and those the host cannot bind. It takes all or none:
 // on error nothing stays held. A job without ports gets nil.
-func (t *ports) reserve(id string, j *schema.Job, r PortRange) (map[string]int, error) {
+func (t *portTable) reserve(id string, j *schema.Job, r PortRange) (map[string]int, error) {
 	if len(j.Task.Ports) == 0 {
 		return nil, nil
 	}
 	r = r.orDefault()
+	if err := r.Check(); err != nil {
+		return nil, fmt.Errorf("the node's free range of host ports: %w", err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	got := make(map[string]int, len(j.Task.Ports))
@@ -195,7 +198,7 @@ func (t *ports) reserve(id string, j *schema.Job, r PortRange) (map[string]int, 
 // pick returns a port of r that no execution here holds and the host can
 // bind, going round the range from where the last search ended; 0 when
 // there is none, with how many were held and how many the host refused.
-func (t *ports) pick(r PortRange) (port, held, refused int) {
+func (t *portTable) pick(r PortRange) (port, held, refused int) {
 	n := r.Size()
 	start := t.next
 	if start < r.Lo || start > r.Hi {
@@ -222,7 +225,7 @@ func (t *ports) pick(r PortRange) (port, held, refused int) {
 // already, so they are not test-bound. A port another execution here holds
 // meanwhile stays that one's; restore says so in the returned error and
 // holds the rest.
-func (t *ports) restore(id string, j *schema.Job, recorded map[string]int) error {
+func (t *portTable) restore(id string, j *schema.Job, recorded map[string]int) error {
 	if len(recorded) == 0 {
 		return nil
 	}
@@ -243,13 +246,13 @@ func (t *ports) restore(id string, j *schema.Job, recorded map[string]int) error
 }
 
 // release lets go of every host port execution id holds.
-func (t *ports) release(id string) {
+func (t *portTable) release(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.drop(id, t.byExec[id])
 }
 
-func (t *ports) hold(port int, id string, j *schema.Job) {
+func (t *portTable) hold(port int, id string, j *schema.Job) {
 	if t.held == nil {
 		t.held, t.byExec = map[int]portHolder{}, map[string][]int{}
 	}
@@ -258,7 +261,7 @@ func (t *ports) hold(port int, id string, j *schema.Job) {
 }
 
 // drop lets go of ports, those of them that id holds. t.mu is held.
-func (t *ports) drop(id string, ports []int) {
+func (t *portTable) drop(id string, ports []int) {
 	for _, p := range ports {
 		if h, ok := t.held[p]; ok && h.exec == id {
 			delete(t.held, p)

@@ -73,7 +73,7 @@ func (e *osErr) Unwrap() error { return e.err }
 
 func TestReservePorts(t *testing.T) {
 	r := PortRange{30000, 30004}
-	held := func(tb *ports) {
+	held := func(tb *portTable) {
 		// Two executions hold ports already: e0 of default/web, x0 of
 		// another namespace.
 		if _, err := tb.reserve("e0", portJob("default", "web", schema.Port{Name: "http", Port: 8080}, schema.Port{Name: "dyn"}), r); err != nil {
@@ -112,7 +112,7 @@ func TestReservePorts(t *testing.T) {
 			err: "ports.c: no free host port in this node's range 30000-30004 (5 ports: 3 held by its executions, 2 taken on the host)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var tb ports
+			var tb portTable
 			held(&tb)
 			tb.bind = refusing(c.refused...)
 			before := fmt.Sprint(tb.held)
@@ -150,7 +150,7 @@ func TestReservePorts(t *testing.T) {
 // not the lowest free one, so a port just released is not handed out at
 // once; once round, the released ones come again.
 func TestPortsGoRound(t *testing.T) {
-	tb := ports{bind: refusing()}
+	tb := portTable{bind: refusing()}
 	r := PortRange{40000, 40002}
 	j := portJob("default", "j", schema.Port{Name: "p"})
 	var got []int
@@ -172,7 +172,7 @@ func TestPortsGoRound(t *testing.T) {
 }
 
 func TestRestorePorts(t *testing.T) {
-	tb := ports{bind: func(int) error { return errors.New("must not test-bind a restored port") }}
+	tb := portTable{bind: func(int) error { return errors.New("must not test-bind a restored port") }}
 	j := portJob("default", "web", schema.Port{Name: "http", Port: 8080}, schema.Port{Name: "dyn"})
 	if err := tb.restore("e1", j, map[string]int{"http": 8080, "dyn": 20007}); err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestReserveTestBinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
-	var tb ports
+	var tb portTable
 	j := portJob("default", "j", schema.Port{Name: "http", Port: port})
 	_, err = tb.reserve("e1", j, PortRange{})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("ports.http: host port %d cannot be bound on this node: ", port)) {
@@ -233,7 +233,7 @@ func TestReserveTestBinds(t *testing.T) {
 // TestPortsNeverShared: many executions reserving and releasing at once
 // never hold one port together, and each gets the ports it asked for.
 func TestPortsNeverShared(t *testing.T) {
-	var tb ports
+	var tb portTable
 	r := PortRange{41000, 41199}
 	const workers, rounds = 32, 20
 	var mu sync.Mutex

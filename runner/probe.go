@@ -183,7 +183,9 @@ func (x *liveExecution) probeHTTP(ctx context.Context, p *schema.HTTPProbe, time
 	// status came in time.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxProbeBody))
 	resp.Body.Close()
-	msg = fmt.Sprintf("GET %s: %s", u, resp.Status)
+	// The standard text of the code, not the task's reason phrase, which
+	// may say anything at any length.
+	msg = strings.TrimSpace(fmt.Sprintf("GET %s: %d %s", u, resp.StatusCode, http.StatusText(resp.StatusCode)))
 	if !p.Accepts(resp.StatusCode) {
 		return false, msg + " (want " + wanted(p.Status) + ")"
 	}
@@ -293,14 +295,16 @@ func (w *headWriter) Write(p []byte) (int, error) {
 }
 
 // text is the kept output as one line of at most MaxProbeOutput bytes:
-// valid UTF-8, its non-empty lines trimmed and joined with " | ", and " …"
+// valid UTF-8 with no control characters (tabs and carriage returns are
+// spaces, the others "?", so a message shows no escape sequence on a
+// terminal), its non-empty lines trimmed and joined with " | ", and " …"
 // at the end when output was dropped.
 func (w *headWriter) text() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var lines []string
 	for _, l := range strings.Split(strings.ToValidUTF8(w.buf.String(), "\uFFFD"), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = strings.TrimSpace(strings.Map(printable, l)); l != "" {
 			lines = append(lines, l)
 		}
 	}
@@ -317,7 +321,19 @@ func (w *headWriter) text() string {
 			}
 			s = s[:len(s)-1]
 		}
-		s += " …"
+		s = strings.TrimRight(s, " ") + " …"
 	}
 	return s
+}
+
+// printable maps a control character to "?", a tab or a carriage return
+// to a space.
+func printable(r rune) rune {
+	switch {
+	case r == '\t' || r == '\r':
+		return ' '
+	case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+		return '?'
+	}
+	return r
 }

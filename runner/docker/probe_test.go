@@ -65,7 +65,7 @@ func serveJob(image string, mode schema.Network, ports []schema.Port, addrs ...s
 
 // startService runs j through a new agent until the test ends, and
 // returns once the container serves.
-func startService(t *testing.T, j *schema.Job) *service {
+func startService(t testing.TB, j *schema.Job) *service {
 	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(ctx, t.TempDir(), state.Options{})
@@ -107,7 +107,7 @@ func startService(t *testing.T, j *schema.Job) *service {
 	return s
 }
 
-func (s *service) probe(t *testing.T, p *schema.Probe) runner.ProbeResult {
+func (s *service) probe(t testing.TB, p *schema.Probe) runner.ProbeResult {
 	t.Helper()
 	if p.Timeout == 0 {
 		p.Timeout = schema.DefaultProbeTimeout
@@ -316,5 +316,31 @@ func TestRecoverHoldsRecordedPorts(t *testing.T) {
 	x, _, err = a.Run(ctx, x, k)
 	if want := fmt.Sprintf("node n1: ports.p: host port %d is held by execution %s of job default/web on this node", static, e.ID); err != nil || x.Status.Message != want {
 		t.Errorf("an execution asking for the held port: %q (%v), want %q", x.Status.Message, err, want)
+	}
+}
+
+// BenchmarkProbe probes a bridge container through the agent, once per
+// op: http and tcp through the published port (the engine's proxy), exec
+// through the Engine API.
+func BenchmarkProbe(b *testing.B) {
+	cli := dockertest.Client(b)
+	image := dockertest.AppImage(b, cli)
+	s := startService(b, serveJob(image, schema.NetworkBridge, []schema.Port{{Name: "http", To: 8080}}, ":8080"))
+	for _, c := range []struct {
+		name string
+		p    *schema.Probe
+	}{
+		{"http", &schema.Probe{HTTP: &schema.HTTPProbe{Port: "http", Path: "/health"}}},
+		{"tcp", &schema.Probe{TCP: &schema.TCPProbe{Port: "http"}}},
+		{"exec", &schema.Probe{Exec: &schema.ExecProbe{Cmd: []string{"/app", "exit", "0"}}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := s.probe(b, c.p); !res.OK {
+					b.Fatalf("%+v", res)
+				}
+			}
+		})
 	}
 }

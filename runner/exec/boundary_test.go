@@ -47,7 +47,7 @@ type node struct {
 	victim string
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t testing.TB) *node {
 	t.Helper()
 	st, err := state.Open(context.Background(), t.TempDir(), state.Options{})
 	if err != nil {

@@ -85,7 +85,7 @@ type started struct {
 
 // startService runs execution id of j through n's agent until the test
 // ends, and returns once its task printed line.
-func startService(t *testing.T, n *node, ctx context.Context, id string, j *schema.Job, line string) *started {
+func startService(t testing.TB, n *node, ctx context.Context, id string, j *schema.Job, line string) *started {
 	t.Helper()
 	ready := &notify{line: line, ready: make(chan struct{})}
 	var mu sync.Mutex
@@ -132,7 +132,7 @@ func startService(t *testing.T, n *node, ctx context.Context, id string, j *sche
 // probe runs probe p against execution id: the agent probes with the job
 // it runs the execution for, here the test's own j, changed between
 // probes so that one process serves every case.
-func probe(t *testing.T, a *runner.Agent, j *schema.Job, id string, p *schema.Probe) runner.ProbeResult {
+func probe(t testing.TB, a *runner.Agent, j *schema.Job, id string, p *schema.Probe) runner.ProbeResult {
 	t.Helper()
 	if p != nil && p.Timeout == 0 {
 		p.Timeout = schema.DefaultProbeTimeout

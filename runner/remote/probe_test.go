@@ -161,3 +161,49 @@ func TestProbeThroughTheNode(t *testing.T) {
 		t.Errorf("probe of a node no agent serves: %v", err)
 	}
 }
+
+// BenchmarkProbe probes an exec service through the client, NATS and the
+// agent, once per op: what a control plane's probe costs beyond the
+// node's own (runner/exec's BenchmarkProbe).
+func BenchmarkProbe(b *testing.B) {
+	c := newCluster(b, "n1")
+	c.serve()
+	e, j := c.service()
+	j.Rollout.HealthCheck.Probe = &schema.Probe{TCP: &schema.TCPProbe{Port: "http"}, Timeout: schema.DefaultProbeTimeout}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.a.Run(runner.WithSensitivePaths(ctx, nil), e, j)
+	}()
+	b.Cleanup(func() { stop(); <-done })
+	for _, c2 := range []struct {
+		name string
+		p    *schema.Probe
+	}{
+		{"http", &schema.Probe{HTTP: &schema.HTTPProbe{Port: "http", Path: "/health"}}},
+		{"tcp", &schema.Probe{TCP: &schema.TCPProbe{Port: "http"}}},
+		{"exec", &schema.Probe{Exec: &schema.ExecProbe{Cmd: []string{"true"}}}},
+	} {
+		b.Run(c2.name, func(b *testing.B) {
+			c2.p.Timeout = schema.DefaultProbeTimeout
+			j.Rollout.HealthCheck.Probe = c2.p
+			// The service may still be starting.
+			for i := 0; ; i++ {
+				if res, err := c.client.Probe(context.Background(), e.ID); err == nil && res.OK {
+					break
+				} else if i == 200 {
+					b.Fatalf("%+v %v", res, err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := c.client.Probe(context.Background(), e.ID)
+				if err != nil || !res.OK {
+					b.Fatalf("%+v %v", res, err)
+				}
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ const ping = 200 * time.Millisecond
 // cluster is a control plane store and one node agent reached through a
 // second connection, as a separate process would.
 type cluster struct {
-	t      *testing.T
+	t      testing.TB
 	st     *state.Store // the control plane's
 	agent  *state.Store // the agent's connection
 	a      *runner.Agent
@@ -34,7 +34,7 @@ type cluster struct {
 	served chan error         // Serve's result
 }
 
-func newCluster(t *testing.T, node string) *cluster {
+func newCluster(t testing.TB, node string) *cluster {
 	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(ctx, t.TempDir(), state.Options{Listen: "127.0.0.1:0"})
