@@ -227,6 +227,15 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		if j.Timeouts != (schema.Timeouts{}) {
 			seen["timeouts"] = true
 		}
+		for _, p := range j.Task.Ports {
+			seen["ports"] = true
+			if p.To != 0 {
+				seen["port to"] = true
+			}
+		}
+		if k := j.Rollout.HealthCheck.Probe.Kind(); k != "" {
+			seen["probe "+k] = true
+		}
 	}
 	want := []string{
 		"type batch", "type ops", "type service", "type daemon",
@@ -234,6 +243,7 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		"strategy immediate", "strategy rolling", "strategy canary", "canary_percent", "auto_promote",
 		"match_labels", "match_ids", "expr =", "expr !=", "expr in", "expr notin", "expr key", "expr !key",
 		"input file", "input https", "input sha256", "input job", "outputs", "env", "timeouts",
+		"ports", "port to", "probe http",
 	}
 	for _, w := range want {
 		if !seen[w] {
