@@ -21,8 +21,16 @@ type Placement struct {
 	// MatchedNodes lists every node the selector matches, sorted by id.
 	MatchedNodes []string `json:"matched_nodes"`
 	// Executions counts the executions per target node for batch and
-	// service jobs (ops and daemon run one on every matched node).
+	// service jobs (ops and daemon run one on every matched node). A job
+	// with a static host port has at most one per node.
 	Executions map[string]int `json:"executions,omitempty"`
+	// Unplaced counts the executions of a batch or service job that no node
+	// can take: all of them when no node matches, and those beyond one per
+	// matching node when the job has a static host port, which two of its
+	// executions cannot share on one node. They wait queued, and the plan's
+	// warnings say why. 0 for ops and daemon jobs, which run once on every
+	// matching node.
+	Unplaced int `json:"unplaced,omitempty"`
 	// Canary is the first set of target nodes of a canary rollout.
 	Canary []string `json:"canary"`
 	// CanaryExecutions counts the canary's executions on each canary node
@@ -105,6 +113,9 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	}
 	if len(pl.MatchedNodes) == 0 {
 		warnings = append(warnings, "no node matches the selector: the job will stay queued until one does")
+		if j.Type.HasCount() {
+			pl.Unplaced = j.Count
+		}
 		return pl, warnings
 	}
 
@@ -117,13 +128,20 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	if j.Count < len(order) {
 		targets = order[:j.Count]
 	}
+	// A static host port is one per node: executions beyond the nodes wait.
+	placed := j.Count
+	if static := j.Task.StaticPorts(); len(static) > 0 && placed > len(targets) {
+		placed = len(targets)
+		pl.Unplaced = j.Count - placed
+		warnings = append(warnings, staticPortWarning(j.Count, static, len(targets)))
+	}
 	// Execution i goes to targets[i mod len]: the canary's executions are
 	// the first ones.
 	pl.Executions = map[string]int{}
-	for i := 0; i < j.Count; i++ {
+	for i := 0; i < placed; i++ {
 		pl.Executions[targets[i%len(targets)]]++
 	}
-	n := canarySize(&j.Rollout, j.Count)
+	n := canarySize(&j.Rollout, placed)
 	if n == 0 {
 		pl.Waves = cut(&j.Rollout, targets, len(targets))
 		return pl, warnings
@@ -141,6 +159,25 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	}
 	pl.Waves = cut(&j.Rollout, rest, len(targets))
 	return pl, warnings
+}
+
+// staticPortWarning says why executions of a job with static host ports
+// cannot all be placed: want executions, only nodes matching nodes.
+func staticPortWarning(want int, static []schema.Port, nodes int) string {
+	ports := make([]string, len(static))
+	for i, p := range static {
+		ports[i] = fmt.Sprintf("%d (%s)", p.Port, p.Name)
+	}
+	what := "static port " + ports[0]
+	if len(ports) > 1 {
+		what = "static ports " + strings.Join(ports[:len(ports)-1], ", ") + " and " + ports[len(ports)-1]
+	}
+	only := "only " + count(nodes, "matching node") + " can take one each"
+	if nodes == 1 {
+		only = "only 1 matching node can take one"
+	}
+	return fmt.Sprintf("%d executions want %s but %s: %s cannot be placed and will stay queued until more nodes match",
+		want, what, only, count(want-nodes, "execution"))
 }
 
 // canarySize is the size of the canary set out of total (nodes, or
