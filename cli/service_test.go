@@ -185,7 +185,6 @@ func TestServiceStopsAnsweringRestarted(t *testing.T) {
 	}
 }
 
-
 // TestStaticPortPlacement: two executions of a job with a static host
 // port cannot share the one node of `muster dev`: the plan says one
 // cannot be placed.
