@@ -8,6 +8,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -191,22 +192,35 @@ func TestServiceStopsAnsweringRestarted(t *testing.T) {
 func TestStaticPortPlacement(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
 	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
-	file := c.write("api.yaml", `name: api
+	file := c.write("api.yaml", fmt.Sprintf(`name: api
 type: service
 count: 2
 task:
   engine: exec
   cmd: [sleep, '60']
-  ports: [{name: http, port: 18080}]
-`)
-	r := c.run("plan", file)
-	t.Logf("%s%s", r.stdout, r.stderr)
-	if !strings.Contains(r.stdout+r.stderr, "18080") {
+  ports: [{name: http, port: %d}]
+rollout:
+  health_check: {min_healthy_time: 200ms, interval: 100ms}
+`, port))
+	r := c.ok("plan", file)
+	if want := fmt.Sprintf("2 executions want static port %d (http) but only 1 matching node can take one", port); !strings.Contains(r.stdout, want) {
 		t.Errorf("the plan does not say the static port keeps an execution unplaced:\n%v", r)
 	}
-	r = c.run("apply", "--auto-approve", file)
-	t.Logf("%s%s", r.stdout, r.stderr)
-	t.Log(c.ok("status", "api").stdout)
+	c.ok("apply", "--auto-approve", file)
+	st := c.waitState("api", "degraded")
+	if !strings.Contains(st.Message, "1 of 2 executions running") {
+		t.Errorf("status: %+v", st)
+	}
+	xs := c.running("api", 1)
+	if len(xs) != 1 || xs[0].Ports["http"] != port {
+		t.Errorf("running: %+v, want one execution on port %d", xs, port)
+	}
 }
