@@ -176,7 +176,7 @@ func staticPortWarning(want int, static []schema.Port, nodes int) string {
 	if nodes == 1 {
 		only = "only 1 matching node can take one"
 	}
-	return fmt.Sprintf("%d executions want %s but %s: %s cannot be placed and will stay queued until more nodes match",
+	return fmt.Sprintf("%d executions want %s but %s: %s cannot be placed: the job runs degraded until more nodes match",
 		want, what, only, count(want-nodes, "execution"))
 }
 

@@ -25,10 +25,10 @@ func TestStaticPortPlacement(t *testing.T) {
 	}{
 		{"static port, more executions than nodes",
 			"name: api\ntype: service\ncount: 3\n" + strings.Replace(ports, "%s", "{name: http, port: 8080}", 1), 2, 1, 2, 1,
-			"3 executions want static port 8080 (http) but only 2 matching nodes can take one each: 1 execution cannot be placed and will stay queued until more nodes match"},
+			"3 executions want static port 8080 (http) but only 2 matching nodes can take one each: 1 execution cannot be placed: the job runs degraded until more nodes match"},
 		{"two static ports, one node",
 			"name: api\ntype: service\ncount: 4\n" + strings.Replace(ports, "%s", "{name: http, port: 8080}, {name: admin, port: 9000}, {name: x}", 1), 1, 1, 1, 3,
-			"4 executions want static ports 9000 (admin) and 8080 (http) but only 1 matching node can take one: 3 executions cannot be placed and will stay queued until more nodes match"},
+			"4 executions want static ports 9000 (admin) and 8080 (http) but only 1 matching node can take one: 3 executions cannot be placed: the job runs degraded until more nodes match"},
 		{"static port, enough nodes",
 			"name: api\ntype: service\ncount: 3\n" + strings.Replace(ports, "%s", "{name: http, port: 8080}", 1), 5, 1, 3, 0, ""},
 		{"static port, exactly enough nodes",
@@ -92,7 +92,7 @@ func TestUnplacedInPlans(t *testing.T) {
 	WriteText(&text, p)
 	for _, want := range []string{
 		"    executions: 2 on 2 nodes; 1 more cannot be placed\n",
-		"    warning: 3 executions want static port 8080 (http) but only 2 matching nodes can take one each: 1 execution cannot be placed and will stay queued until more nodes match\n",
+		"    warning: 3 executions want static port 8080 (http) but only 2 matching nodes can take one each: 1 execution cannot be placed: the job runs degraded until more nodes match\n",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("plan text lacks %q:\n%s", want, text.String())
