@@ -19,6 +19,7 @@ bench: ## run the go benchmarks and the peer comparison of bench/compile
 	$(GO) run ./bench/compile
 	$(GO) run ./bench/plan
 	$(GO) run ./bench/apply
+	$(GO) run ./bench/agents
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	./.ci/fuzz $(FUZZTIME)
