@@ -134,8 +134,10 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 	if !r.start.rest {
 		end, err = r.runSets(ctx, pause, &batchSets{r: r, done: done})
 	}
-	if err == nil && end.paused == nil && end.failed == "" && (r.pl.Unplaced > 0 || r.start.rest) {
-		// What fitted nowhere runs as room frees.
+	// What fitted nowhere runs as room frees: placed now, or before a
+	// restart (the rollout resumes past the sets of its new placement).
+	resumedPast := r.start.set > 0 && r.start.set >= len(all)
+	if err == nil && end.paused == nil && end.failed == "" && (r.pl.Unplaced > 0 || r.start.rest || resumedPast) {
 		err = r.runRest(ctx, &end)
 	}
 	if errors.Is(err, context.Canceled) {

@@ -157,6 +157,9 @@ type waiter struct {
 
 // more: see roomKeeper.
 func (c *Controller) more(ctx context.Context, j *schema.Job, n int, skip func(node string) bool) (plan.Placement, error) {
+	// The rollout's sets ran: what it reserved and did not record will
+	// never be.
+	c.reserved.drop(j.Namespace + "/" + j.Name)
 	w := &waiter{job: j, n: n, skip: skip, since: clockOr(c.Clock).Now(), got: make(chan plan.Placement, 1)}
 	c.mu.Lock()
 	if c.waiters == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/muster-dev/muster/internal/wait"
+	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -315,5 +316,72 @@ func TestQueueTimeoutForRoom(t *testing.T) {
 	js := p.waitState("big", state.StateFailed)
 	if want := "version 1 failed: no room: 1 execution cannot be placed: no matching node is large enough: the task needs 2 cpus, the largest has 1 cpu (n1) within timeouts.queue 30s"; js.Message != want {
 		t.Errorf("message %q, want %q", js.Message, want)
+	}
+}
+
+// keeperFunc is a roomKeeper whose more is given; it counts nothing.
+type keeperFunc func(ctx context.Context, j *schema.Job, n int, skip func(string) bool) (plan.Placement, error)
+
+func (k keeperFunc) recorded(string, string)  {}
+func (k keeperFunc) hold(*schema.Job, string) {}
+func (k keeperFunc) release(string, string)   {}
+func (k keeperFunc) freed()                   {}
+func (k keeperFunc) more(ctx context.Context, j *schema.Job, n int, skip func(string) bool) (plan.Placement, error) {
+	return k(ctx, j, n, skip)
+}
+
+// TestRestResumes: a batch rollout interrupted while it waited for room
+// for the rest of its executions goes on waiting for those only, once
+// resumed: what ran is not run again.
+func TestRestResumes(t *testing.T) {
+	f := newFakeStore()
+	clk := clockwork.NewFakeClock()
+	moved := make(chan struct{})
+	defer close(moved)
+	go advancing(clk, 100*time.Millisecond, moved)
+	runners := NewRunners(map[string]Runner{"n1": &fakeRunner{st: f, node: "n1"}})
+	j, js := fakeRecord(t, f, "name: crunch\ncount: 3\ntask: {engine: exec, cmd: [x]}\n")
+
+	// Two of three placed; the rest waits, and the control plane goes.
+	asked := make(chan int, 1)
+	waitForever := keeperFunc(func(ctx context.Context, _ *schema.Job, n int, _ func(string) bool) (plan.Placement, error) {
+		asked <- n
+		<-ctx.Done()
+		return plan.Placement{}, ctx.Err()
+	})
+	eng := &Engine{Store: f, Runners: runners, Clock: clk, rooms: waitForever}
+	pl := plan.Placement{MatchedNodes: []string{"n1"}, Executions: map[string]int{"n1": 2}, Unplaced: 1,
+		UnplacedReason: "no matching node has 1 cpu free", Waves: [][]string{{"n1"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := eng.Rollout(ctx, j, js.Version, pl, false)
+		done <- err
+	}()
+	if n := <-asked; n != 1 {
+		t.Fatalf("it waited for room for %d executions, want 1", n)
+	}
+	if got, _ := f.Job(context.Background(), "default", "crunch"); got.State != state.StateQueued ||
+		got.Message != "version 1 waits for room: 2 executions ran; 1 execution cannot be placed yet: no matching node has 1 cpu free" {
+		t.Errorf("while waiting: %s %q", got.State, got.Message)
+	}
+	cancel()
+	<-done
+
+	// Resumed on a new placement of the whole job: only the rest runs.
+	var gotN int
+	give := keeperFunc(func(_ context.Context, _ *schema.Job, n int, _ func(string) bool) (plan.Placement, error) {
+		gotN = n
+		return plan.Placement{MatchedNodes: []string{"n1"}, Executions: map[string]int{"n1": n}, Waves: [][]string{{"n1"}}}, nil
+	})
+	eng = &Engine{Store: f, Runners: runners, Clock: clk, rooms: give}
+	full := plan.Placement{MatchedNodes: []string{"n1"}, Executions: map[string]int{"n1": 3}, Waves: [][]string{{"n1"}}}
+	out, err := eng.Rollout(context.Background(), j, js.Version, full, false)
+	if err != nil || out.State != state.StateCompleted {
+		t.Fatalf("resumed: %+v, %v", out, err)
+	}
+	execs, _ := f.Executions(context.Background(), "default", "crunch")
+	if gotN != 1 || len(execs) != 3 {
+		t.Errorf("resumed: asked room for %d, %d executions in all; want 1 and 3", gotN, len(execs))
 	}
 }
