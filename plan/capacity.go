@@ -60,6 +60,12 @@ type room struct {
 // the job's own too when own is set.
 func roomOf(n *Node, ref string, own bool) room {
 	r := room{id: n.ID, total: n.Capacity, free: n.Capacity}
+	if r.total.MilliCPUs <= 0 && r.total.MemoryMB <= 0 {
+		// Advertises nothing: nothing to count.
+		r.total = Resources{MilliCPUs: unlimited, MemoryMB: unlimited}
+		r.free = r.total
+		return r
+	}
 	if r.total.MilliCPUs <= 0 {
 		r.total.MilliCPUs, r.free.MilliCPUs = unlimited, unlimited
 	}

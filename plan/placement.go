@@ -133,14 +133,14 @@ func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 		reqs = append(reqs, r)
 	}
 	absent := make([][]string, len(reqs))
-	byID := map[string]*Node{}
+	var matched []*Node // in id order, as pl.MatchedNodes
 	for i := range idx.nodes {
 		n := &idx.nodes[i]
 		if !matches(j, reqs, *n, absent) {
 			continue
 		}
 		pl.MatchedNodes = append(pl.MatchedNodes, n.ID)
-		byID[n.ID] = n
+		matched = append(matched, n)
 	}
 	for i, r := range reqs {
 		if len(absent[i]) > 0 {
@@ -162,23 +162,24 @@ func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 
 	ref := j.Namespace + "/" + j.Name
 	need := TaskResources(j)
+	// The matching nodes in rendezvous order, as indexes into matched.
 	order := rendezvous(ref, pl.MatchedNodes)
 	if o.skip != nil {
-		order = slices.DeleteFunc(order, o.skip)
-	}
-	rooms := make([]room, len(order))
-	for i, id := range order {
-		rooms[i] = roomOf(byID[id], ref, o.own)
+		order = slices.DeleteFunc(order, func(i int) bool { return o.skip(matched[i].ID) })
 	}
 	if !j.Type.HasCount() {
 		// One execution on every matching node with room.
-		var targets []string
+		targets := make([]string, 0, len(order))
 		var full []room
-		for i := range rooms {
-			if rooms[i].fits(need) {
-				targets = append(targets, order[i])
+		for _, i := range order {
+			if matched[i].Capacity.IsZero() {
+				targets = append(targets, matched[i].ID) // unlimited
+				continue
+			}
+			if r := roomOf(matched[i], ref, o.own); r.fits(need) {
+				targets = append(targets, matched[i].ID)
 			} else {
-				full = append(full, rooms[i])
+				full = append(full, r)
 			}
 		}
 		if len(full) > 0 {
@@ -199,16 +200,25 @@ func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 	// (over the first count of them when they are more), skipping those
 	// without room, and those holding one already when the job has a
 	// static host port (one per node). The canary's executions are the
-	// first ones.
+	// first ones. The room of a node is computed when it is first
+	// reached.
+	var rooms []room // of order[0:len(rooms)]
+	roomAt := func(k int) *room {
+		for len(rooms) <= k {
+			rooms = append(rooms, roomOf(matched[order[len(rooms)]], ref, o.own))
+		}
+		return &rooms[k]
+	}
 	static := j.Task.StaticPorts()
 	pl.Executions = map[string]int{}
 	var assigned []string // the node of each placed execution
+	var targets []string  // the nodes given one, in that order
 	next := 0
-	for len(assigned) < want {
+	for len(assigned) < want && len(order) > 0 {
 		at := -1
-		for k := range rooms {
-			i := (next + k) % len(rooms)
-			if len(static) > 0 && pl.Executions[order[i]] > 0 || !rooms[i].fits(need) {
+		for k := range order {
+			i := (next + k) % len(order)
+			if len(static) > 0 && pl.Executions[matched[order[i]].ID] > 0 || !roomAt(i).fits(need) {
 				continue
 			}
 			at = i
@@ -218,21 +228,19 @@ func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 			break // every execution needs the same: none of the rest fits either
 		}
 		rooms[at].take(need)
-		pl.Executions[order[at]]++
-		assigned = append(assigned, order[at])
+		id := matched[order[at]].ID
+		if pl.Executions[id] == 0 {
+			targets = append(targets, id)
+		}
+		pl.Executions[id]++
+		assigned = append(assigned, id)
 		next = at + 1
 	}
 	placed := len(assigned)
 	if placed < want {
+		roomAt(len(order) - 1) // every node's, to say why
 		pl.Unplaced = want - placed
-		warnings = append(warnings, unplacedWarnings(j, want, placed, static, need, rooms, order, &pl)...)
-	}
-	// The target nodes, in the order they were first given an execution.
-	var targets []string
-	for _, id := range assigned {
-		if !slices.Contains(targets, id) {
-			targets = append(targets, id)
-		}
+		warnings = append(warnings, unplacedWarnings(j, want, placed, static, need, rooms[:len(order)], &pl)...)
 	}
 	if placed == 0 {
 		pl.Executions = nil
@@ -263,20 +271,20 @@ func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 // unplacedWarnings say why want-placed executions of a batch or service
 // job were not placed (static host ports, room, or both), and set
 // pl.UnplacedReason.
-func unplacedWarnings(j *schema.Job, want, placed int, static []schema.Port, need Resources, rooms []room, order []string, pl *Placement) []string {
+func unplacedWarnings(j *schema.Job, want, placed int, static []schema.Port, need Resources, rooms []room, pl *Placement) []string {
 	var out []string
 	byPort := 0 // executions a static port keeps off every matching node
-	if len(static) > 0 && want > len(order) {
-		byPort = want - len(order)
-		out = append(out, staticPortWarning(want, static, len(order)))
-		pl.UnplacedReason = staticPortReason(static, len(order))
+	if len(static) > 0 && want > len(rooms) {
+		byPort = want - len(rooms)
+		out = append(out, staticPortWarning(want, static, len(rooms)))
+		pl.UnplacedReason = staticPortReason(static, len(rooms))
 	}
 	if byRoom := want - placed - byPort; byRoom > 0 {
 		// The nodes that could take one but for room.
 		var candidates []room
-		for i := range rooms {
-			if len(static) == 0 || pl.Executions[order[i]] == 0 {
-				candidates = append(candidates, rooms[i])
+		for _, r := range rooms {
+			if len(static) == 0 || pl.Executions[r.id] == 0 {
+				candidates = append(candidates, r)
 			}
 		}
 		reason := noRoom(need, byIDOrder(candidates), "no matching node")
@@ -385,16 +393,17 @@ func matches(j *schema.Job, reqs []selector.Requirement, n Node, absent [][]stri
 // rendezvous orders node ids by a hash of the job and the node (highest
 // random weight), so that each job spreads its executions, canaries and
 // first waves over different nodes, and a node joining or leaving moves
-// only its own share. The order is deterministic.
-func rendezvous(job string, ids []string) []string {
+// only its own share. It returns the indexes of ids in that order, which
+// is deterministic.
+func rendezvous(job string, ids []string) []int {
 	type scored struct {
-		id    string
+		i     int
 		score uint64
 	}
 	s := make([]scored, len(ids))
 	seed := fnv64a(fnvOffset, job) * fnvPrime // the job, then a 0 byte separator
 	for i, id := range ids {
-		s[i] = scored{id, mix(fnv64a(seed, id))}
+		s[i] = scored{i, mix(fnv64a(seed, id))}
 	}
 	slices.SortFunc(s, func(a, b scored) int {
 		if a.score != b.score {
@@ -403,11 +412,11 @@ func rendezvous(job string, ids []string) []string {
 			}
 			return 1
 		}
-		return strings.Compare(a.id, b.id)
+		return strings.Compare(ids[a.i], ids[b.i])
 	})
-	out := make([]string, len(s))
+	out := make([]int, len(s))
 	for i, e := range s {
-		out[i] = e.id
+		out[i] = e.i
 	}
 	return out
 }
