@@ -307,6 +307,9 @@ func (m *machine) ended() (phase, string) {
 		m.backoff.reset()
 	}
 	m.delay = m.backoff.wait()
+	// The restart keeps the room of the execution it replaces.
+	r.hold(s.node)
+	r.freed()
 	return phaseRestarting, fmt.Sprintf("%s; restarting in %s (restart_policy %s)",
 		orDefault(m.cur.Status.Message, string(m.cur.Status.ComputeState)), m.delay, policy)
 }
@@ -356,6 +359,7 @@ func (m *machine) restart() (phase, string) {
 	for {
 		select {
 		case <-s.ctx.Done():
+			r.release(s.node)
 			return phaseEnded, "the deployment stops it"
 		case <-wait.Chan():
 			c := m.cur
