@@ -58,7 +58,8 @@ func secretTexts(s runner.Secrets) []string {
 }
 
 // withSecrets returns ctx carrying the rollout's secrets for the runner
-// of one of its executions.
+// of one of its executions, and the paths of its spec's sensitive values
+// as the rollout read them when it started.
 func (r *rollout) withSecrets(ctx context.Context) context.Context {
-	return runner.WithSecrets(ctx, r.secrets)
+	return runner.WithSensitivePaths(runner.WithSecrets(ctx, r.secrets), r.sensitivePaths)
 }

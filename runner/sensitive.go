@@ -56,3 +56,10 @@ func WithSensitivePaths(ctx context.Context, paths []string) context.Context {
 	}
 	return context.WithValue(ctx, sensitiveKey{}, paths)
 }
+
+// SensitivePathsFrom returns the paths WithSensitivePaths put in ctx, and
+// whether it did.
+func SensitivePathsFrom(ctx context.Context) ([]string, bool) {
+	paths, ok := ctx.Value(sensitiveKey{}).([]string)
+	return paths, ok
+}
