@@ -23,8 +23,10 @@
 // runner.Drivers under the name "exec" (never with runner.Register): an
 // execution ends at once with exit code 0, so that what is measured is
 // muster and not the task. Execution directories live under the work
-// directory (on /dev/shm when there is one) and are removed a few seconds
-// after their execution ended. The embedded store's state directory is
+// directory (on /dev/shm when there is one); in a run of more than
+// 200,000 executions they are removed a few seconds after their execution
+// ended (work of the benchmark, not of muster, which smaller runs leave
+// to the end). The embedded store's state directory is
 // made in the temporary directory (--state-dir), on disk as a real one.
 //
 // The work: --jobs batch jobs of --count executions each (cmd ["true"],

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +27,11 @@ import (
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
+
+// cleanAbove is how many executions a run may leave the directories of
+// on tmpfs (about 4 KiB of the machine's memory each) before the
+// simulated nodes remove them as they go.
+const cleanAbove = 200_000
 
 // As `muster agent` and `muster server` have them.
 const (
@@ -126,22 +132,29 @@ func run(ctx context.Context, c config) (*Report, error) {
 
 	// The simulated nodes.
 	lat := newLatencies()
-	clean := &cleaner{delay: 5 * time.Second}
-	go clean.run(ctx)
-	drv := &simDriver{clean: clean, started: lat.started}
+	drv := &simDriver{started: lat.started}
+	if rep.Executions > cleanAbove {
+		drv.clean = &cleaner{delay: 5 * time.Second}
+		go drv.clean.run(ctx)
+	}
 	drivers := runner.NewDrivers(drv)
 	var nodesWG sync.WaitGroup
-	defer nodesWG.Wait()
-	defer stop()
-	conns := make([]*state.Store, c.nodeConns)
-	for i := range conns {
+	conns := make([]*state.Store, 0, c.nodeConns)
+	defer func() {
+		// The nodes stop first, then their connections.
+		stop()
+		nodesWG.Wait()
+		for _, s := range conns {
+			s.Close()
+		}
+	}()
+	for range c.nodeConns {
 		s, err := state.Connect(ctx, url, append([]nats.Option{nats.MaxReconnects(-1)}, nodeOpts...)...)
 		if err != nil {
 			return nil, fmt.Errorf("node connection: %w", err)
 		}
-		defer s.Close()
 		s.SetLogger(log)
-		conns[i] = s
+		conns = append(conns, s)
 	}
 	ids := make([]string, c.nodes)
 	byConn := make([][]state.Node, c.nodeConns)
@@ -322,11 +335,14 @@ func register(ctx context.Context, st *state.Store, nodes []state.Node) error {
 }
 
 // beatAll records each node alive every interval, as an agent's heartbeat
-// does, spread evenly over the interval.
+// does: spread evenly over the interval, each node's beat on its own (as
+// from its own process), a node's next beat not before its last one
+// returned.
 func beatAll(ctx context.Context, st *state.Store, nodes []state.Node, interval time.Duration) {
 	const ticks = 100
 	t := time.NewTicker(interval / ticks)
 	defer t.Stop()
+	busy := make([]atomic.Bool, len(nodes))
 	for k := 0; ; k = (k + 1) % ticks {
 		select {
 		case <-ctx.Done():
@@ -334,11 +350,17 @@ func beatAll(ctx context.Context, st *state.Store, nodes []state.Node, interval 
 		case <-t.C:
 		}
 		for i := k; i < len(nodes); i += ticks {
-			n := nodes[i]
-			n.LastSeen = time.Now().UTC()
-			bctx, cancel := context.WithTimeout(ctx, interval)
-			st.PutNode(bctx, n) // a failed beat is made again next time, as an agent's
-			cancel()
+			if !busy[i].CompareAndSwap(false, true) {
+				continue
+			}
+			go func() {
+				defer busy[i].Store(false)
+				n := nodes[i]
+				n.LastSeen = time.Now().UTC()
+				bctx, cancel := context.WithTimeout(ctx, interval)
+				st.PutNode(bctx, n) // a failed beat is made again next time, as an agent's
+				cancel()
+			}()
 		}
 	}
 }
