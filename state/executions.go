@@ -64,6 +64,36 @@ type storedExecution struct {
 	createdAt  time.Time
 }
 
+// StoredRevision is the KV revision at which a store read or wrote e
+// (the store returned it), 0 when none did. A copy sent to another
+// process may carry it along (see AsStored).
+func (e *Execution) StoredRevision() uint64 {
+	if e.stored == nil {
+		return 0
+	}
+	return e.stored.kvRevision
+}
+
+// AsStored returns e noted as exactly what the store holds at KV revision
+// rev, as if a store had read it there: an update of it then writes over
+// rev without reading it first (see UpdateExecutionFrom). It is for a copy
+// of a stored execution sent to another process with its StoredRevision
+// (a run request); a stale rev costs the update a read, as any lost
+// compare-and-set does. rev 0 returns e as it is.
+func AsStored(e Execution, rev uint64) Execution {
+	if rev == 0 {
+		e.stored = nil
+		return e
+	}
+	key, err := e.validate()
+	if err != nil {
+		e.stored = nil
+		return e
+	}
+	e.remember(key, rev)
+	return e
+}
+
 // remember notes e, as it is, as what the store holds under key at KV
 // revision rev.
 func (e *Execution) remember(key string, rev uint64) {

@@ -161,7 +161,7 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
 	spec := runner.CanonicalOf(ctx, j)
-	req := RunRequest{Execution: e, SpecHash: schema.HashBytes(spec), Spec: spec}
+	req := RunRequest{Execution: e, KVRevision: e.StoredRevision(), SpecHash: schema.HashBytes(spec), Spec: spec}
 	if req.Sensitive, err = c.sensitivePaths(ctx, req.SpecHash); err != nil {
 		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: read which values of its spec are sensitive: %w", e.ID, c.NodeID, err)
 	}

@@ -247,6 +247,9 @@ func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existin
 		refuse(fmt.Errorf("decode request: %w", err))
 		return req, nil, nil, nil
 	}
+	// As the control plane had it in the store: the first write goes
+	// over that revision, without a read.
+	req.Execution = state.AsStored(req.Execution, req.KVRevision)
 	e := &req.Execution
 	if e.NodeID != "" && e.NodeID != s.a.NodeID {
 		refuse(fmt.Errorf("execution %s is for node %s, this is node %s", e.ID, e.NodeID, s.a.NodeID))
@@ -485,7 +488,7 @@ func SpecsFrom(st *state.Store) func(ctx context.Context, hash string) (*schema.
 }
 
 // specOf decodes and normalizes the canonical bytes of spec hash, and
-// checks that they hash back to it. The jobs of the last few specs are
+// checks that they hash back to it. The jobs of the last 512 specs are
 // kept, by their bytes: a node asked to run many executions of one job
 // decodes and checks its spec once. The job returned is shared: it is
 // read, never changed (as the engine shares one among the executions it
@@ -502,7 +505,7 @@ func specOf(b []byte, hash string) (*schema.Job, error) {
 }
 
 // specCacheSize is how many specs specOf keeps.
-const specCacheSize = 64
+const specCacheSize = 512
 
 // specs are the specs specOf decoded last, for every Serve of the process.
 var specs specCache
