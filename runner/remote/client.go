@@ -150,13 +150,13 @@ func (c *Client) Probe(ctx context.Context, executionID string) (runner.ProbeRes
 // start sends a run or recover request and waits for the execution's end.
 func (c *Client) start(ctx context.Context, op string, e state.Execution, j *schema.Job) (state.Execution, runner.Result, bool, error) {
 	recovering := op == OpRecover
-	// Subscribe before asking, so that no Done can come first.
+	// Wait for the Done before asking, so that no Done can come first.
 	done := make(chan *nats.Msg, 4)
-	sub, err := c.NC.ChanSubscribe(DoneSubject(c.NodeID, e.ID), done)
+	mux, err := doneMuxOf(c.NC)
 	if err != nil {
 		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: %w", e.ID, c.NodeID, err)
 	}
-	defer sub.Unsubscribe()
+	defer mux.wait(DoneSubject(c.NodeID, e.ID), done)()
 
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
