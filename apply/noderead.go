@@ -16,14 +16,20 @@ const nodeReadTimeout = time.Minute
 // after it asked, so it sees every node recorded before it asked, and
 // callers that ask while a read is under way share the next one. Many
 // rollouts starting at once (each places its job on the nodes) so cost
-// two reads of the nodes, not one each. Its zero value is ready.
+// two reads of the nodes, not one each. The next read starts when the one
+// under way ends, or nodeReadPatience after it began, whichever is first:
+// a read held up by a connection that broke does not hold up the next.
+// Its zero value is ready.
 type nodeReads struct {
 	mu sync.Mutex
-	// running says a read is under way; next is the read that starts
-	// after it, which the callers that came meanwhile wait for.
-	running bool
-	next    *nodeRead
+	// last is the read begun last (nil before the first); next is the
+	// read the callers that came since wait for, not begun yet.
+	last, next *nodeRead
 }
+
+// nodeReadPatience is how long a read may run before the next one starts
+// beside it.
+const nodeReadPatience = 2 * time.Second
 
 // nodeRead is one read of the nodes.
 type nodeRead struct {
@@ -39,13 +45,25 @@ type nodeRead struct {
 // with that read. The slice is shared: callers do not change it.
 func (r *nodeReads) get(ctx context.Context, read func(context.Context) ([]state.Node, error)) (*nodeRead, error) {
 	r.mu.Lock()
-	if r.next == nil {
-		r.next = &nodeRead{done: make(chan struct{})}
-	}
 	nr := r.next
-	if !r.running {
-		r.running = true
-		go r.loop(read)
+	if nr == nil {
+		nr = &nodeRead{done: make(chan struct{})}
+		r.next = nr
+		if last := r.last; last == nil {
+			r.begin(nr, read)
+		} else {
+			go func() {
+				t := time.NewTimer(nodeReadPatience)
+				defer t.Stop()
+				select {
+				case <-last.done:
+				case <-t.C:
+				}
+				r.mu.Lock()
+				r.begin(nr, read)
+				r.mu.Unlock()
+			}()
+		}
 	}
 	r.mu.Unlock()
 	select {
@@ -56,24 +74,18 @@ func (r *nodeReads) get(ctx context.Context, read func(context.Context) ([]state
 	}
 }
 
-// loop makes the reads callers wait for, one after the other, until none
-// waits.
-func (r *nodeReads) loop(read func(context.Context) ([]state.Node, error)) {
-	for {
-		r.mu.Lock()
-		nr := r.next
+// begin starts read nr; r.mu is held.
+func (r *nodeReads) begin(nr *nodeRead, read func(context.Context) ([]state.Node, error)) {
+	if r.next == nr {
 		r.next = nil
-		if nr == nil {
-			r.running = false
-			r.mu.Unlock()
-			return
-		}
-		r.mu.Unlock()
+	}
+	r.last = nr
+	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), nodeReadTimeout)
 		nr.nodes, nr.err = read(ctx)
 		cancel()
 		close(nr.done)
-	}
+	}()
 }
 
 // nodesNow returns every node as the store has it now (a read that began
