@@ -14,12 +14,13 @@ build: ## build bin/muster
 test: ## run every test (the command README.md and .ci/run use)
 	$(GO) test -count=1 ./...
 
-bench: ## run the go benchmarks and the peer comparison of bench/compile
+bench: ## run the go benchmarks, the peer comparison of bench/compile and a short bench/scale
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/compile
 	$(GO) run ./bench/plan
 	$(GO) run ./bench/apply
 	$(GO) run ./bench/agents
+	$(GO) run ./bench/scale --nodes 1000 --jobs 10 --count 1000
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	./.ci/fuzz $(FUZZTIME)

@@ -69,6 +69,13 @@ type Controller struct {
 	known map[string]state.Node
 	// poke wakes the controller when a deployment lost a slot.
 	poke chan struct{}
+	// nodeReads shares the reads of every node (see nodesNow).
+	nodeReads nodeReads
+	// nodeWake is a time no later than the first one a node served
+	// through Connect goes silent past the node TTL (see nextWake), zero
+	// when to be worked out again: heartbeats only move that time later,
+	// so it holds until it passes or a node is connected.
+	nodeWake time.Time
 	// life bounds the rollouts of the current term; nil while this
 	// control plane does not lead.
 	life context.Context
@@ -353,10 +360,21 @@ func (c *Controller) nextWake() time.Time {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id := range c.connected {
-		if seen, ok := c.seen[id]; ok {
-			earlier(seen.Add(c.nodeTTL()))
+	// Looking at every node each time the controller wakes (a heartbeat
+	// of one node among thousands wakes it) would cost more than all the
+	// rest: the earliest time is kept until it passes.
+	if now := clockOr(c.Clock).Now(); c.nodeWake.IsZero() || !now.Before(c.nodeWake) {
+		c.nodeWake = time.Time{}
+		for id := range c.connected {
+			if seen, ok := c.seen[id]; ok {
+				if t := seen.Add(c.nodeTTL()); c.nodeWake.IsZero() || t.Before(c.nodeWake) {
+					c.nodeWake = t
+				}
+			}
 		}
+	}
+	if !c.nodeWake.IsZero() {
+		earlier(c.nodeWake)
 	}
 	for _, run := range c.jobs {
 		if q := time.Duration(run.job.Timeouts.Queue); !run.queued.IsZero() && q > 0 {
@@ -683,7 +701,6 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 // placement places j on the nodes that are served now, with room for it
 // beside the other jobs' load; c.placing is held.
 func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
-	c.syncNodes(ctx) // agents that joined since the last look
 	live, err := c.liveNodes(ctx)
 	if err != nil {
 		return plan.Placement{}, err
@@ -760,15 +777,8 @@ func (c *Controller) syncNodes(ctx context.Context) {
 	if c.Connect == nil {
 		return
 	}
-	nodes, err := c.store().Nodes(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.log().Warn("cannot read the nodes", "err", err)
-		}
-		return
-	}
-	for _, n := range nodes {
-		c.noteNode(ctx, n)
+	if _, err := c.nodesNow(ctx); err != nil && ctx.Err() == nil {
+		c.log().Warn("cannot read the nodes", "err", err)
 	}
 }
 
@@ -807,6 +817,7 @@ func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) 
 				c.Runners.Set(n.ID, r)
 				c.mu.Lock()
 				c.connected[n.ID] = true
+				c.nodeWake = time.Time{}
 				c.mu.Unlock()
 				changed = true
 				c.log().Info("node joined", "node", n.ID)
@@ -978,6 +989,7 @@ func (c *Controller) standDown() {
 		c.Runners.Set(id, nil)
 	}
 	c.connected = map[string]bool{}
+	c.nodeWake = time.Time{}
 	c.mu.Unlock()
 	c.log().Info("stood down", "executions_left_running", kept)
 }

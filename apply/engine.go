@@ -245,7 +245,8 @@ func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl pla
 	if err := state.CheckRollout(execs, j.Namespace, j.Name, version); err != nil {
 		return nil, err
 	}
-	if r.hidden, err = e.hiddenValues(ctx, j); err != nil {
+	r.canonical = j.Canonical()
+	if r.hidden, r.sensitivePaths, err = e.hiddenValues(ctx, r.canonical); err != nil {
 		return nil, err
 	}
 	r.secrets, r.missing = resolveSecrets(ctx, e.Store, j)
@@ -332,6 +333,12 @@ type rollout struct {
 	// hidden are the texts of the job's sensitive values, which no event
 	// or job message shows (a driver's error may quote a cmd or a source).
 	hidden []string
+	// sensitivePaths are the paths of those values in the spec, which
+	// the runners of its executions are given rather than read them
+	// again for each.
+	sensitivePaths []string
+	// canonical is the job's spec, encoded once for its runners.
+	canonical []byte
 	// secrets are the values of the secrets the job refers to, read when
 	// the rollout started, for its executions' runners only; missing says
 	// which one could not be had (the rollout then queues).
@@ -346,14 +353,14 @@ type rollout struct {
 }
 
 // hiddenValues returns the texts of the values of j recorded sensitive for
-// its spec (see package sensitive).
-func (e *Engine) hiddenValues(ctx context.Context, j *schema.Job) ([]string, error) {
-	spec := j.Canonical()
+// its spec (see package sensitive), and their paths.
+func (e *Engine) hiddenValues(ctx context.Context, spec []byte) ([]string, []string, error) {
 	paths, err := e.Store.SensitivePaths(ctx, schema.HashBytes(spec))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sensitive.Values(spec, paths)
+	values, err := sensitive.Values(spec, paths)
+	return values, paths, err
 }
 
 // emit stores ev among the job's events and passes it on to Events. A

@@ -97,7 +97,8 @@ func (rs *reservations) addTo(load Load) {
 // recorded, and what is reserved). Without a capacity anywhere nothing
 // is read but the nodes.
 func (c *Controller) liveNodes(ctx context.Context) ([]plan.Node, error) {
-	nodes, err := c.store().Nodes(ctx)
+	nodes, err := c.nodesNow(ctx) // agents that joined since the last look get their runner
+
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,12 @@ func secretTexts(s runner.Secrets) []string {
 }
 
 // withSecrets returns ctx carrying the rollout's secrets for the runner
-// of one of its executions.
+// of one of its executions, the paths of its spec's sensitive values as
+// the rollout read them when it started, and the spec's canonical bytes.
 func (r *rollout) withSecrets(ctx context.Context) context.Context {
-	return runner.WithSecrets(ctx, r.secrets)
+	ctx = runner.WithSensitivePaths(runner.WithSecrets(ctx, r.secrets), r.sensitivePaths)
+	if r.canonical != nil {
+		ctx = runner.WithCanonical(ctx, r.canonical)
+	}
+	return ctx
 }

@@ -126,7 +126,17 @@ func (a *Agent) run(ctx context.Context, e state.Execution, j *schema.Job) (stat
 	}
 	dir := a.ExecutionDir(e.ID)
 	root := filepath.Join(dir, "root")
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	// The execution's directory and its root are new as a rule: two
+	// mkdirs, and MkdirAll only when they do not do (Dir is missing, or
+	// one of them is there already).
+	err = os.Mkdir(dir, 0o755)
+	if err == nil {
+		err = os.Mkdir(root, 0o755)
+	}
+	if err != nil {
+		err = os.MkdirAll(root, 0o755)
+	}
+	if err != nil {
 		return e, Result{}, err
 	}
 	// The root must be a directory of its own, not a link to one.

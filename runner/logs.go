@@ -57,11 +57,16 @@ func (a *Agent) ReadLog(ctx context.Context, id, stream string, offset int64) ([
 // appending.
 func (a *Agent) openLogs(id string) (stdout, stderr *os.File, err error) {
 	dir := a.ExecutionDir(id)
-	flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	if stdout, _, err = openLogFile(dir, "stdout.log", flag); err != nil {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
 		return nil, nil, err
 	}
-	if stderr, _, err = openLogFile(dir, "stderr.log", flag); err != nil {
+	defer r.Close()
+	flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	if stdout, _, err = openLogIn(r, dir, "stdout.log", flag); err != nil {
+		return nil, nil, err
+	}
+	if stderr, _, err = openLogIn(r, dir, "stderr.log", flag); err != nil {
 		stdout.Close()
 		return nil, nil, err
 	}
@@ -78,6 +83,11 @@ func openLogFile(dir, name string, flag int) (*os.File, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer r.Close()
+	return openLogIn(r, dir, name, flag)
+}
+
+// openLogIn is openLogFile through r, an os.Root of dir.
+func openLogIn(r *os.Root, dir, name string, flag int) (*os.File, os.FileInfo, error) {
 	f, fi, err := openRegular(r, name, flag, 0o644)
 	var nre *NotRegularError
 	if errors.As(err, &nre) {

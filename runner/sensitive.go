@@ -14,17 +14,24 @@ import (
 // agent records or returns shows them: a driver's error may quote a cmd or
 // an input source. The returned func forgets them when the run ends.
 func (a *Agent) hide(ctx context.Context, id string, j *schema.Job) (func(), error) {
-	spec := j.Canonical()
+	var spec []byte // encoded only when needed
 	paths, given := ctx.Value(sensitiveKey{}).([]string)
 	if !given {
+		spec = CanonicalOf(ctx, j)
 		var err error
 		if paths, err = a.Store.SensitivePaths(ctx, schema.HashBytes(spec)); err != nil {
 			return nil, fmt.Errorf("execution %s: read which values of its spec are sensitive: %w", id, err)
 		}
 	}
-	values, err := sensitive.Values(spec, paths)
-	if err != nil {
-		return func() {}, err
+	var values []string
+	if len(paths) > 0 {
+		if spec == nil {
+			spec = CanonicalOf(ctx, j)
+		}
+		var err error
+		if values, err = sensitive.Values(spec, paths); err != nil {
+			return func() {}, err
+		}
 	}
 	// The values of the execution's secrets are hidden as sensitive ones.
 	values = append(values, SecretsFrom(ctx).texts()...)
@@ -55,4 +62,30 @@ func WithSensitivePaths(ctx context.Context, paths []string) context.Context {
 		paths = []string{}
 	}
 	return context.WithValue(ctx, sensitiveKey{}, paths)
+}
+
+// SensitivePathsFrom returns the paths WithSensitivePaths put in ctx, and
+// whether it did.
+func SensitivePathsFrom(ctx context.Context) ([]string, bool) {
+	paths, ok := ctx.Value(sensitiveKey{}).([]string)
+	return paths, ok
+}
+
+// canonicalKey is the context key of the canonical bytes of a run's job.
+type canonicalKey struct{}
+
+// WithCanonical returns ctx carrying spec, the canonical bytes of the job
+// the runs under it run (schema.Job.Canonical), so that a control plane
+// running thousands of executions of one job encodes it once.
+func WithCanonical(ctx context.Context, spec []byte) context.Context {
+	return context.WithValue(ctx, canonicalKey{}, spec)
+}
+
+// CanonicalOf returns the canonical bytes of j: those ctx carries
+// (WithCanonical), else j.Canonical().
+func CanonicalOf(ctx context.Context, j *schema.Job) []byte {
+	if spec, ok := ctx.Value(canonicalKey{}).([]byte); ok && spec != nil {
+		return spec
+	}
+	return j.Canonical()
 }

@@ -48,6 +48,57 @@ type Execution struct {
 
 	// kvRevision is the KV entry revision this execution was read at.
 	kvRevision uint64
+	// stored is what the store held of it at kvRevision, when this
+	// execution was read from the store or written to it: an update of
+	// it writes over that revision without reading it again.
+	stored *storedExecution
+}
+
+// storedExecution is what an update needs of the execution as stored:
+// its key, KV revision, revision, states and creation time.
+type storedExecution struct {
+	key        string
+	kvRevision uint64
+	revision   uint64
+	status     ExecutionStatus
+	createdAt  time.Time
+}
+
+// StoredRevision is the KV revision at which a store read or wrote e
+// (the store returned it), 0 when none did. A copy sent to another
+// process may carry it along (see AsStored).
+func (e *Execution) StoredRevision() uint64 {
+	if e.stored == nil {
+		return 0
+	}
+	return e.stored.kvRevision
+}
+
+// AsStored returns e noted as exactly what the store holds at KV revision
+// rev, as if a store had read it there: an update of it then writes over
+// rev without reading it first (see UpdateExecutionFrom). It is for a copy
+// of a stored execution sent to another process with its StoredRevision
+// (a run request); a stale rev costs the update a read, as any lost
+// compare-and-set does. rev 0 returns e as it is.
+func AsStored(e Execution, rev uint64) Execution {
+	if rev == 0 {
+		e.stored = nil
+		return e
+	}
+	key, err := e.validate()
+	if err != nil {
+		e.stored = nil
+		return e
+	}
+	e.remember(key, rev)
+	return e
+}
+
+// remember notes e, as it is, as what the store holds under key at KV
+// revision rev.
+func (e *Execution) remember(key string, rev uint64) {
+	e.kvRevision = rev
+	e.stored = &storedExecution{key: key, kvRevision: rev, revision: e.Revision, status: e.Status, createdAt: e.CreatedAt}
 }
 
 // ExecutionStatus is where an execution is and where it should go.
@@ -161,7 +212,7 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 	if err != nil {
 		return Execution{}, fmt.Errorf("create %s: %w", executionWhat(&e), err)
 	}
-	e.kvRevision = rev
+	e.remember(key, rev)
 	return e, nil
 }
 
@@ -180,6 +231,13 @@ func (s *Store) UpdateExecution(ctx context.Context, e Execution) (Execution, er
 // the write out of the execution as stored and e (or refuses it with its
 // error) once the store read it: a caller that may change only some of an
 // execution writes over one read, not two.
+//
+// Without from, an e that this store read or wrote (it returned it) is
+// written over the KV revision it was read or written at, without reading
+// it again: the compare-and-set of that revision guarantees the store
+// still holds what e was read as, so the checks are those of a fresh
+// read. When it lost, the execution is read and the write made (or
+// refused) as from a fresh read.
 func (s *Store) UpdateExecutionFrom(ctx context.Context, e Execution, from func(cur, e Execution) (Execution, error)) (Execution, error) {
 	key, err := e.validate()
 	if err != nil {
@@ -188,6 +246,14 @@ func (s *Store) UpdateExecutionFrom(ctx context.Context, e Execution, from func(
 	kv, err := s.kv(ctx, bucketExecutions)
 	if err != nil {
 		return Execution{}, err
+	}
+	if b := e.stored; from == nil && b != nil && b.key == key && b.revision == e.Revision {
+		cur := Execution{Revision: b.revision, Status: b.status, CreatedAt: b.createdAt, kvRevision: b.kvRevision}
+		x, err := s.writeExecution(ctx, kv, key, cur, e)
+		if !isCASFailure(err) {
+			return x, err
+		}
+		// Written meanwhile: as from a fresh read.
 	}
 	cur, err := getExecution(ctx, kv, key)
 	if err != nil {
@@ -198,6 +264,20 @@ func (s *Store) UpdateExecutionFrom(ctx context.Context, e Execution, from func(
 			return Execution{}, err
 		}
 	}
+	x, err := s.writeExecution(ctx, kv, key, cur, e)
+	if isCASFailure(err) {
+		latest, _ := getExecution(ctx, kv, key)
+		return Execution{}, &ConflictError{What: executionWhat(&e), Base: cur.Revision, Current: latest.Revision}
+	}
+	return x, err
+}
+
+// writeExecution writes e over cur, the execution as stored under key
+// (its revision, states, creation time and KV revision), if e is based on
+// cur's revision and makes a change of states the machines allow. A lost
+// compare-and-set of cur's KV revision is returned as it is (see
+// isCASFailure).
+func (s *Store) writeExecution(ctx context.Context, kv jetstream.KeyValue, key string, cur, e Execution) (Execution, error) {
 	if cur.Revision != e.Revision {
 		return Execution{}, &ConflictError{What: executionWhat(&e), Base: e.Revision, Current: cur.Revision}
 	}
@@ -217,13 +297,12 @@ func (s *Store) UpdateExecutionFrom(ctx context.Context, e Execution, from func(
 		rev, err = r, nil
 	}
 	if isCASFailure(err) {
-		latest, _ := getExecution(ctx, kv, key)
-		return Execution{}, &ConflictError{What: executionWhat(&e), Base: cur.Revision, Current: latest.Revision}
+		return Execution{}, err
 	}
 	if err != nil {
 		return Execution{}, fmt.Errorf("update %s: %w", executionWhat(&e), err)
 	}
-	e.kvRevision = rev
+	e.remember(key, rev)
 	return e, nil
 }
 
@@ -259,7 +338,7 @@ func decodeExecution(e jetstream.KeyValueEntry) (Execution, error) {
 	if err := json.Unmarshal(e.Value(), &x); err != nil {
 		return Execution{}, damagedf("decode execution %s: %v", e.Key(), err)
 	}
-	x.kvRevision = e.Revision()
+	x.remember(e.Key(), e.Revision())
 	return x, nil
 }
 

@@ -74,8 +74,9 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // PutNode stores n, replacing the node with the same id if there is one.
-// The write is a compare-and-set on the revision it read, retried on a race,
-// so two writers never interleave inside one value. Returns the stored node.
+// The write is a compare-and-set on the revision it read (or that this
+// store wrote last), retried on a race, so two writers never interleave
+// inside one value. Returns the stored node.
 func (s *Store) PutNode(ctx context.Context, n Node) (Node, error) {
 	if err := n.Validate(); err != nil {
 		return Node{}, err
@@ -92,15 +93,31 @@ func (s *Store) PutNode(ctx context.Context, n Node) (Node, error) {
 	if err != nil {
 		return Node{}, err
 	}
+	// A node's agent writes its record every heartbeat: over the revision
+	// this store wrote last, without reading it first, as long as no
+	// other writer came between.
+	if last, ok := s.nodeRevs.Load(n.ID); ok {
+		rev, err := s.kvUpdate(ctx, kv, n.ID, val, last.(uint64))
+		if err == nil {
+			s.nodeRevs.Store(n.ID, rev)
+			return n, nil
+		}
+		s.nodeRevs.Delete(n.ID)
+		if !isCASFailure(err) {
+			return Node{}, fmt.Errorf("put node %s: %w", n.ID, err)
+		}
+	}
 	for attempt := 0; attempt < maxPutAttempts; attempt++ {
 		e, err := kvGet(ctx, kv, n.ID)
+		var rev uint64
 		switch {
 		case isNotFound(err):
-			_, err = s.kvCreate(ctx, kv, n.ID, val)
+			rev, err = s.kvCreate(ctx, kv, n.ID, val)
 		case err == nil:
-			_, err = s.kvUpdate(ctx, kv, n.ID, val, e.Revision())
+			rev, err = s.kvUpdate(ctx, kv, n.ID, val, e.Revision())
 		}
 		if err == nil {
+			s.nodeRevs.Store(n.ID, rev)
 			return n, nil
 		}
 		if !isCASFailure(err) {
@@ -175,6 +192,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete node %s: %w", id, err)
 	}
+	s.nodeRevs.Delete(id)
 	err = s.kvDelete(ctx, kv, id, e.Revision(), true)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return &ConflictError{What: "node " + id, Base: e.Revision(), Reason: "it changed while being deleted"}

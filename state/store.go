@@ -91,6 +91,9 @@ type Store struct {
 	// logger is the store's logger (SetLogger); nil drops.
 	logger atomic.Pointer[slog.Logger]
 
+	// nodeRevs holds the KV revision of each node record this store
+	// wrote last (see PutNode).
+	nodeRevs sync.Map
 	// enabled holds the streams whose options enableStream checked.
 	enabled sync.Map
 	// base is the store a fenced view (Lease.Fenced) was made of, nil

@@ -150,17 +150,18 @@ func (c *Client) Probe(ctx context.Context, executionID string) (runner.ProbeRes
 // start sends a run or recover request and waits for the execution's end.
 func (c *Client) start(ctx context.Context, op string, e state.Execution, j *schema.Job) (state.Execution, runner.Result, bool, error) {
 	recovering := op == OpRecover
-	// Subscribe before asking, so that no Done can come first.
+	// Wait for the Done before asking, so that no Done can come first.
 	done := make(chan *nats.Msg, 4)
-	sub, err := c.NC.ChanSubscribe(DoneSubject(c.NodeID, e.ID), done)
+	mux, err := doneMuxOf(c.NC)
 	if err != nil {
 		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: %w", e.ID, c.NodeID, err)
 	}
-	defer sub.Unsubscribe()
+	defer mux.wait(DoneSubject(c.NodeID, e.ID), done)()
 
 	// The request itself is not cancelled with ctx: a started execution is
 	// stopped through the agent instead, which then says how it ended.
-	req := RunRequest{Execution: e, SpecHash: j.Hash(), Spec: j.Canonical()}
+	spec := runner.CanonicalOf(ctx, j)
+	req := RunRequest{Execution: e, KVRevision: e.StoredRevision(), SpecHash: schema.HashBytes(spec), Spec: spec}
 	if req.Sensitive, err = c.sensitivePaths(ctx, req.SpecHash); err != nil {
 		return e, runner.Result{}, false, fmt.Errorf("execution %s on node %s: read which values of its spec are sensitive: %w", e.ID, c.NodeID, err)
 	}
@@ -213,8 +214,13 @@ func (c *Client) start(ctx context.Context, op string, e state.Execution, j *sch
 }
 
 // sensitivePaths reads the sensitive paths of spec hash for a request,
-// which is sent even when ctx ended (see request).
+// which is sent even when ctx ended (see request); those ctx carries
+// (runner.WithSensitivePaths: the rollout read them as it started) are
+// not read again.
 func (c *Client) sensitivePaths(ctx context.Context, hash string) ([]string, error) {
+	if paths, ok := runner.SensitivePathsFrom(ctx); ok {
+		return paths, nil
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 	defer cancel()
 	return c.Store.SensitivePaths(ctx, hash)

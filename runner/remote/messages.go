@@ -75,6 +75,11 @@ type RunRequest struct {
 	// Execution is the execution as last recorded in the store; the agent
 	// writes its next states over this revision.
 	Execution state.Execution `json:"execution"`
+	// KVRevision is the KV revision at which the store holds Execution
+	// exactly as sent (state.Execution.StoredRevision), 0 when not
+	// known: the agent's first write goes over it without reading the
+	// execution again (state.AsStored).
+	KVRevision uint64 `json:"kv_revision,omitempty"`
 	// SpecHash names the job spec in the store ("sha256:<hex>").
 	SpecHash string `json:"spec_hash"`
 	// Spec is the canonical spec itself, which the agent checks against

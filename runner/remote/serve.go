@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -246,6 +247,9 @@ func (s *server) prepare(m *nats.Msg) (req RunRequest, j *schema.Job, r, existin
 		refuse(fmt.Errorf("decode request: %w", err))
 		return req, nil, nil, nil
 	}
+	// As the control plane had it in the store: the first write goes
+	// over that revision, without a read.
+	req.Execution = state.AsStored(req.Execution, req.KVRevision)
 	e := &req.Execution
 	if e.NodeID != "" && e.NodeID != s.a.NodeID {
 		refuse(fmt.Errorf("execution %s is for node %s, this is node %s", e.ID, e.NodeID, s.a.NodeID))
@@ -484,8 +488,69 @@ func SpecsFrom(st *state.Store) func(ctx context.Context, hash string) (*schema.
 }
 
 // specOf decodes and normalizes the canonical bytes of spec hash, and
-// checks that they hash back to it.
+// checks that they hash back to it. The jobs of the last 512 specs are
+// kept, by their bytes: a node asked to run many executions of one job
+// decodes and checks its spec once. The job returned is shared: it is
+// read, never changed (as the engine shares one among the executions it
+// runs on local agents).
 func specOf(b []byte, hash string) (*schema.Job, error) {
+	if j := specs.get(hash, b); j != nil {
+		return j, nil
+	}
+	j, err := decodeSpec(b, hash)
+	if err == nil {
+		specs.put(hash, b, j)
+	}
+	return j, err
+}
+
+// specCacheSize is how many specs specOf keeps.
+const specCacheSize = 512
+
+// specs are the specs specOf decoded last, for every Serve of the process.
+var specs specCache
+
+// specCache keeps decoded specs by hash and bytes, dropping the oldest
+// past specCacheSize.
+type specCache struct {
+	mu    sync.Mutex
+	m     map[string]cachedSpec
+	order []string
+}
+
+type cachedSpec struct {
+	b []byte
+	j *schema.Job
+}
+
+// get returns the job decoded from exactly b under hash, or nil.
+func (c *specCache) get(hash string, b []byte) *schema.Job {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[hash]; ok && bytes.Equal(s.b, b) {
+		return s.j
+	}
+	return nil
+}
+
+func (c *specCache) put(hash string, b []byte, j *schema.Job) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedSpec{}
+	}
+	if _, ok := c.m[hash]; !ok {
+		c.order = append(c.order, hash)
+	}
+	c.m[hash] = cachedSpec{b: bytes.Clone(b), j: j}
+	for len(c.order) > specCacheSize {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// decodeSpec is specOf without the cache.
+func decodeSpec(b []byte, hash string) (*schema.Job, error) {
 	var j schema.Job
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("spec %s: %w", hash, err)
