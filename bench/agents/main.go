@@ -7,7 +7,9 @@
 // It builds muster, starts `muster server` (embedded NATS, a state
 // directory of its own) and -agents `muster agent` processes on loopback,
 // each a node of its own, and applies one batch job: count -n of
-// `/bin/true` (exec engine, restart_policy never, rollout immediate) over
+// `/bin/true` (exec engine, 10m cpus and 4M of memory each, so that the
+// nodes' capacity holds them all at once; restart_policy never, rollout
+// immediate) over
 // those nodes. Its rate is executions over the rollout, from the
 // rollout_started to the completed event `muster apply -o json` prints.
 // Against it, the direct rate: -n `/bin/true` started with os/exec and
@@ -102,7 +104,7 @@ func run(ctx context.Context, agents, n, parallel int) (*Report, error) {
 	}
 	job := filepath.Join(dir, "true.yaml")
 	spec := fmt.Sprintf("name: bench-true\ntype: batch\ncount: %d\nrestart_policy: never\nselector: {match_labels: {bench: agents}}\n"+
-		"task: {engine: exec, cmd: [/bin/true]}\nrollout: {strategy: immediate}\n", n)
+		"task: {engine: exec, cmd: [/bin/true], resources: {cpus: 10m, memory: 4M}}\nrollout: {strategy: immediate}\n", n)
 	if err := os.WriteFile(job, []byte(spec), 0o644); err != nil {
 		return nil, err
 	}
