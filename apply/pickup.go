@@ -37,6 +37,15 @@ func (c *Controller) pickUp(ctx context.Context, ev state.JobEvent) {
 	if run != nil && run.version == js.Version && !run.ended() {
 		return
 	}
+	if run != nil && run.version == js.Version {
+		// The event may be old news: its rollout ran here and ended since
+		// (the watch delivers behind a rollout that took less time than
+		// the events before it). Only a version still pending is started.
+		cur, err := c.store().Job(ctx, js.Namespace, js.Name)
+		if err != nil || cur.Version != js.Version || cur.State != state.StatePending {
+			return
+		}
+	}
 	j, err := c.spec(ctx, js.Hash)
 	if err != nil {
 		c.log().Warn("a recorded version could not be read", "job", js.Namespace+"/"+js.Name, "version", js.Version, "err", err)

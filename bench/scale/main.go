@@ -157,8 +157,8 @@ func main() {
 	} else {
 		printText(os.Stdout, rep)
 	}
-	if rep.Completed != rep.Executions {
-		fmt.Fprintf(os.Stderr, "bench/scale: %d of %d executions completed\n", rep.Completed, rep.Executions)
+	if rep.Completed != rep.Executions || rep.Failed > 0 {
+		fmt.Fprintf(os.Stderr, "bench/scale: %d of %d executions completed, %d more did not\n", rep.Completed, rep.Executions, rep.Failed)
 		os.Exit(1)
 	}
 }

@@ -281,12 +281,28 @@ func run(ctx context.Context, c config) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		states := map[state.ComputeState]int{}
 		for _, x := range xs {
+			states[x.Status.ComputeState]++
 			if x.Status.ComputeState == state.ComputeComplete {
 				rep.Completed++
 			} else {
 				rep.Failed++
 			}
+		}
+		if len(xs) != c.count || states[state.ComputeComplete] != c.count {
+			evals, nodes := map[string]int{}, map[string]int{}
+			for _, x := range xs {
+				evals[x.EvalID]++
+				nodes[x.NodeID]++
+			}
+			dup := map[string]int{}
+			for n, k := range nodes {
+				if k > 1 {
+					dup[n] = k
+				}
+			}
+			fmt.Fprintf(os.Stderr, "bench/scale: %s/%s has %d executions, want %d complete: %v evals %v dup nodes %v\n", j.Namespace, j.Name, len(xs), c.count, states, evals, dup)
 		}
 	}
 	if rep.StoreBytes, err = storeBytes(ctx, st.Conn()); err != nil {
