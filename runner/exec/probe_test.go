@@ -157,12 +157,16 @@ func execProbe(timeout time.Duration, cmd ...string) *schema.Probe {
 // and exec probes, passing and failing, with what each says.
 func TestProbeExecTask(t *testing.T) {
 	n := newNode(t)
+	// A range of its own: agents of other packages' tests, running at the
+	// same time on the default range, could otherwise listen on the port
+	// this test needs idle.
+	n.a.PortRange = runner.PortRange{Lo: 17100, Hi: 17199}
 	j := serveJob(t)
 	j.Task.Env["TOKEN"] = "secret:default/tok"
 	ctx := runner.WithSecrets(runner.WithSensitivePaths(context.Background(), nil), runner.Secrets{"default/tok": []byte("tok-value-4711")})
 	s := startService(t, n, ctx, "svc1", j, "serving")
 	port, idle := s.e.Ports["http"], s.e.Ports["idle"]
-	if s.e.Status.ComputeState != state.ComputeRunning || port < 20000 || port > 32000 || idle < 20000 || idle > 32000 || port == idle {
+	if s.e.Status.ComputeState != state.ComputeRunning || port < 17100 || port > 17199 || idle < 17100 || idle > 17199 || port == idle {
 		t.Fatalf("recorded %s with ports %v", s.e.Status.ComputeState, s.e.Ports)
 	}
 	base := "GET http://127.0.0.1:" + strconv.Itoa(port)
