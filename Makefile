@@ -19,6 +19,7 @@ bench: ## run the go benchmarks, the peer comparison of bench/compile and a shor
 	$(GO) run ./bench/compile
 	$(GO) run ./bench/plan
 	$(GO) run ./bench/apply
+	$(GO) run ./bench/agents
 	$(GO) run ./bench/scale --nodes 1000 --jobs 10 --count 1000
 
 fuzz: ## run every fuzz target for FUZZTIME each

@@ -24,8 +24,8 @@ type Event struct {
 	Version int `json:"version"`
 	// Kind says what happened: rollout_started, wave_started, execution,
 	// queued, canary_paused, promoted, rollout_failed, rolled_back,
-	// completed, deployed, health, node or finished (the rollout engine,
-	// package apply, names them).
+	// completed, deployed, health, probe, node or finished (the rollout
+	// engine, package apply, names them).
 	Kind string `json:"kind"`
 	// Wave is 0 for the canary set, 1.. for the waves.
 	Wave int `json:"wave"`
@@ -42,6 +42,27 @@ type Event struct {
 	// toward healthy, on the execution events sent after each of its
 	// health checks until it is healthy; nil on every other event.
 	Health *HealthProgress `json:"health,omitempty"`
+	// Phase is the step the slot of a service's or daemon's execution
+	// took (starting, probing, healthy, unhealthy, restarting, retiring,
+	// ended), on its execution events; empty otherwise.
+	Phase string `json:"phase,omitempty"`
+	// Probe is what a probe of the execution found, on probe events.
+	Probe *ProbeReport `json:"probe,omitempty"`
+}
+
+// ProbeReport is what one probe of an execution found
+// (rollout.health_check.probe).
+type ProbeReport struct {
+	// Kind is "http", "tcp" or "exec".
+	Kind string `json:"kind"`
+	// OK says the probe passed.
+	OK bool `json:"ok"`
+	// Message says what it found.
+	Message string `json:"message,omitempty"`
+	// Millis is how long it took, in milliseconds.
+	Millis float64 `json:"ms"`
+	// Failures is how many probes failed in a row, this one included.
+	Failures int `json:"failures,omitempty"`
 }
 
 // HealthProgress counts what an execution still needs to become healthy:
@@ -71,9 +92,13 @@ func EventFromState(ev state.Event) Event {
 		Execution: ev.Execution,
 		State:     ev.State,
 		Message:   ev.Message,
+		Phase:     ev.Phase,
 	}
 	if h := ev.Health; h != nil {
 		out.Health = &HealthProgress{Passed: h.Passed, SuccessThreshold: h.SuccessThreshold, RanSeconds: h.RanSeconds, MinHealthySeconds: h.MinHealthySeconds}
+	}
+	if p := ev.Probe; p != nil {
+		out.Probe = &ProbeReport{Kind: p.Kind, OK: p.OK, Message: p.Message, Millis: p.Millis, Failures: p.Failures}
 	}
 	return out
 }
@@ -91,9 +116,13 @@ func (e Event) ToState() state.Event {
 		Execution: e.Execution,
 		State:     e.State,
 		Message:   e.Message,
+		Phase:     e.Phase,
 	}
 	if h := e.Health; h != nil {
 		out.Health = &state.HealthProgress{Passed: h.Passed, SuccessThreshold: h.SuccessThreshold, RanSeconds: h.RanSeconds, MinHealthySeconds: h.MinHealthySeconds}
+	}
+	if p := e.Probe; p != nil {
+		out.Probe = &state.ProbeReport{Kind: p.Kind, OK: p.OK, Message: p.Message, Millis: p.Millis, Failures: p.Failures}
 	}
 	return out
 }

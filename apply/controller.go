@@ -94,6 +94,16 @@ type Controller struct {
 	// rollouts down: they end without a Finished, since the control plane
 	// that leads now goes on with them.
 	deposed atomic.Bool
+
+	// placing makes placements one at a time, each reserving what it
+	// placed before the next reads the room left (see room.go).
+	placing sync.Mutex
+	// reserved holds what was placed and is not recorded yet.
+	reserved reservations
+	// specs remembers the task.resources of specs, for the load.
+	specs SpecResources
+	// waiters are the batch and ops rollouts waiting for room (mu).
+	waiters map[*waiter]bool
 }
 
 // storeRef holds a Store for an atomic.Pointer.
@@ -134,9 +144,12 @@ type jobRun struct {
 	// canary): a newer version or a stop stops it, a shutdown leaves the
 	// executions of node agents running.
 	partial *Deployment
-	// queued is when the version was found to have no node to run on;
-	// zero when it has.
+	// queued is when the version was found to have no node to run on (or
+	// no room); zero when it has.
 	queued time.Time
+	// placed, when set, is the placement made (and reserved) for the
+	// rollout as it left the queue: it runs that one.
+	placed *plan.Placement
 	job    *schema.Job
 	// keep, set when the rollout is handed over (see endRuns), says which
 	// nodes keep the executions a batch rollout waits for.
@@ -250,14 +263,12 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 				// look at every node, and watch again.
 				nodes = c.watchNodes(life)
 				c.syncNodes(life)
-				c.retryQueued(life)
-				c.reconcile(life)
+				c.placeWaiting(life, true)
 			case ev.Err != nil:
 				c.log().Warn("a node's record could not be read", "err", ev.Err)
 			case !ev.Synced && !ev.Deleted && c.noteNode(life, ev.Node):
-				// A node joined, left, or changed its labels.
-				c.retryQueued(life)
-				c.reconcile(life)
+				// A node joined, left, or changed its labels or capacity.
+				c.placeWaiting(life, true)
 			}
 		case ev, ok := <-jobs:
 			if !ok {
@@ -271,16 +282,15 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 			// A node may have gone silent, a queued rollout waited its
 			// timeouts.queue out.
 			c.syncNodes(life)
-			c.retryQueued(life)
-			c.reconcile(life)
+			c.placeWaiting(life, true)
 		case <-c.pokes():
-			// A slot's node went away: place its execution again.
-			c.reconcile(life)
+			// A slot's node went away (place its execution again), an
+			// execution ended (room freed), or a rollout waits for room.
+			c.placeWaiting(life, false)
 		case <-runners:
 			// A node is served, or no longer is.
 			runners = c.Runners.Changed()
-			c.retryQueued(life)
-			c.reconcile(life)
+			c.placeWaiting(life, true)
 		}
 		stopWake()
 	}
@@ -311,7 +321,8 @@ func (c *Controller) watchNodes(ctx context.Context) <-chan state.NodeEvent {
 	return ch
 }
 
-// pokes is signalled when a deployment lost a slot whose node went away.
+// pokes is signalled when a deployment lost a slot whose node went away,
+// when an execution ended and when a rollout starts waiting for room.
 func (c *Controller) pokes() chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -321,7 +332,8 @@ func (c *Controller) pokes() chan struct{} {
 	return c.poke
 }
 
-// slotGone tells the controller that a deployment lost a slot.
+// slotGone tells the controller that a deployment lost a slot (or that
+// room may have freed: see freed).
 func (c *Controller) slotGone() {
 	select {
 	case c.pokes() <- struct{}{}:
@@ -477,6 +489,8 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		run.partial.Stop()
 		run.dep.Stop()
 	}
+	c.reserved.drop(ref)
+	defer c.slotGone() // room freed
 	// What no slot of this control plane ran (an earlier one left it, and
 	// no rollout adopted it yet) is stopped by its node.
 	if err := c.stopOnNodes(ctx, ns, name); err != nil {
@@ -544,9 +558,21 @@ func (c *Controller) ReadLog(ctx context.Context, ns, name, id, stream string, o
 	return run.ReadLog(ctx, id, stream, offset)
 }
 
+// startPlaced launches the rollout of version of j, which left the queue,
+// on pl (placed and reserved for it).
+func (c *Controller) startPlaced(j *schema.Job, version int, pl plan.Placement) error {
+	return c.startOn(j, version, false, false, &pl)
+}
+
 // start launches the rollout of version of j; resume: this control plane
 // takes it over from an earlier one (see DeployOptions.Resume).
 func (c *Controller) start(j *schema.Job, version int, promote, resume bool) error {
+	return c.startOn(j, version, promote, resume, nil)
+}
+
+// startOn is start on a placement made already (nil: the rollout places
+// itself).
+func (c *Controller) startOn(j *schema.Job, version int, promote, resume bool, placed *plan.Placement) error {
 	ref := j.Namespace + "/" + j.Name
 	c.mu.Lock()
 	if c.life == nil {
@@ -565,7 +591,7 @@ func (c *Controller) start(j *schema.Job, version int, promote, resume bool) err
 		return nil
 	}
 	ctx, cancel := context.WithCancel(c.life)
-	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{}), job: j}
+	run := &jobRun{version: version, cancel: cancel, done: make(chan struct{}), promote: make(chan struct{}), job: j, placed: placed}
 	c.jobs[ref] = run
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -614,16 +640,18 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		}
 		finish(state.StateFailed, msg)
 	}
-	pl, err := c.placement(ctx, j)
+	pl, err := c.rolloutPlacement(ctx, run, j)
 	if err != nil {
 		broken(err)
 		return
 	}
+	// What it placed and did not record is free again once it ended.
+	defer c.reserved.drop(ref)
 	keep := func(node string) bool {
 		k := run.keep.Load()
 		return k != nil && (*k)(node)
 	}
-	eng := &Engine{Store: c.store(), Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, Keep: keep, slotGone: c.slotGone}
+	eng := &Engine{Store: c.store(), Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log, Keep: keep, slotGone: c.slotGone, rooms: c}
 	if !j.Type.LongRunning() {
 		out, err := eng.Rollout(ctx, j, version, pl, promote)
 		if err != nil {
@@ -670,22 +698,36 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 	}
 }
 
-// placement places j on the nodes that are served now, as the store has
-// them now (agents that joined since the last look get their runner
-// first).
+// placement places j on the nodes that are served now, with room for it
+// beside the other jobs' load; c.placing is held.
 func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
-	nodes, err := c.nodesNow(ctx)
+	live, err := c.liveNodes(ctx)
 	if err != nil {
 		return plan.Placement{}, err
 	}
-	var live []plan.Node
-	for _, n := range nodes {
-		if c.Runners.Get(n.ID) != nil {
-			live = append(live, plan.Node{ID: n.ID, Labels: n.Labels})
-		}
-	}
 	pl, _ := plan.Place(j, live)
 	return pl, nil
+}
+
+// rolloutPlacement is where the rollout of run goes: the placement made
+// as it left the queue, or a new one, reserved.
+func (c *Controller) rolloutPlacement(ctx context.Context, run *jobRun, j *schema.Job) (plan.Placement, error) {
+	c.mu.Lock()
+	placed := run.placed
+	c.mu.Unlock()
+	if placed != nil {
+		return *placed, nil
+	}
+	// What waited for room before it, at its priority or above, goes
+	// first.
+	c.placeWaitingFrom(ctx, false, j.Priority, j.Namespace+"/"+j.Name)
+	c.placing.Lock()
+	defer c.placing.Unlock()
+	pl, err := c.placement(ctx, j)
+	if err == nil {
+		c.reserved.add(j, perNode(pl))
+	}
+	return pl, err
 }
 
 // resume restarts what an earlier control plane left under way.
@@ -757,7 +799,7 @@ func (c *Controller) noteNode(ctx context.Context, n state.Node) (changed bool) 
 		c.seen[n.ID] = n.LastSeen
 	}
 	was, ok := c.known[n.ID]
-	changed = !ok || was.Status != n.Status || !maps.Equal(was.Labels, n.Labels)
+	changed = !ok || was.Status != n.Status || !maps.Equal(was.Labels, n.Labels) || !sameCapacity(was.Capacity, n.Capacity)
 	c.known[n.ID] = n
 	c.mu.Unlock()
 	if c.Connect != nil {
@@ -816,89 +858,96 @@ func (c *Controller) remote(id string) bool {
 	return c.connected[id]
 }
 
-// markQueued notes a rollout that found no node, for reconcile to start
-// again when one comes.
+// markQueued notes a rollout that found no node (or no room), for
+// placeWaiting to start again when one comes.
 func (c *Controller) markQueued(run *jobRun, out Outcome) {
 	if out.State != state.StateQueued {
 		return
 	}
 	c.mu.Lock()
-	run.queued = time.Now()
+	run.queued = clockOr(c.Clock).Now()
 	c.mu.Unlock()
+	c.slotGone() // room may have freed meanwhile
 }
 
-// retryQueued starts again the queued rollouts that a node can now take,
-// and fails those that waited longer than their timeouts.queue.
-func (c *Controller) retryQueued(ctx context.Context) {
+// retryQueued starts again a queued rollout that a node can now take (one
+// that matches and has room), and fails it once it waited longer than its
+// timeouts.queue.
+func (c *Controller) retryQueued(ctx context.Context, run *jobRun) {
+	c.placing.Lock()
+	defer c.placing.Unlock()
 	c.mu.Lock()
-	var runs []*jobRun
-	for _, run := range c.jobs {
-		if !run.queued.IsZero() {
-			runs = append(runs, run)
-		}
-	}
+	queued := run.queued
 	c.mu.Unlock()
-	for _, run := range runs {
-		j := run.job
-		pl, err := c.placement(ctx, j)
-		if err != nil {
-			continue
+	if queued.IsZero() {
+		return
+	}
+	j := run.job
+	pl, err := c.placement(ctx, j)
+	if err != nil {
+		return
+	}
+	_, missing := resolveSecrets(ctx, c.store(), j)
+	if missing == "" && (len(targets(pl)) > 0 || !j.Type.HasCount()) {
+		c.mu.Lock()
+		run.queued = time.Time{}
+		c.mu.Unlock()
+		c.reserved.add(j, perNode(pl))
+		if err := c.startPlaced(j, run.version, pl); err != nil {
+			c.reserved.drop(j.Namespace + "/" + j.Name)
+			c.log().Error("starting a queued rollout", "job", j.Namespace+"/"+j.Name, "version", run.version, "err", err)
 		}
-		_, missing := resolveSecrets(ctx, c.store(), j)
-		if missing == "" && (len(targets(pl)) > 0 || !j.Type.HasCount()) {
-			c.mu.Lock()
-			run.queued = time.Time{}
-			c.mu.Unlock()
-			if err := c.start(j, run.version, false, false); err != nil {
-				c.log().Error("starting a queued rollout", "job", j.Namespace+"/"+j.Name, "version", run.version, "err", err)
-			}
-			continue
+		return
+	}
+	if q := time.Duration(j.Timeouts.Queue); q > 0 && clockOr(c.Clock).Since(queued) > q {
+		c.mu.Lock()
+		run.queued = time.Time{}
+		c.mu.Unlock()
+		msg := fmt.Sprintf("version %d failed: %s within timeouts.queue %s", run.version, roomNote(pl), j.Timeouts.Queue)
+		if missing != "" {
+			msg = fmt.Sprintf("version %d failed: %s within timeouts.queue %s", run.version, missing, j.Timeouts.Queue)
 		}
-		if q := time.Duration(j.Timeouts.Queue); q > 0 && time.Since(run.queued) > q {
-			c.mu.Lock()
-			run.queued = time.Time{}
-			c.mu.Unlock()
-			msg := fmt.Sprintf("version %d failed: no node to run on within timeouts.queue %s", run.version, j.Timeouts.Queue)
-			if missing != "" {
-				msg = fmt.Sprintf("version %d failed: %s within timeouts.queue %s", run.version, missing, j.Timeouts.Queue)
-			}
-			if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
-				msg += "; it could not be recorded: " + err.Error()
-			}
-			c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: string(state.StateFailed), Message: msg})
+		if err := c.setStatus(ctx, j, run.version, []state.JobState{state.StateQueued}, state.StateFailed, msg); err != nil {
+			msg += "; it could not be recorded: " + err.Error()
 		}
+		c.publish(Event{Time: time.Now().UTC(), Job: j.Namespace + "/" + j.Name, Version: run.version, Kind: RolloutFailed, State: string(state.StateFailed), Message: msg})
 	}
 }
 
-// reconcile keeps deployed long-running jobs at their size: daemons get an
-// execution on every matching node that has none (nodes that joined, or
-// came back), services get back the executions of nodes that went away,
+// reconcile keeps a deployed long-running job at its size: a daemon gets
+// an execution on every matching node with room that has none (nodes
+// that joined, or came back, or where room freed), a service gets back
+// the executions of nodes that went away and those that waited for room,
 // placed on the nodes served now.
-func (c *Controller) reconcile(ctx context.Context) {
-	c.mu.Lock()
-	var deps []*Deployment
-	for _, run := range c.jobs {
-		if run.dep == nil || run.dep.ctx.Err() != nil || !run.dep.isSteady() {
-			continue
-		}
-		select {
-		case <-run.done:
-			deps = append(deps, run.dep)
-		default: // still rolling out
-		}
+func (c *Controller) reconcile(ctx context.Context, d *Deployment) {
+	c.placing.Lock()
+	defer c.placing.Unlock()
+	if d.ctx.Err() != nil {
+		return
 	}
-	c.mu.Unlock()
-	for _, d := range deps {
-		pl, err := c.placement(ctx, d.r.job)
-		if err != nil {
-			continue
-		}
-		why := "replacing an execution whose node went away"
-		if d.r.job.Type == schema.Daemon {
-			why = "node joined: starting the daemon there"
-		}
-		d.fill(pl, why)
+	pl, err := c.placement(ctx, d.r.job)
+	if err != nil {
+		return
 	}
+	short, _ := d.waits()
+	why := "replacing an execution whose node went away"
+	switch {
+	case d.r.job.Type == schema.Daemon && short:
+		why = "room freed: starting the daemon on a node that had none"
+	case d.r.job.Type == schema.Daemon:
+		why = "node joined: starting the daemon there"
+	case short:
+		why = "room freed: starting an execution that waited for it"
+	}
+	c.reserved.add(d.r.job, d.fill(pl, why))
+}
+
+// sameCapacity reports whether two node capacities are the same.
+func sameCapacity(a, b *state.Capacity) bool {
+	if a.Unlimited() || b.Unlimited() {
+		return a.Unlimited() == b.Unlimited()
+	}
+	return *a == *b
 }
 
 // endRuns ends the term's rollouts and returns what they ran; no rollout

@@ -71,6 +71,13 @@ func (e *Engine) Deploy(ctx context.Context, j *schema.Job, version int, pl plan
 		return Outcome{}, nil, err
 	}
 	d := newDeployment(o.Life, r)
+	if pl.Unplaced > 0 {
+		// Partly placed: what fits rolls out, the rest waits for room (or
+		// for more nodes) and the job runs degraded meanwhile.
+		d.setUnplaced(pl, r.clock().Now())
+		r.emit(Event{Kind: Queued, Message: fmt.Sprintf("%s of %d cannot be placed yet: %s; the others roll out",
+			count(pl.Unplaced, "execution"), placedCount(pl)+pl.Unplaced, pl.UnplacedReason)})
+	}
 	prev, err := r.adopt(ctx, d, o.Prev)
 	d.Replaced = prev
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
@@ -33,6 +34,35 @@ type Deployment struct {
 	// steady is set once the rollout ended: from then on the slots report
 	// the job's running and degraded states.
 	steady bool
+	// unplaced counts the executions the last placement could not place
+	// (no room, a static port taken on every node), and why says why;
+	// they wait, and the job's message says so. waiting is since when.
+	unplaced int
+	why      string
+	waiting  time.Time
+}
+
+// setUnplaced records what pl could not place (none: the deployment has
+// all it should), and says so in the job's state once the rollout ended.
+func (d *Deployment) setUnplaced(pl plan.Placement, now time.Time) {
+	d.mu.Lock()
+	if pl.Unplaced > 0 && d.unplaced == 0 {
+		d.waiting = now
+	}
+	d.unplaced, d.why = pl.Unplaced, pl.UnplacedReason
+	if d.unplaced == 0 {
+		d.waiting = time.Time{}
+	}
+	d.mu.Unlock()
+	d.changed()
+}
+
+// waits reports whether the deployment lacks executions that its
+// placement could not place, and since when.
+func (d *Deployment) waits() (bool, time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.unplaced > 0, d.waiting
 }
 
 func newDeployment(parent context.Context, r *rollout) *Deployment {
@@ -163,18 +193,19 @@ func (d *Deployment) judge(node string, n int) {
 }
 
 // fill starts the executions the deployment lacks on the nodes of pl
-// (those served now), saying why: a daemon's on every matched node that
-// has none, a service's up to its count, per pl.Executions. It returns how
-// many it started.
-func (d *Deployment) fill(pl plan.Placement, why string) int {
-	started := 0
+// (those served now, with room), saying why: a daemon's on every target
+// node that has none, a service's up to its count, per pl.Executions. It
+// returns how many it started on each node, and records what pl could
+// not place.
+func (d *Deployment) fill(pl plan.Placement, why string) map[string]int {
+	started := map[string]int{}
 	switch d.r.job.Type {
 	case schema.Daemon:
-		for _, node := range pl.MatchedNodes {
+		for _, node := range targets(pl) {
 			if d.count(node) == 0 {
 				d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: why})
 				d.add(node, 0, nil)
-				started++
+				started[node]++
 			}
 		}
 	case schema.Service:
@@ -184,10 +215,11 @@ func (d *Deployment) fill(pl plan.Placement, why string) int {
 				d.r.emit(Event{Kind: ExecutionEvent, Node: node, Message: why})
 				d.add(node, 0, nil)
 				missing--
-				started++
+				started[node]++
 			}
 		}
 	}
+	d.setUnplaced(pl, d.r.clock().Now())
 	return started
 }
 
@@ -226,6 +258,8 @@ func (d *Deployment) add(node string, wave int, adopt *recovered) *slot {
 			// here when the node comes back).
 			d.remove(s)
 		}
+		// Its execution ended: the room it held is free.
+		d.r.freed()
 	}()
 	return s
 }
@@ -314,8 +348,9 @@ func (d *Deployment) settle() (state.JobState, string) {
 }
 
 // tally counts a deployment's slots: all of them, those whose execution
-// is not running, and the nodes where one runs.
-type tally struct{ total, down, nodes int }
+// is not running, and the nodes where one runs; and the executions its
+// placement could not place.
+type tally struct{ total, down, nodes, unplaced int }
 
 // tally counts the slots; d.mu is held.
 func (d *Deployment) tally() tally {
@@ -334,6 +369,7 @@ func (d *Deployment) tally() tally {
 			t.nodes++
 		}
 	}
+	t.unplaced = d.unplaced
 	return t
 }
 
@@ -342,14 +378,25 @@ func (d *Deployment) tally() tally {
 // node it has a slot on), degraded otherwise, counting only those that run.
 func (d *Deployment) jobState(t tally) (state.JobState, string) {
 	running, want := t.total-t.down, t.total
-	if d.r.job.Type == schema.Service {
+	switch d.r.job.Type {
+	case schema.Service:
 		// Slots whose node went away are gone: the count says what is
 		// missing.
 		want = max(want, d.r.job.Count)
+	case schema.Daemon:
+		// Matching nodes without room lack theirs.
+		want += t.unplaced
 	}
 	if running < want {
-		return state.StateDegraded, fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
+		msg := fmt.Sprintf("version %d degraded: %d of %d executions running (on %d node%s), %d not running",
 			d.Version, running, want, t.nodes, plural(t.nodes), want-running)
+		d.mu.Lock()
+		why := d.why
+		d.mu.Unlock()
+		if t.unplaced > 0 && why != "" {
+			msg += fmt.Sprintf("; %s cannot be placed: %s", count(min(t.unplaced, want-running), "execution"), why)
+		}
+		return state.StateDegraded, msg
 	}
 	return state.StateRunning, fmt.Sprintf("version %d running: %d execution%s on %d node%s", d.Version, running, plural(running), t.nodes, plural(t.nodes))
 }

@@ -48,6 +48,32 @@ type Engine struct {
 	// slotGone, when set, is told that a deployment lost a slot whose
 	// node no agent serves (the controller places it again).
 	slotGone func()
+	// rooms, when set, keeps the count of room on the nodes and places
+	// what waits for room (the controller; see roomKeeper). Nil: nothing
+	// is counted, and the executions a placement left unplaced never run.
+	rooms roomKeeper
+}
+
+// roomKeeper is what the engine tells the control plane about room on the
+// nodes (see Controller), and asks of it.
+type roomKeeper interface {
+	// recorded says an execution of job was recorded on node: the room
+	// its placement reserved there is now the store's to count.
+	recorded(job, node string)
+	// hold keeps room for one execution of j on node until it is recorded
+	// (a restart waits out its backoff); release gives back a hold that
+	// will not be used.
+	hold(j *schema.Job, node string)
+	release(job, node string)
+	// freed says an execution ended: what waits for room may fit now.
+	freed()
+	// more waits until room frees for more executions of j beside its
+	// own (n more of a batch job; one on each matching node skip does not
+	// name for an ops job) and returns their placement: in priority order
+	// with everything else that waits, and only once something is placed,
+	// or nothing is left to place (no target, nothing unplaced). It
+	// returns ctx's error when ctx ends first.
+	more(ctx context.Context, j *schema.Job, n int, skip func(node string) bool) (plan.Placement, error)
 }
 
 // Outcome is how a rollout ended.
@@ -104,7 +130,16 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 			done[node] = max(0, done[node]-pl.Share(i, node))
 		}
 	}
-	end, err := r.runSets(ctx, pause, &batchSets{r: r, done: done})
+	var end setsEnd
+	if !r.start.rest {
+		end, err = r.runSets(ctx, pause, &batchSets{r: r, done: done})
+	}
+	// What fitted nowhere runs as room frees: placed now, or before a
+	// restart (the rollout resumes past the sets of its new placement).
+	resumedPast := r.start.set > 0 && r.start.set >= len(all)
+	if err == nil && end.paused == nil && end.failed == "" && (r.pl.Unplaced > 0 || r.start.rest || resumedPast) {
+		err = r.runRest(ctx, &end)
+	}
 	if errors.Is(err, context.Canceled) {
 		// Interrupted, stopped or superseded: not a failure of this
 		// version, and the set did not finish; what completed is kept for
@@ -119,6 +154,8 @@ func (e *Engine) Rollout(ctx context.Context, j *schema.Job, version int, pl pla
 		return Outcome{}, err
 	case end.paused != nil:
 		return *end.paused, nil
+	case end.expired != "":
+		return r.expire(ctx, end.expired)
 	case end.failed != "":
 		return r.fail(ctx, end.failed)
 	}
@@ -155,14 +192,17 @@ func (b *batchSets) pause(ctx context.Context) (Outcome, bool, error) {
 }
 
 func (b *batchSets) run(ctx context.Context, i int, nodes []string) (setResult, error) {
-	return b.r.wave(ctx, i, nodes, b.done)
+	return b.r.wave(ctx, i, nodes, func(node string) int { return b.r.pl.Share(i, node) }, b.done)
 }
 
 // queue records a batch or service version that no node can take as
-// queued, and says so (ok). Ops and daemon jobs run on however many nodes
-// match, none included.
+// queued, and says so (ok): no node matches, or none has room. Ops and
+// daemon jobs run on however many nodes match, none included.
 func (r *rollout) queue(ctx context.Context) (Outcome, bool) {
 	msg := fmt.Sprintf("version %d waits for a node: none that an agent serves matches the selector", r.version)
+	if len(r.pl.MatchedNodes) > 0 && r.pl.UnplacedReason != "" {
+		msg = fmt.Sprintf("version %d waits for room: %s cannot be placed: %s", r.version, count(r.pl.Unplaced, "execution"), r.pl.UnplacedReason)
+	}
 	switch {
 	case r.missing != "":
 		// It never runs without a secret it refers to.
@@ -449,16 +489,16 @@ func (r *rollout) completedPerNode(ctx context.Context) (map[string]int, error) 
 	return done, nil
 }
 
-// wave runs the executions of one set of nodes and says how they ended;
-// done counts the executions that completed per node before, which the
-// set's share uses up.
-func (r *rollout) wave(ctx context.Context, wave int, nodes []string, done map[string]int) (setResult, error) {
+// wave runs the executions of one set of nodes, share(node) on each, and
+// says how they ended; done counts the executions that completed per node
+// before, which the set's share uses up.
+func (r *rollout) wave(ctx context.Context, wave int, nodes []string, share func(node string) int, done map[string]int) (setResult, error) {
 	type slot struct{ node string }
 	var slots []slot
 	for _, n := range nodes {
 		// What completed on the node already (a resumed rollout) counts
 		// toward this set's share, and is used up by it.
-		share := r.pl.Share(wave, n)
+		share := share(n)
 		for k := done[n]; k < share; k++ {
 			slots = append(slots, slot{n})
 		}
@@ -564,13 +604,19 @@ func (r *rollout) runSlot(ctx context.Context, wave int, node string) (bool, err
 		}
 		r.emit(Event{Kind: ExecutionEvent, Wave: wave, Node: node, Execution: x.ID, State: string(x.Status.ComputeState), Message: x.Status.Message})
 		if x.Status.ComputeState == state.ComputeComplete {
+			r.freed()
 			return true, nil
 		}
 		if ctx.Err() != nil || attempt == attempts || (r.job.RestartPolicy == schema.OnFailure && res.Succeeded()) {
+			r.freed()
 			return false, nil
 		}
+		// The restart keeps the room of the execution it replaces.
+		r.hold(node)
+		r.freed()
 		select {
 		case <-ctx.Done():
+			r.release(node)
 			return false, nil
 		case <-r.clock().After(backoff.wait()):
 		}
@@ -631,6 +677,9 @@ func (r *rollout) newExecution(ctx context.Context, node string, prev *state.Exe
 	x, err := r.Store.CreateExecution(ctx, x)
 	if err != nil {
 		return x, err
+	}
+	if r.rooms != nil {
+		r.rooms.recorded(r.ref, node)
 	}
 	if prev != nil {
 		prev.NextExecutionID = x.ID

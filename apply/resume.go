@@ -19,6 +19,10 @@ type startPoint struct {
 	// promoted: the rollout is past its canary pause (set 1 started), so
 	// it does not pause again.
 	promoted bool
+	// rest: the rollout's sets ran, and it waited for room for the
+	// executions they could not place (a batch or ops job): it goes on
+	// waiting for those only.
+	rest bool
 }
 
 // startFrom decides where the rollout of a version begins. rec is the
@@ -30,7 +34,8 @@ type startPoint struct {
 //     never written) is taken over steady.
 //   - an ended record: a resumed running version is taken over steady,
 //     anything else (apply of a stopped job) rolls out afresh; so does a
-//     queued one, which ran nothing.
+//     queued one that ran nothing. One queued after its sets ran, waiting
+//     for room for the executions they could not place, goes on waiting.
 //   - a record under way: the set it was rolling out is rolled out again,
 //     adopting what runs and what completed; a set that finished is not,
 //     the next one follows. A canary that finished and was not promoted
@@ -46,6 +51,9 @@ func startFrom(rec *state.Rollout, resume bool, jobState state.JobState) startPo
 		return startPoint{steady: true}
 	case rec.Ended():
 		return startPoint{fresh: true}
+	case rec.State == state.StateQueued && rec.WavesDone > 0:
+		// Its sets ran; it waits for room for the rest.
+		return startPoint{set: rec.Wave + 1, promoted: true, rest: true}
 	case rec.State == state.StateQueued:
 		// Nothing ran, and its sets were cut when no node could take it.
 		return startPoint{fresh: true}

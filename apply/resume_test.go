@@ -45,6 +45,8 @@ func TestStartFrom(t *testing.T) {
 		{"rolling, wave 2 under way", rec(2, 1, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 2, promoted: true}},
 		{"rolling, wave 2 done", rec(2, 2, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 3, promoted: true}},
 		{"queued", rec(1, 0, state.StateQueued, "", nil), true, state.StateQueued, startPoint{fresh: true}},
+		{"queued for room after its sets", rec(2, 2, state.StateQueued, "", nil), true, state.StateQueued, startPoint{set: 3, promoted: true, rest: true}},
+		{"a set placed as room freed, under way", rec(3, 2, state.StateDeploying, "", nil), true, state.StateDeploying, startPoint{set: 3, promoted: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := startFrom(c.rec, c.resume, c.jobState); got != c.want {

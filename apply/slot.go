@@ -133,7 +133,9 @@ type machine struct {
 	retiring bool               // cur belongs to an older version: never restarted
 	res      runResult          // how cur ended
 	delay    time.Duration      // the backoff restarting waits out
-	err      error              // what run returns
+	// unhealthyWhy says why the execution went unhealthy.
+	unhealthyWhy string
+	err          error // what run returns
 }
 
 func (s *slot) newMachine() *machine {
@@ -259,11 +261,12 @@ func (m *machine) check() (phase, string) {
 	now := m.clk.Now()
 	switch {
 	case m.h.brokeThreshold() && m.h.running && (m.phase == phaseHealthy || m.phase == phaseProbing && s.d.isSteady()):
-		return phaseUnhealthy, m.h.failing()
+		m.unhealthyWhy = m.h.failing()
+		return phaseUnhealthy, m.unhealthyWhy
 	case m.phase != phaseHealthy && m.h.ready(now):
 		return phaseHealthy, fmt.Sprintf("%d checks passed in a row", m.h.successes)
 	case m.phase == phaseStarting && m.h.running:
-		return phaseProbing, "running"
+		return phaseProbing, ""
 	}
 	return m.phase, ""
 }
@@ -304,6 +307,9 @@ func (m *machine) ended() (phase, string) {
 		m.backoff.reset()
 	}
 	m.delay = m.backoff.wait()
+	// The restart keeps the room of the execution it replaces.
+	r.hold(s.node)
+	r.freed()
 	return phaseRestarting, fmt.Sprintf("%s; restarting in %s (restart_policy %s)",
 		orDefault(m.cur.Status.Message, string(m.cur.Status.ComputeState)), m.delay, policy)
 }
@@ -340,7 +346,8 @@ func (m *machine) stopUnhealthy() (phase, string) {
 	case m.res = <-m.done:
 	}
 	m.res.ok = false
-	return m.ended()
+	next, why := m.ended()
+	return next, "stopped as unhealthy (" + m.unhealthyWhy + "); " + why
 }
 
 // restart waits out the backoff (m.delay), checks going on meanwhile (they fail:
@@ -352,6 +359,7 @@ func (m *machine) restart() (phase, string) {
 	for {
 		select {
 		case <-s.ctx.Done():
+			r.release(s.node)
 			return phaseEnded, "the deployment stops it"
 		case <-wait.Chan():
 			c := m.cur

@@ -46,6 +46,9 @@ type setsEnd struct {
 	// failedNodes counts the nodes where an execution failed, over every
 	// set run.
 	failedNodes int
+	// expired says why executions that waited for room gave up
+	// (timeouts.queue), "" when none did.
+	expired string
 }
 
 // runSets is the wave loop of every rollout: from the set it starts at

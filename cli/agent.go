@@ -100,6 +100,14 @@ and report their end once the connection is back.
 Executions keep their roots and logs under --dir. --tls-ca (MUSTER_TLS_CA)
 verifies a control plane serving TLS, its API and its NATS servers.
 
+Capacity. The node offers its executions the cpus and memory of the
+machine (runtime.NumCPU; MemTotal of /proc/meminfo, or the memory.max of
+the agent's cgroup when less), or what --cpus and --memory say: the
+control plane places an execution here only while its task.resources fit
+beside the executions placed here and not yet ended; what fits nowhere
+waits queued, highest priority first. 'muster nodes' shows what each node
+offers, uses and has free.
+
 Ports. A service or daemon execution gets the host ports of its task.ports
 here: a static port as written (refused while another execution of this
 node holds it, or some program of the host listens on it), a dynamic one
@@ -122,7 +130,8 @@ replaces them elsewhere or when the node comes back.`,
 		Example: `  MUSTER_TOKEN=$(muster token create --namespace '*' --role join --ttl 1h) \
     muster agent --server 127.0.0.1:4747 --node-id edge-1 --label zone=b
   muster agent --server 10.0.0.5:4747,10.0.0.6:4747,10.0.0.7:4747 --tls-ca /etc/muster/ca.pem
-  muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml`,
+  muster agent --server 10.0.0.5:4747 --node-config /etc/muster/node.yaml
+  muster agent --server 10.0.0.5:4747 --cpus 6 --memory 12G   # keep 2 cpus and 4G for the host`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if userConf {
@@ -159,11 +168,16 @@ replaces them elsewhere or when the node comes back.`,
 			if err != nil {
 				return err
 			}
+			// --cpus and --memory are checked before anything starts.
+			if _, err := nf.capacity(); err != nil {
+				return err
+			}
 			t := agentTarget{server: server, ca: ca, token: apiToken(server, stateDir)}
 			return runAgent(ctx, c.OutOrStdout(), logger(c, "agent"), &nf, t, dir, every, nodeLimits{maxOutput: limit, ports: ports})
 		},
 	}
 	nf.register(c, false)
+	nf.registerCapacity(c)
 	c.Flags().StringVar(&server, "server", os.Getenv("MUSTER_ADDR"), "`host:port` of the control plane's API, or a comma-separated list of a cluster's (MUSTER_ADDR); default: the one holding --state-dir")
 	c.Flags().StringVar(&addr, "addr", "", "the same as --server, as other commands spell it")
 	c.Flags().StringVar(&stateDir, "state-dir", envOr("MUSTER_STATE_DIR", ".muster"), "state directory whose running control plane to join when --server is not given (MUSTER_STATE_DIR)")
@@ -315,7 +329,10 @@ func runAgent(ctx context.Context, w io.Writer, log *slog.Logger, nf *nodeFlags,
 	nc := st.Conn()
 	recheck := make(chan struct{}, 1)
 	go keepAliveOn(ctx, log, st, n, every, back, func() bool { return !nc.IsConnected() }, recheck)
-	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s)\n", n.ID, client.Addr(), natsURL)
+	fmt.Fprintf(w, "muster agent: node %s joined the control plane at %s (NATS %s), offering %s\n", n.ID, client.Addr(), natsURL, n.Capacity)
+	if nf.capacityNote != "" {
+		fmt.Fprintf(w, "muster agent: note: %s\n", nf.capacityNote)
+	}
 	err = remote.ServeWith(ctx, st.Conn(), agent, remote.SpecsFrom(st), remote.ServeOptions{Recheck: recheck})
 	fmt.Fprintf(w, "muster agent: node %s stopped\n", n.ID)
 	return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -240,97 +239,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-func newNodes() *cobra.Command {
-	var sf stateFlags
-	var nf nodeFlags
-	var lf listFlags
-	var out outputFlag
-	c := &cobra.Command{
-		Use:   "nodes",
-		Short: "List the nodes and their labels",
-		Long: `Nodes lists the nodes known to the control plane, with their status and
-labels. Without a running control plane, the local node registers itself
-first (os, arch and hostname labels, plus --label and --node-config), unless
-the state directory does not exist yet: nodes creates nothing. A node whose
-agent stopped answering shows as down. With --nodes it reads an inventory
-file instead, which is a quick way to check one.
-
--l keeps the nodes whose labels match a selector (Kubernetes syntax, as
-jobs' selector.match_expressions: zone=a,gpu,!spot,region in (eu,us)).`,
-		Example: `  muster nodes
-  muster nodes --label zone=a -o json
-  muster nodes -l 'zone in (a,b),!spot'
-  muster nodes --nodes inventory.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			list, note, err := listNodes(c, &sf, &nf)
-			if err != nil {
-				return err
-			}
-			if list, err = lf.nodes(list); err != nil {
-				return err
-			}
-			w := c.OutOrStdout()
-			if out.value == "json" {
-				if list == nil {
-					list = []state.Node{}
-				}
-				return writeJSON(w, list)
-			}
-			if len(list) == 0 {
-				if note == "" {
-					note = "No nodes."
-				}
-				fmt.Fprintln(w, note)
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tLABELS")
-			for _, n := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", n.ID, orDash(n.Status), labelString(n.Labels))
-			}
-			return tw.Flush()
-		},
-	}
-	sf.registerRead(c)
-	nf.register(c, true)
-	lf.register(c, false)
-	out.register(c, "text", "json")
-	return c
-}
-
-// listNodes reads the nodes of the inventory file, or of the control
-// plane, where the local node registers itself first when this process is
-// the control plane. note says why the list is empty when nothing is
-// stored yet.
-func listNodes(c *cobra.Command, sf *stateFlags, nf *nodeFlags) ([]state.Node, string, error) {
-	if nf.inventory != "" {
-		list, err := state.LoadInventory(nf.inventory)
-		return list, "", err
-	}
-	ctx := c.Context()
-	st, err := sf.open(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	defer st.Close()
-	if st.empty {
-		return nil, fmt.Sprintf("No nodes: nothing is stored in %s yet (the local node registers itself on the first plan or apply).", sf.dir), nil
-	}
-	if st.store != nil {
-		// This process is the control plane: its node is the local one. A
-		// running control plane has its own.
-		if err := nf.registerLocal(ctx, st); err != nil {
-			return nil, "", err
-		}
-	}
-	list, err := st.Nodes(ctx)
-	return list, "", err
 }
 
 func labelString(labels map[string]string) string {

@@ -42,7 +42,16 @@ JSON (where "old_sensitive"/"new_sensitive" mark them), and in the specs of
 -o json, whose "sensitive_paths" name them per job; a plan printed with
 -o json therefore does not apply: save one with --out.
 --nodes plans against an inventory file instead of the live nodes, for CI and
-what-if questions.
+what-if questions: [{id, labels, cpus, memory}] in YAML or JSON, where cpus
+(4, 0.5, "500m") and memory ("8G") are what a node offers (left out:
+unlimited), and nothing is placed on the nodes yet.
+
+Placement puts an execution only on a node with room for its
+task.resources beside the executions placed there and not yet ended (a
+node that advertises no capacity is unlimited); what fits nowhere is
+counted as unplaced, and the plan says why ("placement.unplaced_reason",
+and a warning): "1 execution cannot be placed: no matching node has 4 cpus
+free (largest free: 2 cpus on n1)".
 
 Exit status: 0 success; 1 error; with --detailed-exitcode, 0 when applying
 would do nothing and 2 when it would act: a job created or updated, a

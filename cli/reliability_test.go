@@ -97,7 +97,10 @@ func newCLI(t *testing.T, env string) *musterCLI {
 func (c *musterCLI) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "MUSTER_STATE_DIR=", "MUSTER_NATS_URL=", "MUSTER_ADDR=", "MUSTER_TOKEN=", c.env)
+	// The nodes of 'muster dev' and 'muster agent' advertise the same room
+	// on every machine, more than any test needs: a test of capacity gives
+	// --cpus and --memory itself.
+	cmd.Env = append(os.Environ(), "MUSTER_STATE_DIR=", "MUSTER_NATS_URL=", "MUSTER_ADDR=", "MUSTER_TOKEN=", "MUSTER_CPUS=64", "MUSTER_MEMORY=64G", c.env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	return cmd, &stdout, &stderr

@@ -138,6 +138,10 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *run
 			// It waits for a secret: nothing here will start it later.
 			fmt.Fprintf(w, "%s: nothing ran: %s; store it with 'muster secret put' and apply again\n", ref, out.Message)
 			failed++
+		case out.State == state.StateQueued && strings.Contains(out.Message, " waits for room: "):
+			// Nothing here will start it later.
+			fmt.Fprintf(w, "%s: nothing ran: %s; run 'muster dev' (or 'muster server' with agents) to run it as room frees\n", ref, out.Message)
+			failed++
 		case out.State == state.StateQueued:
 			// Nothing here will start it later.
 			fmt.Fprintf(w, "%s: nothing ran: no node matches the selector; run 'muster dev' (or 'muster server' with agents) to run it when a matching node joins\n", ref)

@@ -44,6 +44,12 @@ running (restarting them per restart_policy, checking their health), drives
 the rollouts that 'muster apply' asks for, and resumes what an earlier
 control plane left unfinished.
 
+Its node offers the executions the machine's cpus and memory, or what
+--cpus and --memory say: an execution is placed only while its
+task.resources fit beside those placed and not yet ended, and what fits
+nowhere waits (a batch job queued, a service degraded), started in
+priority order as room frees ('muster nodes' shows the room).
+
 Other muster commands given the same --state-dir (or MUSTER_ADDR) talk to it
 through its versioned JSON HTTP API on --listen: dev records that address in
 the state directory. Node agents on other machines or in other processes
@@ -58,6 +64,7 @@ the state directory takes them over, as it resumes every rollout where it
 was.`,
 		Example: `  muster dev
   muster dev --label zone=a --listen 127.0.0.1:5858
+  muster dev --cpus 2 --memory 4G
   MUSTER_TOKEN=$(openssl rand -hex 16) muster dev --listen 0.0.0.0:4747 \
     --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem`,
 		Args: cobra.NoArgs,
@@ -67,6 +74,7 @@ was.`,
 	}
 	registerServe(c, &sf, &listen, &natsListen, &ttl, &leaseTTL)
 	nf.register(c, false)
+	nf.registerCapacity(c)
 	registerOutputLimit(c)
 	registerPortRange(c)
 	return c
@@ -187,6 +195,12 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		return err
 	}
 	limits := nodeLimits{maxOutput: maxOutput, ports: ports}
+	if nf != nil {
+		// --cpus and --memory are checked before anything starts.
+		if _, err := nf.capacity(); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := c.OutOrStdout()
@@ -237,12 +251,17 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	defer srv.stop()
 
 	runners := &apply.Runners{}
+	localNote := ""
 	if nf != nil {
-		id, err := serveLocalNode(ctx, st, sf.dir, nf, runners, limits, log)
+		n, err := serveLocalNode(ctx, st, sf.dir, nf, runners, limits, log)
 		if err != nil {
 			return err
 		}
-		info.Nodes = []string{id}
+		info.Nodes = []string{n.ID}
+		localNote = n.ID + " (" + n.Capacity.String() + ")"
+		if nf.capacityNote != "" {
+			localNote += "\n  note: " + nf.capacityNote
+		}
 	}
 	// A remote execution whose agent stops answering is lost within about
 	// the node TTL.
@@ -271,7 +290,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	// Every control plane serves the whole API, leading or not.
 	srv.serve(api.Logged(api.NewServer(st, cp, token), ctl.Log))
 	if external {
-		printBanner(w, mode, addr, sf, info)
+		printBanner(w, mode, addr, sf, info, localNote)
 	}
 	var terms int
 	var relay *nats.Subscription
@@ -300,7 +319,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA(), localToken); err != nil {
 			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
-		printBanner(w, mode, addr, sf, info)
+		printBanner(w, mode, addr, sf, info, localNote)
 	}
 	if events, err := ctl.Events(ctx, "", ""); err == nil {
 		go logEvents(w, events)
@@ -349,23 +368,24 @@ func markDown(w io.Writer, st *state.Store, id string) {
 }
 
 // serveLocalNode runs the local node's agent in this process (dev), within
-// limits, and keeps the node alive; it returns the node's id.
-func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, limits nodeLimits, log *slog.Logger) (string, error) {
+// limits, and keeps the node alive, advertising its capacity; it returns
+// the node.
+func serveLocalNode(ctx context.Context, st *state.Store, dir string, nf *nodeFlags, runners *apply.Runners, limits nodeLimits, log *slog.Logger) (state.Node, error) {
 	n, err := nf.localNode()
 	if err != nil {
-		return "", err
+		return n, err
 	}
 	agent, err := localAgent(st, dir, n.ID, limits)
 	if err != nil {
-		return "", err
+		return n, err
 	}
 	agent.Log = log
 	runners.Set(n.ID, agent)
 	if err := beat(ctx, st, n); err != nil {
-		return "", err
+		return n, err
 	}
 	go keepAlive(ctx, log, st, n, heartbeat)
-	return n.ID, nil
+	return n, nil
 }
 
 // logEvents prints what the control plane does, a line each, until the
@@ -416,8 +436,9 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 	}
 }
 
-// printBanner says where a control plane serves and how to reach it.
-func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) {
+// printBanner says where a control plane serves and how to reach it, and
+// describes its local node (local, "" when it has none).
+func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info, localNode string) {
 	join, env := addr, "MUSTER_ADDR="+addr
 	if ca := sf.caHint(); ca != "" {
 		// A certificate lists no unspecified address: name loopback.
@@ -432,8 +453,8 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info) 
 	if sf.cluster != nil {
 		fmt.Fprintf(w, "  %s\n", sf.cluster)
 	}
-	if len(info.Nodes) > 0 {
-		fmt.Fprintf(w, "  local node: %s\n", info.Nodes[0])
+	if localNode != "" {
+		fmt.Fprintf(w, "  local node: %s\n", localNode)
 	}
 	fmt.Fprintf(w, "  node agents join with: muster agent --server %s\n", join)
 	local := sf.nats == "" && os.Getenv("MUSTER_TOKEN") == ""

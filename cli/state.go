@@ -155,11 +155,52 @@ type nodeFlags struct {
 	labels    []string
 	config    string
 	id        string
+	// advertise is set on the commands that run a node for a control
+	// plane (agent, dev): the node advertises its capacity, detected or
+	// given with --cpus and --memory. The local node of the other
+	// commands (a one-shot control plane in the command) advertises none.
+	advertise   bool
+	cpus, memMB string
+	// capacityNote says what could not be detected, for the banner.
+	capacityNote string
+}
+
+// registerCapacity adds --cpus and --memory to a command that runs a node
+// for a control plane (agent, dev): the node then advertises a capacity.
+func (f *nodeFlags) registerCapacity(c *cobra.Command) {
+	f.advertise = true
+	c.Flags().StringVar(&f.cpus, "cpus", os.Getenv("MUSTER_CPUS"), "cpus this node offers its executions, as task.resources.cpus writes them: `4`, 0.5 or 500m (MUSTER_CPUS; default: the cpus of the machine)")
+	c.Flags().StringVar(&f.memMB, "memory", os.Getenv("MUSTER_MEMORY"), "memory this node offers its executions: `8G`, 512M, 4Gi (MUSTER_MEMORY; default: the memory of the machine, or of its cgroup when less)")
+}
+
+// capacity is what the node advertises: detected, then --cpus and
+// --memory; nil for a node that advertises none.
+func (f *nodeFlags) capacity() (*state.Capacity, error) {
+	if !f.advertise {
+		return nil, nil
+	}
+	c, note := state.DetectCapacity()
+	if f.cpus != "" {
+		v, err := state.ParseCapacityCPUs(f.cpus)
+		if err != nil {
+			return nil, fmt.Errorf("--cpus: %w", err)
+		}
+		c.CPUs = v
+	}
+	if f.memMB != "" {
+		mb, err := state.ParseCapacityMemory(f.memMB)
+		if err != nil {
+			return nil, fmt.Errorf("--memory: %w", err)
+		}
+		c.MemoryMB, note = mb, ""
+	}
+	f.capacityNote = note
+	return &c, nil
 }
 
 func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
 	if inventory {
-		c.Flags().StringVar(&f.inventory, "nodes", "", "plan against a node inventory `file` ([{id, labels}] in YAML or JSON) instead of live nodes")
+		c.Flags().StringVar(&f.inventory, "nodes", "", "plan against a node inventory `file` ([{id, labels, cpus, memory}] in YAML or JSON) instead of live nodes")
 	}
 	c.Flags().StringArrayVar(&f.labels, "label", nil, "add a `key=value` label to the local node (repeatable)")
 	c.Flags().StringVar(&f.config, "node-config", os.Getenv("MUSTER_NODE_CONFIG"), "YAML or JSON `file` {id, labels} describing the local node (MUSTER_NODE_CONFIG)")
@@ -167,8 +208,10 @@ func (f *nodeFlags) register(c *cobra.Command, inventory bool) {
 }
 
 // nodes returns the nodes to plan against and where they came from: the
-// inventory file, or the live nodes of the store after the local node has
-// registered itself.
+// inventory file (with the capacity it gives, and no load), or the live
+// nodes of the store after the local node has registered itself, with
+// their capacity and, when any advertises one, the load of the executions
+// placed on them.
 func (f *nodeFlags) nodes(ctx context.Context, st *plane) ([]plan.Node, string, error) {
 	var list []state.Node
 	source := "live"
@@ -195,9 +238,16 @@ func (f *nodeFlags) nodes(ctx context.Context, st *plane) ([]plan.Node, string, 
 			}
 		}
 	}
+	var load apply.Load
+	if source == "live" && apply.AnyCapacity(list) {
+		var err error
+		if load, err = apply.NodeLoad(ctx, st, nil); err != nil {
+			return nil, "", fmt.Errorf("reading what the nodes hold: %w", err)
+		}
+	}
 	out := make([]plan.Node, len(list))
 	for i, n := range list {
-		out[i] = plan.Node{ID: n.ID, Labels: n.Labels}
+		out[i] = apply.PlanNode(n, load)
 	}
 	return out, source, nil
 }
@@ -213,8 +263,14 @@ func (f *nodeFlags) localNode() (state.Node, error) {
 		extra[k] = v
 	}
 	n, err := state.LocalNode(f.config, extra)
-	if err != nil || f.id == "" {
+	if err != nil {
 		return n, err
+	}
+	if n.Capacity, err = f.capacity(); err != nil {
+		return state.Node{}, err
+	}
+	if f.id == "" {
+		return n, nil
 	}
 	if err := state.CheckNodeID(f.id); err != nil {
 		return state.Node{}, fmt.Errorf("--node-id: %w", err)

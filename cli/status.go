@@ -17,7 +17,7 @@ import (
 )
 
 // statusEvents is how many of a job's newest events status shows.
-const statusEvents = 10
+const statusEvents = 20
 
 // statusExecutions is how many executions status lists before it counts
 // the rest.

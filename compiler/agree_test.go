@@ -29,6 +29,8 @@ type probe struct {
 func (p probe) String() string { return p.path + "=" + p.value }
 
 var agreementProbes = []probe{
+	{"task.ports", `[{"name": "http"}]`},
+	{"rollout.health_check.probe", `{"exec": {"cmd": ["check"]}}`},
 	{"task.resources.cpus", `"1e3"`},
 	{"task.resources.cpus", `"2."`},
 	{"task.resources.cpus", `".5"`},
@@ -106,6 +108,42 @@ var agreementProbes = []probe{
 	{"description", `""`},
 }
 
+// serviceProbes are probes of the fields of services, each set in
+// serviceJob: a docker service on the bridge network with one port.
+var serviceProbes = []probe{
+	{"task.ports", `[{"name": "http", "to": 8080}]`},
+	{"task.ports", `[{"name": "http", "port": 8080, "to": 8080}, {"name": "a_9"}]`},
+	{"task.ports", `[{"name": "http", "port": 65535}]`},
+	{"task.ports", `[{"name": "http", "port": 65536}]`},
+	{"task.ports", `[{"name": "http", "port": 80.0}]`},
+	{"task.ports", `[{"name": "a-b"}]`},
+	{"task.ports", `[{"name": "` + strings.Repeat("p", 32) + `"}]`},
+	{"task.ports", `[{"name": "a", "port": 80}, {"name": "b", "port": 80}]`},
+	{"task.ports", `[{"name": "a"}, {"name": "a"}]`},
+	{"task.ports", `[{"name": "a", "to": 0}]`},
+	{"task.ports", `[]`},
+	{"task.network", `"host"`},
+	{"task.network", `"none"`},
+	{"rollout.health_check.probe", `{"http": {}}`},
+	{"rollout.health_check.probe", `{"http": {"port": "http", "path": "/a?b=%2F&c", "status": [204, 200, 204]}, "timeout": "1.5s"}`},
+	{"rollout.health_check.probe", `{"http": {"path": "/é"}}`},
+	{"rollout.health_check.probe", `{"http": {"path": "//a"}}`},
+	{"rollout.health_check.probe", `{"http": {"path": "/a#b"}}`},
+	{"rollout.health_check.probe", `{"http": {"path": "/${x}"}}`},
+	{"rollout.health_check.probe", `{"http": {"status": [599, 100]}}`},
+	{"rollout.health_check.probe", `{"http": {"status": [600]}}`},
+	{"rollout.health_check.probe", `{"http": {"port": "web"}}`},
+	{"rollout.health_check.probe", `{"tcp": {"port": "http"}}`},
+	{"rollout.health_check.probe", `{"tcp": {}, "http": {}}`},
+	{"rollout.health_check.probe", `{"exec": {"cmd": ["a\tb", "c"]}}`},
+	{"rollout.health_check.probe", `{"exec": {"cmd": []}}`},
+	{"rollout.health_check.probe", `{"exec": {"cmd": [""]}}`},
+	{"rollout.health_check.probe", `{"tcp": {}, "timeout": "10s"}`},
+	{"rollout.health_check.probe", `{"tcp": {}, "timeout": "9999ms"}`},
+	{"rollout.health_check.probe", `{"tcp": {}, "timeout": 0}`},
+	{"rollout.health_check.probe", `{}`},
+}
+
 // baseJob is the job every probe starts from: a docker task, so that image
 // and entrypoint apply.
 func baseJob() map[string]any {
@@ -115,9 +153,25 @@ func baseJob() map[string]any {
 	}
 }
 
+// serviceJob is the job the serviceProbes start from: a docker service on
+// the bridge network with one dynamic port.
+func serviceJob() map[string]any {
+	return map[string]any{
+		"name": "probe",
+		"type": "service",
+		"task": map[string]any{"engine": "docker", "image": "web:1", "network": "bridge",
+			"ports": []any{map[string]any{"name": "http", "to": json.Number("8080")}}},
+	}
+}
+
 func (p probe) job(t *testing.T) map[string]any {
 	t.Helper()
-	job := baseJob()
+	return p.jobFrom(t, baseJob())
+}
+
+// jobFrom sets the probe's value in job, and returns it.
+func (p probe) jobFrom(t *testing.T, job map[string]any) map[string]any {
+	t.Helper()
 	var v any
 	dec := json.NewDecoder(strings.NewReader(p.value))
 	dec.UseNumber()
@@ -149,7 +203,11 @@ func renderJSON(v any) string {
 }
 
 // hclBlocks are the members written as blocks in HCL (docs/spec.md section 1).
-var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "timeouts"}
+var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "probe", "http", "tcp", "exec", "timeouts"}
+
+// hclLists are the lists of objects written as repeated blocks in HCL, by
+// the block that makes one item.
+var hclLists = map[string]string{"inputs": "input", "outputs": "output", "ports": "port"}
 
 // renderHCL writes a job as an HCL job block.
 func renderHCL(job map[string]any) string {
@@ -174,9 +232,9 @@ func renderHCLBody(b *strings.Builder, m map[string]any, indent string, top bool
 			fmt.Fprintf(b, "%s%s {\n", indent, k)
 			renderHCLBody(b, v.(map[string]any), indent+"  ", false)
 			fmt.Fprintf(b, "%s}\n", indent)
-		case k == "inputs" || k == "outputs":
+		case hclLists[k] != "":
 			for _, item := range v.([]any) {
-				fmt.Fprintf(b, "%s%s {\n", indent, strings.TrimSuffix(k, "s"))
+				fmt.Fprintf(b, "%s%s {\n", indent, hclLists[k])
 				renderHCLBody(b, item.(map[string]any), indent+"  ", false)
 				fmt.Fprintf(b, "%s}\n", indent)
 			}
@@ -199,9 +257,22 @@ func TestFormatsAgree(t *testing.T) {
 		requireParser(t, f)
 	}
 	sch := jobSchema(t)
+	type run struct {
+		p    probe
+		base func() map[string]any
+		name string
+	}
+	var runs []run
 	for _, p := range agreementProbes {
-		t.Run(p.String(), func(t *testing.T) {
-			job := p.job(t)
+		runs = append(runs, run{p, baseJob, p.String()})
+	}
+	for _, p := range serviceProbes {
+		runs = append(runs, run{p, serviceJob, "service:" + p.String()})
+	}
+	for _, r := range runs {
+		p := r.p
+		t.Run(r.name, func(t *testing.T) {
+			job := p.jobFrom(t, r.base())
 			doc := renderJSON(job)
 			sources := map[Format]string{YAML: doc, JSON: doc, CUE: doc, HCL: renderHCL(job)}
 			verdicts := map[Format]string{}

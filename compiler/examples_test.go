@@ -227,6 +227,15 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		if j.Timeouts != (schema.Timeouts{}) {
 			seen["timeouts"] = true
 		}
+		for _, p := range j.Task.Ports {
+			seen["ports"] = true
+			if p.To != 0 {
+				seen["port to"] = true
+			}
+		}
+		if k := j.Rollout.HealthCheck.Probe.Kind(); k != "" {
+			seen["probe "+k] = true
+		}
 	}
 	want := []string{
 		"type batch", "type ops", "type service", "type daemon",
@@ -234,6 +243,7 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		"strategy immediate", "strategy rolling", "strategy canary", "canary_percent", "auto_promote",
 		"match_labels", "match_ids", "expr =", "expr !=", "expr in", "expr notin", "expr key", "expr !key",
 		"input file", "input https", "input sha256", "input job", "outputs", "env", "timeouts",
+		"ports", "port to", "probe http",
 	}
 	for _, w := range want {
 		if !seen[w] {
@@ -418,6 +428,65 @@ func TestExamplesFormatted(t *testing.T) {
 				continue
 			}
 			t.Errorf("%s is not formatted (run muster fmt on it, or MUSTER_UPDATE=1 go test ./compiler/)", path)
+		}
+	}
+}
+
+// v1Hashes are the example hashes of the first release of muster/v1, before
+// fields were added to it (task.ports, rollout.health_check.probe): such
+// fields stay out of the canonical form while unwritten (docs/spec.md
+// section 3), so these jobs keep these hashes for good, whatever
+// MUSTER_UPDATE=1 rewrites.
+var v1Hashes = []string{
+	"sha256:ea0fb8a6ab215ea734276bd8a48855926d007a93a360e45f03b28d92ad3b1d04  edge/edge-filter  edge-filter",
+	"sha256:7cb496ae7e4880e5f1887712245636206b5889d41854d83744dc99605c3db3f6  default/hello  hello",
+	"sha256:1c735a6698b8f06476625eed206cd5aa25d7a8f5c497b226d6d01b123f49641a  infra/log-rotate  log-rotate",
+	"sha256:918117c2e5edf56205914aa3df0cab2d94f702473d09a87c355b996e70f7eff8  data/db-backup  multi",
+	"sha256:8ca86bcb724a1f899a16b5280f6233ae55a54829e2140ec93549740ec73e1a6a  data/db-backup-prune  multi",
+	"sha256:aba0df0029168efca32b308416a4ae1189cce8b94c1effaa8bf71ea965190ab7  analytics/nightly-report  nightly-report",
+	"sha256:8cb7c2740788c5b0a0acf165aa569a80677a591911a6dcdd75cf4519d7536d01  monitoring/node-exporter  node-exporter",
+	"sha256:143c770ab10574b20a10697a357d7b976afad9dd528e87993835c23f7bdcd9be  analytics/report-digest  report-digest",
+	"sha256:3984f934ffe93fdb4d055d916785ea569fedfe5abc325e0697afedfad91b358c  shop/web  web",
+}
+
+// TestV1ExamplesKeepTheirHashes compiles the examples of the first release
+// in every format and requires their first-release hashes, and the same
+// hash once an empty task.ports and a null probe are written into their
+// JSON: a field added later changes no old job.
+func TestV1ExamplesKeepTheirHashes(t *testing.T) {
+	for _, line := range v1Hashes {
+		fields := strings.Fields(line)
+		want, ref, dir := fields[0], fields[1], fields[2]
+		for f, path := range exampleFiles(t, dir) {
+			res := CompileFile(path, "", lang.Options{})
+			found := false
+			for _, j := range res.Jobs {
+				if j.Spec.Namespace+"/"+j.Spec.Name != ref {
+					continue
+				}
+				found = true
+				if got := j.Spec.Hash(); got != want {
+					t.Errorf("%s (%s): %s hashes %s, in the first release %s", path, f, ref, got, want)
+				}
+				var doc map[string]any
+				if err := json.Unmarshal(j.Spec.Canonical(), &doc); err != nil {
+					t.Fatal(err)
+				}
+				if j.Spec.Type.LongRunning() && j.Spec.Task.Engine != schema.Wasm {
+					doc["task"].(map[string]any)["ports"] = []any{}
+				}
+				doc["rollout"].(map[string]any)["health_check"].(map[string]any)["probe"] = nil
+				b, _ := json.Marshal(doc)
+				again := Compile(dir+"/empty-later-fields.json", b, JSON, lang.Options{})
+				if len(again.Jobs) != 1 || again.Diags.HasErrors() {
+					t.Errorf("%s with empty ports and a null probe: %v", ref, again.Diags)
+				} else if got := again.Jobs[0].Spec.Hash(); got != want {
+					t.Errorf("%s with empty ports and a null probe hashes %s, want %s", ref, got, want)
+				}
+			}
+			if !found {
+				t.Errorf("%s: no job %s", path, ref)
+			}
 		}
 	}
 }

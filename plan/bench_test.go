@@ -81,3 +81,27 @@ task: {engine: exec, cmd: [run, "%d"]}
 		}
 	}
 }
+
+// BenchmarkPlanCapacity places a service of 5,000 executions over 10,000
+// nodes that advertise a capacity and hold the load of 20 other jobs, a
+// tenth of them full: room is counted on every node reached.
+func BenchmarkPlanCapacity(b *testing.B) {
+	inv := inventory(10_000)
+	for i := range inv {
+		inv[i].Capacity = Resources{MilliCPUs: 8000, MemoryMB: 16384}
+		inv[i].Load = map[string]Resources{}
+		for k := range 20 {
+			inv[i].Load[fmt.Sprintf("default/other-%d", k)] = Resources{MilliCPUs: 250, MemoryMB: 256}
+		}
+		if i%10 == 0 {
+			inv[i].Load["default/hog"] = Resources{MilliCPUs: 3000}
+		}
+	}
+	j := job(b, "name: web\ntype: service\ncount: 5000\nselector: {match_labels: {os: linux}}\ntask: {engine: exec, cmd: [serve], resources: {cpus: 2, memory: 1G}}\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Make(context.Background(), memState{}, []*schema.Job{j}, inv, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -21,8 +21,9 @@ const (
 
 // Change is one field-level difference between two canonical specs. Path is
 // exact: `task.image`, `labels.team`, `labels["app.kubernetes.io/name"]`,
-// `task.cmd[1]`, `task.inputs["/in/a"].source` (inputs and outputs are keyed
-// by target and path, so adding one never shifts the others). Old is absent
+// `task.cmd[1]`, `task.inputs["/in/a"].source` (inputs, outputs and ports
+// are keyed by target, path and name, so adding one never shifts the
+// others). Old is absent
 // for Add, New for Remove.
 //
 // A sensitive value is never shown: Old or New is sensitive.Marker when the

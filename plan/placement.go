@@ -9,10 +9,20 @@ import (
 	"github.com/muster-dev/muster/selector"
 )
 
-// Node is a node as planning sees it: an id and its labels.
+// Node is a node as planning sees it: an id, its labels, what it offers
+// and what is placed on it.
 type Node struct {
 	ID     string            `json:"id"`
 	Labels map[string]string `json:"labels"`
+	// Capacity is what the node advertises; a zero field is not
+	// advertised (older node records, inventories without capacity):
+	// placement counts nothing there, as if it were unlimited.
+	Capacity Resources `json:"capacity,omitzero"`
+	// Load is what the executions placed on the node and not yet ended
+	// hold, by job ("namespace/name"). Placing a job counts the load of
+	// every other job: its own executions are the ones its rollout
+	// replaces (see PlaceMore for executions beside them).
+	Load map[string]Resources `json:"load,omitempty"`
 }
 
 // Placement says where a job's executions go and in which order a rollout
@@ -21,8 +31,22 @@ type Placement struct {
 	// MatchedNodes lists every node the selector matches, sorted by id.
 	MatchedNodes []string `json:"matched_nodes"`
 	// Executions counts the executions per target node for batch and
-	// service jobs (ops and daemon run one on every matched node).
+	// service jobs (ops and daemon run one on every matched node). A job
+	// with a static host port has at most one per node.
 	Executions map[string]int `json:"executions,omitempty"`
+	// Unplaced counts the executions that no node can take: for a batch
+	// or service job, all of them when no node matches, those beyond one
+	// per matching node when the job has a static host port (which two of
+	// its executions cannot share on one node), and those no matching node
+	// has room for (task.resources beside the executions placed there);
+	// for an ops or daemon job, one per matching node without room. They
+	// wait (docs/spec.md section 4), and UnplacedReason and the warnings
+	// say why.
+	Unplaced int `json:"unplaced,omitempty"`
+	// UnplacedReason says why the last unplaced execution fits nowhere:
+	// "no matching node has 4 cpus free (largest free: 2 cpus on n1)";
+	// empty when all are placed.
+	UnplacedReason string `json:"unplaced_reason,omitempty"`
 	// Canary is the first set of target nodes of a canary rollout.
 	Canary []string `json:"canary"`
 	// CanaryExecutions counts the canary's executions on each canary node
@@ -73,12 +97,30 @@ func newNodeIndex(nodes []Node) *nodeIndex {
 }
 
 // Place computes the placement of j over nodes, and the warnings a user
-// should read before applying it.
+// should read before applying it: all of its executions (its count, or one
+// on every matching node), on nodes with room for them beside the load of
+// the other jobs. The same job and nodes give the same placement.
 func Place(j *schema.Job, nodes []Node) (Placement, []string) {
-	return place(j, newNodeIndex(nodes))
+	return place(j, newNodeIndex(nodes), placeOpts{})
 }
 
-func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
+// PlaceMore places more executions of j beside those it holds already
+// (its own load counts): n more of a batch or service job, or one on each
+// matching node that skip does not name for an ops or daemon job. It
+// places the executions a rollout could not place at first, once room
+// frees.
+func PlaceMore(j *schema.Job, nodes []Node, n int, skip func(node string) bool) (Placement, []string) {
+	return place(j, newNodeIndex(nodes), placeOpts{more: n, own: true, skip: skip})
+}
+
+// placeOpts change what place places (see PlaceMore).
+type placeOpts struct {
+	more int
+	own  bool
+	skip func(node string) bool
+}
+
+func place(j *schema.Job, idx *nodeIndex, o placeOpts) (Placement, []string) {
 	pl := Placement{MatchedNodes: []string{}, Canary: []string{}, Waves: [][]string{}}
 	warnings := []string{}
 	reqs := make([]selector.Requirement, 0, len(j.Selector.MatchExpressions))
@@ -91,11 +133,14 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 		reqs = append(reqs, r)
 	}
 	absent := make([][]string, len(reqs))
-	for _, n := range idx.nodes {
-		if !matches(j, reqs, n, absent) {
+	var matched []*Node // in id order, as pl.MatchedNodes
+	for i := range idx.nodes {
+		n := &idx.nodes[i]
+		if !matches(j, reqs, *n, absent) {
 			continue
 		}
 		pl.MatchedNodes = append(pl.MatchedNodes, n.ID)
+		matched = append(matched, n)
 	}
 	for i, r := range reqs {
 		if len(absent[i]) > 0 {
@@ -103,36 +148,116 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 				r.String(), count(len(absent[i]), "node"), r.Key, sample(absent[i])))
 		}
 	}
+	want := j.Count
+	if o.more > 0 {
+		want = o.more
+	}
 	if len(pl.MatchedNodes) == 0 {
 		warnings = append(warnings, "no node matches the selector: the job will stay queued until one does")
+		if j.Type.HasCount() {
+			pl.Unplaced = want
+		}
 		return pl, warnings
 	}
 
-	order := rendezvous(j.Namespace+"/"+j.Name, pl.MatchedNodes)
+	ref := j.Namespace + "/" + j.Name
+	need := TaskResources(j)
+	// The matching nodes in rendezvous order, as indexes into matched.
+	order := rendezvous(ref, pl.MatchedNodes)
+	if o.skip != nil {
+		order = slices.DeleteFunc(order, func(i int) bool { return o.skip(matched[i].ID) })
+	}
 	if !j.Type.HasCount() {
-		pl.Canary, pl.Waves = waves(&j.Rollout, order)
+		// One execution on every matching node with room.
+		targets := make([]string, 0, len(order))
+		var full []room
+		for _, i := range order {
+			if matched[i].Capacity.IsZero() {
+				targets = append(targets, matched[i].ID) // unlimited
+				continue
+			}
+			if r := roomOf(matched[i], ref, o.own); r.fits(need) {
+				targets = append(targets, matched[i].ID)
+			} else {
+				full = append(full, r)
+			}
+		}
+		if len(full) > 0 {
+			full = byIDOrder(full)
+			ids := make([]string, len(full))
+			for i, r := range full {
+				ids[i] = r.id
+			}
+			pl.Unplaced = len(full)
+			pl.UnplacedReason = noRoom(need, full, "none of the matching nodes left ("+sample(ids)+")")
+			warnings = append(warnings, nodesWithoutRoomWarning(j, len(full), pl.UnplacedReason))
+		}
+		pl.Canary, pl.Waves = waves(&j.Rollout, targets)
 		return pl, warnings
 	}
-	targets := order
-	if j.Count < len(order) {
-		targets = order[:j.Count]
+	// Execution i goes to the first node with room from the one after
+	// execution i-1's, in rendezvous order: round robin over the nodes
+	// (over the first count of them when they are more), skipping those
+	// without room, and those holding one already when the job has a
+	// static host port (one per node). The canary's executions are the
+	// first ones. The room of a node is computed when it is first
+	// reached.
+	var rooms []room // of order[0:len(rooms)]
+	roomAt := func(k int) *room {
+		for len(rooms) <= k {
+			rooms = append(rooms, roomOf(matched[order[len(rooms)]], ref, o.own))
+		}
+		return &rooms[k]
 	}
-	// Execution i goes to targets[i mod len]: the canary's executions are
-	// the first ones.
+	static := j.Task.StaticPorts()
 	pl.Executions = map[string]int{}
-	for i := 0; i < j.Count; i++ {
-		pl.Executions[targets[i%len(targets)]]++
+	var assigned []string // the node of each placed execution
+	var targets []string  // the nodes given one, in that order
+	next := 0
+	for len(assigned) < want && len(order) > 0 {
+		at := -1
+		for k := range order {
+			i := (next + k) % len(order)
+			if len(static) > 0 && pl.Executions[matched[order[i]].ID] > 0 || !roomAt(i).fits(need) {
+				continue
+			}
+			at = i
+			break
+		}
+		if at < 0 {
+			break // every execution needs the same: none of the rest fits either
+		}
+		rooms[at].take(need)
+		id := matched[order[at]].ID
+		if pl.Executions[id] == 0 {
+			targets = append(targets, id)
+		}
+		pl.Executions[id]++
+		assigned = append(assigned, id)
+		next = at + 1
 	}
-	n := canarySize(&j.Rollout, j.Count)
+	placed := len(assigned)
+	if placed < want {
+		roomAt(len(order) - 1) // every node's, to say why
+		pl.Unplaced = want - placed
+		warnings = append(warnings, unplacedWarnings(j, want, placed, static, need, rooms[:len(order)], &pl)...)
+	}
+	if placed == 0 {
+		pl.Executions = nil
+		return pl, warnings
+	}
+	n := canarySize(&j.Rollout, placed)
 	if n == 0 {
 		pl.Waves = cut(&j.Rollout, targets, len(targets))
 		return pl, warnings
 	}
 	pl.CanaryExecutions = map[string]int{}
-	for i := 0; i < n; i++ {
-		pl.CanaryExecutions[targets[i%len(targets)]]++
+	for _, id := range assigned[:n] {
+		if pl.CanaryExecutions[id] == 0 {
+			pl.Canary = append(pl.Canary, id)
+		}
+		pl.CanaryExecutions[id]++
 	}
-	pl.Canary = targets[:min(n, len(targets))]
 	var rest []string
 	for _, node := range targets {
 		if pl.Executions[node] > pl.CanaryExecutions[node] {
@@ -141,6 +266,82 @@ func place(j *schema.Job, idx *nodeIndex) (Placement, []string) {
 	}
 	pl.Waves = cut(&j.Rollout, rest, len(targets))
 	return pl, warnings
+}
+
+// unplacedWarnings say why want-placed executions of a batch or service
+// job were not placed (static host ports, room, or both), and set
+// pl.UnplacedReason.
+func unplacedWarnings(j *schema.Job, want, placed int, static []schema.Port, need Resources, rooms []room, pl *Placement) []string {
+	var out []string
+	byPort := 0 // executions a static port keeps off every matching node
+	if len(static) > 0 && want > len(rooms) {
+		byPort = want - len(rooms)
+		out = append(out, staticPortWarning(want, static, len(rooms)))
+		pl.UnplacedReason = staticPortReason(static, len(rooms))
+	}
+	if byRoom := want - placed - byPort; byRoom > 0 {
+		// The nodes that could take one but for room.
+		var candidates []room
+		for _, r := range rooms {
+			if len(static) == 0 || pl.Executions[r.id] == 0 {
+				candidates = append(candidates, r)
+			}
+		}
+		reason := noRoom(need, byIDOrder(candidates), "no matching node")
+		pl.UnplacedReason = reason
+		what := "the job waits queued until room frees"
+		switch {
+		case placed > 0 && j.Type == schema.Service:
+			what = fmt.Sprintf("the job runs degraded with %s until room frees", count(placed, "execution"))
+		case placed > 0:
+			what = fmt.Sprintf("they wait queued until room frees, after the %s placed", count(placed, "execution"))
+		}
+		out = append(out, fmt.Sprintf("%s cannot be placed: %s: %s", count(byRoom, "execution"), reason, what))
+	}
+	return out
+}
+
+// nodesWithoutRoomWarning says why n executions of an ops or daemon job
+// (one per matching node) have no room.
+func nodesWithoutRoomWarning(j *schema.Job, n int, reason string) string {
+	what := "they wait queued until room frees there"
+	if j.Type == schema.Daemon {
+		what = "the daemon runs degraded until room frees there"
+	}
+	return fmt.Sprintf("%s cannot be placed: %s: %s", count(n, "execution"), reason, what)
+}
+
+// byIDOrder returns rooms sorted by node id, so that what is said of
+// them does not depend on the rendezvous order.
+func byIDOrder(rooms []room) []room {
+	out := slices.Clone(rooms)
+	slices.SortFunc(out, func(a, b room) int { return strings.Compare(a.id, b.id) })
+	return out
+}
+
+// staticPortReason is the UnplacedReason of executions a static port
+// keeps off nodes that hold one already.
+func staticPortReason(static []schema.Port, nodes int) string {
+	return fmt.Sprintf("static port %d (%s) is taken on every matching node (%s)", static[0].Port, static[0].Name, count(nodes, "node"))
+}
+
+// staticPortWarning says why executions of a job with static host ports
+// cannot all be placed: want executions, only nodes matching nodes.
+func staticPortWarning(want int, static []schema.Port, nodes int) string {
+	ports := make([]string, len(static))
+	for i, p := range static {
+		ports[i] = fmt.Sprintf("%d (%s)", p.Port, p.Name)
+	}
+	what := "static port " + ports[0]
+	if len(ports) > 1 {
+		what = "static ports " + strings.Join(ports[:len(ports)-1], ", ") + " and " + ports[len(ports)-1]
+	}
+	only := "only " + count(nodes, "matching node") + " can take one each"
+	if nodes == 1 {
+		only = "only 1 matching node can take one"
+	}
+	return fmt.Sprintf("%d executions want %s but %s: %s cannot be placed: the job runs degraded until more nodes match",
+		want, what, only, count(want-nodes, "execution"))
 }
 
 // canarySize is the size of the canary set out of total (nodes, or
@@ -192,16 +393,17 @@ func matches(j *schema.Job, reqs []selector.Requirement, n Node, absent [][]stri
 // rendezvous orders node ids by a hash of the job and the node (highest
 // random weight), so that each job spreads its executions, canaries and
 // first waves over different nodes, and a node joining or leaving moves
-// only its own share. The order is deterministic.
-func rendezvous(job string, ids []string) []string {
+// only its own share. It returns the indexes of ids in that order, which
+// is deterministic.
+func rendezvous(job string, ids []string) []int {
 	type scored struct {
-		id    string
+		i     int
 		score uint64
 	}
 	s := make([]scored, len(ids))
 	seed := fnv64a(fnvOffset, job) * fnvPrime // the job, then a 0 byte separator
 	for i, id := range ids {
-		s[i] = scored{id, mix(fnv64a(seed, id))}
+		s[i] = scored{i, mix(fnv64a(seed, id))}
 	}
 	slices.SortFunc(s, func(a, b scored) int {
 		if a.score != b.score {
@@ -210,11 +412,11 @@ func rendezvous(job string, ids []string) []string {
 			}
 			return 1
 		}
-		return strings.Compare(a.id, b.id)
+		return strings.Compare(ids[a.i], ids[b.i])
 	})
-	out := make([]string, len(s))
+	out := make([]int, len(s))
 	for i, e := range s {
-		out[i] = e.id
+		out[i] = e.i
 	}
 	return out
 }

@@ -194,7 +194,7 @@ func planJob(j *schema.Job, spec []byte, cur *Current, idx *nodeIndex, h hidden)
 		}
 		jp.Diff, jp.ChangeClass = diff, Classify(diff)
 	}
-	jp.Placement, jp.Warnings = place(j, idx)
+	jp.Placement, jp.Warnings = place(j, idx, placeOpts{})
 	if len(h.new) > 0 {
 		values, err := sensitive.Values(spec, h.new)
 		if err != nil {

@@ -107,6 +107,9 @@ func TestDiffAndClass(t *testing.T) {
 		{"input added first", func(s string) string {
 			return strings.Replace(s, "cmd:", `inputs: [{source: "https://h/a", target: /a}], cmd:`, 1)
 		}, []string{`+ task.inputs["/a"] {"source":"https://h/a","target":"/a"}`}, ClassDestructive},
+		{"port added", func(s string) string {
+			return strings.Replace(s, "cmd:", `network: bridge, ports: [{name: http, to: 8080}], cmd:`, 1)
+		}, []string{`~ task.network "none" "bridge"`, `+ task.ports [{"name":"http","to":8080}]`}, ClassDestructive},
 		{"rollout", func(s string) string { return s + "rollout: {strategy: canary, canary_percent: 50}\n" },
 			[]string{`+ rollout.canary_count 0`, `+ rollout.canary_percent 50`, `~ rollout.strategy "rolling" "canary"`}, ClassInPlace},
 	}

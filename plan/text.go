@@ -53,7 +53,13 @@ func writeJob(w io.Writer, j *JobPlan) {
 			for _, c := range pl.Executions {
 				total += c
 			}
-			fmt.Fprintf(w, "    executions: %d on %s\n", total, count(n, "node"))
+			fmt.Fprintf(w, "    executions: %d on %s", total, count(n, "node"))
+			if pl.Unplaced > 0 {
+				fmt.Fprintf(w, "; %d more cannot be placed", pl.Unplaced)
+			}
+			fmt.Fprintln(w)
+		} else if pl.Unplaced > 0 {
+			fmt.Fprintf(w, "    executions: none placed; %d cannot be placed\n", pl.Unplaced)
 		}
 		if len(pl.Canary) > 0 {
 			fmt.Fprintf(w, "    canary: %s\n", canaryText(pl))

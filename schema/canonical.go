@@ -12,7 +12,10 @@ const HashPrefix = "sha256:"
 
 // Canonical returns the RFC 8785 bytes of the normalized job j. Fields that
 // do not apply to j (count for ops and daemon, image for exec, entrypoint
-// outside docker, canary sizes outside the canary strategy) are left out;
+// outside docker, canary sizes outside the canary strategy) are left out,
+// and so are the fields added after v1 (task.ports,
+// rollout.health_check.probe) while they are empty or unset, so that a job
+// written before them keeps its bytes and hash (docs/spec.md section 3);
 // every other field is present. Call it on a normalized Job: the bytes of an
 // unnormalized one are well-formed but not content addresses.
 func (j *Job) Canonical() []byte {
@@ -89,29 +92,77 @@ func (t *Task) document() object {
 	if t.Engine == Docker {
 		o = append(o, member{"entrypoint", orNone(t.Entrypoint)})
 	}
+	// Added after v1: absent while empty, so older jobs keep their bytes.
+	if len(t.Ports) > 0 {
+		ports := make([]any, len(t.Ports))
+		for i, p := range t.Ports {
+			ports[i] = p.document()
+		}
+		o = append(o, member{"ports", ports})
+	}
+	return o
+}
+
+// document leaves out a dynamic port (0) and a To of 0 (the host port),
+// as the JSON tags of Port do.
+func (p *Port) document() object {
+	o := object{{"name", p.Name}}
+	if p.Port != 0 {
+		o = append(o, member{"port", p.Port})
+	}
+	if p.To != 0 {
+		o = append(o, member{"to", p.To})
+	}
 	return o
 }
 
 func (r *Rollout) document() object {
-	h := &r.HealthCheck
 	o := object{
 		{"strategy", string(r.Strategy)},
 		{"max_parallel", r.MaxParallel},
 		{"auto_promote", r.AutoPromote},
-		{"health_check", object{
-			{"deadline", h.Deadline.String()},
-			{"min_healthy_time", h.MinHealthyTime.String()},
-			{"interval", h.Interval.String()},
-			{"failure_threshold", h.FailureThreshold},
-			{"success_threshold", h.SuccessThreshold},
-			{"max_error_rate", h.MaxErrorRate},
-		}},
+		{"health_check", r.HealthCheck.document()},
 		{"max_failed_nodes", r.MaxFailedNodes},
 		{"max_failed_nodes_percent", r.MaxFailedNodesPercent},
 		{"no_auto_rollback", r.NoAutoRollback},
 	}
 	if r.Strategy == Canary {
 		o = append(o, member{"canary_count", r.CanaryCount}, member{"canary_percent", r.CanaryPercent})
+	}
+	return o
+}
+
+func (h *HealthCheck) document() object {
+	o := object{
+		{"deadline", h.Deadline.String()},
+		{"min_healthy_time", h.MinHealthyTime.String()},
+		{"interval", h.Interval.String()},
+		{"failure_threshold", h.FailureThreshold},
+		{"success_threshold", h.SuccessThreshold},
+		{"max_error_rate", h.MaxErrorRate},
+	}
+	// Added after v1: absent while unset, so older jobs keep their bytes.
+	if h.Probe != nil {
+		o = append(o, member{"probe", h.Probe.document()})
+	}
+	return o
+}
+
+// document writes the probe's one kind and its timeout.
+func (p *Probe) document() object {
+	o := object{{"timeout", p.Timeout.String()}}
+	if h := p.HTTP; h != nil {
+		status := make([]any, len(h.Status))
+		for i, c := range h.Status {
+			status[i] = c
+		}
+		o = append(o, member{"http", object{{"port", h.Port}, {"path", h.Path}, {"status", status}}})
+	}
+	if t := p.TCP; t != nil {
+		o = append(o, member{"tcp", object{{"port", t.Port}}})
+	}
+	if e := p.Exec; e != nil {
+		o = append(o, member{"exec", object{{"cmd", orNone(e.Cmd)}}})
 	}
 	return o
 }

@@ -20,6 +20,7 @@ const (
 	KindMemory     Kind = "memory"           // "<n>M", "<n>G", "<n>Mi" or "<n>Gi"
 	KindStringMap  Kind = "map string→string"
 	KindStringList Kind = "list of string"
+	KindIntList    Kind = "list of int"
 	KindObject     Kind = "object"
 	KindObjectList Kind = "list of object"
 )
@@ -60,6 +61,14 @@ const (
 	// WasmModulePattern is a wasm module: an absolute path on the node, an
 	// http(s) URL or a document of the document store.
 	WasmModulePattern = `^(/\S+|https?://\S+|sha256:[0-9a-f]{64})$`
+	// PortNamePattern is the name of a port: MUSTER_PORT_<NAME> in upper
+	// case is a valid environment variable name.
+	PortNamePattern = `^[a-z][a-z0-9_]{0,30}$`
+	// ProbePathPattern is the path (and optional query) of an http probe:
+	// absolute, not "//" (which a client reads as a host), printable ASCII
+	// without '#' (a fragment is never sent), other characters as valid
+	// percent escapes.
+	ProbePathPattern = `^/((?:[!"$&-.0-~]|%[0-9A-Fa-f]{2})(?:[!"$&-~]|%[0-9A-Fa-f]{2})*)?$`
 	// MatchExpressionPattern is one selector expression in any accepted
 	// spelling (see package selector).
 	MatchExpressionPattern = `^\s*(!\s*` + labelKey + `|` + labelKey +
@@ -84,8 +93,24 @@ type FieldInfo struct {
 	// Default is the canonical value a job gets when the field is not
 	// written: string, int, float64, bool, []string{}, map[string]string{}
 	// or []any{}; durations and memory as their canonical strings. It is nil
-	// for required fields and objects, whose members carry the defaults.
+	// for required fields and objects, whose members carry the defaults,
+	// and for fields whose default DefaultText says in words.
 	Default any
+	// DefaultText says in words a default that depends on other fields
+	// ("the task's only port"); empty when Default says it.
+	DefaultText string
+	// AddedAfterV1 marks a field added to muster/v1 after its first
+	// release. While it is absent or empty the canonical form leaves it out,
+	// with its members, so that every job written before it keeps its bytes
+	// and hash (docs/spec.md section 3); its Default is what it means when
+	// absent. See AddedAfterV1.
+	AddedAfterV1 bool
+	// OneOf, for an object, lists the members of which exactly one must be
+	// written.
+	OneOf []string
+	// MinItems is the fewest items a list may hold when it is written; 0
+	// means no bound.
+	MinItems int
 	// TypeDefaults overrides Default for the job types listed.
 	TypeDefaults map[JobType]any
 	// Enum lists the allowed values of a string field.
@@ -98,7 +123,8 @@ type FieldInfo struct {
 	// ReservedKeys are regular expressions no key of a map may match.
 	ReservedKeys []string
 	// Min and Max bound a number (inclusive) when non-nil; MinExclusive
-	// makes Min exclusive. For KindCPUs they bound the number form.
+	// makes Min exclusive. For KindCPUs they bound the number form, for
+	// KindIntList each item.
 	Min, Max     *float64
 	MinExclusive bool
 	// MaxLength bounds a string, or each key of a map, in characters; 0 means
@@ -197,6 +223,23 @@ func LookupField(path string) (*FieldInfo, bool) {
 		}
 	}
 	return nil, false
+}
+
+// AddedAfterV1 reports whether the field at path, or an object holding it,
+// was added to muster/v1 after its first release: a job that does not write
+// it has none of it in its canonical form.
+func AddedAfterV1(path string) bool {
+	for p := path; p != ""; {
+		if f, ok := LookupField(p); ok && f.AddedAfterV1 {
+			return true
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = strings.TrimSuffix(p[:i], "[]")
+	}
+	return false
 }
 
 // num returns a pointer to f, for Min and Max.
@@ -358,6 +401,31 @@ var Fields = []FieldInfo{
 		Rules:       "Absolute and clean; unique among the outputs.",
 	},
 	{
+		Path: "task.ports", Kind: KindObjectList, Default: []any{}, AddedAfterV1: true,
+		Types: []JobType{Service, Daemon}, Engines: []Engine{Docker, Exec},
+		Description: "The ports an execution listens on. The task finds the host port of each in the environment variable " +
+			"`MUSTER_PORT_<NAME>`, the name in upper case (`MUSTER_PORT_HTTP`).",
+		Rules: "Names are unique, and so are static ports. A `docker` task publishes ports on the `bridge` or `host` network, not on `none`. " +
+			"Two executions of one job cannot share a static port on one node: placement puts them on different nodes, and executions beyond the matching nodes wait. " +
+			"Sorted by name in the canonical form.",
+	},
+	{
+		Path: "task.ports[].name", Kind: KindString, Required: true, Pattern: PortNamePattern,
+		Description: "The name of the port, by which a probe refers to it.",
+		Rules:       "A lowercase letter, then at most 30 lowercase letters, digits or `_`; unique among the ports.",
+	},
+	{
+		Path: "task.ports[].port", Kind: KindInt, Default: 0, Min: num(0), Max: num(MaxPort),
+		Description: "A static host port, or `0` for a dynamic one that the node picks from its free range when the execution starts.",
+		Rules:       "A static port is unique among the ports. `0` is left out of the canonical form.",
+	},
+	{
+		Path: "task.ports[].to", Kind: KindInt, DefaultText: "the host port", Min: num(1), Max: num(MaxPort),
+		Description: "The port the task listens on inside its container, when it differs from the host port.",
+		Rules: "Only for a `docker` task on the `bridge` network; writing it for another is an error. " +
+			"Equal to a static `port`, it is left out of the canonical form, which that means already.",
+	},
+	{
 		Path: "rollout", Kind: KindObject,
 		Description: "How a new version of the job replaces the old one.",
 	},
@@ -417,6 +485,56 @@ var Fields = []FieldInfo{
 	{
 		Path: "rollout.health_check.max_error_rate", Kind: KindNumber, Default: DefaultMaxErrorRate, Min: num(0), Max: num(1),
 		Description: "The largest fraction of failed health checks with which an execution still counts as healthy.",
+	},
+	{
+		Path: "rollout.health_check.probe", Kind: KindObject, AddedAfterV1: true, Types: []JobType{Service, Daemon},
+		OneOf: []string{"http", "tcp", "exec"},
+		Description: "What each health check runs against an execution: it passes when the probe succeeds within `timeout`. " +
+			"Without a probe, a check passes while the execution runs.",
+		Rules: "Exactly one of `http`, `tcp` and `exec`.",
+	},
+	{
+		Path: "rollout.health_check.probe.http", Kind: KindObject,
+		Description: "An HTTP GET of `path` on a port of the task, which passes when the answer has an accepted status.",
+	},
+	{
+		Path: "rollout.health_check.probe.http.port", Kind: KindString, DefaultText: "the task's only port", Pattern: PortNamePattern,
+		Description: "The name of the entry of `task.ports` to ask.",
+		Rules:       "Names an entry of `task.ports`; required when the task has more than one.",
+	},
+	{
+		Path: "rollout.health_check.probe.http.path", Kind: KindString, Default: DefaultProbePath, Pattern: ProbePathPattern,
+		Description: "The path of the request, with an optional query (`/healthz?full=1`).",
+		Rules: "Absolute, without a scheme, a host or a fragment (`#`): printable ASCII without spaces, " +
+			"other characters percent-encoded (`%20`).",
+	},
+	{
+		Path: "rollout.health_check.probe.http.status", Kind: KindIntList, Default: []any{}, Min: num(100), Max: num(599),
+		Description: "The status codes that pass; empty accepts any 2xx or 3xx.",
+		Rules:       "Sorted and de-duplicated in the canonical form.",
+	},
+	{
+		Path: "rollout.health_check.probe.tcp", Kind: KindObject,
+		Description: "A TCP connection to a port of the task, which passes when it opens.",
+	},
+	{
+		Path: "rollout.health_check.probe.tcp.port", Kind: KindString, DefaultText: "the task's only port", Pattern: PortNamePattern,
+		Description: "The name of the entry of `task.ports` to connect to.",
+		Rules:       "Names an entry of `task.ports`; required when the task has more than one.",
+	},
+	{
+		Path: "rollout.health_check.probe.exec", Kind: KindObject, Engines: []Engine{Docker, Exec},
+		Description: "A command run inside the task's environment (in its container for `docker`), which passes when it exits 0.",
+	},
+	{
+		Path: "rollout.health_check.probe.exec.cmd", Kind: KindStringList, Required: true, MinItems: 1,
+		Description: "The command: `cmd[0]` is the program and the rest its arguments.",
+		Rules:       "Not empty, and `cmd[0]` not empty.",
+	},
+	{
+		Path: "rollout.health_check.probe.timeout", Kind: KindDuration, Default: DefaultProbeTimeout.String(),
+		Description: "The longest one probe may take: one that takes longer fails.",
+		Rules:       "More than `0s`, and less than `interval`, so that a probe ends before the next check starts.",
 	},
 	{
 		Path: "rollout.max_failed_nodes", Kind: KindInt, Default: DefaultMaxFailedNodes, Min: num(0), Max: num(MaxSafeInt),

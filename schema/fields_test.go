@@ -24,8 +24,12 @@ func modelPaths(t reflect.Type, prefix string, out map[string]reflect.Type) {
 			continue
 		}
 		p := prefix + name
-		out[p] = sf.Type
-		switch ft := sf.Type; {
+		ft := sf.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem() // an optional object (a probe)
+		}
+		out[p] = ft
+		switch {
 		case ft.Kind() == reflect.Struct:
 			modelPaths(ft, p+".", out)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
@@ -56,8 +60,11 @@ func kindOf(t reflect.Type) []schema.Kind {
 	case reflect.Struct:
 		return []schema.Kind{schema.KindObject}
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Struct {
+		switch t.Elem().Kind() {
+		case reflect.Struct:
 			return []schema.Kind{schema.KindObjectList}
+		case reflect.Int:
+			return []schema.Kind{schema.KindIntList}
 		}
 		return []schema.Kind{schema.KindStringList}
 	}
@@ -93,8 +100,21 @@ func TestFieldsMatchModel(t *testing.T) {
 		// Only fields that are always written, and objects, have no default.
 		always := f.Required || f.Kind == schema.KindObject ||
 			len(f.Engines) > 0 && !slices.ContainsFunc(f.Engines, func(e schema.Engine) bool { return !slices.Contains(f.RequiredFor, e) })
-		if (f.Default == nil) != always {
+		if (f.Default == nil && f.DefaultText == "") != always {
 			t.Errorf("%s: default %v, required %v: every optional non-object field needs a default", f.Path, f.Default, f.Required)
+		}
+		if f.Default != nil && f.DefaultText != "" {
+			t.Errorf("%s: a default both as a value and in words", f.Path)
+		}
+		if len(f.OneOf) > 0 || f.MinItems > 0 {
+			for _, m := range f.OneOf {
+				if _, ok := schema.LookupField(f.Path + "." + m); !ok {
+					t.Errorf("%s: OneOf names %s, which is not a member", f.Path, m)
+				}
+			}
+			if f.MinItems > 0 && f.Kind != schema.KindStringList && f.Kind != schema.KindIntList && f.Kind != schema.KindObjectList {
+				t.Errorf("%s: MinItems on a %s", f.Path, f.Kind)
+			}
 		}
 	}
 	for p := range model {
@@ -213,6 +233,14 @@ func TestFieldDefaults(t *testing.T) {
 						continue
 					}
 					got, present := lookup(doc, f.Path)
+					if schema.AddedAfterV1(f.Path) {
+						// Unwritten, so absent: a job from before the
+						// field keeps its canonical form.
+						if present {
+							t.Errorf("%s %s canary=%v: %s = %v is in the canonical form, but it was added after v1 and not written", typ, e, canary, f.Path, got)
+						}
+						continue
+					}
 					if !f.AppliesTo(j.Type, j.Task.Engine, j.Rollout.Strategy) {
 						if present {
 							t.Errorf("%s %s canary=%v: %s = %v is in the canonical form but does not apply", typ, e, canary, f.Path, got)
@@ -232,6 +260,26 @@ func TestFieldDefaults(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestAddedAfterV1(t *testing.T) {
+	for path, want := range map[string]bool{
+		"task.ports":                              true,
+		"task.ports[].to":                         true,
+		"rollout.health_check.probe":              true,
+		"rollout.health_check.probe.http.status":  true,
+		"rollout.health_check.probe.timeout":      true,
+		"rollout.health_check":                    false,
+		"rollout.health_check.interval":           false,
+		"task.inputs[].target":                    false,
+		"task":                                    false,
+		"rollout.health_check.probe.nonexistent":  true, // under a later object
+		"rollout.health_check.nonexistent.member": false,
+	} {
+		if got := schema.AddedAfterV1(path); got != want {
+			t.Errorf("AddedAfterV1(%s) = %v, want %v", path, got, want)
 		}
 	}
 }
@@ -346,6 +394,10 @@ func TestConditions(t *testing.T) {
 		"task.entrypoint":        "Only for the `docker` engine; writing it for another is an error.",
 		"task.cmd":               "Required, and not empty, for the `exec` engine.",
 		"rollout.canary_percent": "Only for the `canary` strategy; writing it for another is an error.",
+		"task.ports": "Only for the `service` and `daemon` job types; writing it for another is an error. " +
+			"Only for the `docker` and `exec` engines; writing it for another is an error.",
+		"rollout.health_check.probe":      "Only for the `service` and `daemon` job types; writing it for another is an error.",
+		"rollout.health_check.probe.exec": "Only for the `docker` and `exec` engines; writing it for another is an error.",
 	} {
 		f, _ := schema.LookupField(path)
 		if got := f.Conditions(); got != want {

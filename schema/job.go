@@ -128,7 +128,8 @@ type Task struct {
 }
 
 // Port is one port an execution listens on. The task sees its host port
-// in MUSTER_PORT_<NAME>.
+// in MUSTER_PORT_<NAME> (the name in upper case). The zero Port is not
+// valid: a port needs a name.
 type Port struct {
 	// Name is ^[a-z][a-z0-9_]{0,30}$, unique in the task; probes refer to
 	// the port by it.
@@ -136,8 +137,9 @@ type Port struct {
 	// Port is a static host port, 1..65535, or 0 (absent from the
 	// canonical form) for a dynamic one the node picks from its free range.
 	Port int `json:"port,omitempty"`
-	// To is the port inside a docker bridge task; 0 (absent) means the
-	// same as the host port.
+	// To is the port inside a docker bridge task, 1..65535; 0 (absent)
+	// means the same as the host port. Normalizing writes a To equal to a
+	// static Port as 0. Other engines and networks have no To.
 	To int `json:"to,omitempty"`
 }
 
@@ -210,12 +212,14 @@ type HealthCheck struct {
 }
 
 // Probe checks that an execution serves: exactly one of HTTP, TCP and
-// Exec is set.
+// Exec is set. Probes exist for service and daemon jobs only; an exec
+// probe not for wasm tasks. The zero Probe is not valid.
 type Probe struct {
 	HTTP *HTTPProbe `json:"http,omitempty"`
 	TCP  *TCPProbe  `json:"tcp,omitempty"`
 	Exec *ExecProbe `json:"exec,omitempty"`
-	// Timeout bounds one probe; 2s by default, less than the interval.
+	// Timeout bounds one probe: more than 0, less than the health check's
+	// interval; 0 before normalization means the default, 2s.
 	Timeout Duration `json:"timeout"`
 }
 
@@ -238,9 +242,12 @@ func (p *Probe) Kind() string {
 // HTTPProbe passes when a GET of Path on the named port answers with an
 // accepted status.
 type HTTPProbe struct {
-	// Port names an entry of task.ports.
+	// Port names an entry of task.ports. Normalizing fills in the task's
+	// only port when the probe names none.
 	Port string `json:"port"`
-	// Path is absolute; "/" by default.
+	// Path is the absolute path (and optional query) of the request:
+	// printable ASCII without '#', other characters percent-encoded; "/"
+	// by default.
 	Path string `json:"path"`
 	// Status lists the accepted status codes, sorted and de-duplicated
 	// once normalized; empty accepts any 2xx or 3xx.
@@ -262,13 +269,14 @@ func (h *HTTPProbe) Accepts(code int) bool {
 
 // TCPProbe passes when a connection to the named port opens.
 type TCPProbe struct {
-	// Port names an entry of task.ports.
+	// Port names an entry of task.ports, filled in as an HTTPProbe's.
 	Port string `json:"port"`
 }
 
 // ExecProbe passes when Cmd exits 0, run inside the task's environment
 // (in the container for docker).
 type ExecProbe struct {
+	// Cmd is the command: not empty, Cmd[0] the program.
 	Cmd []string `json:"cmd"`
 }
 

@@ -32,7 +32,7 @@ func JSONSchema() []byte {
 	for k, v := range root.vals {
 		head.vals[k] = v
 	}
-	head.set("allOf", typeRules())
+	head.set("allOf", append(typeRules(), jobEngineRules()...))
 	b := writeJSON(nil, head, "")
 	return append(b, '\n')
 }
@@ -93,10 +93,22 @@ func fieldSchema(f *FieldInfo, path string) *obj {
 		s.set("additionalProperties", stringRules(newObj().set("type", "string"), f.Pattern, f.ValueMaxLength))
 	case KindStringList:
 		s.set("type", "array").set("items", stringRules(newObj().set("type", "string"), f.Pattern, 0))
+	case KindIntList:
+		s.set("type", "array").set("items", bounds(newObj().set("type", "integer"), f))
 	case KindObject:
 		objectRules(s, path)
 	case KindObjectList:
 		s.set("type", "array").set("items", objectRules(newObj(), path+"[]"))
+	}
+	if f.MinItems > 0 {
+		s.set("minItems", f.MinItems)
+	}
+	if len(f.OneOf) > 0 {
+		var alts []any
+		for _, m := range f.OneOf {
+			alts = append(alts, newObj().set("required", []string{m}))
+		}
+		s.set("oneOf", alts)
 	}
 	return s
 }
@@ -124,7 +136,7 @@ func objectRules(s *obj, path string) *obj {
 	s.set("additionalProperties", false)
 	switch path {
 	case "task":
-		s.set("allOf", engineRules())
+		s.set("allOf", append(engineRules(), portRules()...))
 	case "rollout":
 		s.set("allOf", strategyRules())
 	}
@@ -248,6 +260,51 @@ func engineRules() []any {
 		rules = append(rules, newObj().set("if", ifField("engine", []string{string(e)}, false)).set("then", then))
 	}
 	return rules
+}
+
+// jobEngineRules are the rules outside the task that depend on its engine:
+// such fields (an exec probe) exist only for some engines.
+func jobEngineRules() []any {
+	var rules []any
+	for _, e := range []Engine{Docker, Exec, Wasm} {
+		then := newObj()
+		for i := range Fields {
+			f := &Fields[i]
+			if strings.HasPrefix(f.Path, "task.") || len(f.Engines) == 0 || slices.Contains(f.Engines, e) {
+				continue
+			}
+			nested(then, f.Path, false)
+		}
+		if len(then.keys) == 0 {
+			continue
+		}
+		engine := ifField("engine", []string{string(e)}, false)
+		cond := newObj().set("properties", newObj().set("task", engine)).set("required", []string{"task"})
+		rules = append(rules, newObj().set("if", cond).set("then", then))
+	}
+	return rules
+}
+
+// portRules are the rules of task.ports that depend on the engine and the
+// network together: a docker task on the network none (the default) has no
+// ports, and only a docker task on the bridge network maps a port to
+// another inside its container (to).
+func portRules() []any {
+	none := newObj().
+		set("properties", newObj().
+			set("engine", newObj().set("const", string(Docker))).
+			set("network", newObj().set("const", string(NetworkNone)))).
+		set("required", []string{"engine"})
+	bridge := newObj().
+		set("properties", newObj().
+			set("engine", newObj().set("const", string(Docker))).
+			set("network", newObj().set("const", string(NetworkBridge)))).
+		set("required", []string{"engine", "network"})
+	noTo := newObj().set("properties", newObj().set("ports", newObj().set("items", newObj().set("properties", newObj().set("to", false)))))
+	return []any{
+		newObj().set("if", none).set("then", newObj().set("properties", newObj().set("ports", newObj().set("maxItems", 0)))),
+		newObj().set("if", bridge).set("else", noTo),
+	}
 }
 
 // strategyRules are the rules of a rollout that depend on its strategy: the

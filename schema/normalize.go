@@ -8,11 +8,14 @@ import (
 )
 
 // Normalize fills the defaults whose zero value means "unset" (namespace,
-// type, restart policy, strategy, count, canary size, network), drops what
-// does not apply to the job's type, engine or strategy, gives every map and
-// list a non-nil value, and puts every set in canonical order and spelling.
-// It is idempotent. Expressions that do not parse are kept as written (the
-// validator reports them).
+// type, restart policy, strategy, count, canary size, network, and those of
+// a probe), drops what does not apply to the job's type, engine or
+// strategy, gives every map and list a non-nil value, and puts every set in
+// canonical order and spelling. The fields added after v1 are the
+// exception: task.ports stays nil while empty, and a probe nil while
+// unset, so that older jobs keep their canonical form. It is idempotent.
+// Expressions that do not parse are kept as written (the validator reports
+// them).
 func Normalize(j *Job) {
 	j.APIVersion = APIVersion
 	if j.Namespace == "" {
@@ -72,6 +75,7 @@ func Normalize(j *Job) {
 	}
 	slices.SortFunc(t.Outputs, func(a, b Output) int { return cmp.Compare(a.Path, b.Path) })
 	t.Outputs = slices.Compact(t.Outputs)
+	normalizePorts(t)
 
 	r := &j.Rollout
 	if r.Strategy == "" {
@@ -83,6 +87,61 @@ func Normalize(j *Job) {
 		r.CanaryCount = 0
 	} else if r.CanaryCount == 0 {
 		r.CanaryCount = DefaultCanaryCount
+	}
+	normalizeProbe(r.HealthCheck.Probe, t.Ports)
+}
+
+// normalizePorts sorts the ports by name and writes a To equal to its static
+// host port as 0, which means the same. No ports is nil, so that a job
+// without them keeps the canonical form it had before ports existed.
+func normalizePorts(t *Task) {
+	if len(t.Ports) == 0 {
+		t.Ports = nil
+		return
+	}
+	for i := range t.Ports {
+		if p := &t.Ports[i]; p.Port != 0 && p.To == p.Port {
+			p.To = 0
+		}
+	}
+	slices.SortStableFunc(t.Ports, func(a, b Port) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Port, b.Port), cmp.Compare(a.To, b.To))
+	})
+	t.Ports = slices.Compact(t.Ports)
+}
+
+// normalizeProbe fills the defaults of a probe: its timeout, an http
+// probe's path and (empty) status list, sorted and de-duplicated, and the
+// port of an http or tcp probe that names none when the task has exactly
+// one. A nil probe stays nil.
+func normalizeProbe(p *Probe, ports []Port) {
+	if p == nil {
+		return
+	}
+	if p.Timeout == 0 {
+		p.Timeout = DefaultProbeTimeout
+	}
+	implied := func(name *string) {
+		if *name == "" && len(ports) == 1 {
+			*name = ports[0].Name
+		}
+	}
+	if h := p.HTTP; h != nil {
+		implied(&h.Port)
+		if h.Path == "" {
+			h.Path = DefaultProbePath
+		}
+		if h.Status == nil {
+			h.Status = []int{}
+		}
+		slices.Sort(h.Status)
+		h.Status = slices.Compact(h.Status)
+	}
+	if t := p.TCP; t != nil {
+		implied(&t.Port)
+	}
+	if e := p.Exec; e != nil && e.Cmd == nil {
+		e.Cmd = []string{}
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // keyed lists are lists of objects identified by one member: their elements
 // are named by that member's value, so that adding one never shifts the
 // others.
-var keyed = map[string]string{"task.inputs": "target", "task.outputs": "path"}
+var keyed = map[string]string{"task.inputs": "target", "task.outputs": "path", "task.ports": "name"}
 
 // sets are lists of strings whose order carries no meaning; the canonical
 // form keeps them sorted.

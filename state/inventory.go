@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
 )
 
 // LoadInventory reads a node inventory file, a list of nodes
-// `[{id, labels}]` in YAML or JSON (by extension; .json is JSON, anything
-// else YAML), as `muster plan --nodes` takes it. Every problem is reported,
+// `[{id, labels, cpus, memory}]` in YAML or JSON (by extension; .json is
+// JSON, anything else YAML), as `muster plan --nodes` takes it. cpus (a
+// number, or millicores such as "500m") and memory ("8G", "512M", "4Gi")
+// are the node's capacity, as `muster agent --cpus --memory` advertise it;
+// a node without them is unlimited. Every problem is reported,
 // as lang.Diagnostics at file:line:col with its field path ("[1].id"):
-// syntax errors, unknown fields, missing or invalid ids, duplicate ids and
-// invalid labels. An error reading the file is returned as it is. An empty
+// syntax errors, unknown fields, missing or invalid ids, duplicate ids,
+// invalid labels and invalid capacities. An error reading the file is returned as it is. An empty
 // file or list gives no nodes. The nodes come back in file order.
 func LoadInventory(path string) ([]Node, error) {
 	if nodes, ok := loadJSONInventory(path); ok {
@@ -40,7 +44,7 @@ func LoadInventory(path string) ([]Node, error) {
 		what, base := fmt.Sprintf("node %d", i+1), fmt.Sprintf("[%d]", i)
 		n := Node{Labels: map[string]string{}}
 		hasID := false
-		f.fields(item, what, base, []string{"id", "labels"}, func(key string, k, v *yaml.Node) {
+		f.fields(item, what, base, []string{"id", "labels", "cpus", "memory"}, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "id":
 				hasID = true
@@ -60,6 +64,14 @@ func LoadInventory(path string) ([]Node, error) {
 				n.ID = id
 			case "labels":
 				n.Labels = f.labels(v, base+".labels")
+			case "cpus":
+				if cpus, ok := f.cpus(v, base+".cpus"); ok {
+					n.Capacity = withCapacity(n.Capacity, func(c *Capacity) { c.CPUs = cpus })
+				}
+			case "memory":
+				if mb, ok := f.memory(v, base+".memory"); ok {
+					n.Capacity = withCapacity(n.Capacity, func(c *Capacity) { c.MemoryMB = mb })
+				}
 			}
 		})
 		if item.Kind == yaml.MappingNode && !hasID {
@@ -90,6 +102,8 @@ func loadJSONInventory(path string) ([]Node, bool) {
 	var items []struct {
 		ID     *string           `json:"id"`
 		Labels map[string]string `json:"labels"`
+		CPUs   json.RawMessage   `json:"cpus"`
+		Memory *string           `json:"memory"`
 	}
 	if err := dec.Decode(&items); err != nil || dec.More() {
 		return nil, false
@@ -105,10 +119,71 @@ func loadJSONInventory(path string) ([]Node, bool) {
 		if n.Labels == nil {
 			n.Labels = map[string]string{}
 		}
+		if it.CPUs != nil {
+			cpus, err := jsonCPUs(it.CPUs)
+			if err != nil {
+				return nil, false
+			}
+			n.Capacity = withCapacity(n.Capacity, func(c *Capacity) { c.CPUs = cpus })
+		}
+		if it.Memory != nil {
+			mb, err := ParseCapacityMemory(*it.Memory)
+			if err != nil {
+				return nil, false
+			}
+			n.Capacity = withCapacity(n.Capacity, func(c *Capacity) { c.MemoryMB = mb })
+		}
 		if n.Validate() != nil {
 			return nil, false
 		}
 		nodes = append(nodes, n)
 	}
 	return nodes, true
+}
+
+// withCapacity returns c (a new one when nil) changed by set.
+func withCapacity(c *Capacity, set func(*Capacity)) *Capacity {
+	if c == nil {
+		c = &Capacity{}
+	}
+	set(c)
+	return c
+}
+
+// jsonCPUs reads a cpus value of a JSON inventory: a number or a string.
+func jsonCPUs(raw json.RawMessage) (float64, error) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(bytes.TrimSpace(raw))
+	}
+	return ParseCapacityCPUs(s)
+}
+
+// cpus reads a node's cpus: a number (4, 0.5) or a string of one or of
+// millicores ("500m"), more than 0.
+func (f *nodeFile) cpus(n *yaml.Node, path string) (float64, bool) {
+	if n.Kind != yaml.ScalarNode || !slices.Contains([]string{"!!int", "!!float", "!!str"}, n.ShortTag()) {
+		f.errorf(n, path, "cpus must be a number of cores such as 4 or 0.5, or millicores such as \"500m\", not %s", kindOf(n))
+		return 0, false
+	}
+	v, err := ParseCapacityCPUs(n.Value)
+	if err != nil {
+		f.errorf(n, path, "%v", err)
+		return 0, false
+	}
+	return v, true
+}
+
+// memory reads a node's memory: `<n>M`, `<n>G`, `<n>Mi` or `<n>Gi`.
+func (f *nodeFile) memory(n *yaml.Node, path string) (int64, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		f.errorf(n, path, "memory must be a string with a unit, such as \"8G\" or \"512M\", not %s", kindOf(n))
+		return 0, false
+	}
+	mb, err := ParseCapacityMemory(n.Value)
+	if err != nil {
+		f.errorf(n, path, "%v", err)
+		return 0, false
+	}
+	return mb, true
 }

@@ -45,6 +45,16 @@ func TestLoadInventory(t *testing.T) {
 		{"empty file", "nodes.yaml", "", nil},
 		{"empty list", "nodes.json", "[]", []Node{}},
 		{"null labels", "nodes.yaml", "- id: a\n  labels: ~\n", []Node{{ID: "a", Labels: map[string]string{}}}},
+		{"capacity", "nodes.yaml", "- id: a\n  cpus: 4\n  memory: 8G\n- id: b\n  cpus: \"500m\"\n- id: c\n  memory: 1536Mi\n- id: d\n", []Node{
+			{ID: "a", Labels: map[string]string{}, Capacity: &Capacity{CPUs: 4, MemoryMB: 8192}},
+			{ID: "b", Labels: map[string]string{}, Capacity: &Capacity{CPUs: 0.5}},
+			{ID: "c", Labels: map[string]string{}, Capacity: &Capacity{MemoryMB: 1536}},
+			{ID: "d", Labels: map[string]string{}},
+		}},
+		{"capacity in json", "nodes.json", `[{"id": "a", "cpus": 2.5, "memory": "1G"}, {"id": "b", "cpus": "250m"}]`, []Node{
+			{ID: "a", Labels: map[string]string{}, Capacity: &Capacity{CPUs: 2.5, MemoryMB: 1024}},
+			{ID: "b", Labels: map[string]string{}, Capacity: &Capacity{CPUs: 0.25}},
+		}},
 	}
 	for _, c := range ok {
 		t.Run(c.name, func(t *testing.T) {
@@ -56,7 +66,8 @@ func TestLoadInventory(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
 			for i := range got {
-				if got[i].ID != c.want[i].ID || !maps.Equal(got[i].Labels, c.want[i].Labels) || got[i].Labels == nil {
+				if got[i].ID != c.want[i].ID || !maps.Equal(got[i].Labels, c.want[i].Labels) || got[i].Labels == nil ||
+					(got[i].Capacity == nil) != (c.want[i].Capacity == nil) || got[i].Capacity != nil && *got[i].Capacity != *c.want[i].Capacity {
 					t.Errorf("node %d = %+v, want %+v", i, got[i], c.want[i])
 				}
 			}
@@ -76,9 +87,9 @@ func TestLoadInventory(t *testing.T) {
 		{"not a list", "nodes.yaml", "id: a\n", []string{
 			"nodes.yaml:1:1: error: a node inventory must be a list of nodes ([{id, labels}]), not a mapping"}},
 		{"entry not a map", "nodes.yaml", "- a\n", []string{
-			"nodes.yaml:1:3: error: node 1 must be a mapping (id, labels), not a string ([0])"}},
+			"nodes.yaml:1:3: error: node 1 must be a mapping (id, labels, cpus, memory), not a string ([0])"}},
 		{"unknown field", "nodes.yaml", "- id: a\n  label: {x: y}\n", []string{
-			`nodes.yaml:2:3: error: unknown field "label" in node 1: want id, labels ([0].label)`}},
+			`nodes.yaml:2:3: error: unknown field "label" in node 1: want id, labels, cpus, memory ([0].label)`}},
 		{"field twice", "nodes.yaml", "- id: a\n  id: b\n", []string{
 			`nodes.yaml:2:3: error: field "id" given twice in node 1 (first at line 1) ([0].id)`}},
 		{"missing id", "nodes.yaml", "- labels: {x: y}\n", []string{
@@ -99,6 +110,16 @@ func TestLoadInventory(t *testing.T) {
 			"nodes.yaml:2:15: error: label x must have a string value, not a list ([0].labels.x)"}},
 		{"labels not a mapping", "nodes.yaml", "- id: a\n  labels: [x]\n", []string{
 			"nodes.yaml:2:11: error: labels must be a mapping of label keys to values, not a list ([0].labels)"}},
+		{"cpus not a number", "nodes.yaml", "- id: a\n  cpus: lots\n", []string{
+			`nodes.yaml:2:9: error: invalid cpus "lots": want a number such as 0.5 or 2, or millicores such as "500m" ([0].cpus)`}},
+		{"cpus zero", "nodes.yaml", "- id: a\n  cpus: 0\n", []string{
+			`nodes.yaml:2:9: error: cpus "0": want more than 0 and at most 1048576 ([0].cpus)`}},
+		{"cpus a list", "nodes.yaml", "- id: a\n  cpus: [1]\n", []string{
+			`nodes.yaml:2:9: error: cpus must be a number of cores such as 4 or 0.5, or millicores such as "500m", not a list ([0].cpus)`}},
+		{"memory without a unit", "nodes.yaml", "- id: a\n  memory: 8\n", []string{
+			`nodes.yaml:2:11: error: memory must be a string with a unit, such as "8G" or "512M", not a number ([0].memory)`}},
+		{"memory in a unit muster lacks", "nodes.json", `[{"id": "a", "memory": "8GB"}]`, []string{
+			`nodes.json:1:24: error: invalid memory "8GB": want a whole number with a unit M, G, Mi or Gi, such as "512M" or "2G" ([0].memory)`}},
 		{"two documents", "nodes.yaml", "- id: a\n---\n- id: b\n", []string{
 			"nodes.yaml:2:1: error: the file must hold one document"}},
 		{"every error, in file order", "nodes.yaml", "- id: a b\n- labels: {x: a b}\n", []string{

@@ -34,14 +34,21 @@ type Node struct {
 	LastSeen time.Time `json:"last_seen"`
 	// Status is NodeReady, NodeDown or another word the agent reports.
 	Status string `json:"status,omitempty"`
+	// Capacity is what the node offers its executions (cpus and memory);
+	// nil on records written before nodes advertised one, and on nodes
+	// that advertise none: placement treats them as unlimited.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
-// Validate checks the id and the labels.
+// Validate checks the id, the labels and the capacity.
 func (n *Node) Validate() error {
 	if err := CheckNodeID(n.ID); err != nil {
 		return err
 	}
-	return checkLabels(n.Labels)
+	if err := checkLabels(n.Labels); err != nil {
+		return err
+	}
+	return n.Capacity.Validate()
 }
 
 // checkLabels validates label keys and values, in key order.

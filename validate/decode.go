@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/schema"
 )
 
 // maxSafeInt is 2^53: larger integers do not survive a trip through the
@@ -20,6 +21,16 @@ type decoder struct {
 	diags lang.Diagnostics
 	// namespace is the job's namespace once read, "" when it is invalid.
 	namespace string
+	// jobType is the job's type once read; typeKnown is false when it is
+	// invalid.
+	jobType   schema.JobType
+	typeKnown bool
+	// jobTask is the job's task once read, for the rules of the rollout that
+	// depend on it; engineKnown says whether its engine is valid, portsOK
+	// whether its ports hold no error.
+	jobTask     *schema.Task
+	engineKnown bool
+	portsOK     bool
 }
 
 func (d *decoder) errorf(r lang.Range, path, format string, args ...any) {

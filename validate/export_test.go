@@ -11,3 +11,10 @@ func BadCharForTest(s string, multi bool) (rune, int, bool) { return badChar(s, 
 
 // HasPrefixFoldForTest is hasPrefixFold.
 var HasPrefixFoldForTest = hasPrefixFold
+
+// Hooks for the ports and probes.
+var (
+	IsPortNameForTest       = isPortName
+	ProbePathProblemForTest = probePathProblem
+	ElsewhereForTest        = elsewhere
+)

@@ -5,15 +5,27 @@ import (
 
 	"github.com/muster-dev/muster/internal/roundtrip"
 	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/validate"
 )
 
 // FuzzNormalize builds job trees from fuzzed field values, so the fuzzer
-// explores the validator and normalizer rather than a parser's syntax.
+// explores the validator and normalizer rather than a parser's syntax. The
+// ports and the probe take the values after percent: a network, a port
+// name, a host port, a container port (to), the probe's kind, its path and
+// its timeout.
 func FuzzNormalize(f *testing.F) {
-	f.Add("web", "service", "docker", "web:1", "canary", "region in (b,a)", "500m", "1024Mi", "90", int64(3), int64(20))
-	f.Add("job", "ops", "exec", "", "immediate", "!gpu", "2", "4M", "1h", int64(1), int64(0))
-	f.Add("m", "daemon", "wasm", "/m.wasm", "rolling", "a==b", "1", "1G", "0s", int64(0), int64(100))
-	f.Fuzz(func(t *testing.T, name, typ, engine, image, strategy, expr, cpus, memory, dur string, count, percent int64) {
+	f.Add("web", "service", "docker", "web:1", "canary", "region in (b,a)", "500m", "1024Mi", "90", int64(3), int64(20),
+		"bridge", "http", int64(0), int64(8080), "http", "/healthz", "1s")
+	f.Add("job", "ops", "exec", "", "immediate", "!gpu", "2", "4M", "1h", int64(1), int64(0),
+		"none", "", int64(0), int64(0), "", "", "")
+	f.Add("m", "daemon", "wasm", "/m.wasm", "rolling", "a==b", "1", "1G", "0s", int64(0), int64(100),
+		"none", "a", int64(80), int64(0), "exec", "/", "2s")
+	f.Add("dns", "service", "docker", "dns:2", "canary", "role=edge", "1", "64M", "5m", int64(2), int64(0),
+		"host", "dns", int64(53), int64(0), "tcp", "", "500ms")
+	f.Add("api", "service", "exec", "", "canary", "a", "1", "64M", "5m", int64(2), int64(0),
+		"none", "admin_2", int64(9000), int64(0), "exec", "/a%2F?b", "3s")
+	f.Fuzz(func(t *testing.T, name, typ, engine, image, strategy, expr, cpus, memory, dur string, count, percent int64,
+		network, portName string, port, to int64, probeKind, probePath, probeTimeout string) {
 		str := func(s string) *lang.Value { return &lang.Value{Kind: lang.String, Str: s} }
 		num := func(n int64) *lang.Value { return &lang.Value{Kind: lang.Number, Number: itoa(n)} }
 		obj := func(kv ...any) *lang.Value {
@@ -28,13 +40,35 @@ func FuzzNormalize(f *testing.F) {
 		if image != "" {
 			task.Fields = append(task.Fields, &lang.Field{Key: "image", Value: str(image)})
 		}
+		task.Fields = append(task.Fields, &lang.Field{Key: "network", Value: str(network)})
+		probe := obj("timeout", str(probeTimeout))
+		if portName != "" {
+			first := obj("name", str(portName), "port", num(port))
+			if to != 0 {
+				first.Fields = append(first.Fields, &lang.Field{Key: "to", Value: num(to)})
+			}
+			task.Fields = append(task.Fields, &lang.Field{Key: "ports", Value: list(first, obj("name", str(portName+"_2")))})
+		}
+		switch probeKind {
+		case "http":
+			probe.Fields = append(probe.Fields, &lang.Field{Key: "http", Value: obj("port", str(portName), "path", str(probePath), "status", list(num(200+percent), num(200)))})
+		case "tcp":
+			probe.Fields = append(probe.Fields, &lang.Field{Key: "tcp", Value: obj("port", str(portName))})
+		case "exec":
+			probe.Fields = append(probe.Fields, &lang.Field{Key: "exec", Value: obj("cmd", list(str(probePath)))})
+		}
 		job := obj(
 			"name", str(name), "type", str(typ), "count", num(count),
 			"selector", obj("match_expressions", list(str(expr), str(expr))),
 			"task", task,
-			"rollout", obj("strategy", str(strategy), "canary_percent", num(percent), "health_check", obj("deadline", str(dur))),
+			"rollout", obj("strategy", str(strategy), "canary_percent", num(percent), "health_check", obj("deadline", str(dur), "probe", probe)),
 			"timeouts", obj("total", str(dur)),
 		)
+		if testing.Verbose() {
+			if _, diags := validate.Job(job); diags.HasErrors() {
+				t.Logf("invalid: %v", diags)
+			}
+		}
 		if err := roundtrip.Check([]*lang.Value{job}); err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,9 @@ func (d *decoder) healthCheck(v *lang.Value, h *schema.HealthCheck) (*lang.Field
 	before := len(d.diags)
 	d.duration(fs["deadline"], p+".deadline", &h.Deadline)
 	d.duration(fs["min_healthy_time"], p+".min_healthy_time", &h.MinHealthyTime)
+	n := len(d.diags)
 	d.duration(fs["interval"], p+".interval", &h.Interval)
+	intervalOK := len(d.diags) == n
 	if f := fs["failure_threshold"]; f != nil && present(f.Value) {
 		h.FailureThreshold, _ = d.integer(f.Value, p+".failure_threshold", 1, maxSafeInt)
 	}
@@ -89,7 +91,11 @@ func (d *decoder) healthCheck(v *lang.Value, h *schema.HealthCheck) (*lang.Field
 	if f := fs["max_error_rate"]; f != nil && present(f.Value) {
 		h.MaxErrorRate, _ = d.number(f.Value, p+".max_error_rate", 0, 1)
 	}
-	return fs["deadline"], len(d.diags) == before
+	ok = len(d.diags) == before
+	if f := fs["probe"]; f != nil && present(f.Value) {
+		h.Probe = d.probe(f, h, intervalOK)
+	}
+	return fs["deadline"], ok
 }
 
 // feasible checks the health-check feasibility rule of docs/spec.md section 2 for a

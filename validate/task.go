@@ -24,6 +24,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	if !ok {
 		return
 	}
+	d.jobTask, d.portsOK = t, true
 	engineKnown := false
 	if f := fs["engine"]; f != nil && present(f.Value) {
 		s, ok := d.enum(f.Value, "task.engine", "docker", "exec", "wasm")
@@ -31,6 +32,7 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	} else {
 		d.errorf(key, "task.engine", `task needs an engine: "docker", "exec" or "wasm"`)
 	}
+	d.engineKnown = engineKnown
 
 	image := fs["image"]
 	switch {
@@ -77,9 +79,10 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 			t.Workdir = s
 		}
 	}
+	networkKnown := true
 	if f := fs["network"]; f != nil && present(f.Value) {
-		s, _ := d.enum(f.Value, "task.network", "none", "bridge", "host")
-		t.Network = schema.Network(s)
+		s, ok := d.enum(f.Value, "task.network", "none", "bridge", "host")
+		t.Network, networkKnown = schema.Network(s), ok
 	}
 	if f := fs["resources"]; f != nil && present(f.Value) {
 		d.resources(f.Value, &t.Resources)
@@ -89,6 +92,9 @@ func (d *decoder) task(v *lang.Value, key lang.Range, t *schema.Task) {
 	}
 	if f := fs["outputs"]; f != nil && present(f.Value) {
 		t.Outputs = d.outputs(f.Value)
+	}
+	if f := fs["ports"]; f != nil && present(f.Value) {
+		t.Ports = d.ports(f, t, engineKnown, networkKnown)
 	}
 }
 

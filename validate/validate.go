@@ -56,6 +56,7 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 	} else {
 		j.Type = schema.DefaultType
 	}
+	d.jobType, d.typeKnown = j.Type, typeKnown
 	if f := fs["description"]; f != nil && present(f.Value) {
 		if s, ok := d.stringOf(f.Value, "description", multiLine); ok {
 			if n := utf8.RuneCountInString(s); n > 1024 {

@@ -92,6 +92,10 @@ func defaultOf(f *schema.FieldInfo) string {
 	switch {
 	case f.Required:
 		return "required"
+	case f.DefaultText != "":
+		return f.DefaultText
+	case f.Default == nil && f.AddedAfterV1:
+		return "absent"
 	case f.Default == nil:
 		return "—"
 	}
@@ -146,6 +150,11 @@ func rulesOf(f *schema.FieldInfo) string {
 		parts = append(parts, r)
 	}
 	parts = append(parts, f.Conditions(), f.Rules)
+	if f.AddedAfterV1 {
+		parts = append(parts, "Added after the first release of `muster/v1`: while it is "+
+			map[bool]string{true: "empty", false: "absent"}[f.Default != nil]+
+			", the canonical form leaves it out, so jobs written before it keep their hash.")
+	}
 	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " ")
 }
 
@@ -162,9 +171,15 @@ func codeList(list []string) string {
 func rangeOf(f *schema.FieldInfo) string {
 	num := func(p *float64) string { return fmt.Sprint(*p) }
 	hasMax := f.Max != nil && *f.Max != schema.MaxSafeInt && !math.IsInf(*f.Max, 1)
+	each := ""
+	if f.Kind == schema.KindIntList {
+		each = "Each "
+	}
 	switch {
 	case f.Min == nil && f.Max == nil:
 		return ""
+	case each != "" && hasMax && f.Min != nil:
+		return each + "from " + num(f.Min) + " to " + num(f.Max) + "."
 	case f.MinExclusive && hasMax:
 		return "Greater than " + num(f.Min) + " and at most " + num(f.Max) + "."
 	case hasMax && f.Min != nil:

@@ -33,7 +33,7 @@ func jobPaths(t reflect.Type, prefix string, out map[string]bool) {
 		}
 		p := join(prefix, name)
 		out[p] = true
-		switch ft := f.Type; {
+		switch ft := deref(f.Type); {
 		case ft.Kind() == reflect.Struct:
 			jobPaths(ft, p, out)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
@@ -53,7 +53,7 @@ func treePaths(v *lang.Value, t reflect.Type, prefix string, out map[string]bool
 		}
 		p := join(prefix, f.Key)
 		out[p] = true
-		switch ft := sf.Type; {
+		switch ft := deref(sf.Type); {
 		case ft.Kind() == reflect.Struct && f.Value.Kind == lang.Map:
 			treePaths(f.Value, ft, p, out)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && f.Value.Kind == lang.List:
@@ -62,6 +62,14 @@ func treePaths(v *lang.Value, t reflect.Type, prefix string, out map[string]bool
 			}
 		}
 	}
+}
+
+// deref is the type a pointer points to (an optional object: a probe).
+func deref(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
 }
 
 func fieldByJSON(t reflect.Type, key string) (reflect.StructField, bool) {
@@ -173,14 +181,30 @@ func TestDefinitionAgreesWithModel(t *testing.T) {
 			}
 		})
 	}
-	// A job with one of every list element, so that their fields show.
-	full := `{"name":"job","task":{"engine":"exec","cmd":["run"],
-		"inputs":[{"source":"https://example.com/a","target":"/in/a"}],"outputs":[{"path":"/out/a"}]}}`
-	trees, diags := Parse("full.cue", []byte(full), lang.Options{})
-	if len(trees) != 1 {
-		t.Fatalf("full job: %v", diags)
+	// Jobs with one of every list element and every kind of probe, so
+	// that their fields show.
+	for _, full := range []string{
+		`{"name":"job","task":{"engine":"exec","cmd":["run"],
+		"inputs":[{"source":"https://example.com/a","target":"/in/a"}],"outputs":[{"path":"/out/a"}]}}`,
+		`{"name":"job","type":"service","task":{"engine":"docker","image":"web:1","network":"bridge",
+		"ports":[{"name":"http","port":8080,"to":80}]},
+		"rollout":{"health_check":{"probe":{"http":{"port":"http"}}}}}`,
+		`{"name":"job","type":"daemon","task":{"engine":"exec","cmd":["run"],"ports":[{"name":"dns"}]},
+		"rollout":{"health_check":{"probe":{"tcp":{"port":"dns"}}}}}`,
+		`{"name":"job","type":"service","task":{"engine":"exec","cmd":["run"]},
+		"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`,
+	} {
+		trees, diags := Parse("full.cue", []byte(full), lang.Options{})
+		if len(trees) != 1 {
+			t.Fatalf("full job: %v", diags)
+		}
+		treePaths(trees[0], jobType, "", got)
+		if j, diags := validate.Job(trees[0]); j == nil {
+			t.Errorf("full job through #Job does not validate: %v", diags)
+		} else if canon, goc := j.Canonical(), goCanonical(t, full); !bytes.Equal(canon, goc) {
+			t.Errorf("canonical bytes differ\nthrough #Job: %s\nGo only:      %s", canon, goc)
+		}
 	}
-	treePaths(trees[0], jobType, "", got)
 
 	if a, b := sortedKeys(got), sortedKeys(want); !slices.Equal(a, b) {
 		t.Errorf("#Job field paths differ from schema.Job's JSON fields\n#Job:       %v\nschema.Job: %v", a, b)
@@ -422,6 +446,59 @@ func TestDefinitionAgreesWithValidator(t *testing.T) {
 		{`{"task":{"imgae":"x"}}`, false},
 		{`{"selector":{"match_label":{}}}`, false},
 		{`{"rollout":{"health_check":{"timeout":"1s"}}}`, false},
+
+		// Ports and probes (added after v1).
+		{`{"type":"service","task":{"ports":[{"name":"http"},{"name":"admin_2","port":9000}]}}`, true},
+		{`{"type":"daemon","task":{"ports":[{"name":"a","port":0},{"name":"b","port":65535}]}}`, true},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","network":"bridge","ports":[{"name":"http","to":8080},{"name":"b","port":80,"to":80}]}}`, true},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","network":"host","ports":[{"name":"http","port":80}]}}`, true},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","ports":[]}}`, true},
+		{`{"type":"service","task":{"ports":[]}}`, true},
+		{`{"task":{"ports":[{"name":"http"}]}}`, false},
+		{`{"type":"ops","task":{"ports":[]}}`, false},
+		{`{"type":"service","task":{"engine":"wasm","cmd":[],"image":"/opt/a.wasm","ports":[{"name":"http"}]}}`, false},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","ports":[{"name":"http"}]}}`, false},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","network":"none","ports":[{"name":"http"}]}}`, false},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","network":"host","ports":[{"name":"http","to":80}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http","to":80}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"Http"}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"_a"}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a` + long[:30] + `"}]}}`, true},
+		{`{"type":"service","task":{"ports":[{"name":"a` + long[:31] + `"}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"port":80}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a","port":65536}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a","port":-1}]}}`, false},
+		{`{"type":"service","task":{"engine":"docker","cmd":[],"image":"web:1","network":"bridge","ports":[{"name":"a","to":0}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a"},{"name":"a"}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a","port":80},{"name":"b","port":80}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"a","port":0},{"name":"b","port":0}]}}`, true},
+		{`{"type":"service","task":{"ports":[{"name":"a","mode":"tcp"}]}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{}}}}}`, true},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"port":"http","path":"/healthz?x=1&y=%2F","status":[204,200,200]},"timeout":"9s"}}}}`, true},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"tcp":{"port":"http"},"timeout":1}}}}`, true},
+		{`{"type":"service","rollout":{"health_check":{"probe":{"exec":{"cmd":["check","--ready"]}}}}}`, true},
+		{`{"type":"daemon","task":{"engine":"docker","cmd":[],"image":"web:1"},"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`, true},
+		{`{"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`, false},
+		{`{"type":"ops","rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`, false},
+		{`{"type":"service","task":{"engine":"wasm","cmd":[],"image":"/opt/a.wasm"},"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`, false},
+		{`{"type":"service","rollout":{"health_check":{"probe":{}}}}`, false},
+		{`{"type":"service","rollout":{"health_check":{"probe":{"timeout":"1s"}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"tcp":{},"exec":{"cmd":["x"]}}}}}`, false},
+		{`{"type":"service","rollout":{"health_check":{"probe":{"exec":{"cmd":[]}}}}}`, false},
+		{`{"type":"service","rollout":{"health_check":{"probe":{"exec":{"cmd":[""]}}}}}`, false},
+		{`{"type":"service","rollout":{"health_check":{"probe":{"exec":{}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"healthz"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"//host/x"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"http://host/x"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"/a b"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"/a#b"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"/%zz"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"path":"/é"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"status":[99]}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"status":[600]}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"port":"Http"}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"grpc":{}}}}}`, false},
+		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"tcp":{},"timeout":"-1s"}}}}`, false},
 	}
 	for _, c := range cases {
 		var patch map[string]any

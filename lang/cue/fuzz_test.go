@@ -22,6 +22,8 @@ func FuzzParse(f *testing.F) {
 		"#Base: #Job & {type: \"service\"}\njobs: [for n in [\"a\", \"b\"] {#Base & {name: n, task: {engine: \"exec\", cmd: [n]}}}]\n",
 		"name: \"web\"\ntask: {engine: \"docker\", image: string}\npriority: 500\nfoo: 1\n",
 		"name: \"web\"\ntask: {engine: \"exec\", cmd: [\"x\"], resources: {cpus: \"500m\", memory: \"1Gi\"}}\ntimeouts: total: 3600\n",
+		"name: \"api\"\ntype: \"service\"\ntask: {engine: \"docker\", image: \"api:1\", network: \"bridge\", ports: [{name: \"http\", to: 8080}]}\nrollout: health_check: probe: {http: path: \"/healthz\", timeout: \"1s\"}\n",
+		"name: \"dns\"\ntype: \"daemon\"\ntask: {engine: \"exec\", cmd: [\"d\"], ports: [{name: \"dns\", port: 53}, {name: \"dns\"}]}\nrollout: health_check: probe: tcp: {}\n",
 		"name: \"a\" & \"b\"\n",
 		"jobs: {}\n",
 		"[1, 2]\n",

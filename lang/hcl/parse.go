@@ -7,9 +7,10 @@
 // produce, so that the same job hashes the same in every format.
 //
 // Mapping: attributes become fields; the blocks selector, task, resources,
-// rollout, health_check and timeouts become map fields of the same name;
-// repeated input { } and output { } blocks become the lists inputs and
-// outputs; the job block's label becomes the name field. Literal { } and
+// rollout, health_check, probe (and its http, tcp and exec) and timeouts
+// become map fields of the same name; repeated input { }, output { } and
+// port { } blocks become the lists inputs, outputs and ports; the job
+// block's label becomes the name field. Literal { } and
 // [ ] expressions keep the position of every item.
 package hcl
 

@@ -87,6 +87,41 @@ job "web" {
 			jobs: []string{`{name:"a",task:{inputs:[{source:"s1",target:"/t1"},{target:"/t2",source:"s2"}],engine:"exec",outputs:[{path:"/o1"},{path:"/o2"}],cmd:["sh","-c","x"]},namespace:"ns"}`},
 		},
 		{
+			name: "ports and a probe",
+			src: `job "api" {
+  task {
+    port {
+      name = "http"
+      to   = 8080
+    }
+    port {
+      name = "admin"
+      port = 9000
+    }
+  }
+  rollout {
+    health_check {
+      probe {
+        http {
+          port   = "http"
+          path   = "/healthz"
+          status = [200, 204]
+        }
+        timeout = "1s"
+      }
+    }
+  }
+}
+`,
+			jobs: []string{`{name:"api",task:{ports:[{name:"http",to:8080},{name:"admin",port:9000}]},` +
+				`rollout:{health_check:{probe:{http:{port:"http",path:"/healthz",status:[200,204]},timeout:"1s"}}}}`},
+		},
+		{
+			name: "tcp and exec probes",
+			src:  "job \"a\" {\n  rollout {\n    health_check {\n      probe {\n        tcp { port = \"dns\" }\n        exec { cmd = [\"check\"] }\n      }\n    }\n  }\n}\n",
+			jobs: []string{`{name:"a",rollout:{health_check:{probe:{tcp:{port:"dns"},exec:{cmd:["check"]}}}}}`},
+		},
+		{
 			name: "several jobs and scalars",
 			src: `job "a" {
   priority = 70
@@ -202,6 +237,35 @@ func TestStructureErrors(t *testing.T) {
 				`11:5: error: env is an attribute, not a block: write env = { ... } (task.env)`,
 				`15:3: error: only one task block is allowed (the first is at line 6) (task)`,
 				`17:3: error: priority is an attribute, not a block: write priority = value (priority)`,
+			},
+		},
+		{
+			name: "port and probe forms",
+			src: `job "a" {
+  task {
+    port "http" {
+      to = 8080
+    }
+    ports = []
+  }
+  rollout {
+    health_check {
+      probe {
+        http = { port = "http" }
+        tcp {
+          port { }
+        }
+      }
+    }
+  }
+}
+`,
+			diags: []string{
+				`3:10: error: a port block takes no label: write its name inside, port { name = "http" ... } (task.port)`,
+				`6:5: error: ports are written as repeated blocks, one per item: port { ... } port { ... }, not ports = [...] (task.ports)`,
+				`6:5: error: ports is set twice (first at line 3) (task.ports)`,
+				`11:9: error: http is a block: write http { ... } without "=" (rollout.health_check.probe.http)`,
+				`13:11: error: port is an attribute, not a block: write port = value (rollout.health_check.probe.tcp.port)`,
 			},
 		},
 		{

@@ -52,18 +52,31 @@ var (
 	anySpec    = &spec{}
 	inputSpec  = &spec{attrs: attrs([]string{"source", "target"}, nil, nil)}
 	outputSpec = &spec{attrs: attrs([]string{"path"}, nil, nil)}
+	portSpec   = &spec{attrs: attrs([]string{"name", "port", "to"}, nil, nil)}
 	resources  = &spec{attrs: attrs([]string{"cpus", "memory"}, nil, nil)}
 	taskSpec   = &spec{
 		blocks: map[string]*spec{"resources": resources},
 		lists: map[string]listSpec{
 			"input":  {block: "input", field: "inputs", item: inputSpec},
 			"output": {block: "output", field: "outputs", item: outputSpec},
+			"port":   {block: "port", field: "ports", item: portSpec},
 		},
 		attrs: attrs([]string{"engine", "image", "workdir", "network"}, []string{"entrypoint", "cmd"}, []string{"env"}),
 	}
 	selectorSpec = &spec{attrs: attrs(nil, []string{"match_expressions", "match_ids"}, []string{"match_labels"})}
-	healthSpec   = &spec{attrs: attrs([]string{"deadline", "min_healthy_time", "interval", "failure_threshold", "success_threshold", "max_error_rate"}, nil, nil)}
-	rolloutSpec  = &spec{
+	probeSpec    = &spec{
+		blocks: map[string]*spec{
+			"http": {attrs: attrs([]string{"port", "path"}, []string{"status"}, nil)},
+			"tcp":  {attrs: attrs([]string{"port"}, nil, nil)},
+			"exec": {attrs: attrs(nil, []string{"cmd"}, nil)},
+		},
+		attrs: attrs([]string{"timeout"}, nil, nil),
+	}
+	healthSpec = &spec{
+		blocks: map[string]*spec{"probe": probeSpec},
+		attrs:  attrs([]string{"deadline", "min_healthy_time", "interval", "failure_threshold", "success_threshold", "max_error_rate"}, nil, nil),
+	}
+	rolloutSpec = &spec{
 		blocks: map[string]*spec{"health_check": healthSpec},
 		attrs: attrs([]string{"strategy", "max_parallel", "canary_count", "canary_percent", "auto_promote",
 			"max_failed_nodes", "max_failed_nodes_percent", "no_auto_rollback"}, nil, nil),
@@ -75,6 +88,12 @@ var (
 			nil, []string{"labels", "meta"}),
 	}
 )
+
+// hasAttr reports whether the blocks of s take the attribute name.
+func hasAttr(s *spec, name string) bool {
+	_, ok := s.attrs[name]
+	return ok
+}
 
 // listByField finds the repeated block whose list field is name.
 func (s *spec) listByField(name string) (listSpec, bool) {
@@ -248,7 +267,12 @@ func (p *parser) block(b *hclsyntax.Block, sp *spec, path string, seen *fieldSet
 	name := b.Type
 	fpath := join(path, name)
 	if len(b.Labels) > 0 {
-		p.errorf(b.LabelRanges[0], fpath, "a %s block takes no label: write %s { ... }", name, name)
+		if l, ok := sp.lists[name]; ok && hasAttr(l.item, "name") {
+			// port "http" { } as other tools write it: the name goes inside.
+			p.errorf(b.LabelRanges[0], fpath, "a %s block takes no label: write its name inside, %s { name = %q ... }", name, name, b.Labels[0])
+		} else {
+			p.errorf(b.LabelRanges[0], fpath, "a %s block takes no label: write %s { ... }", name, name)
+		}
 	}
 	if sub, ok := sp.blocks[name]; ok {
 		if prev := seen.get(name); prev != nil {

@@ -14,6 +14,9 @@ var seeds = []string{
 	`{"name":"w","labels":{"app.kubernetes.io/name":"w"},"selector":{"match_expressions":["a in (x, y)","!b"]},"task":{"engine":"exec","cmd":["x"],"resources":{"cpus":"250m","memory":"1Gi"},"inputs":[{"source":"file:///etc/hosts","target":"/in/hosts"}]},"timeouts":{"total":60}}`,
 	`{"a":"\u00e9\ud83d\ude00","n":-0.5e+3}`,
 	`{"name":"a","count":9007199254740993,"task":{}}`,
+	`{"name":"api","type":"service","task":{"engine":"docker","image":"api:1","network":"bridge","ports":[{"name":"http","to":8080},{"name":"admin","port":9000,"to":9000}]},"rollout":{"health_check":{"interval":"5s","probe":{"http":{"port":"http","path":"/healthz?x=%2F","status":[204,200,204]},"timeout":"1s"}}}}`,
+	`{"name":"dns","type":"daemon","task":{"engine":"exec","cmd":["dnsd"],"ports":[{"name":"dns","port":53}]},"rollout":{"health_check":{"probe":{"tcp":{}}}}}`,
+	`{"name":"w","type":"service","task":{"engine":"docker","image":"w:1","network":"host","ports":[]},"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]},"timeout":1}}}}`,
 }
 
 func FuzzParse(f *testing.F) {
