@@ -23,12 +23,16 @@ const (
 )
 
 // kvConfigs holds each KV bucket's configuration. History is small: every
-// value is whole, older revisions only help debugging.
+// value is whole, older revisions only help debugging. Executions keep
+// only their latest revision: there are many of them (a million
+// executions written four times each kept 2.1 GB with a history of 5, and
+// the server's memory grew with it), and each write holds the whole
+// execution. A bucket made with another history keeps it.
 var kvConfigs = map[string]jetstream.KeyValueConfig{
 	bucketSpecs:      {Bucket: bucketSpecs, Description: "muster canonical job specs by sha256", History: 1, Storage: jetstream.FileStorage},
 	bucketJobs:       {Bucket: bucketJobs, Description: "muster job status and versions", History: 5, Storage: jetstream.FileStorage},
 	bucketNodes:      {Bucket: bucketNodes, Description: "muster nodes", History: 1, Storage: jetstream.FileStorage},
-	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 5, Storage: jetstream.FileStorage},
+	bucketExecutions: {Bucket: bucketExecutions, Description: "muster executions", History: 1, Storage: jetstream.FileStorage},
 	bucketLeases:     {Bucket: bucketLeases, Description: "muster leases: which process leads", History: 1, Storage: jetstream.FileStorage, LimitMarkerTTL: leaseMarkerTTL},
 	bucketSensitive:  {Bucket: bucketSensitive, Description: "muster sensitive paths of specs by sha256", History: 1, Storage: jetstream.FileStorage},
 	bucketTokens:     {Bucket: bucketTokens, Description: "muster API tokens by id: scope and secret hash", History: 1, Storage: jetstream.FileStorage},

@@ -98,7 +98,12 @@ func (c *cleaner) run(ctx context.Context) {
 		c.queue = append(c.queue[:0], c.queue[n:]...)
 		c.mu.Unlock()
 		for _, q := range due {
-			os.RemoveAll(q.dir)
+			// What the agent made: the root and the two logs; anything
+			// else (a failed removal) is left to RemoveAll.
+			if os.Remove(filepath.Join(q.dir, "stdout.log")) != nil || os.Remove(filepath.Join(q.dir, "stderr.log")) != nil ||
+				os.Remove(filepath.Join(q.dir, "root")) != nil || os.Remove(q.dir) != nil {
+				os.RemoveAll(q.dir)
+			}
 		}
 	}
 }
