@@ -318,7 +318,8 @@ func setName(i int) string {
 type rollout struct {
 	*Engine
 	// logger is the rollout's: the engine's, with its job and version.
-	logger *slog.Logger
+	logger  *slog.Logger
+	logOnce sync.Once // the slots of a deployment log at once
 	// lost counts the events the store did not take.
 	lost    eventLosses
 	job     *schema.Job
@@ -879,9 +880,9 @@ func (r *rollout) clock() clockwork.Clock { return clockOr(r.Clock) }
 
 // log is the rollout's logger.
 func (r *rollout) log() *slog.Logger {
-	if r.logger == nil {
+	r.logOnce.Do(func() {
 		r.logger = loggerOr(r.Log).With("component", "apply", "job", r.ref, "version", r.version)
-	}
+	})
 	return r.logger
 }
 

@@ -72,7 +72,12 @@ func (h *holdRunner) Run(ctx context.Context, x state.Execution, _ *schema.Job) 
 	h.mu.Lock()
 	h.held[x.ID] = e
 	h.mu.Unlock()
-	h.write(&e.x, state.ComputeRunning, "running")
+	h.write(&x, state.ComputeRunning, "running")
+	h.mu.Lock()
+	if x.Revision > e.x.Revision { // unless a Recover took a newer one
+		e.x = x
+	}
+	h.mu.Unlock()
 	return h.wait(ctx, e)
 }
 
@@ -98,11 +103,13 @@ func (h *holdRunner) wait(ctx context.Context, e *held) (state.Execution, runner
 func (h *holdRunner) Recover(ctx context.Context, x state.Execution, _ *schema.Job) (state.Execution, runner.Result, bool, error) {
 	h.mu.Lock()
 	e := h.held[x.ID]
+	if e != nil {
+		e.x = x // as the store has it now
+	}
 	h.mu.Unlock()
 	if e == nil {
 		return x, runner.Result{}, false, nil
 	}
-	e.x = x // as the store has it now
 	got, res, err := h.wait(ctx, e)
 	return got, res, true, err
 }
