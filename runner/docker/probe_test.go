@@ -263,6 +263,13 @@ func TestRecoverHoldsRecordedPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Recorded running, as the earlier process left it.
+	for _, to := range []state.ComputeState{state.ComputeStarting, state.ComputeRunning} {
+		e.Status.ComputeState = to
+		if e, err = st.UpdateExecution(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := filepath.Join(t.TempDir(), "executions")
 	if err := os.MkdirAll(filepath.Join(dir, e.ID, "root"), 0o755); err != nil {
 		t.Fatal(err)
@@ -291,7 +298,10 @@ func TestRecoverHoldsRecordedPorts(t *testing.T) {
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan bool, 1)
 	go func() {
-		_, _, ok, _ := a.Recover(rctx, e, j)
+		x, res, ok, err := a.Recover(rctx, e, j)
+		if rctx.Err() == nil {
+			t.Errorf("Recover returned before the test stopped it: ok %v, %v; %+v %+v", ok, err, x.Status, res)
+		}
 		done <- ok
 	}()
 	defer func() {
