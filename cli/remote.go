@@ -80,6 +80,7 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	if err := start(ctx); err != nil {
 		return "", err
 	}
+	started := false // the stream showed this version's rollout start
 	for we := range events {
 		if we.Kind == api.EventResumed {
 			// The stream moved to another control plane: the end of the
@@ -97,9 +98,18 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 			pr.event(ev)
 			return state.StateRolloutPaused, nil
 		}
+		if ev.Kind == apply.RolloutStarted && ev.Version == version {
+			started = true
+		}
 		if ev.Kind == apply.Finished {
 			if ev.Version != version && ev.Version != 0 {
 				continue
+			}
+			if !started {
+				// The control plane picked the version up as it was
+				// recorded, before this stream began: what the rollout
+				// did is in the stored events.
+				missed(ctx, p, pr, ns, name, version)
 			}
 			if pr.json {
 				pr.event(ev) // machines get the final state too
@@ -177,5 +187,19 @@ func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJo
 	}
 	if listExecutions(w, execs, rj, func(state.Execution) string { return "" }) > 0 {
 		fmt.Fprintf(w, "  logs: muster logs %s/%s\n", rj.spec.Namespace, rj.spec.Name)
+	}
+}
+
+// missed shows the stored events of version's rollout, which a follow that
+// began after the rollout did not see.
+func missed(ctx context.Context, p *plane, pr *progress, ns, name string, version int) {
+	stored, err := p.JobEvents(ctx, ns, name, 0)
+	if err != nil {
+		return // the end still shows; only the steps are missing
+	}
+	for _, ev := range stored {
+		if ev.Version == version && ev.Kind != apply.Finished {
+			pr.event(ev)
+		}
 	}
 }
