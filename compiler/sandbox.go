@@ -317,10 +317,12 @@ func (w *worker) died() error {
 }
 
 // outOfMemory reports whether a worker's stderr says that an allocation
-// failed: the Go runtime's "out of memory", or the race detector's own
-// allocator under the same RLIMIT_DATA.
+// failed: the Go runtime's "out of memory", the race detector's own
+// allocator under the same RLIMIT_DATA, or a new thread whose stack the
+// limit refused (pthread_create fails with EAGAIN).
 func outOfMemory(stderr string) bool {
-	return strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "failed to allocate")
+	return strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "failed to allocate") ||
+		strings.Contains(stderr, "pthread_create failed: Resource temporarily unavailable")
 }
 
 func isClosed(c <-chan struct{}) bool {
