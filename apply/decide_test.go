@@ -519,3 +519,10 @@ func TestStoreWritesAreNotDropped(t *testing.T) {
 		t.Errorf("setSteadyState over a failing store: %v", err)
 	}
 }
+
+// observe counts one health check that found the execution in compute
+// state st, running since since, at now, for a job without a probe; st is
+// "" when there is no execution. See healthState.count.
+func (h *healthState) observe(st state.ComputeState, since, now time.Time, healthy *bool) string {
+	return h.count(st, since, nil, now, healthy)
+}

@@ -71,13 +71,6 @@ func (h *healthState) check(ctx context.Context, r *rollout, x state.Execution, 
 	return why
 }
 
-// observe counts one health check that found the execution in compute
-// state st, running since since (its last write), at now, for a job
-// without a probe; st is "" when there is no execution. See count.
-func (h *healthState) observe(st state.ComputeState, since, now time.Time, healthy *bool) string {
-	return h.count(st, since, nil, now, healthy)
-}
-
 // count counts one health check that found the execution in compute
 // state st, running since since (its last write), with probe's outcome
 // when it was probed (nil: the job has no probe, or the execution does

@@ -193,6 +193,8 @@ func (m *machine) step() (phase, string) {
 // starts, or the slot ends when it cannot be started.
 func (m *machine) launch(adopt *recovered) (phase, string) {
 	s := m.s
+	// The execution before, if any, ended: its context goes with it.
+	m.stopCur()
 	runCtx, stop := context.WithCancel(s.runCtx)
 	m.stopCur = stop
 	if adopt != nil {
@@ -288,7 +290,7 @@ func (m *machine) ended() (phase, string) {
 	m.cur = res.x
 	m.h.ended()
 	if m.retiring {
-		return phaseEnded, orDefault(m.cur.Status.Message, "ended")
+		return phaseEnded, orText(m.cur.Status.Message, "ended")
 	}
 	policy := r.job.RestartPolicy
 	if policy == schema.Never || policy == schema.OnFailure && res.ok {
@@ -311,7 +313,7 @@ func (m *machine) ended() (phase, string) {
 	r.hold(s.node)
 	r.freed()
 	return phaseRestarting, fmt.Sprintf("%s; restarting in %s (restart_policy %s)",
-		orDefault(m.cur.Status.Message, string(m.cur.Status.ComputeState)), m.delay, policy)
+		orText(m.cur.Status.Message, string(m.cur.Status.ComputeState)), m.delay, policy)
 }
 
 // lost handles an execution whose node had nothing to re-attach to: it
@@ -394,7 +396,7 @@ func (m *machine) retire() (phase, string) {
 		}
 	}
 	s.setRunning(false)
-	return phaseEnded, orDefault(m.cur.Status.Message, "stopped")
+	return phaseEnded, orText(m.cur.Status.Message, "stopped")
 }
 
 // to moves the machine to next, saying why, and records the step as an
@@ -450,11 +452,4 @@ func (s *slot) start(prev *state.Execution, runCtx context.Context) (state.Execu
 		done <- runResult{x: got, err: err, ok: err == nil && got.Status.ComputeState == state.ComputeComplete && res.Succeeded()}
 	}()
 	return x, done, nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

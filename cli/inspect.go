@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -241,15 +242,12 @@ func isHex(s string) bool {
 	return true
 }
 
-func labelString(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
+// labelString lists m as key=value pairs sorted by key (a node's labels,
+// an execution's host ports), or "-" when it is empty.
+func labelString[V any](m map[string]V) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprint(k, "=", m[k]))
 	}
 	return orDash(strings.Join(parts, ","))
 }

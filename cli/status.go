@@ -206,22 +206,6 @@ func probeText(p probeSeen, ok bool) string {
 	return fmt.Sprintf("%s failed: %s", p.Kind, p.Message)
 }
 
-// portsText lists an execution's host ports as name=port.
-func portsText(ports map[string]int) string {
-	if len(ports) == 0 {
-		return "-"
-	}
-	names := make([]string, 0, len(ports))
-	for n := range ports {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for i, n := range names {
-		names[i] = fmt.Sprintf("%s=%d", n, ports[n])
-	}
-	return strings.Join(names, ",")
-}
-
 // versionOutcome is one version and how its rollout went.
 type versionOutcome struct {
 	state.Version
@@ -403,7 +387,7 @@ func writeExecutions(w io.Writer, d *jobDetail) {
 		}
 		line := fmt.Sprintf("  %s\t%s\t%d\t%s\t%s", x.ID, x.NodeID, x.JobVersion, x.Status.ComputeState, x.Status.DesiredState)
 		if ports {
-			line += "\t" + portsText(x.Ports)
+			line += "\t" + labelString(x.Ports)
 		}
 		if probes {
 			p, ok := d.Probes[x.ID]

@@ -3,8 +3,9 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,7 +175,7 @@ func (t *portTable) reserve(id string, j *schema.Job, r PortRange) (map[string]i
 			return fail(&PortError{Port: p.Name, HostPort: p.Port, Reason: "is held by " + h.describe(j.Namespace) + " on this node"})
 		}
 		if err := t.test(p.Port); err != nil {
-			return fail(&PortError{Port: p.Name, HostPort: p.Port, Reason: "cannot be bound on this node: " + bindReason(err)})
+			return fail(&PortError{Port: p.Name, HostPort: p.Port, Reason: "cannot be bound on this node: " + innermost(err).Error()})
 		}
 		t.hold(p.Port, id, j)
 		taken = append(taken, p.Port)
@@ -232,7 +233,7 @@ func (t *portTable) restore(id string, j *schema.Job, recorded map[string]int) e
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var errs []error
-	for _, name := range sortedNames(recorded) {
+	for _, name := range slices.Sorted(maps.Keys(recorded)) {
 		port := recorded[name]
 		if h, ok := t.held[port]; ok && h.exec != id {
 			errs = append(errs, &PortError{Port: name, HostPort: port, Reason: "is held by " + h.describe(j.Namespace) + " on this node"})
@@ -288,25 +289,6 @@ func (h portHolder) describe(ns string) string {
 		return "execution " + h.exec + " of job " + h.job
 	}
 	return "an execution of another namespace"
-}
-
-// bindReason is the reason of a failed test bind without its operation
-// ("address already in use").
-func bindReason(err error) string {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	return err.Error()
-}
-
-func sortedNames(m map[string]int) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // PortEnv is the name of the environment variable holding the host port of

@@ -254,6 +254,12 @@ func failure(ctx context.Context, err error, timeout time.Duration) string {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("no answer within %s (timeout)", timeout)
 	}
+	return innermost(err).Error()
+}
+
+// innermost is err without the URL, network operation and system call
+// that wrap its reason ("connection refused", "address already in use").
+func innermost(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -266,7 +272,7 @@ func failure(ctx context.Context, err error, timeout time.Duration) string {
 	if errors.As(err, &sc) && sc.Err != nil {
 		err = sc.Err
 	}
-	return err.Error()
+	return err
 }
 
 // headWriter keeps the first MaxProbeOutput bytes written to it and drops

@@ -321,7 +321,7 @@ func TestStaticPortHeldByAnotherExecution(t *testing.T) {
 	k := serveJob(t)
 	k.Task.Ports = []schema.Port{{Name: "http", Port: busy}}
 	e, _ = n.run(t, context.Background(), "third", k)
-	if want := fmt.Sprintf("node n1: ports.http: host port %d cannot be bound on this node: bind: address already in use", busy); e.Status.Message != want {
+	if want := fmt.Sprintf("node n1: ports.http: host port %d cannot be bound on this node: address already in use", busy); e.Status.Message != want {
 		t.Errorf("execution on a port the host holds: %q, want %q", e.Status.Message, want)
 	}
 
