@@ -358,10 +358,16 @@ func (s *Store) kvCreate(ctx context.Context, kv jetstream.KeyValue, key string,
 
 // kvCreateOnce is one try of kvCreate.
 func (s *Store) kvCreateOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
+	var zero uint64
 	if s.fence == nil {
+		// kv.Create, sent as send does; a key that is there (maybe as a
+		// delete marker, which Create takes) is left to kv.Create.
+		seq, err := s.send(ctx, kvMsg(kv, key, val, "", &zero))
+		if !isWrongLastSequence(err) {
+			return seq, err
+		}
 		return kv.Create(ctx, key, val)
 	}
-	var zero uint64
 	rev, err := s.kvWrite(ctx, kv, key, val, "", &zero)
 	if !isCASFailure(err) {
 		return rev, err
