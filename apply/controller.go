@@ -718,6 +718,9 @@ func (c *Controller) rolloutPlacement(ctx context.Context, run *jobRun, j *schem
 	if placed != nil {
 		return *placed, nil
 	}
+	// The nodes as they are from now on will do: rollouts that wait for
+	// their turn below share one read of them.
+	ctx = withNodesAsked(ctx, c.nodeReads.mark())
 	// What waited for room before it, at its priority or above, goes
 	// first.
 	c.placeWaitingFrom(ctx, false, j.Priority, j.Namespace+"/"+j.Name)

@@ -25,6 +25,15 @@ type nodeReads struct {
 	// last is the read begun last (nil before the first); next is the
 	// read the callers that came since wait for, not begun yet.
 	last, next *nodeRead
+	// begun counts the reads begun.
+	begun uint64
+}
+
+// mark returns a mark of now: a read begun later has a greater seq.
+func (r *nodeReads) mark() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.begun
 }
 
 // nodeReadPatience is how long a read may run before the next one starts
@@ -33,6 +42,8 @@ const nodeReadPatience = 2 * time.Second
 
 // nodeRead is one read of the nodes.
 type nodeRead struct {
+	// seq numbers the reads in the order they began.
+	seq   uint64
 	done  chan struct{}
 	nodes []state.Node
 	err   error
@@ -41,10 +52,25 @@ type nodeRead struct {
 	noted sync.Once
 }
 
-// get returns the nodes as read by a read that began after the call,
+// get returns the nodes as read by a read that began after mark since,
 // with that read. The slice is shared: callers do not change it.
-func (r *nodeReads) get(ctx context.Context, read func(context.Context) ([]state.Node, error)) (*nodeRead, error) {
+func (r *nodeReads) get(ctx context.Context, since uint64, read func(context.Context) ([]state.Node, error)) (*nodeRead, error) {
 	r.mu.Lock()
+	if last := r.last; last != nil && last.seq > since {
+		// Begun after the caller asked (it waited for its turn since):
+		// that one does, unless it is held up.
+		r.mu.Unlock()
+		t := time.NewTimer(nodeReadPatience)
+		defer t.Stop()
+		select {
+		case <-last.done:
+			return last, last.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		r.mu.Lock()
+	}
 	nr := r.next
 	if nr == nil {
 		nr = &nodeRead{done: make(chan struct{})}
@@ -79,6 +105,8 @@ func (r *nodeReads) begin(nr *nodeRead, read func(context.Context) ([]state.Node
 	if r.next == nr {
 		r.next = nil
 	}
+	r.begun++
+	nr.seq = r.begun
 	r.last = nr
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), nodeReadTimeout)
@@ -88,11 +116,27 @@ func (r *nodeReads) begin(nr *nodeRead, read func(context.Context) ([]state.Node
 	}()
 }
 
+// nodesAskedKey is the context key of a mark of nodeReads (see
+// withNodesAsked).
+type nodesAskedKey struct{}
+
+// withNodesAsked returns ctx saying that its caller asked for the nodes as
+// they are at mark: nodesNow may then answer with any read begun since,
+// also one begun before the call (a rollout waiting for its turn to place
+// its job shares the read of those that placed theirs meanwhile).
+func withNodesAsked(ctx context.Context, mark uint64) context.Context {
+	return context.WithValue(ctx, nodesAskedKey{}, mark)
+}
+
 // nodesNow returns every node as the store has it now (a read that began
-// after the call, shared with other callers), having given each to
-// noteNode once.
+// after the call, or after the mark of withNodesAsked, shared with other
+// callers), having given each to noteNode once.
 func (c *Controller) nodesNow(ctx context.Context) ([]state.Node, error) {
-	nr, err := c.nodeReads.get(ctx, func(ctx context.Context) ([]state.Node, error) { return c.store().Nodes(ctx) })
+	since, ok := ctx.Value(nodesAskedKey{}).(uint64)
+	if !ok {
+		since = c.nodeReads.mark()
+	}
+	nr, err := c.nodeReads.get(ctx, since, func(ctx context.Context) ([]state.Node, error) { return c.store().Nodes(ctx) })
 	if err != nil {
 		return nil, err
 	}

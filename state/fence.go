@@ -358,10 +358,16 @@ func (s *Store) kvCreate(ctx context.Context, kv jetstream.KeyValue, key string,
 
 // kvCreateOnce is one try of kvCreate.
 func (s *Store) kvCreateOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
+	var zero uint64
 	if s.fence == nil {
+		// kv.Create, sent as send does; a key that is there (maybe as a
+		// delete marker, which Create takes) is left to kv.Create.
+		seq, err := s.send(ctx, kvMsg(kv, key, val, "", &zero))
+		if !isWrongLastSequence(err) {
+			return seq, err
+		}
 		return kv.Create(ctx, key, val)
 	}
-	var zero uint64
 	rev, err := s.kvWrite(ctx, kv, key, val, "", &zero)
 	if !isCASFailure(err) {
 		return rev, err
@@ -390,7 +396,12 @@ func (s *Store) kvUpdate(ctx context.Context, kv jetstream.KeyValue, key string,
 // kvUpdateOnce is one try of kvUpdate.
 func (s *Store) kvUpdateOnce(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, rev uint64) (uint64, error) {
 	if s.fence == nil {
-		return kv.Update(ctx, key, val, rev)
+		// kv.Update, sent as send does.
+		seq, err := s.send(ctx, kvMsg(kv, key, val, "", &rev))
+		if isWrongLastSequence(err) {
+			return 0, fmt.Errorf("%w: %w", jetstream.ErrKeyRevisionMismatch, err)
+		}
+		return seq, err
 	}
 	return s.kvWrite(ctx, kv, key, val, "", &rev)
 }
@@ -442,7 +453,9 @@ func (s *Store) publish(ctx context.Context, subject string, data []byte) error 
 // publishOnce is one try of publish.
 func (s *Store) publishOnce(ctx context.Context, subject string, data []byte) error {
 	if s.fence == nil {
-		_, err := s.js.Publish(ctx, subject, data)
+		m := nats.NewMsg(subject)
+		m.Data = data
+		_, err := s.send(ctx, m)
 		return err
 	}
 	m := nats.NewMsg(subject)

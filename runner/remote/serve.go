@@ -284,7 +284,9 @@ func (s *server) accepted() []byte {
 	return mustJSON(StartReply{Accepted: true, GraceMillis: s.grace().Milliseconds()})
 }
 
-// handleRun answers at once and runs the execution in the background.
+// handleRun answers at once and then runs the execution, in the
+// goroutine of its own that async gives it (one goroutine per run, whose
+// stack grew already while the request was decoded).
 func (s *server) handleRun(m *nats.Msg) {
 	req, j, r, existing := s.prepare(m)
 	if existing != nil {
@@ -296,13 +298,11 @@ func (s *server) handleRun(m *nats.Msg) {
 	}
 	e := req.Execution
 	m.Respond(s.accepted())
-	go func() {
-		defer s.release(e.ID, r)
-		x, res, err := s.a.Run(runContext(r.ctx, req), e, j)
-		res, err = s.stopped(r, e, res, err)
-		err = s.persist(x, err)
-		s.publishDone(e.ID, res, err)
-	}()
+	defer s.release(e.ID, r)
+	x, res, err := s.a.Run(runContext(r.ctx, req), e, j)
+	res, err = s.stopped(r, e, res, err)
+	err = s.persist(x, err)
+	s.publishDone(e.ID, res, err)
 }
 
 // stopped makes a run that a stop cut short while the agent recorded a
