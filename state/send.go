@@ -61,25 +61,37 @@ func parseAck(b []byte) (uint64, error) {
 	return ack.Sequence, nil
 }
 
-// quickAck reads the sequence of an answer that names its stream and
-// holds no error; ok is false for any other answer.
+// quickAck reads the sequence of the answer the server gives a publish
+// that it stored: exactly {"stream":"<name>","seq":<n>}, or the same with
+// ,"duplicate":true before the brace, the stream's name of letters,
+// digits, '_' and '-'. ok is false for any other answer, which parseAck
+// then decodes as JSON (FuzzQuickAck holds the two to the same reading).
 func quickAck(b []byte) (seq uint64, ok bool) {
-	const stream = `{"stream":"`
-	if !bytes.HasPrefix(b, []byte(stream)) || len(b) == len(stream) || b[len(stream)] == '"' || bytes.Contains(b, []byte(`"error"`)) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"stream":"`))
+	if !ok {
 		return 0, false
 	}
-	i := bytes.Index(b, []byte(`"seq":`))
-	if i < 0 {
-		return 0, false
-	}
-	rest := b[i+len(`"seq":`):]
 	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+	for n < len(rest) && isStreamNameByte(rest[n]) {
 		n++
 	}
-	if n == 0 || n == len(rest) || (rest[n] != ',' && rest[n] != '}') {
+	if rest, ok = bytes.CutPrefix(rest[n:], []byte(`","seq":`)); !ok || n == 0 {
 		return 0, false
 	}
-	seq, err := strconv.ParseUint(string(rest[:n]), 10, 64)
+	d := 0
+	for d < len(rest) && d < 20 && rest[d] >= '0' && rest[d] <= '9' {
+		d++
+	}
+	if d == 0 || d > 1 && rest[0] == '0' {
+		return 0, false
+	}
+	if tail := string(rest[d:]); tail != "}" && tail != `,"duplicate":true}` {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(string(rest[:d]), 10, 64)
 	return seq, err == nil
+}
+
+func isStreamNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -33,4 +34,28 @@ func TestParseAck(t *testing.T) {
 			t.Errorf("parseAck(%q): no error", bad)
 		}
 	}
+}
+
+// FuzzQuickAck holds the fast reading of a publish's answer to what
+// decoding it as JSON gives: an answer quickAck takes is one the decoder
+// reads as the same stream sequence, from a named stream, with no error.
+func FuzzQuickAck(f *testing.F) {
+	for _, s := range []string{`{"stream":"KV_executions","seq":42}`, `{"stream":"events","seq":7,"duplicate":true}`,
+		`{"stream":"KV_x","domain":"hub","seq":1}`, `{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"},"stream":"KV_x","seq":0}`,
+		`{"stream":"x","seq":1,"seq":2}`, `{"stream":"x","seq":18446744073709551616}`, `{"stream":"x","seq":007}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		seq, ok := quickAck(b)
+		if !ok {
+			return
+		}
+		var ack struct {
+			pubAckResponse
+			Stream string `json:"stream"`
+		}
+		if err := json.Unmarshal(b, &ack); err != nil || ack.Error != nil || ack.Stream == "" || ack.Sequence != seq {
+			t.Fatalf("quickAck(%s) = %d, but JSON reads %+v, %v", b, seq, ack, err)
+		}
+	})
 }
