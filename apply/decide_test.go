@@ -17,6 +17,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/lang/yaml"
 	"github.com/muster-dev/muster/plan"
@@ -525,4 +526,58 @@ func TestStoreWritesAreNotDropped(t *testing.T) {
 // "" when there is no execution. See healthState.count.
 func (h *healthState) observe(st state.ComputeState, since, now time.Time, healthy *bool) string {
 	return h.count(st, since, nil, now, healthy)
+}
+
+// TestSupersededLeftoversEnd: a process killed mid-rollout left an
+// execution of version 1 starting; the rollout of version 2 ends it: its
+// node re-attaches and stops it when it still runs it, otherwise it is
+// recorded lost. Either way no execution stays unfinished.
+func TestSupersededLeftoversEnd(t *testing.T) {
+	const job = "name: crunch\ntype: ops\nrestart_policy: never\ntask: {engine: exec, cmd: [crunch], env: {V: \"%d\"}}\n"
+	for _, stillRuns := range []bool{false, true} {
+		f := newFakeStore()
+		h := newHoldRunner(f)
+		var run Runner = &fakeRunner{st: f, node: "n1"}
+		if stillRuns {
+			run = &heldOps{h, &fakeRunner{st: f, node: "n1"}}
+		}
+		eng := &Engine{Store: f, Runners: NewRunners(map[string]Runner{"n1": run}), Clock: clockwork.NewFakeClock()}
+		j1, js1 := fakeRecord(t, f, fmt.Sprintf(job, 1))
+		x, err := f.CreateExecution(context.Background(), state.Execution{ID: "x-left", JobID: "default/crunch", JobVersion: js1.Version, NodeID: "n1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stillRuns {
+			go h.Run(context.Background(), x, j1)
+			wait.Until(t, wait.Default, "the leftover held", func() bool { return h.holding() == 1 })
+		} else {
+			x.Status.ComputeState = state.ComputeStarting
+			if _, err := f.UpdateExecution(context.Background(), x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		j2, js2 := fakeRecord(t, f, fmt.Sprintf(job, 2))
+		pl := plan.Placement{MatchedNodes: []string{"n1"}, Waves: [][]string{{"n1"}}}
+		if out, err := eng.Rollout(context.Background(), j2, js2.Version, pl, true); err != nil || out.State != state.StateCompleted {
+			t.Fatalf("still runs %v: rollout of version 2: %+v, %v", stillRuns, out, err)
+		}
+		got, _ := f.Execution(context.Background(), "default", "crunch", "x-left")
+		want := state.ComputeLost
+		if stillRuns {
+			want = state.ComputeStopped
+		}
+		if got.Status.ComputeState != want {
+			t.Errorf("still runs %v: the leftover is %s (%s), want %s", stillRuns, got.Status.ComputeState, got.Status.Message, want)
+		}
+	}
+}
+
+// heldOps re-attaches to what h holds, and runs new executions as r does.
+type heldOps struct {
+	h *holdRunner
+	*fakeRunner
+}
+
+func (o *heldOps) Recover(ctx context.Context, x state.Execution, j *schema.Job) (state.Execution, runner.Result, bool, error) {
+	return o.h.Recover(ctx, x, j)
 }

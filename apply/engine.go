@@ -443,6 +443,12 @@ func (r *rollout) markLost(ctx context.Context) error {
 		return err
 	}
 	for _, x := range execs {
+		if x.JobVersion < r.version && x.Status.ComputeState.Active() {
+			if err := r.endSuperseded(ctx, x); err != nil {
+				return err
+			}
+			continue
+		}
 		if x.JobVersion != r.version {
 			continue
 		}
@@ -468,6 +474,45 @@ func (r *rollout) markLost(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// endSuperseded ends x, an execution of an older version that an earlier
+// process left unfinished (it was killed mid-rollout, and this version
+// supersedes it): its node re-attaches to it and stops it at once, when
+// it still runs it; otherwise it is recorded lost. Nothing would ever
+// record its end else.
+func (r *rollout) endSuperseded(ctx context.Context, x state.Execution) error {
+	why := fmt.Sprintf("%s; version %d supersedes it", lostWithControlPlane, r.version)
+	if agent := r.Runners.Get(x.NodeID); agent != nil {
+		if old, err := r.versionSpec(ctx, x.JobVersion); err == nil {
+			stop, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			cancel() // re-attached, it is stopped at once
+			if got, _, ok, err := agent.Recover(stop, x, old); err == nil && ok {
+				r.emit(Event{Kind: ExecutionEvent, Node: x.NodeID, Execution: got.ID, State: string(got.Status.ComputeState),
+					Message: fmt.Sprintf("stopped: version %d supersedes it", r.version)})
+				return nil
+			}
+		}
+	}
+	return r.recordLost(ctx, x, why)
+}
+
+// versionSpec reads the spec of version v of the rollout's job.
+func (r *rollout) versionSpec(ctx context.Context, v int) (*schema.Job, error) {
+	versions, err := r.Store.History(ctx, r.job.Namespace, r.job.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, ver := range versions {
+		if ver.Version == v {
+			b, err := r.Store.Spec(ctx, ver.Hash)
+			if err != nil {
+				return nil, err
+			}
+			return schema.FromCanonical(b)
+		}
+	}
+	return nil, fmt.Errorf("%s has no version %d", r.ref, v)
 }
 
 // lostWithControlPlane is the message of an execution that ended with the
