@@ -33,7 +33,26 @@ type jobRecord struct {
 		Kind    string `json:"kind"`
 		Message string `json:"message"`
 		State   string `json:"state"`
+		Phase   string `json:"phase,omitempty"`
 	} `json:"events"`
+}
+
+// settled reports whether every execution the new leader took over since
+// its last "resumed at" event has gone healthy: its slots record each
+// step, so until then the job's events still grow.
+func (r jobRecord) settled() bool {
+	taken, healthy := 0, 0
+	for _, ev := range r.Events {
+		switch {
+		case strings.Contains(ev.Message, "resumed at"):
+			taken, healthy = 0, 0
+		case strings.HasPrefix(ev.Message, "taken over from an earlier control plane"):
+			taken++
+		case ev.Phase == "healthy":
+			healthy++
+		}
+	}
+	return taken > 0 && healthy >= taken
 }
 
 // TestResumedLeaderIsFenced: the leader is paused (SIGSTOP) with a canary
@@ -57,7 +76,10 @@ func TestResumedLeaderIsFenced(t *testing.T) {
 	first.signal(syscall.SIGSTOP)
 	addr2 := second.waitFor(apiRE)
 	c.waitEvents("svc", `resumed at`, 1, "--addr", addr2)
-	took := c.record("svc", addr2)
+	took, _ := wait.For(t, 30*time.Second, "the new leader's taken-over executions to be healthy", func() (jobRecord, bool) {
+		r := c.record("svc", addr2)
+		return r, r.settled()
+	})
 	if took.State != "rollout_paused" {
 		t.Fatalf("the new leader took the job over as %s (%s), want rollout_paused", took.State, took.Message)
 	}
