@@ -339,7 +339,10 @@ func TestStaticPortHeldByAnotherExecution(t *testing.T) {
 // and once they ended every port is free again.
 func TestConcurrentExecutionsNeverSharePorts(t *testing.T) {
 	n := newNode(t)
-	n.a.PortRange = runner.PortRange{Lo: 42000, Hi: 42039}
+	// Below Linux's ephemeral range (32768-60999), so no outgoing connection of
+	// a test running beside this one holds a port of it; and at the top of the
+	// default range, which other tests' nodes fill from the bottom.
+	n.a.PortRange = runner.PortRange{Lo: 31940, Hi: 31979}
 	const count = 16
 	gate := filepath.Join(t.TempDir(), "go")
 	j := job("sh", "-c", `echo "ports $MUSTER_PORT_A $MUSTER_PORT_B"; while [ ! -e "$GATE" ]; do sleep 0.05; done`)
@@ -399,7 +402,7 @@ func TestConcurrentExecutionsNeverSharePorts(t *testing.T) {
 			t.Errorf("%s printed %q, recorded %q", id, saw, want)
 		}
 		for _, p := range x.Ports {
-			if p < 42000 || p > 42039 {
+			if p < n.a.PortRange.Lo || p > n.a.PortRange.Hi {
 				t.Errorf("%s holds %d, outside the range", id, p)
 			}
 			if o, ok := owner[p]; ok {
