@@ -14,7 +14,7 @@ const HashPrefix = "sha256:"
 // do not apply to j (count for ops and daemon, image for exec, entrypoint
 // outside docker, canary sizes outside the canary strategy) are left out,
 // and so are the fields added after v1 (task.ports,
-// rollout.health_check.probe) while they are empty or unset, so that a job
+// rollout.health_check.probe, schedule) while they are empty or unset, so that a job
 // written before them keeps its bytes and hash (docs/spec.md section 3);
 // every other field is present. Call it on a normalized Job: the bytes of an
 // unnormalized one are well-formed but not content addresses.
@@ -60,6 +60,9 @@ func (j *Job) document() object {
 	}
 	if j.Type.HasCount() {
 		o = append(o, member{"count", j.Count})
+	}
+	if j.Schedule != nil {
+		o = append(o, member{"schedule", j.Schedule.document()})
 	}
 	return o
 }

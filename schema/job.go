@@ -37,6 +37,9 @@ type Job struct {
 	Rollout Rollout `json:"rollout"`
 	// Timeouts bound the time a job may wait, run and take in all.
 	Timeouts Timeouts `json:"timeouts"`
+	// Schedule, for a batch or ops job, launches it periodically. Added
+	// after v1: nil, and absent from the canonical form, when unset.
+	Schedule *Schedule `json:"schedule,omitempty"`
 }
 
 // JobType is the kind of work a job does.

@@ -3,6 +3,7 @@ package schema
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/muster-dev/muster/selector"
 )
@@ -34,6 +35,7 @@ func Normalize(j *Job) {
 	}
 	j.Labels = nonNilMap(j.Labels)
 	j.Meta = nonNilMap(j.Meta)
+	normalizeSchedule(j.Schedule)
 
 	s := &j.Selector
 	s.MatchLabels = nonNilMap(s.MatchLabels)
@@ -158,4 +160,19 @@ func sortedSet(s []string) []string {
 	}
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// normalizeSchedule writes a schedule's cron with its fields one space
+// apart and a descriptor in lower case, and fills the default zone.
+func normalizeSchedule(s *Schedule) {
+	if s == nil {
+		return
+	}
+	s.Cron = strings.Join(strings.Fields(s.Cron), " ")
+	if strings.HasPrefix(s.Cron, "@") {
+		s.Cron = strings.ToLower(s.Cron)
+	}
+	if s.TimeZone == "" {
+		s.TimeZone = DefaultTimeZone
+	}
 }
