@@ -104,6 +104,8 @@ type Controller struct {
 	specs SpecResources
 	// waiters are the batch and ops rollouts waiting for room (mu).
 	waiters map[*waiter]bool
+	// periodic holds the schedules kept, by job reference (mu).
+	periodic map[string]*periodic
 }
 
 // storeRef holds a Store for an atomic.Pointer.
@@ -151,6 +153,9 @@ type jobRun struct {
 	// rollout as it left the queue: it runs that one.
 	placed *plan.Placement
 	job    *schema.Job
+	// launch is the id of the launch it runs (see Launch), "" for a
+	// job's own rollout.
+	launch string
 	// keep, set when the rollout is handed over (see endRuns), says which
 	// nodes keep the executions a batch rollout waits for.
 	keep atomic.Pointer[func(node string) bool]
@@ -280,7 +285,8 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 			c.pickUp(life, ev)
 		case <-wakeC:
 			// A node may have gone silent, a queued rollout waited its
-			// timeouts.queue out.
+			// timeouts.queue out, a schedule is due.
+			c.launchDue(life)
 			c.syncNodes(life)
 			c.placeWaiting(life, true)
 		case <-c.pokes():
@@ -304,7 +310,13 @@ func (c *Controller) wakeTimer() (<-chan time.Time, func()) {
 		return nil, func() {}
 	}
 	clk := clockOr(c.Clock)
-	t := clk.NewTimer(max(clk.Until(wake), time.Millisecond))
+	if !wake.After(clk.Now()) {
+		// Due now: at once, also on a clock that does not move by itself.
+		now := make(chan time.Time, 1)
+		now <- clk.Now()
+		return now, func() {}
+	}
+	t := clk.NewTimer(clk.Until(wake))
 	return t.Chan(), func() { t.Stop() }
 }
 
@@ -387,6 +399,9 @@ func (c *Controller) nextWake() time.Time {
 	}
 	if len(c.connected) > 0 || c.Connect != nil {
 		earlier(clockOr(c.Clock).Now().Add(c.nodeTTL()))
+	}
+	if t := c.nextLaunch(); !t.IsZero() {
+		earlier(t)
 	}
 	return next
 }
@@ -479,15 +494,21 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	c.disarm(ref)
 	c.mu.Lock()
 	run := c.jobs[ref]
 	delete(c.jobs, ref)
+	launches := c.takeLaunches(ref)
 	c.mu.Unlock()
 	if run != nil {
 		run.cancel()
 		<-run.done
 		run.partial.Stop()
 		run.dep.Stop()
+	}
+	for _, l := range launches {
+		l.cancel()
+		<-l.done
 	}
 	c.reserved.drop(ref)
 	defer c.slotGone() // room freed
@@ -640,6 +661,13 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 		}
 		finish(state.StateFailed, msg)
 	}
+	if j.Schedule != nil && !j.Type.LongRunning() {
+		// A periodic job's version runs at the times of its schedule.
+		st, msg := c.arm(ctx, j, version, resume)
+		finish(st, msg)
+		return
+	}
+	c.disarm(ref)
 	pl, err := c.rolloutPlacement(ctx, run, j)
 	if err != nil {
 		broken(err)
@@ -747,14 +775,14 @@ func (c *Controller) resume(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("resuming %s/%s: %w", js.Namespace, js.Name, err)
 		}
-		if !resumes(js.State, j.Type.LongRunning()) {
+		if !resumes(js.State, j.Type.LongRunning() || j.Schedule != nil) {
 			continue
 		}
 		if err := c.start(j, js.Version, false, true); err != nil {
 			return err
 		}
 	}
-	return nil
+	return c.resumeLaunches(ctx)
 }
 
 // resumes reports whether a restarted control plane takes over a job in

@@ -44,6 +44,10 @@ type Engine struct {
 	// being stopped: the control plane hands the rollout over (it stands
 	// down or shuts down) and the next one adopts it. nil: none stays.
 	Keep func(node string) bool
+	// Launch, when set, is the id of the launch (state.Launch) the engine
+	// runs: its executions carry it as their EvalID and its events name
+	// it. Empty: each rollout gets an eval id of its own.
+	Launch string
 
 	// slotGone, when set, is told that a deployment lost a slot whose
 	// node no agent serves (the controller places it again).
@@ -236,7 +240,10 @@ func totalTimeout(ctx context.Context, j *schema.Job) (context.Context, context.
 // where it starts (see startFrom; resume: a restarted control plane takes
 // over).
 func (e *Engine) prepare(ctx context.Context, j *schema.Job, version int, pl plan.Placement, resume bool) (*rollout, error) {
-	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: "e" + newID()[1:]}
+	r := &rollout{Engine: e, job: j, ref: j.Namespace + "/" + j.Name, version: version, pl: pl, evalID: e.Launch}
+	if r.evalID == "" {
+		r.evalID = "e" + newID()[1:]
+	}
 	r.logger = loggerOr(e.Log).With("component", "apply", "job", r.ref, "version", version)
 	execs, err := e.Store.Executions(ctx, j.Namespace, j.Name)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -370,7 +377,7 @@ func (e *Engine) hiddenValues(ctx context.Context, spec []byte) ([]string, []str
 // are checked, hold the outcome), and the job's message says how many
 // were lost.
 func (r *rollout) emit(ev Event) {
-	ev.Time, ev.Job, ev.Version = r.clock().Now().UTC(), r.ref, r.version
+	ev.Time, ev.Job, ev.Version, ev.Launch = r.clock().Now().UTC(), r.ref, r.version, r.Launch
 	ev.Message = sensitive.Redact(ev.Message, r.hidden)
 	err := retry(context.Background(), r.clock(), r.log(), "store an event", func(ctx context.Context) error {
 		return r.Store.AppendEvent(ctx, ev)

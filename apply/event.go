@@ -23,4 +23,5 @@ const (
 	LeaderEvent    = state.EventLeader
 	Finished       = state.EventFinished
 	ProbeEvent     = state.EventProbe
+	LaunchEvent    = state.EventLaunch
 )

@@ -34,6 +34,8 @@ type fakeStore struct {
 	states map[string][]state.JobState
 	fail   func(op string) error
 	now    func() time.Time
+	// launchState keeps the launches (see fakelaunches_test.go).
+	launchState fakeLaunches
 }
 
 var _ Store = (*fakeStore)(nil)

@@ -96,3 +96,23 @@ func (p patient) Node(ctx context.Context, id string) (state.Node, error) {
 func (p patient) PutNode(ctx context.Context, n state.Node) (state.Node, error) {
 	return patiently(ctx, func() (state.Node, error) { return p.Store.PutNode(ctx, n) })
 }
+
+func (p patient) CreateLaunch(ctx context.Context, l state.Launch) (state.Launch, error) {
+	return patiently(ctx, func() (state.Launch, error) { return p.Store.CreateLaunch(ctx, l) })
+}
+
+func (p patient) UpdateLaunch(ctx context.Context, l state.Launch) (state.Launch, error) {
+	return patiently(ctx, func() (state.Launch, error) { return p.Store.UpdateLaunch(ctx, l) })
+}
+
+func (p patient) Launches(ctx context.Context, ns, name string) ([]state.Launch, error) {
+	return patiently(ctx, func() ([]state.Launch, error) { return p.Store.Launches(ctx, ns, name) })
+}
+
+func (p patient) Arm(ctx context.Context, ns, name string, a state.Armed) error {
+	return patientErr(ctx, func() error { return p.Store.Arm(ctx, ns, name, a) })
+}
+
+func (p patient) Armed(ctx context.Context, ns, name string) (state.Armed, error) {
+	return patiently(ctx, func() (state.Armed, error) { return p.Store.Armed(ctx, ns, name) })
+}

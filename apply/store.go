@@ -31,6 +31,14 @@ type Store interface {
 	PutRollout(ctx context.Context, r state.Rollout) error
 	AppendEvent(ctx context.Context, ev state.Event) error
 
+	// The launches of periodic jobs (see state.Launch) and since when a
+	// job's schedule counts (state.Armed).
+	CreateLaunch(ctx context.Context, l state.Launch) (state.Launch, error)
+	UpdateLaunch(ctx context.Context, l state.Launch) (state.Launch, error)
+	Launches(ctx context.Context, ns, name string) ([]state.Launch, error)
+	Arm(ctx context.Context, ns, name string, a state.Armed) error
+	Armed(ctx context.Context, ns, name string) (state.Armed, error)
+
 	Nodes(ctx context.Context) ([]state.Node, error)
 	Node(ctx context.Context, id string) (state.Node, error)
 	PutNode(ctx context.Context, n state.Node) (state.Node, error)

@@ -35,6 +35,9 @@ type Event struct {
 	// restarting, retiring, ended), on the execution event of each of its
 	// steps; empty on every other event.
 	Phase string `json:"phase,omitempty"`
+	// Launch is the id of the launch (state.Launch) the event is about, on
+	// the events of a launch's run and on EventLaunch; empty on others.
+	Launch string `json:"launch,omitempty"`
 	// Probe is what a probe of the execution found, on EventProbe events.
 	Probe *ProbeReport `json:"probe,omitempty"`
 }
@@ -94,13 +97,16 @@ const (
 	// EventProbe: a probe of an execution passed after failing (or for
 	// the first time), or failed; Probe says what it found.
 	EventProbe EventKind = "probe"
+	// EventLaunch: a periodic job launched, or a time of its schedule was
+	// skipped or missed; Launch names the record and State its state.
+	EventLaunch EventKind = "launch"
 )
 
 // EventKinds lists every kind of Event.
 var EventKinds = []EventKind{
 	EventRolloutStarted, EventWaveStarted, EventExecution, EventCanaryPaused, EventRolloutFailed,
 	EventRolledBack, EventCompleted, EventQueued, EventPromoted, EventDeployed, EventHealth,
-	EventNode, EventLeader, EventFinished, EventProbe,
+	EventNode, EventLeader, EventFinished, EventProbe, EventLaunch,
 }
 
 // HealthProgress counts what an execution still needs to become healthy
