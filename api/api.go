@@ -29,6 +29,8 @@
 //	POST /v1/jobs/{ns}/{name}/rollout                  {"version","promote"} → 202 {}
 //	POST /v1/jobs/{ns}/{name}/promote                  {}
 //	POST /v1/jobs/{ns}/{name}/stop                     {"stopped": n}
+//	GET  /v1/jobs/{ns}/{name}/launches                 []state.Launch, oldest first
+//	POST /v1/jobs/{ns}/{name}/launch                   {} → 201 state.Launch: launched now
 //	GET  /v1/events?namespace=NS&name=NAME             newline-delimited Event values
 //	GET  /v1/specs/{hash}                              the canonical bytes, as stored
 //	GET  /v1/specs?prefix=P                            {"hash"}
@@ -84,6 +86,8 @@ type Backend interface {
 	Executions(ctx context.Context, ns, name string) ([]state.Execution, error)
 	// Rollouts returns the rollout records of a job, oldest first.
 	Rollouts(ctx context.Context, ns, name string) ([]state.Rollout, error)
+	// Launches returns the launch records of a job, oldest first.
+	Launches(ctx context.Context, ns, name string) ([]state.Launch, error)
 	// JobEvents returns the newest last stored events of a job (all kept
 	// when last is 0), oldest first.
 	JobEvents(ctx context.Context, ns, name string, last int) ([]state.Event, error)
@@ -144,6 +148,10 @@ type Control interface {
 	Rollout(ctx context.Context, ns, name string, version int, promote bool) error
 	// Promote continues a canary rollout paused after its canary set.
 	Promote(ctx context.Context, ns, name string) error
+	// Launch launches a batch or ops job's current version now, as its
+	// schedule would, and returns the launch's record; Events reports
+	// its progress.
+	Launch(ctx context.Context, ns, name string) (state.Launch, error)
 	// Stop stops every execution of a job and marks it stopped; it returns
 	// how many executions it stopped.
 	Stop(ctx context.Context, ns, name string) (int, error)

@@ -46,6 +46,9 @@ type Event struct {
 	// took (starting, probing, healthy, unhealthy, restarting, retiring,
 	// ended), on its execution events; empty otherwise.
 	Phase string `json:"phase,omitempty"`
+	// Launch is the id of the launch of a periodic (or launched) job the
+	// event is about, on launch events and the events of a launch's run.
+	Launch string `json:"launch,omitempty"`
 	// Probe is what a probe of the execution found, on probe events.
 	Probe *ProbeReport `json:"probe,omitempty"`
 }
@@ -93,6 +96,7 @@ func EventFromState(ev state.Event) Event {
 		State:     ev.State,
 		Message:   ev.Message,
 		Phase:     ev.Phase,
+		Launch:    ev.Launch,
 	}
 	if h := ev.Health; h != nil {
 		out.Health = &HealthProgress{Passed: h.Passed, SuccessThreshold: h.SuccessThreshold, RanSeconds: h.RanSeconds, MinHealthySeconds: h.MinHealthySeconds}
@@ -117,6 +121,7 @@ func (e Event) ToState() state.Event {
 		State:     e.State,
 		Message:   e.Message,
 		Phase:     e.Phase,
+		Launch:    e.Launch,
 	}
 	if h := e.Health; h != nil {
 		out.Health = &state.HealthProgress{Passed: h.Passed, SuccessThreshold: h.SuccessThreshold, RanSeconds: h.RanSeconds, MinHealthySeconds: h.MinHealthySeconds}

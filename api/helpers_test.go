@@ -227,3 +227,11 @@ func commit(t *testing.T, c *Client, name string, i int, base uint64) state.JobS
 	}
 	return st
 }
+
+func (f *fakeControl) Launch(ctx context.Context, ns, name string) (state.Launch, error) {
+	js, err := f.b.Job(ctx, ns, name)
+	if err != nil {
+		return state.Launch{}, err
+	}
+	return state.Launch{Namespace: ns, Name: name, ID: "m1", Version: js.Version, Reason: state.LaunchManual, State: state.LaunchRunning}, nil
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/state"
 )
 
 // RelaySubject is the NATS subject on which the leading control plane
@@ -21,7 +23,7 @@ const relayQueue = "muster-control"
 
 // relayRequest is a control request sent over NATS.
 type relayRequest struct {
-	Op        string `json:"op"` // rollout, promote, stop, log
+	Op        string `json:"op"` // rollout, promote, stop, launch, log
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	Version   int    `json:"version,omitempty"`
@@ -77,6 +79,11 @@ func answerRelay(ctx context.Context, ctl Control, data []byte) relayReply {
 		err = ctl.Promote(ctx, req.Namespace, req.Name)
 	case "stop":
 		out.Stopped, err = ctl.Stop(ctx, req.Namespace, req.Name)
+	case "launch":
+		var l state.Launch
+		if l, err = ctl.Launch(ctx, req.Namespace, req.Name); err == nil {
+			out.Data, err = json.Marshal(l)
+		}
 	case "log":
 		out.Data, err = ctl.ReadLog(ctx, req.Namespace, req.Name, req.Execution, req.Stream, req.Offset)
 	default:
@@ -119,6 +126,19 @@ func (r Relay) Promote(ctx context.Context, ns, name string) error {
 func (r Relay) Stop(ctx context.Context, ns, name string) (int, error) {
 	out, err := r.ask(ctx, relayRequest{Op: "stop", Namespace: ns, Name: name})
 	return out.Stopped, err
+}
+
+// Launch asks the leader to launch a job now.
+func (r Relay) Launch(ctx context.Context, ns, name string) (state.Launch, error) {
+	out, err := r.ask(ctx, relayRequest{Op: "launch", Namespace: ns, Name: name})
+	if err != nil {
+		return state.Launch{}, err
+	}
+	var l state.Launch
+	if err := json.Unmarshal(out.Data, &l); err != nil {
+		return state.Launch{}, fmt.Errorf("the leader's answer to a launch: %w", err)
+	}
+	return l, nil
 }
 
 // ReadLog reads an execution's log through the leader, which reaches its

@@ -98,6 +98,8 @@ func (s *server) routes() []route {
 		{"POST " + job + "/rollout", writeJob, s.rollout},
 		{"POST " + job + "/promote", writeJob, s.promote},
 		{"POST " + job + "/stop", writeJob, s.stop},
+		{"GET " + job + "/launches", readJob, s.launches},
+		{"POST " + job + "/launch", writeJob, s.launch},
 		{"GET /" + Version + "/events", readAny, s.streams.wrap(s.events)},
 		{"GET /" + Version + "/specs/{hash}", readAny, s.spec},
 		{"GET /" + Version + "/specs", readAny, s.resolveSpec},

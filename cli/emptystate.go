@@ -90,6 +90,10 @@ func (e emptyState) Rollouts(context.Context, string, string) ([]state.Rollout, 
 	return nil, nil
 }
 
+func (e emptyState) Launches(context.Context, string, string) ([]state.Launch, error) {
+	return nil, nil
+}
+
 func (e emptyState) JobEvents(context.Context, string, string, int) ([]state.Event, error) {
 	return nil, nil
 }

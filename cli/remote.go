@@ -92,6 +92,9 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 			continue
 		}
 		ev := engineEvent(we)
+		if ev.Launch != "" {
+			continue // a launch's run, not this rollout
+		}
 		if untilPause && ev.Kind == apply.CanaryPaused && ev.Version == version {
 			// The canary is healthy and waits for 'muster promote', which
 			// the event says: following it ends here.

@@ -123,6 +123,12 @@ func runRollouts(ctx context.Context, w io.Writer, eng *apply.Engine, agent *run
 			}
 			continue
 		}
+		if s := rj.spec.Schedule; s != nil {
+			if !asJSON {
+				fmt.Fprintf(w, "%s: recorded; it is periodic (%q in %s), and its launches need a long-lived control plane: run 'muster dev' (or 'muster server'), which launches it at its times; 'muster launch %s' there runs it at once\n", ref, s.Cron, s.TimeZone, ref)
+			}
+			continue
+		}
 		out, err := eng.Rollout(ctx, rj.spec, rj.version, rj.placement, false)
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%s: interrupted; the executions that ran were stopped; apply again to resume the rollout", ref)

@@ -62,6 +62,7 @@ func (c *controlPlane) control() interface {
 	Rollout(ctx context.Context, ns, name string, version int, promote bool) error
 	Promote(ctx context.Context, ns, name string) error
 	Stop(ctx context.Context, ns, name string) (int, error)
+	Launch(ctx context.Context, ns, name string) (state.Launch, error)
 	ReadLog(ctx context.Context, ns, name, id, stream string, offset int64) ([]byte, error)
 } {
 	if c.leading.Load() {
@@ -81,6 +82,11 @@ func (c *controlPlane) Rollout(ctx context.Context, ns, name string, version int
 // Promote promotes a paused canary rollout, here or at the leader.
 func (c *controlPlane) Promote(ctx context.Context, ns, name string) error {
 	return c.control().Promote(ctx, ns, name)
+}
+
+// Launch launches a job now, here or at the leader.
+func (c *controlPlane) Launch(ctx context.Context, ns, name string) (state.Launch, error) {
+	return c.control().Launch(ctx, ns, name)
 }
 
 // Stop stops a job, here or at the leader.

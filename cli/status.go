@@ -166,6 +166,12 @@ type jobDetail struct {
 	// Probes are the last probe outcome of each listed execution that was
 	// probed (rollout.health_check.probe), by execution id.
 	Probes map[string]probeSeen `json:"probes,omitempty"`
+	// Schedule is a periodic job's schedule and its next launch times;
+	// nil for other jobs.
+	Schedule *scheduleView `json:"schedule,omitempty"`
+	// Launches are the newest launch records (of the schedule or of
+	// 'muster launch'), newest first.
+	Launches []state.Launch `json:"launches,omitempty"`
 }
 
 // probeSeen is the last probe outcome of an execution, and when it came.
@@ -229,6 +235,21 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	d := jobDetail{JobStatus: js, Counts: map[string]int{}}
 	if j, _, err := loadJob(ctx, st, ns, name); err == nil {
 		d.Type = string(j.Type)
+		d.Schedule = scheduleOf(j, js, time.Now(), 3)
+	}
+	launches, err := st.Launches(ctx, ns, name)
+	if err != nil {
+		return d, err
+	}
+	d.Launches = newestLaunches(launches, statusLaunches)
+	// A periodic job's version runs once per launch: the executions of
+	// the launches shown, not of every launch it ever had.
+	launched, shown := map[string]bool{}, map[string]bool{}
+	for _, l := range launches {
+		launched[l.ID] = true
+	}
+	for _, l := range d.Launches {
+		shown[l.ID] = true
 	}
 	versions, err := st.History(ctx, ns, name)
 	if err != nil {
@@ -261,7 +282,8 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	}
 	d.Executions = []state.Execution{}
 	for _, x := range execs {
-		if x.JobVersion == js.Version || x.Status.ComputeState.Active() {
+		current := x.JobVersion == js.Version && (!launched[x.EvalID] || shown[x.EvalID])
+		if current || x.Status.ComputeState.Active() {
 			d.Executions = append(d.Executions, x)
 			d.Counts[string(x.Status.ComputeState)]++
 		}
@@ -309,6 +331,9 @@ func (d *jobDetail) write(w io.Writer, now time.Time) error {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", v.Version.Version, shortHash(v.Hash), v.CreatedAt.UTC().Format(time.RFC3339), orDash(v.text))
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeSchedule(w, d, now); err != nil {
 		return err
 	}
 	writeExecutions(w, d)

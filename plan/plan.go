@@ -44,6 +44,9 @@ type JobPlan struct {
 	Diff         []Change    `json:"diff"`
 	Placement    Placement   `json:"placement"`
 	Warnings     []string    `json:"warnings"`
+	// Schedule is the schedule of a periodic job and its next launch
+	// times; absent for other jobs.
+	Schedule *Schedule `json:"schedule,omitempty"`
 	// SensitivePaths name the values of Spec that came from sensitive
 	// variables (see package sensitive): the diff and the warnings never
 	// show them, and applying records them with the spec. Never nil.
@@ -195,6 +198,7 @@ func planJob(j *schema.Job, spec []byte, cur *Current, idx *nodeIndex, h hidden)
 		jp.Diff, jp.ChangeClass = diff, Classify(diff)
 	}
 	jp.Placement, jp.Warnings = place(j, idx, placeOpts{})
+	jp.Schedule = scheduleOf(j)
 	if len(h.new) > 0 {
 		values, err := sensitive.Values(spec, h.new)
 		if err != nil {

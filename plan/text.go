@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/muster-dev/muster/sensitive"
 )
@@ -71,6 +72,13 @@ func writeJob(w io.Writer, j *JobPlan) {
 			}
 			fmt.Fprintf(w, "    wave %d: %s\n", i+1, sample(wave))
 		}
+	}
+	if s := j.Schedule; s != nil {
+		next := make([]string, len(s.Next))
+		for i, t := range s.Next {
+			next[i] = t.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "    schedule: %q in %s; next launches %s\n", s.Cron, s.TimeZone, strings.Join(next, ", "))
 	}
 	for _, warn := range j.Warnings {
 		fmt.Fprintf(w, "    warning: %s\n", warn)
