@@ -225,6 +225,9 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 	c.mu.Unlock()
 	c.log().Info("leading: resuming what was under way")
 	c.syncNodes(life)
+	// Watched before resuming and before Ready: a version recorded from
+	// here on is seen, also one recorded as soon as Ready is closed.
+	jobs := c.watchJobs(life)
 	if err := c.resume(life); err != nil {
 		c.standDown()
 		return err
@@ -239,7 +242,6 @@ func (c *Controller) term(ctx context.Context, term Term) error {
 		c.OnLead(true, nil)
 	}
 	nodes := c.watchNodes(life)
-	jobs := c.watchJobs(life)
 	// Taken once and again only after it fired, so that a runner set while
 	// the loop works is not missed.
 	runners := c.Runners.Changed()
@@ -310,13 +312,17 @@ func (c *Controller) wakeTimer() (<-chan time.Time, func()) {
 		return nil, func() {}
 	}
 	clk := clockOr(c.Clock)
-	if !wake.After(clk.Now()) {
-		// Due now: at once, also on a clock that does not move by itself.
+	c.mu.Lock()
+	launch := c.nextLaunch()
+	c.mu.Unlock()
+	if !launch.IsZero() && !launch.After(clk.Now()) {
+		// A launch is due: at once, also on a clock that does not move by
+		// itself (launchDue moves the schedule past now).
 		now := make(chan time.Time, 1)
 		now <- clk.Now()
 		return now, func() {}
 	}
-	t := clk.NewTimer(clk.Until(wake))
+	t := clk.NewTimer(max(clk.Until(wake), time.Millisecond))
 	return t.Chan(), func() { t.Stop() }
 }
 

@@ -106,7 +106,8 @@ func (c *Controller) disarm(ref string) {
 	c.mu.Unlock()
 }
 
-// nextLaunch is the first time a schedule is due, zero when none is kept.
+// nextLaunch is the first time a schedule is due, zero when none is kept;
+// c.mu is held.
 func (c *Controller) nextLaunch() time.Time {
 	var next time.Time
 	for _, p := range c.periodic {
