@@ -59,8 +59,9 @@ func (c *Controller) arm(ctx context.Context, j *schema.Job, version int, resume
 		c.periodic = map[string]*periodic{}
 	}
 	c.periodic[ref] = p
+	next := p.next
 	c.mu.Unlock()
-	msg := scheduledMessage(j, p.next, "")
+	msg := scheduledMessage(j, next, "")
 	for _, st := range []state.JobState{state.StateDeploying, state.StateRunning} {
 		if err := c.setStatus(ctx, j, version, nil, st, msg); err != nil {
 			return state.StateFailed, fmt.Sprintf("version %d: %v", version, err)
