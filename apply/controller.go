@@ -106,6 +106,10 @@ type Controller struct {
 	waiters map[*waiter]bool
 	// periodic holds the schedules kept, by job reference (mu).
 	periodic map[string]*periodic
+	// self names this controller in the launch records it creates, so
+	// that it knows its own from another's (see launch).
+	self     string
+	selfOnce sync.Once
 }
 
 // storeRef holds a Store for an atomic.Pointer.
@@ -154,8 +158,10 @@ type jobRun struct {
 	placed *plan.Placement
 	job    *schema.Job
 	// launch is the id of the launch it runs (see Launch), "" for a
-	// job's own rollout.
-	launch string
+	// job's own rollout; stopped is set when 'muster stop' ends it (not
+	// a shutdown, which leaves it to the next control plane).
+	launch  string
+	stopped atomic.Bool
 	// keep, set when the rollout is handed over (see endRuns), says which
 	// nodes keep the executions a batch rollout waits for.
 	keep atomic.Pointer[func(node string) bool]
@@ -513,6 +519,7 @@ func (c *Controller) Stop(ctx context.Context, ns, name string) (int, error) {
 		run.dep.Stop()
 	}
 	for _, l := range launches {
+		l.stopped.Store(true)
 		l.cancel()
 		<-l.done
 	}

@@ -248,13 +248,20 @@ func (c *Controller) launch(ctx context.Context, j *schema.Job, version int, id,
 	if reason == state.LaunchCatchUp {
 		l.Message = fmt.Sprintf("launching version %d late, for %s", version, stamp(at))
 	}
-	l, err := c.store().CreateLaunch(ctx, l)
+	l.By = c.identity()
+	created, err := c.store().CreateLaunch(ctx, l)
 	if errors.Is(err, state.ErrConflict) && reason != state.LaunchManual {
-		return l, nil // another control plane launched it
+		// Another control plane launched it, or this one did and the
+		// answer to its create was lost (then it starts it now).
+		if mine, ok := c.ownLaunch(ctx, l); ok {
+			return mine, c.startLaunch(mine, j)
+		}
+		return l, nil
 	}
 	if err != nil {
 		return state.Launch{}, err
 	}
+	l = created
 	c.announce(l)
 	return l, c.startLaunch(l, j)
 }
@@ -307,8 +314,10 @@ func (c *Controller) driveLaunch(ctx context.Context, run *jobRun, l state.Launc
 	eng := &Engine{Store: ls, Runners: c.Runners, Events: c.hub.publish, Backoff: c.Backoff, Clock: c.Clock, Log: c.Log,
 		Keep: keep, Launch: l.ID, slotGone: c.slotGone, rooms: c}
 	out, err := c.runLaunch(ctx, run, eng)
-	if c.deposed.Load() || errors.Is(err, state.ErrFenced) {
-		return // the control plane that leads now resumes it
+	if c.deposed.Load() || errors.Is(err, state.ErrFenced) || err != nil && ctx.Err() != nil && !run.stopped.Load() {
+		// Deposed or shut down: the control plane that leads next
+		// resumes it.
+		return
 	}
 	st, msg := state.LaunchCompleted, out.Message
 	switch {
@@ -438,4 +447,28 @@ func (c *Controller) lastRecorded(ctx context.Context, j *schema.Job) time.Time 
 		}
 	}
 	return last
+}
+
+// identity names this controller in the launch records it creates.
+func (c *Controller) identity() string {
+	c.selfOnce.Do(func() { c.self = "c" + newID()[1:] })
+	return c.self
+}
+
+// ownLaunch returns the stored record of l when this controller created
+// it and runs nothing for it yet.
+func (c *Controller) ownLaunch(ctx context.Context, l state.Launch) (state.Launch, bool) {
+	all, err := c.store().Launches(ctx, l.Namespace, l.Name)
+	if err != nil {
+		return l, false
+	}
+	for _, cur := range all {
+		if cur.ID == l.ID && cur.By == c.identity() && !cur.Ended() {
+			c.mu.Lock()
+			_, runs := c.jobs[launchKey(l.Namespace+"/"+l.Name, l.ID)]
+			c.mu.Unlock()
+			return cur, !runs
+		}
+	}
+	return l, false
 }

@@ -371,3 +371,29 @@ func TestManualLaunch(t *testing.T) {
 		t.Errorf("a stopped schedule launched: %d records", len(ls))
 	}
 }
+
+// TestLaunchResumesAfterRestart: a launch under way when its control
+// plane shuts down stays running in its record, and the next control
+// plane resumes it to its end (its node's execution, stopped with the
+// process that ran it, runs again).
+func TestLaunchResumesAfterRestart(t *testing.T) {
+	p := newSchedPlane(t)
+	c, stop := p.controller(nil)
+	gate := p.dir + "/go"
+	p.schedule(c, everyMinute, "sh", "-c", "while [ ! -e "+gate+" ]; do sleep 0.02; done")
+	t1 := p.minute()
+	p.until("the launch to run", func() bool { return p.executions()[state.LaunchID(t1)] == 1 })
+	stop()
+	if ls := p.launches(); len(ls) != 1 || ls[0].State != state.LaunchRunning {
+		t.Fatalf("after a shutdown: %+v", ls)
+	}
+	_, stop = p.controller(nil)
+	defer stop()
+	p.until("the resumed launch to run again", func() bool { return p.executions()[state.LaunchID(t1)] == 2 })
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ls := p.settled(1); ls[0].State != state.LaunchCompleted {
+		t.Errorf("resumed launch %s %s: %s", ls[0].ID, ls[0].State, ls[0].Message)
+	}
+}

@@ -37,6 +37,10 @@ type Launch struct {
 	// MissedFrom to ScheduledAt.
 	Missed     int       `json:"missed,omitempty"`
 	MissedFrom time.Time `json:"missed_from,omitzero"`
+	// By names the control plane that created the record (an id of its
+	// process), so that it knows the record for its own when the answer
+	// to its create was lost.
+	By string `json:"by,omitempty"`
 	// Rollout is the record of the launch's run (the sets it rolled out,
 	// how many executions completed and failed), nil until it started.
 	Rollout   *Rollout  `json:"rollout,omitempty"`
