@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -109,6 +110,30 @@ func leaderWrites(hashes []string, jobRev func() uint64) map[string]func(context
 		},
 		"AppendEvent": func(ctx context.Context, s *Store) error {
 			return s.AppendEvent(ctx, Event{Time: time.Now().UTC(), Job: "default/web", Version: 1, Kind: EventHealth})
+		},
+		"CreateLaunch": func(ctx context.Context, s *Store) error {
+			_, err := s.CreateLaunch(ctx, Launch{Namespace: "default", Name: "web", ID: LaunchID(time.Now()) + time.Now().Format("000000000"), Version: 1, Reason: LaunchSchedule, State: LaunchRunning})
+			return err
+		},
+		"UpdateLaunch": func(ctx context.Context, s *Store) error {
+			ls, err := s.Launches(ctx, "default", "web")
+			if err != nil {
+				return fmt.Errorf("no launch to update: %w", err)
+			}
+			if len(ls) == 0 {
+				l, err := s.CreateLaunch(ctx, Launch{Namespace: "default", Name: "web", ID: "u1", Version: 1, Reason: LaunchManual, State: LaunchRunning})
+				if err != nil {
+					return err
+				}
+				ls = append(ls, l)
+			}
+			l := ls[len(ls)-1]
+			l.Message = "written at " + time.Now().String()
+			_, err = s.UpdateLaunch(ctx, l)
+			return err
+		},
+		"Arm": func(ctx context.Context, s *Store) error {
+			return s.Arm(ctx, "default", "web", Armed{Version: 1, Since: time.Now().UTC()})
 		},
 		"PutNode": func(ctx context.Context, s *Store) error {
 			_, err := s.PutNode(ctx, Node{ID: "n1", LastSeen: time.Now().UTC(), Status: NodeDown})
