@@ -139,6 +139,7 @@ func TestFailoverRepeatsOnlyWhatIsSafe(t *testing.T) {
 		}, true},
 		{"Rollout", "POST /v1/jobs/default/web/rollout", func(c *Client) error { return c.Rollout(ctx, "default", "web", 1, false) }, false},
 		{"Stop", "POST /v1/jobs/default/web/stop", func(c *Client) error { _, err := c.Stop(ctx, "default", "web"); return err }, false},
+		{"Launch", "POST /v1/jobs/default/web/launch", func(c *Client) error { _, err := c.Launch(ctx, "default", "web"); return err }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

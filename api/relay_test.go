@@ -34,6 +34,12 @@ func TestRelay(t *testing.T) {
 	if rollouts, promoted := h.ctl.calls(); len(rollouts) != 1 || rollouts[0] != "default/web@1 promote=true" || len(promoted) != 1 {
 		t.Fatalf("the leader got rollouts %v, promotions %v", rollouts, promoted)
 	}
+	if l, err := relay.Launch(ctx, "default", "web"); err != nil || l.ID != "m1" || l.Version != st.Version || l.Reason != state.LaunchManual {
+		t.Fatalf("launch: %+v, %v", l, err)
+	}
+	if _, err := relay.Launch(ctx, "default", "missing"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("launch of a missing job: %v, want not found", err)
+	}
 	if n, err := relay.Stop(ctx, "default", "web"); err != nil || n != 0 {
 		t.Fatalf("stop: %d, %v", n, err)
 	}
