@@ -10,6 +10,10 @@ import (
 	"strings"
 	"time"
 
+	// The zone database is built in: a control plane in a bare container
+	// reads zones as one on a full machine does.
+	_ "time/tzdata"
+
 	"github.com/robfig/cron/v3"
 
 	"github.com/muster-dev/muster/schema"
