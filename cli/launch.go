@@ -47,6 +47,13 @@ the launch's events, then its record.`,
 				return err
 			}
 			defer st.Close()
+			j, _, err := loadJob(ctx, st, ns, name)
+			if err != nil {
+				return err
+			}
+			if j.Type.LongRunning() {
+				return fmt.Errorf("%s/%s is a %s job: it keeps running, there is nothing to launch; only batch and ops jobs launch", ns, name, j.Type)
+			}
 			if st.ctl == nil {
 				return fmt.Errorf("launch needs a running control plane, which drives launches and schedules: start 'muster dev' on this state directory (or pass --addr of a 'muster server')")
 			}
