@@ -207,56 +207,16 @@ func (c *Cron) Location() *time.Location { return c.loc }
 // Each wall-clock time launches once across daylight-saving changes, as
 // Vixie cron does: times that a change skips launch at the instant of the
 // change, and a time that happens twice launches at its first instant only.
+//
+// Next works on the faces of the zone's clock (see wall.go): the next face
+// the expression names after every face already shown at or before t, at
+// the first instant the clock shows it, or jumps past it.
 func (c *Cron) Next(t time.Time) time.Time {
-	for {
-		n := c.spec.Next(t.In(c.loc))
-		if g, ok := c.gap(t, n); ok {
-			return g.UTC()
-		}
-		if n.IsZero() {
-			return n
-		}
-		if !c.repeated(n) {
-			return n.UTC()
-		}
-		t = n
+	face := c.spec.Next(c.shown(t))
+	if face.IsZero() {
+		return face
 	}
-}
-
-// gap returns the first instant in (t, n) at which the clocks jump forward
-// past a wall-clock time the schedule names: that time never happens, so
-// it launches at the jump.
-func (c *Cron) gap(t, n time.Time) (time.Time, bool) {
-	for s := t; ; {
-		_, end := s.In(c.loc).ZoneBounds()
-		if end.IsZero() || (!n.IsZero() && !end.Before(n)) || end.Sub(t) > 5*366*24*time.Hour {
-			return time.Time{}, false
-		}
-		_, before := end.Add(-time.Nanosecond).In(c.loc).Zone()
-		_, after := end.In(c.loc).Zone()
-		if jump := time.Duration(after-before) * time.Second; jump > 0 && end.After(t) {
-			// The skipped wall-clock times, read on the clock before the jump.
-			old := time.FixedZone("", before)
-			from := end.In(old)
-			if m := c.spec.Next(from.Add(-time.Nanosecond)); !m.IsZero() && m.Before(from.Add(jump)) {
-				return end, true
-			}
-		}
-		s = end
-	}
-}
-
-// repeated reports whether the wall-clock time of n happened already, in
-// the hour the clocks went back over.
-func (c *Cron) repeated(n time.Time) bool {
-	start, _ := n.In(c.loc).ZoneBounds()
-	if start.IsZero() {
-		return false
-	}
-	_, before := start.Add(-time.Nanosecond).In(c.loc).Zone()
-	_, now := n.In(c.loc).Zone()
-	back := time.Duration(before-now) * time.Second
-	return back > 0 && n.Sub(start) < back
+	return c.instant(face).UTC()
 }
 
 // NextN returns the first n launch times after t.
@@ -281,8 +241,9 @@ type Span struct {
 }
 
 // Due returns the launch times in (from, to]. It walks them one by one up
-// to limit and then stops counting: a minutely schedule down for a year is
-// Count limit, Last still the latest time.
+// to limit (a limit below 1 counts as 1) and then stops counting: a
+// minutely schedule down for a year is Count limit, Last still the latest
+// time.
 func (c *Cron) Due(from, to time.Time, limit int) Span {
 	var s Span
 	for t := c.Next(from); !t.IsZero() && !t.After(to); t = c.Next(t) {
@@ -305,8 +266,8 @@ func (c *Cron) last(from, to time.Time) time.Time {
 	// Step back from to in widening windows until one holds a time.
 	for w := time.Hour; ; w *= 4 {
 		start := to.Add(-w)
-		if !start.After(from) {
-			start = from
+		if w >= to.Sub(from) || !start.After(from) {
+			start = from // also before w overflows
 		}
 		var last time.Time
 		for t := c.Next(start.Add(-time.Nanosecond)); !t.IsZero() && !t.After(to); t = c.Next(t) {
