@@ -192,11 +192,8 @@ func Zone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// zoneName is the spelling of IANA zone names: parts of letters, digits,
-// '_', '-' and '+', each starting with a letter, separated by '/'
-// ("America/Argentina/Buenos_Aires", "Etc/GMT+5"). It is stricter than
-// schema.TimeZonePattern, which it implies.
-var zoneName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z][A-Za-z0-9_+-]*)*$`)
+// zoneName is the spelling of IANA zone names (schema.TimeZonePattern).
+var zoneName = regexp.MustCompile(schema.TimeZonePattern)
 
 // Location is the zone the schedule's times are read in.
 func (c *Cron) Location() *time.Location { return c.loc }

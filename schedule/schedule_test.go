@@ -1,6 +1,7 @@
 package schedule_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -467,13 +468,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
+var cronPattern = regexp.MustCompile(schema.CronPattern)
+
 // fuzzZones are zones with daylight saving of every kind: an hour, half an
 // hour, at midnight, south of the equator, and none.
 var fuzzZones = []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Havana",
 	"America/Santiago", "Asia/Kolkata", "Pacific/Chatham", "Europe/London"}
 
-// FuzzParseCron: ParseCron never panics; what it accepts, Parse accepts in
-// every zone, and from any instant of 2000-2090 Next finds a later time,
+// FuzzParseCron: ParseCron never panics; what it accepts, schema.CronPattern
+// (the JSON Schema's and #Job's) matches and Parse accepts in every zone,
+// and from any instant of 2000-2090 Next finds a later time,
 // NextN gives strictly increasing times whose wall-clock readings in the
 // zone strictly increase too (each wall-clock time launches once), and Due
 // counts what Next walks.
@@ -489,6 +493,9 @@ func FuzzParseCron(f *testing.F) {
 				t.Fatal("an empty error")
 			}
 			return
+		}
+		if !strings.Contains(expr, "\t") && !cronPattern.MatchString(expr) {
+			t.Fatalf("ParseCron accepts %q, schema.CronPattern (the JSON Schema's) does not", expr)
 		}
 		name := fuzzZones[int(zone)%len(fuzzZones)]
 		c, err := schedule.Parse(&schema.Schedule{Cron: expr, TimeZone: name})

@@ -3,8 +3,11 @@ package schema_test
 import (
 	"bytes"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/muster-dev/muster/schedule"
 	"github.com/muster-dev/muster/schema"
 )
 
@@ -104,6 +107,33 @@ func TestScheduleKeepsOldHashes(t *testing.T) {
 					seen[h] = s.Cron + " " + s.TimeZone
 				}
 			}
+		}
+	}
+}
+
+// TestSchedulePatterns checks the patterns of the JSON Schema and #Job
+// against package schedule, which the validator uses: the patterns only
+// shape a cron expression and a zone name, so they must match everything
+// schedule accepts (a tab aside, which no one-line field holds), on
+// hand-picked and random strings.
+func TestSchedulePatterns(t *testing.T) {
+	cronRE, zoneRE := regexp.MustCompile(schema.CronPattern), regexp.MustCompile(schema.TimeZonePattern)
+	crons := append([]string{"15 3 * * *", " 15  3 * * * ", "@daily", "@MONTHLY", "*/20 0-6,22 ? jan-MAR mon-fri", "0 0 29 2 *",
+		"@every 5m", "@yearly", "TZ=UTC 0 0 * * *", "0 0 3 * * *", "0 3 * *", "", " ", "0 3 * * 7", "+5 * * * *", "1,,2 * * * *", "0 3 * * *\u00a0"},
+		randomStrings(7, 5000, 12, []string{"0", "5", "12", "30", "*", "?", ",", "-", "/", " ", "  ", "jan", "MON", "@", "daily", "x", "+", "\t"})...)
+	for _, s := range crons {
+		_, err := schedule.ParseCron(s)
+		if err == nil && !strings.Contains(s, "\t") && !cronRE.MatchString(s) {
+			t.Errorf("cron %q: package schedule accepts it, CronPattern does not", s)
+		}
+	}
+	zones := append([]string{"UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5", "Etc/GMT-14", "America/Port-au-Prince",
+		"EST5EDT", "Local", "Mars/Olympus", "Europe//Berlin", "./UTC", "utc"},
+		randomStrings(8, 3000, 4, []string{"Europe", "Berlin", "America", "New_York", "UTC", "Etc", "GMT", "+5", "/", "-", "_", ".", "..", " "})...)
+	for _, s := range zones {
+		_, err := schedule.Zone(s)
+		if err == nil && s != "" && !zoneRE.MatchString(s) {
+			t.Errorf("time zone %q: package schedule accepts it, TimeZonePattern does not", s)
 		}
 	}
 }
