@@ -106,6 +106,23 @@ var agreementProbes = []probe{
 	{"rollout.health_check.max_error_rate", `1.0000001`},
 	{"rollout.max_failed_nodes_percent", `0.5`},
 	{"description", `""`},
+	{"schedule", `{"cron": "15 3 * * *"}`},
+	{"schedule", `{"cron": " 15  3 * JAN mon ", "time_zone": "Europe/Berlin"}`},
+	{"schedule", `{"cron": "@Daily", "prohibit_overlap": false}`},
+	{"schedule", `{"cron": "*/20 0-6,22 ? * sun", "time_zone": "Etc/GMT+5", "prohibit_overlap": true}`},
+	{"schedule", `{"cron": "0 0 29 2 *"}`},
+	{"schedule", `{"cron": "0 0 30 2 *"}`},
+	{"schedule", `{"cron": "0 15 3 * * *"}`},
+	{"schedule", `{"cron": "@every 5m"}`},
+	{"schedule", `{"cron": "61 * * * *"}`},
+	{"schedule", `{"cron": "0 3 * * 7"}`},
+	{"schedule", `{"cron": "TZ=UTC 0 3 * * *"}`},
+	{"schedule", `{"cron": "@daily", "time_zone": "Mars/Olympus"}`},
+	{"schedule", `{"cron": "@daily", "time_zone": "Local"}`},
+	{"schedule", `{"cron": "@daily", "time_zone": "utc"}`},
+	{"schedule", `{"cron": "@daily", "time_zone": ""}`},
+	{"schedule", `{"cron": "@daily", "prohibit_overlap": "yes"}`},
+	{"schedule", `{}`},
 }
 
 // serviceProbes are probes of the fields of services, each set in
@@ -142,6 +159,7 @@ var serviceProbes = []probe{
 	{"rollout.health_check.probe", `{"tcp": {}, "timeout": "9999ms"}`},
 	{"rollout.health_check.probe", `{"tcp": {}, "timeout": 0}`},
 	{"rollout.health_check.probe", `{}`},
+	{"schedule", `{"cron": "15 3 * * *"}`},
 }
 
 // baseJob is the job every probe starts from: a docker task, so that image
@@ -203,7 +221,7 @@ func renderJSON(v any) string {
 }
 
 // hclBlocks are the members written as blocks in HCL (docs/spec.md section 1).
-var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "probe", "http", "tcp", "exec", "timeouts"}
+var hclBlocks = []string{"selector", "task", "resources", "rollout", "health_check", "probe", "http", "tcp", "exec", "timeouts", "schedule"}
 
 // hclLists are the lists of objects written as repeated blocks in HCL, by
 // the block that makes one item.

@@ -236,6 +236,12 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		if k := j.Rollout.HealthCheck.Probe.Kind(); k != "" {
 			seen["probe "+k] = true
 		}
+		if s := j.Schedule; s != nil {
+			seen["schedule"] = true
+			if s.TimeZone != schema.DefaultTimeZone {
+				seen["schedule time_zone"] = true
+			}
+		}
 	}
 	want := []string{
 		"type batch", "type ops", "type service", "type daemon",
@@ -243,7 +249,7 @@ func checkCoverage(t *testing.T, all []compiledExample) {
 		"strategy immediate", "strategy rolling", "strategy canary", "canary_percent", "auto_promote",
 		"match_labels", "match_ids", "expr =", "expr !=", "expr in", "expr notin", "expr key", "expr !key",
 		"input file", "input https", "input sha256", "input job", "outputs", "env", "timeouts",
-		"ports", "port to", "probe http",
+		"ports", "port to", "probe http", "schedule", "schedule time_zone",
 	}
 	for _, w := range want {
 		if !seen[w] {

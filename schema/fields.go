@@ -69,6 +69,18 @@ const (
 	// without '#' (a fragment is never sent), other characters as valid
 	// percent escapes.
 	ProbePathPattern = `^/((?:[!"$&-.0-~]|%[0-9A-Fa-f]{2})(?:[!"$&-~]|%[0-9A-Fa-f]{2})*)?$`
+	// CronPattern is the shape of a schedule's cron expression: five fields
+	// of digits, names, * , - / and ?, one or more spaces apart, or a
+	// descriptor in any case. Which values each field takes is checked by
+	// the validator only (package schedule).
+	CronPattern = `^ *(@([Hh][Oo][Uu][Rr][Ll][Yy]|[Dd][Aa][Ii][Ll][Yy]|[Ww][Ee][Ee][Kk][Ll][Yy]|[Mm][Oo][Nn][Tt][Hh][Ll][Yy])` +
+		`|[0-9A-Za-z*?,/-]+( +[0-9A-Za-z*?,/-]+){4}) *$`
+	// TimeZonePattern is the spelling of an IANA time zone name: parts of
+	// letters, digits, '_', '-' and '+', each starting with a letter,
+	// separated by '/' ("America/Argentina/Buenos_Aires", "Etc/GMT+5").
+	// Whether the zone exists, and that it is not Local, is checked by the
+	// validator only.
+	TimeZonePattern = `^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z][A-Za-z0-9_+-]*)*$`
 	// MatchExpressionPattern is one selector expression in any accepted
 	// spelling (see package selector).
 	MatchExpressionPattern = `^\s*(!\s*` + labelKey + `|` + labelKey +
@@ -563,5 +575,31 @@ var Fields = []FieldInfo{
 	{
 		Path: "timeouts.total", Kind: KindDuration, Default: Duration(0).String(),
 		Description: "The longest the job may take in all, from submission to its end.",
+	},
+	{
+		Path: "schedule", Kind: KindObject, AddedAfterV1: true, Types: []JobType{Batch, Ops},
+		Description: "Makes the job periodic: the leading control plane launches the job's current version at each time `cron` names, " +
+			"read on the clock of `time_zone`.",
+		Rules: "Each wall-clock time launches once across daylight-saving changes: a time the clocks skip " +
+			"(02:30 when they jump from 02:00 to 03:00) launches at the jump, and a time they repeat launches only the first time.",
+	},
+	{
+		Path: "schedule.cron", Kind: KindString, Required: true, Pattern: CronPattern,
+		Description: "When to launch: five fields, `minute hour day-of-month month day-of-week` (`15 3 * * *` is 03:15 every day), " +
+			"or one of `@hourly`, `@daily`, `@weekly` and `@monthly`.",
+		Rules: "A field is `*`, a number, a range (`1-5`), a step (`*/20`, `0-30/10`) or a list of them (`1,15`); `?` is `*`. " +
+			"Minutes are 0-59, hours 0-23, days of the month 1-31, months 1-12 or `jan`-`dec`, days of the week 0-6 (0 is Sunday) or `sun`-`sat`, " +
+			"names in any case. When both day fields are restricted, a day that matches either launches. " +
+			"No seconds, no `@every`, no `TZ=` prefix (set `time_zone`), and no date that never comes (`0 0 30 2 *`). " +
+			"The canonical form writes one space between fields, all in lower case.",
+	},
+	{
+		Path: "schedule.time_zone", Kind: KindString, Default: DefaultTimeZone, Pattern: TimeZonePattern,
+		Description: "The time zone on whose clock `cron` is read: an IANA name such as `Europe/Berlin` or `America/New_York`.",
+		Rules:       "A zone of the IANA time zone database, spelled as it spells it (names are case-sensitive). Not `Local`: launch times must not depend on the machine.",
+	},
+	{
+		Path: "schedule.prohibit_overlap", Kind: KindBool, Default: true,
+		Description: "Skip a launch while the job's previous launch still runs; the skip is recorded. With `false`, a launch runs beside the previous one.",
 	},
 }

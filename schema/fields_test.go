@@ -275,6 +275,9 @@ func TestAddedAfterV1(t *testing.T) {
 		"rollout.health_check.interval":           false,
 		"task.inputs[].target":                    false,
 		"task":                                    false,
+		"schedule":                                true,
+		"schedule.cron":                           true,
+		"schedule.prohibit_overlap":               true,
 		"rollout.health_check.probe.nonexistent":  true, // under a later object
 		"rollout.health_check.nonexistent.member": false,
 	} {
@@ -398,6 +401,8 @@ func TestConditions(t *testing.T) {
 			"Only for the `docker` and `exec` engines; writing it for another is an error.",
 		"rollout.health_check.probe":      "Only for the `service` and `daemon` job types; writing it for another is an error.",
 		"rollout.health_check.probe.exec": "Only for the `docker` and `exec` engines; writing it for another is an error.",
+		"schedule":                        "Only for the `batch` and `ops` job types; writing it for another is an error.",
+		"schedule.cron":                   "",
 	} {
 		f, _ := schema.LookupField(path)
 		if got := f.Conditions(); got != want {

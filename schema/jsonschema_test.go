@@ -243,6 +243,25 @@ var schemaCases = []struct {
 	{"http probe status 600", `{"name":"s","type":"service","task":{"engine":"exec","cmd":["x"]},"rollout":{"health_check":{"probe":{"http":{"status":[200,600]}}}}}`, "/rollout/health_check/probe/http/status/1"},
 	{"unknown probe field", `{"name":"s","type":"service","task":{"engine":"exec","cmd":["x"]},"rollout":{"health_check":{"probe":{"grpc":{}}}}}`, "/rollout/health_check/probe"},
 	{"probe timeout in words", `{"name":"s","type":"service","task":{"engine":"exec","cmd":["x"]},"rollout":{"health_check":{"probe":{"tcp":{},"timeout":"two seconds"}}}}`, "/rollout/health_check/probe/timeout"},
+
+	// Schedules (added after v1).
+	{"batch schedule", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"15 3 * * *","time_zone":"Europe/Berlin","prohibit_overlap":false}}`, ""},
+	{"ops schedule of a descriptor", `{"name":"o","type":"ops","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@Daily"}}`, ""},
+	{"schedule with names and spaces", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"  */20  0-6,22 ? JAN-mar mon-fri ","time_zone":"America/Argentina/Buenos_Aires"}}`, ""},
+	{"schedule zone with a sign", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"0 * * * *","time_zone":"Etc/GMT+5"}}`, ""},
+	{"schedule on service", `{"name":"s","type":"service","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"15 3 * * *"}}`, "/schedule"},
+	{"schedule on daemon", `{"name":"d","type":"daemon","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"15 3 * * *"}}`, "/schedule"},
+	{"schedule without cron", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"time_zone":"UTC"}}`, "/schedule"},
+	{"schedule cron of six fields", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"0 15 3 * * *"}}`, "/schedule/cron"},
+	{"schedule cron of four fields", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"15 3 * *"}}`, "/schedule/cron"},
+	{"schedule @every", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@every 5m"}}`, "/schedule/cron"},
+	{"schedule TZ= prefix", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"TZ=UTC 15 3 * * *"}}`, "/schedule/cron"},
+	{"schedule empty cron", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":""}}`, "/schedule/cron"},
+	{"schedule zone with a space", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@daily","time_zone":"Europe/ Berlin"}}`, "/schedule/time_zone"},
+	{"schedule zone as a path", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@daily","time_zone":"/usr/share/zoneinfo/UTC"}}`, "/schedule/time_zone"},
+	{"schedule empty zone", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@daily","time_zone":""}}`, "/schedule/time_zone"},
+	{"schedule prohibit_overlap as a string", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@daily","prohibit_overlap":"yes"}}`, "/schedule/prohibit_overlap"},
+	{"unknown schedule field", `{"name":"b","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@daily","timezone":"UTC"}}`, "/schedule"},
 }
 
 const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -319,6 +338,11 @@ func TestCanonicalFormValidates(t *testing.T) {
 	d.Task.Ports = []schema.Port{{Name: "metrics"}}
 	d.Rollout.HealthCheck.Probe = &schema.Probe{TCP: &schema.TCPProbe{}, Timeout: schema.Duration(1e9)}
 	jobs = append(jobs, d)
+	for _, typ := range []schema.JobType{schema.Batch, schema.Ops} {
+		s, _ := minimalJob(typ, schema.Docker, false)
+		s.Schedule = &schema.Schedule{Cron: "  15 3 * JAN  Mon-Fri", ProhibitOverlap: true}
+		jobs = append(jobs, s)
+	}
 	for _, j := range jobs {
 		schema.Normalize(&j)
 		if err := validate(t, sch, j.Canonical()); err != nil {

@@ -163,15 +163,13 @@ func sortedSet(s []string) []string {
 }
 
 // normalizeSchedule writes a schedule's cron with its fields one space
-// apart and a descriptor in lower case, and fills the default zone.
+// apart and in lower case (descriptors and the names of months and days
+// are the same in any case: "JAN" is "jan"), and fills the default zone.
 func normalizeSchedule(s *Schedule) {
 	if s == nil {
 		return
 	}
-	s.Cron = strings.Join(strings.Fields(s.Cron), " ")
-	if strings.HasPrefix(s.Cron, "@") {
-		s.Cron = strings.ToLower(s.Cron)
-	}
+	s.Cron = strings.ToLower(strings.Join(strings.Fields(s.Cron), " "))
 	if s.TimeZone == "" {
 		s.TimeZone = DefaultTimeZone
 	}

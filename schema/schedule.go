@@ -10,7 +10,8 @@ const DefaultTimeZone = "UTC"
 type Schedule struct {
 	// Cron is five fields (minute hour day-of-month month day-of-week) or
 	// one of @hourly, @daily, @weekly, @monthly; once normalized, fields
-	// are separated by one space and descriptors are lower case.
+	// are separated by one space, and descriptors and the names of months
+	// and days are lower case.
 	Cron string `json:"cron"`
 	// TimeZone is an IANA zone name, DefaultTimeZone when unset.
 	TimeZone string `json:"time_zone"`

@@ -4,7 +4,7 @@ import "strings"
 
 // The fields each object of a job may hold, in the order of docs/spec.md section 2.
 var (
-	jobFields         = []string{"api_version", "name", "namespace", "type", "description", "labels", "meta", "priority", "count", "restart_policy", "selector", "task", "rollout", "timeouts"}
+	jobFields         = []string{"api_version", "name", "namespace", "type", "description", "labels", "meta", "priority", "count", "restart_policy", "selector", "task", "rollout", "timeouts", "schedule"}
 	selectorFields    = []string{"match_labels", "match_expressions", "match_ids"}
 	taskFields        = []string{"engine", "image", "entrypoint", "cmd", "env", "workdir", "network", "resources", "inputs", "outputs", "ports"}
 	resourcesFields   = []string{"cpus", "memory"}
@@ -18,6 +18,7 @@ var (
 	tcpProbeFields    = []string{"port"}
 	execProbeFields   = []string{"cmd"}
 	timeoutsFields    = []string{"execution", "queue", "total"}
+	scheduleFields    = []string{"cron", "time_zone", "prohibit_overlap"}
 )
 
 // homes maps a field name to the paths where it belongs, for "it belongs in"
@@ -43,6 +44,7 @@ var homes = func() map[string][]string {
 	add("rollout.health_check.probe.tcp", tcpProbeFields)
 	add("rollout.health_check.probe.exec", execProbeFields)
 	add("timeouts", timeoutsFields)
+	add("schedule", scheduleFields)
 	return m
 }()
 

@@ -107,6 +107,9 @@ func (d *decoder) job(v *lang.Value, j *schema.Job) {
 			d.duration(tf["total"], "timeouts.total", &j.Timeouts.Total)
 		}
 	}
+	if f := fs["schedule"]; f != nil && present(f.Value) {
+		j.Schedule = d.schedule(f)
+	}
 }
 
 // article returns "an" before a vowel and "a" otherwise.

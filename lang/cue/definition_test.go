@@ -193,6 +193,9 @@ func TestDefinitionAgreesWithModel(t *testing.T) {
 		"rollout":{"health_check":{"probe":{"tcp":{"port":"dns"}}}}}`,
 		`{"name":"job","type":"service","task":{"engine":"exec","cmd":["run"]},
 		"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]}}}}}`,
+		`{"name":"job","task":{"engine":"exec","cmd":["run"]},"schedule":{"cron":"15 3 * * *"}}`,
+		`{"name":"job","type":"ops","task":{"engine":"exec","cmd":["run"]},
+		"schedule":{"cron":" 0 9 * JAN Mon","time_zone":"Europe/Berlin","prohibit_overlap":false}}`,
 	} {
 		trees, diags := Parse("full.cue", []byte(full), lang.Options{})
 		if len(trees) != 1 {
@@ -499,6 +502,32 @@ func TestDefinitionAgreesWithValidator(t *testing.T) {
 		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"http":{"port":"Http"}}}}}`, false},
 		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"grpc":{}}}}}`, false},
 		{`{"type":"service","task":{"ports":[{"name":"http"}]},"rollout":{"health_check":{"probe":{"tcp":{},"timeout":"-1s"}}}}`, false},
+
+		// Schedules (added after v1). Which values a cron field takes,
+		// and whether a zone exists, only the validator knows (job.cue
+		// says so): those cases are in validate's tests.
+		{`{"schedule":{"cron":"15 3 * * *"}}`, true},
+		{`{"type":"ops","schedule":{"cron":"@Daily","time_zone":"America/New_York","prohibit_overlap":false}}`, true},
+		{`{"schedule":{"cron":"  */20  0-6,22 ? JAN-mar mon-fri ","time_zone":"Etc/GMT+5","prohibit_overlap":true}}`, true},
+		{`{"type":"service","schedule":{"cron":"15 3 * * *"}}`, false},
+		{`{"type":"daemon","schedule":{"cron":"15 3 * * *"}}`, false},
+		{`{"schedule":{}}`, false},
+		{`{"schedule":{"time_zone":"UTC"}}`, false},
+		{`{"schedule":{"cron":""}}`, false},
+		{`{"schedule":{"cron":"0 15 3 * * *"}}`, false},
+		{`{"schedule":{"cron":"15 3 * *"}}`, false},
+		{`{"schedule":{"cron":"@every 5m"}}`, false},
+		{`{"schedule":{"cron":"@yearly"}}`, false},
+		{`{"schedule":{"cron":"TZ=UTC 15 3 * * *"}}`, false},
+		{`{"schedule":{"cron":"+5 * * * *"}}`, false},
+		{`{"schedule":{"cron":15}}`, false},
+		{`{"schedule":{"cron":"@daily","time_zone":""}}`, false},
+		{`{"schedule":{"cron":"@daily","time_zone":"Local"}}`, false},
+		{`{"schedule":{"cron":"@daily","time_zone":"localtime"}}`, false},
+		{`{"schedule":{"cron":"@daily","time_zone":"Europe//Berlin"}}`, false},
+		{`{"schedule":{"cron":"@daily","time_zone":"./UTC"}}`, false},
+		{`{"schedule":{"cron":"@daily","prohibit_overlap":"yes"}}`, false},
+		{`{"schedule":{"cron":"@daily","timezone":"UTC"}}`, false},
 	}
 	for _, c := range cases {
 		var patch map[string]any

@@ -33,6 +33,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("job \"a\" {\n  task {\n    input { source = \"s\" target = \"/t\" }\n    output { path = \"/o\", }\n  }\n}\n"))
 	f.Add([]byte("job \"a\" { task {\n  engine = \"exec\" }\n  count = 1 priority = 2\n}\n"))
 	f.Add([]byte("job \"api\" {\n  type = \"service\"\n  task {\n    engine = \"exec\"\n    cmd = [\"x\"]\n    port {\n      name = \"http\"\n      port = 8080\n    }\n    port \"admin\" {}\n  }\n  rollout {\n    health_check {\n      probe {\n        http {\n          path = \"/healthz\"\n          status = [200]\n        }\n        timeout = \"1s\"\n      }\n    }\n  }\n}\n"))
+	f.Add([]byte("job \"clean\" {\n  task {\n    engine = \"exec\"\n    cmd    = [\"x\"]\n  }\n  schedule {\n    cron             = \"15 3 * * *\"\n    time_zone        = \"Europe/Berlin\"\n    prohibit_overlap = false\n  }\n}\n"))
+	f.Add([]byte("job \"a\" {\n  schedule = { cron = \"@daily\" }\n  schedule \"x\" {\n    cron { }\n  }\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sameAsSlow(t, "fuzz", src, lang.Options{})
 		jobs, diags := Parse("fuzz.hcl", src, lang.Options{})

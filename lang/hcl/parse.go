@@ -7,8 +7,8 @@
 // produce, so that the same job hashes the same in every format.
 //
 // Mapping: attributes become fields; the blocks selector, task, resources,
-// rollout, health_check, probe (and its http, tcp and exec) and timeouts
-// become map fields of the same name; repeated input { }, output { } and
+// rollout, health_check, probe (and its http, tcp and exec), timeouts and
+// schedule become map fields of the same name; repeated input { }, output { } and
 // port { } blocks become the lists inputs, outputs and ports; the job
 // block's label becomes the name field. Literal { } and
 // [ ] expressions keep the position of every item.

@@ -122,6 +122,11 @@ job "web" {
 			jobs: []string{`{name:"a",rollout:{health_check:{probe:{tcp:{port:"dns"},exec:{cmd:["check"]}}}}}`},
 		},
 		{
+			name: "a schedule",
+			src:  "job \"a\" {\n  schedule {\n    cron             = \"15 3 * * *\"\n    time_zone        = \"Europe/Berlin\"\n    prohibit_overlap = false\n  }\n}\n",
+			jobs: []string{`{name:"a",schedule:{cron:"15 3 * * *",time_zone:"Europe/Berlin",prohibit_overlap:false}}`},
+		},
+		{
 			name: "several jobs and scalars",
 			src: `job "a" {
   priority = 70
@@ -266,6 +271,35 @@ func TestStructureErrors(t *testing.T) {
 				`6:5: error: ports is set twice (first at line 3) (task.ports)`,
 				`11:9: error: http is a block: write http { ... } without "=" (rollout.health_check.probe.http)`,
 				`13:11: error: port is an attribute, not a block: write port = value (rollout.health_check.probe.tcp.port)`,
+			},
+		},
+		{
+			name: "schedule forms",
+			src: `job "a" {
+  schedule = { cron = "@daily" }
+}
+
+job "b" {
+  schedule "nightly" {
+    cron = "@daily"
+  }
+  schedule {
+    cron = "@hourly"
+  }
+}
+
+job "c" {
+  schedule {
+    cron {
+    }
+  }
+}
+`,
+			diags: []string{
+				`2:3: error: schedule is a block: write schedule { ... } without "=" (schedule)`,
+				`6:12: error: a schedule block takes no label: write schedule { ... } (schedule)`,
+				`9:3: error: only one schedule block is allowed (the first is at line 6) (schedule)`,
+				`16:5: error: cron is an attribute, not a block: write cron = value (schedule.cron)`,
 			},
 		},
 		{

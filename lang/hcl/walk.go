@@ -82,8 +82,10 @@ var (
 			"max_failed_nodes", "max_failed_nodes_percent", "no_auto_rollback"}, nil, nil),
 	}
 	timeoutsSpec = &spec{attrs: attrs([]string{"execution", "queue", "total"}, nil, nil)}
+	scheduleSpec = &spec{attrs: attrs([]string{"cron", "time_zone", "prohibit_overlap"}, nil, nil)}
 	jobSpec      = &spec{
-		blocks: map[string]*spec{"selector": selectorSpec, "task": taskSpec, "rollout": rolloutSpec, "timeouts": timeoutsSpec},
+		blocks: map[string]*spec{"selector": selectorSpec, "task": taskSpec, "rollout": rolloutSpec, "timeouts": timeoutsSpec,
+			"schedule": scheduleSpec},
 		attrs: attrs([]string{"api_version", "namespace", "type", "description", "priority", "count", "restart_policy"},
 			nil, []string{"labels", "meta"}),
 	}

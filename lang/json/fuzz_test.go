@@ -17,6 +17,8 @@ var seeds = []string{
 	`{"name":"api","type":"service","task":{"engine":"docker","image":"api:1","network":"bridge","ports":[{"name":"http","to":8080},{"name":"admin","port":9000,"to":9000}]},"rollout":{"health_check":{"interval":"5s","probe":{"http":{"port":"http","path":"/healthz?x=%2F","status":[204,200,204]},"timeout":"1s"}}}}`,
 	`{"name":"dns","type":"daemon","task":{"engine":"exec","cmd":["dnsd"],"ports":[{"name":"dns","port":53}]},"rollout":{"health_check":{"probe":{"tcp":{}}}}}`,
 	`{"name":"w","type":"service","task":{"engine":"docker","image":"w:1","network":"host","ports":[]},"rollout":{"health_check":{"probe":{"exec":{"cmd":["check"]},"timeout":1}}}}`,
+	`[{"name":"clean","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":" 15  3 * JAN mon","time_zone":"Europe/Berlin"}},{"name":"sweep","type":"ops","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@Daily","prohibit_overlap":false,"time_zone":null}}]`,
+	`{"name":"w","type":"daemon","task":{"engine":"exec","cmd":["x"]},"schedule":{"cron":"@every 5m","timezone":"Local"}}`,
 }
 
 func FuzzParse(f *testing.F) {

@@ -15,6 +15,8 @@ var seeds = []string{
 	"name: a\ntask:\n  engine: exec\n  cmd: [x]\n  resources: {cpus: 0.5, memory: 1Gi}\ntimeouts: {total: 1h}\n",
 	"name: api\ntype: service\ntask:\n  engine: docker\n  image: api:1\n  network: bridge\n  ports:\n    - {name: http, to: 8080}\n    - {name: admin, port: 9000}\nrollout:\n  health_check:\n    probe: {http: {port: http, path: /healthz, status: [204, 200]}, timeout: 1s}\n",
 	"name: dns\ntype: daemon\ntask: {engine: exec, cmd: [dnsd], ports: [{name: dns, port: 53}]}\nrollout: {health_check: {probe: {tcp: {}}}}\n---\nname: c\ntype: service\ntask: {engine: exec, cmd: [x]}\nrollout: {health_check: {probe: {exec: {cmd: [check]}}}}\n",
+	"name: clean\ntask: {engine: exec, cmd: [x]}\nschedule:\n  cron: 15 3 * JAN mon\n  time_zone: Europe/Berlin\n---\nname: sweep\ntype: ops\ntask: {engine: exec, cmd: [x]}\nschedule: {cron: '@Daily', prohibit_overlap: false}\n",
+	"name: web\ntype: service\ntask: {engine: exec, cmd: [x]}\nschedule: {cron: 0 0 3 * * *, time_zone: Mars/Olympus}\n",
 	"name: [a\n",
 	"a: &a [*a]\n",
 }
