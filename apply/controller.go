@@ -614,6 +614,12 @@ func (c *Controller) startOn(j *schema.Job, version int, promote, resume bool, p
 		return errors.New("this control plane does not lead: another one drives the rollouts (or it is starting or stopping)")
 	}
 	old := c.jobs[ref]
+	if p := c.periodic[ref]; !resume && j.Schedule != nil && p != nil && p.version == version && old != nil && old.version == version {
+		// Its schedule is kept already (the leader picked the recorded
+		// version up before it was asked to).
+		c.mu.Unlock()
+		return nil
+	}
 	if !resume && old != nil && old.version == version && !old.ended() {
 		// Already rolling out (the leader picked the recorded version up
 		// before it was asked to): it goes on, promoted if asked.

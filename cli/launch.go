@@ -122,6 +122,9 @@ func followLaunch(ctx context.Context, w io.Writer, p *plane, l state.Launch, ev
 			}
 			return nil
 		}
+		if ev.Kind == apply.LaunchEvent && ev.State != state.LaunchRunning && !asJSON {
+			continue // the rollout's own last event said how it ended
+		}
 		pr.event(ev)
 	}
 	if ctx.Err() != nil {

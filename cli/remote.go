@@ -184,6 +184,13 @@ func pollRollout(ctx context.Context, p *plane, ns, name string, version int) (s
 // printRemoteOutputs lists the executions of a version with their output
 // documents, and how to read their logs.
 func printRemoteOutputs(ctx context.Context, w io.Writer, p *plane, rj rolloutJob) {
+	if rj.spec.Schedule != nil {
+		// A periodic job ran nothing: its status says when it launches.
+		if js, err := p.Job(ctx, rj.spec.Namespace, rj.spec.Name); err == nil && js.Version == rj.version {
+			fmt.Fprintf(w, "%s/%s: %s\n", rj.spec.Namespace, rj.spec.Name, js.Message)
+		}
+		return
+	}
 	execs, err := p.Executions(ctx, rj.spec.Namespace, rj.spec.Name)
 	if err != nil {
 		return
@@ -201,7 +208,7 @@ func missed(ctx context.Context, p *plane, pr *progress, ns, name string, versio
 		return // the end still shows; only the steps are missing
 	}
 	for _, ev := range stored {
-		if ev.Version == version && ev.Kind != apply.Finished {
+		if ev.Version == version && ev.Kind != apply.Finished && ev.Launch == "" {
 			pr.event(ev)
 		}
 	}

@@ -8,6 +8,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -192,12 +193,7 @@ func TestServiceStopsAnsweringRestarted(t *testing.T) {
 func TestStaticPortPlacement(t *testing.T) {
 	skipReliability(t)
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := staticPort(t)
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
 	c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
 	file := c.write("api.yaml", fmt.Sprintf(`name: api
@@ -223,4 +219,21 @@ rollout:
 	if len(xs) != 1 || xs[0].Ports["http"] != port {
 		t.Errorf("running: %+v, want one execution on port %d", xs, port)
 	}
+}
+
+// staticPort returns a port free now for a static host port, from
+// 15000-19999: below the nodes' default dynamic range and far below Linux's
+// ephemeral one (32768-60999), whose ports any outgoing connection of a
+// process beside the test may take (a port from listening on :0 is one).
+func staticPort(t *testing.T) int {
+	t.Helper()
+	for _, p := range rand.Perm(5000) {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 15000+p))
+		if err == nil {
+			l.Close()
+			return 15000 + p
+		}
+	}
+	t.Fatal("no free port in 15000-19999")
+	return 0
 }
