@@ -143,21 +143,38 @@ func (s *Store) History(ctx context.Context, ns, name string) ([]Version, error)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := watchValues(ctx, kv, versionPrefix(ns, name)+">")
-	if err != nil {
-		return nil, fmt.Errorf("read history of %s: %w", jobWhat(ns, name), err)
+	for wait := time.Duration(0); ; wait += historyCatchUp / 10 {
+		entries, err := watchValues(ctx, kv, versionPrefix(ns, name)+">")
+		if err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", jobWhat(ns, name), err)
+		}
+		byKey := make(map[string]jetstream.KeyValueEntry, len(entries))
+		for _, e := range entries {
+			byKey[e.Key()] = e
+		}
+		out, err := walkChain(st, byKey)
+		if err == nil {
+			s.collectOrphans(ctx, kv, ns, name, st.Version, byKey)
+			return out, nil
+		}
+		// The status comes from the stream's leader, the watch from a
+		// consumer that a copy of the stream may serve: a copy that
+		// rejoined after a partition can lag behind for a moment. A
+		// record still missing after historyCatchUp is damage.
+		if wait >= historyCatchUp {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(historyCatchUp / 10):
+		}
 	}
-	byKey := make(map[string]jetstream.KeyValueEntry, len(entries))
-	for _, e := range entries {
-		byKey[e.Key()] = e
-	}
-	out, err := walkChain(st, byKey)
-	if err != nil {
-		return nil, err
-	}
-	s.collectOrphans(ctx, kv, ns, name, st.Version, byKey)
-	return out, nil
 }
+
+// historyCatchUp is how long History waits for a copy of the jobs' stream
+// to catch up before it takes a missing version record for damage.
+const historyCatchUp = 2 * time.Second
 
 // walkChain follows the version records of job status st from its current
 // version back to version 1, taking each from byKey (the job's records by
