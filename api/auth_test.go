@@ -207,3 +207,25 @@ func TestForbiddenError(t *testing.T) {
 		t.Errorf("no token: %s", raw)
 	}
 }
+
+// TestLaunchNeedsWriteInItsNamespace: launching a job is a write in its
+// namespace: a read token, and a write token of another namespace, are
+// refused before the control plane is asked.
+func TestLaunchNeedsWriteInItsNamespace(t *testing.T) {
+	h := newHarness(t, bootToken, nil)
+	ctx := ctxT(t)
+	for _, tok := range []string{newToken(t, h, "team-a", state.RoleRead), newToken(t, h, "team-b", state.RoleWrite)} {
+		c := NewClient(h.srv.URL, tok)
+		_, err := c.Launch(ctx, "team-a", "web")
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
+			t.Errorf("launch with a token that may not write team-a: %v, want 403", err)
+		}
+		c.Close()
+	}
+	c := NewClient(h.srv.URL, newToken(t, h, "team-a", state.RoleWrite))
+	defer c.Close()
+	if _, err := c.Launch(ctx, "team-a", "web"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("launch of a missing job with a write token: %v, want not found from the control plane", err)
+	}
+}
