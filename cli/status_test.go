@@ -49,7 +49,12 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		xs := c.executions("svc")
 		return xs, !slices.ContainsFunc(xs, func(x execJSON) bool { return x.Status.ComputeState == "running" })
 	})
-	st = c.waitState("svc", "degraded")
+	// The health summary follows the slots, which each see their loss in
+	// turn: it says 0 running within a few seconds, and then holds.
+	st, _ = wait.For(t, 10*time.Second, "the status to say no execution runs", func() (statusJSON, bool) {
+		st := decode[[]statusJSON](t, c.ok("status", "-o", "json", "svc"))[0]
+		return st, st.State == "degraded" && strings.Contains(st.Message, "0 of 2 executions running")
+	})
 	if want := "0 of 2 executions running"; !strings.Contains(st.Message, want) {
 		t.Fatalf("status with the node lost = %s: %s, want %q\n%s\n%s", st.State, st.Message, want, c.ok("executions", "--all", "svc").stdout, c.ok("status", "svc").stdout)
 	}
