@@ -91,12 +91,22 @@ func (c *Controller) armedFrom(ctx context.Context, j *schema.Job, version int, 
 	if err != nil {
 		return now, err
 	}
-	for _, l := range launches {
-		if l.ScheduledAt.After(from) {
-			from = l.ScheduledAt
-		}
+	if last := latestScheduled(launches); last.After(from) {
+		from = last
 	}
 	return from, nil
+}
+
+// latestScheduled is the latest schedule time among launches, zero when
+// none is for a time of the schedule.
+func latestScheduled(launches []state.Launch) time.Time {
+	var last time.Time
+	for _, l := range launches {
+		if l.ScheduledAt.After(last) {
+			last = l.ScheduledAt
+		}
+	}
+	return last
 }
 
 // disarm forgets the schedule of a job (it was stopped, or its version
@@ -435,18 +445,12 @@ func (c *Controller) takeLaunches(ref string) []*jobRun {
 // record (launched, skipped or missed); zero when none has, or the
 // records cannot be read (then the launch's own record decides).
 func (c *Controller) lastRecorded(ctx context.Context, j *schema.Job) time.Time {
-	var last time.Time
 	launches, err := c.store().Launches(ctx, j.Namespace, j.Name)
 	if err != nil {
 		c.log().Warn("cannot read the launches", "job", j.Namespace+"/"+j.Name, "err", err)
-		return last
+		return time.Time{}
 	}
-	for _, l := range launches {
-		if l.ScheduledAt.After(last) {
-			last = l.ScheduledAt
-		}
-	}
-	return last
+	return latestScheduled(launches)
 }
 
 // identity names this controller in the launch records it creates.

@@ -289,9 +289,8 @@ func TestScheduleLaunchesOnceAcrossControlPlanes(t *testing.T) {
 	a, stopA := p.controller(nil)
 	defer stopA()
 	p.schedule(a, everyMinute, "true")
-	b, stopB := p.controller(nil) // resumes the schedule too
+	_, stopB := p.controller(nil) // resumes the schedule too
 	defer stopB()
-	_ = b
 	for i := 0; i < 3; i++ {
 		p.minute()
 		p.settled(i + 1)
