@@ -201,7 +201,7 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (Execution, er
 	if err != nil {
 		return Execution{}, err
 	}
-	rev, err := s.kvCreate(ctx, kv, key, val)
+	rev, err := s.createOwn(ctx, kv, key, val)
 	if r, ok := landed(ctx, kv, key, val, err); ok {
 		rev, err = r, nil
 	}
@@ -393,6 +393,37 @@ func (s *Store) DeleteExecution(ctx context.Context, ns, name, id string) error 
 		return fmt.Errorf("delete %s: %w", executionWhat(&x), err)
 	}
 	return nil
+}
+
+// createOwn creates key with val, whose UpdatedAt and random id make it
+// this write's own, riding out a stream leader election: a try JetStream
+// did not take, or that got no answer, is sent again, and when a try
+// after the first finds the key there holding exactly val, an earlier try
+// that got no answer stored it.
+func (s *Store) createOwn(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
+	return createOwnWith(ctx, kv, key, val, func(ctx context.Context) (uint64, error) {
+		return s.kvCreateOnce(ctx, kv, key, val)
+	})
+}
+
+// createOwnWith is createOwn with create, one try of the create.
+func createOwnWith(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, create func(context.Context) (uint64, error)) (uint64, error) {
+	again := func(err error) bool { return Unavailable(err) || timedOut(ctx, err) }
+	tries := 0
+	return AskAgain(ctx, patience, again, func() (uint64, error) {
+		tries++
+		actx, cancel := readAttempt(ctx)
+		defer cancel()
+		rev, err := create(actx)
+		if !isCASFailure(err) || tries == 1 {
+			return rev, err
+		}
+		e, gerr := kvGet(ctx, kv, key)
+		if gerr == nil && bytes.Equal(e.Value(), val) {
+			return e.Revision(), nil
+		}
+		return rev, err
+	})
 }
 
 // landed reports whether a write whose answer did not come (a NATS server

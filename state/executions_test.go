@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -220,4 +221,61 @@ func TestLanded(t *testing.T) {
 	if _, ok := landed(ctx, kv, "default.web.e2", []byte(`{}`), lost); ok {
 		t.Error("a missing key taken for a stored write")
 	}
+}
+
+// TestCreateOwnTakesItsEarlierTry: a create sent again after a try that
+// got no answer finds its own bytes stored and takes them; a key that
+// held other bytes, or was there before the first try, stays a conflict.
+func TestCreateOwnTakesItsEarlierTry(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{})
+	ctx := ctxT(t)
+	kv, err := s.kv(ctx, bucketExecutions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := []byte(`{"id":"e1","updated_at":"2026-12-04T09:00:00.000000001Z"}`)
+	rev, err := s.createOwn(ctx, kv, "default.web.e1", val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key is there before the first try: a conflict, even with the
+	// same bytes.
+	if _, err := s.createOwn(ctx, kv, "default.web.e1", val); !isCASFailure(err) {
+		t.Errorf("a create over an existing key: %v, want a conflict", err)
+	}
+	// A first try that stored the key but got no answer: the second
+	// finds its own bytes and takes them.
+	lostAnswer := func(key string, val []byte) func(context.Context) (uint64, error) {
+		tries := 0
+		return func(ctx context.Context) (uint64, error) {
+			rev, err := kv.Create(ctx, key, val)
+			if tries++; tries == 1 && err == nil {
+				return 0, fmt.Errorf("write to KV_executions: %w", context.DeadlineExceeded)
+			}
+			return rev, err
+		}
+	}
+	val2 := []byte(`{"id":"e2","updated_at":"2026-12-04T09:00:00.000000002Z"}`)
+	rev2, err := createOwnWith(ctx, kv, "default.web.e2", val2, lostAnswer("default.web.e2", val2))
+	if err != nil {
+		t.Fatalf("a create whose first answer was lost: %v", err)
+	}
+	if got, err := kv.Get(ctx, "default.web.e2"); err != nil || got.Revision() != rev2 {
+		t.Errorf("stored at %v (%v), createOwn said %d", got, err, rev2)
+	}
+	// Another's bytes under the key stay a conflict.
+	if _, err := kv.Put(ctx, "default.web.e3", []byte(`{"id":"e3","by":"another"}`)); err != nil {
+		t.Fatal(err)
+	}
+	tries := 0
+	_, err = createOwnWith(ctx, kv, "default.web.e3", val, func(ctx context.Context) (uint64, error) {
+		if tries++; tries == 1 {
+			return 0, context.DeadlineExceeded
+		}
+		return kv.Create(ctx, "default.web.e3", val)
+	})
+	if !isCASFailure(err) {
+		t.Errorf("a key holding another's bytes: %v, want a conflict", err)
+	}
+	_ = rev
 }

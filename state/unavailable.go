@@ -46,10 +46,14 @@ func patiently[T any](ctx context.Context, f func() (T, error)) (T, error) {
 // it timed out: a request that reaches JetStream while it elects a stream
 // leader gets no answer at all.
 func patientRead[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	timedOut := func(err error) bool {
-		return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout))
-	}
-	return AskAgain(ctx, patience, func(err error) bool { return Unavailable(err) || timedOut(err) }, f)
+	return AskAgain(ctx, patience, func(err error) bool { return Unavailable(err) || timedOut(ctx, err) }, f)
+}
+
+// timedOut reports whether err is a request that got no answer in time
+// while ctx goes on: a request that reaches JetStream while it elects a
+// stream leader gets none.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout))
 }
 
 // AskAgain calls f until it succeeds, again says no of its error, ctx
