@@ -117,6 +117,7 @@ func TestBrowserWatchesRollout(t *testing.T) {
 	u.ok("apply", "--auto-approve", "--detach", file)
 	waitTrue(t, ctx, "the job and its running executions on the jobs page",
 		`document.querySelectorAll('tr[data-job="default/web"] .exec[data-state="running"]').length === 3`)
+	screenshot(t, ctx, "ui-jobs.png")
 
 	// A new version rolls out while the job page is open: the page shows
 	// it set by set without a reload.
@@ -151,6 +152,7 @@ func TestBrowserWatchesRollout(t *testing.T) {
 	// The nodes with their labels.
 	browse(t, ctx, "open the nodes", chromedp.Navigate(u.base+"/ui/nodes"), chromedp.WaitVisible(chromedp.ID("nodes")))
 	waitTrue(t, ctx, "the agents and their labels", `['n1','n2','n3'].every(n => { const r = document.querySelector('tr[data-node="'+n+'"]'); return r && r.textContent.includes('zone=z-'+n); })`)
+	screenshot(t, ctx, "ui-nodes.png")
 
 	// Logging out ends the session: the UI asks for a token again.
 	browse(t, ctx, "log out", chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.ID("token")))
