@@ -288,7 +288,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	defer gw.Unsubscribe()
 	cp := newControlPlane(ctl, st, info)
 	// Every control plane serves the whole API, leading or not.
-	srv.serve(api.Logged(api.NewServer(st, cp, token), ctl.Log))
+	srv.serve(api.Logged(withUI(api.NewServer(st, cp, token)), ctl.Log))
 	if external {
 		printBanner(w, mode, addr, sf, info, localNote)
 	}
@@ -450,6 +450,7 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info, 
 		where, reach = "state in NATS at "+withoutUserinfo(sf.nats), "--addr "+join
 	}
 	fmt.Fprintf(w, "muster %s: API on %s (%s)\n", mode, sf.apiURL(addr), where)
+	fmt.Fprintf(w, "  web UI: %s/ui/\n", sf.apiURL(localAddr(addr)))
 	if sf.cluster != nil {
 		fmt.Fprintf(w, "  %s\n", sf.cluster)
 	}
