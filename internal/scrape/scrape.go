@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -20,6 +21,19 @@ type Families map[string]*dto.MetricFamily
 func Parse(r io.Reader) (Families, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	return p.TextToMetricFamilies(r)
+}
+
+// Gather returns the families g gathers, as a scrape would read them.
+func Gather(g prometheus.Gatherer) (Families, error) {
+	mfs, err := g.Gather()
+	if err != nil {
+		return nil, err
+	}
+	f := Families{}
+	for _, mf := range mfs {
+		f[mf.GetName()] = mf
+	}
+	return f, nil
 }
 
 // Get scrapes url with the bearer token (none when ""), and returns its
