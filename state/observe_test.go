@@ -29,6 +29,20 @@ func (o *observed) observe(op string, took time.Duration, failed bool) {
 	o.ops = append(o.ops, op)
 }
 
+// reset forgets what was observed.
+func (o *observed) reset() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ops = nil
+}
+
+// seen returns what was observed.
+func (o *observed) seen() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.ops...)
+}
+
 // contains reports whether want happened in this order (other operations
 // may come between: the observer sees every store of the process).
 func (o *observed) contains(want []string) bool {
@@ -86,26 +100,24 @@ func TestObserveOperations(t *testing.T) {
 		{"a node deleted", func() error { return s.DeleteNode(ctx, "n1") }, []string{OpGet, OpDelete}},
 	}
 	for _, step := range steps {
-		o.mu.Lock()
-		o.ops = nil
-		o.mu.Unlock()
+		o.reset()
 		if err := step.do(); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		if !o.contains(step.want) {
-			t.Errorf("%s: observed %v, want %v in this order, none failed", step.name, o.ops, step.want)
+			t.Errorf("%s: observed %v, want %v in this order, none failed", step.name, o.seen(), step.want)
 		}
 	}
 
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	o.ops = nil
+	o.reset()
 	if _, err := s.Node(ctx, "n1"); err == nil {
 		t.Fatal("a read of a closed store succeeded")
 	}
 	if !o.contains([]string{OpGet + " failed"}) {
-		t.Errorf("a read of a closed store: observed %v, want a failed get", o.ops)
+		t.Errorf("a read of a closed store: observed %v, want a failed get", o.seen())
 	}
 }
 
