@@ -26,9 +26,14 @@ import (
 // deadline and run until the client goes away or the request context ends:
 // an http.Server that shuts down should cancel its BaseContext, or
 // http.Server.Shutdown waits for open event streams. Limit sets the header
-// limits on the http.Server.
-func NewServer(b Backend, c Control, token string) http.Handler {
-	return (&server{b: b, c: c, maxDocument: maxDocumentBody}).handler(token)
+// limits on the http.Server. opts add to what it serves (WithMetrics,
+// WithInstrumentation).
+func NewServer(b Backend, c Control, token string, opts ...Option) http.Handler {
+	s := &server{b: b, c: c, maxDocument: maxDocumentBody}
+	for _, o := range opts {
+		o(&s.options)
+	}
+	return s.handler(token)
 }
 
 // handler returns the handler of s, requiring token when not "". The
@@ -45,14 +50,14 @@ func (s *server) handler(token string) http.Handler {
 		}
 	}
 	mux := http.NewServeMux()
-	for _, r := range s.routes() {
+	for _, r := range append(s.routes(), s.optionRoutes()...) {
 		mux.Handle(r.pattern, guard(r.need, r.h))
 	}
 	mux.Handle("/", handler(unknownRoute))
 	if s.auth == nil {
-		return mux
+		return s.instrumented(mux, mux)
 	}
-	return s.auth.wrap(mux)
+	return s.instrumented(s.auth.wrap(mux), mux)
 }
 
 // server holds what the handlers serve.
@@ -71,6 +76,8 @@ type server struct {
 	// maxDocument bounds an uploaded document: maxDocumentBody, less in
 	// tests.
 	maxDocument int64
+	// options are what NewServer's Options added.
+	options
 }
 
 // route is one pattern of the mux, and what its requests need.

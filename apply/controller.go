@@ -13,6 +13,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -748,11 +749,13 @@ func (c *Controller) drive(ctx context.Context, run *jobRun, j *schema.Job, vers
 // placement places j on the nodes that are served now, with room for it
 // beside the other jobs' load; c.placing is held.
 func (c *Controller) placement(ctx context.Context, j *schema.Job) (plan.Placement, error) {
+	began := time.Now()
 	live, err := c.liveNodes(ctx)
 	if err != nil {
 		return plan.Placement{}, err
 	}
 	pl, _ := plan.Place(j, live)
+	metrics.ObservePlacement(began)
 	return pl, nil
 }
 

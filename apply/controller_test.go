@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/scrape"
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/runner"
 	_ "github.com/muster-dev/muster/runner/exec" // real processes
 	"github.com/muster-dev/muster/schema"
@@ -118,8 +120,21 @@ rollout:
   health_check: {min_healthy_time: 200ms, interval: 100ms, deadline: 10s}
 `
 
+// placements returns how many placements muster_placement_duration_seconds
+// observed so far.
+func placements(t *testing.T, st *state.Store) float64 {
+	t.Helper()
+	f, err := scrape.Gather(metrics.New(st, nil).Gatherer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := f.Value("muster_placement_duration_seconds", map[string]string{})
+	return n
+}
+
 func TestServiceRollsOutReplacesAndStops(t *testing.T) {
 	p := newPlane(t, "node-a", "node-b")
+	placed := placements(t, p.st)
 	j, v1 := p.apply(service)
 	if ev := p.wait(Finished, v1); ev.State != string(state.StateRunning) {
 		t.Fatalf("v1 finished %s: %s", ev.State, ev.Message)
@@ -133,6 +148,9 @@ func TestServiceRollsOutReplacesAndStops(t *testing.T) {
 	}
 	if got := p.running(j); got[v2] != 2 || got[v1] != 0 {
 		t.Fatalf("running after v2: %v, want only 2 of version %d", got, v2)
+	}
+	if n := placements(t, p.st) - placed; n < 2 {
+		t.Errorf("%v placements observed for two rollouts, want at least 2", n)
 	}
 	n, err := p.c.Stop(context.Background(), "default", "web")
 	if err != nil || n != 2 {

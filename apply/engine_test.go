@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/internal/scrape"
 	"github.com/muster-dev/muster/lang"
 	"github.com/muster-dev/muster/lang/yaml"
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/schema"
@@ -423,9 +425,27 @@ func TestInterruptedRolloutResumesAtItsWave(t *testing.T) {
 	}
 }
 
+// rolloutMetrics returns, by outcome, muster_rollouts_total and the
+// sample count of muster_rollout_duration_seconds.
+func rolloutMetrics(t *testing.T, st *state.Store) map[string][2]float64 {
+	t.Helper()
+	f, err := scrape.Gather(metrics.New(st, nil).Gatherer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]float64{}
+	for _, o := range state.Outcomes {
+		n, _ := f.Value("muster_rollouts_total", map[string]string{"outcome": o})
+		d, _ := f.Value("muster_rollout_duration_seconds", map[string]string{"outcome": o})
+		out[o] = [2]float64{n, d}
+	}
+	return out
+}
+
 func TestOutcomesAreRecorded(t *testing.T) {
 	h := newHarness(t, "n1")
 	ctx := context.Background()
+	before := rolloutMetrics(t, h.st)
 	get := func(v int) state.Rollout {
 		t.Helper()
 		r, err := h.st.Rollout(ctx, "default", "hist", v)
@@ -493,5 +513,14 @@ func TestOutcomesAreRecorded(t *testing.T) {
 	}
 	if r := get(v6); r.RolledBackFrom != v5 || r.Outcome != state.OutcomeCompleted {
 		t.Errorf("v6: %+v", r)
+	}
+	// Each rollout counts once, at its first end: v1, v3 and v6
+	// completed, v2 rolled back, v4 superseded, v5 stopped.
+	after := rolloutMetrics(t, h.st)
+	for o, n := range map[string]float64{state.OutcomeCompleted: 3, state.OutcomeRolledBack: 1, state.OutcomeSuperseded: 1, state.OutcomeStopped: 1, state.OutcomeFailed: 0} {
+		counted, observed := after[o][0]-before[o][0], after[o][1]-before[o][1]
+		if counted != n || observed != n {
+			t.Errorf("outcome %s: rollouts counted %v, durations observed %v; want %v", o, counted, observed, n)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/sensitive"
 	"github.com/muster-dev/muster/state"
 )
@@ -50,9 +51,21 @@ func (r *rollout) priorRecord(ctx context.Context) (*state.Rollout, error) {
 func (r *rollout) update(ctx context.Context, change func(*state.Rollout)) error {
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
+	ended := r.rec.rec.Ended()
 	change(&r.rec.rec)
 	r.rec.rec.Message = sensitive.Redact(r.rec.rec.Message, r.hidden)
+	if !ended {
+		countEnd(r.rec.rec)
+	}
 	return r.Store.PutRollout(context.WithoutCancel(ctx), r.rec.rec)
+}
+
+// countEnd counts rec in the metrics if it has an outcome: call it where
+// a record that had not ended is changed.
+func countEnd(rec state.Rollout) {
+	if rec.Outcome != "" {
+		metrics.RolloutEnded(rec.Outcome, rec.StartedAt, rec.EndedAt)
+	}
 }
 
 // ended records how the rollout ended: in job state st, with outcome.
@@ -91,7 +104,9 @@ func (r *rollout) closeEarlier(ctx context.Context) error {
 	now := time.Now().UTC()
 	for _, p := range closeEarlier(recs, r.version, r.rollbackOf) {
 		if p.EndedAt.IsZero() {
+			// It had not ended: it does now.
 			p.EndedAt = now
+			countEnd(p)
 		}
 		switch p.Outcome {
 		case state.OutcomeSuperseded:

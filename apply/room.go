@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
@@ -261,12 +262,14 @@ func (c *Controller) placeWaitingFrom(ctx context.Context, nodes bool, min int, 
 func (c *Controller) placeRest(ctx context.Context, w *waiter) {
 	c.placing.Lock()
 	defer c.placing.Unlock()
+	began := time.Now()
 	nodes, err := c.liveNodes(ctx)
 	if err != nil {
 		c.log().Warn("cannot place what waits for room", "job", w.job.Namespace+"/"+w.job.Name, "err", err)
 		return
 	}
 	pl, _ := plan.PlaceMore(w.job, nodes, w.n, w.skip)
+	metrics.ObservePlacement(began)
 	if len(targets(pl)) == 0 && pl.Unplaced > 0 {
 		return
 	}

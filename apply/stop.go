@@ -65,6 +65,7 @@ func stopRollouts(ctx context.Context, st Store, ns, name string) error {
 			continue
 		}
 		r.Outcome, r.State, r.Message, r.EndedAt = state.OutcomeStopped, state.StateStopped, stoppedMessage, time.Now().UTC()
+		countEnd(r)
 		if err := st.PutRollout(ctx, r); err != nil {
 			return err
 		}

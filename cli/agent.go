@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/schema"
@@ -29,10 +30,11 @@ import (
 // plane drops the runner of a node silent for three of them.
 const heartbeat = 10 * time.Second
 
-// beat records node n as alive now.
+// beat records node n as alive now, and counts the heartbeat.
 func beat(ctx context.Context, st api.Backend, n state.Node) error {
 	n.LastSeen = time.Now().UTC()
 	_, err := st.PutNode(ctx, n)
+	metrics.HeartbeatSent(err)
 	return err
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
+	"github.com/muster-dev/muster/metrics"
 	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/state"
 )
@@ -288,7 +289,9 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	defer gw.Unsubscribe()
 	cp := newControlPlane(ctl, st, info)
 	// Every control plane serves the whole API, leading or not.
-	srv.serve(api.Logged(withUI(api.NewServer(st, cp, token)), ctl.Log))
+	m := metrics.New(st, log)
+	apiHandler := api.NewServer(st, cp, token, api.WithMetrics(m.Handler()), api.WithInstrumentation(m.Instrument))
+	srv.serve(api.Logged(withUI(apiHandler), ctl.Log))
 	if external {
 		printBanner(w, mode, addr, sf, info, localNote)
 	}

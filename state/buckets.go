@@ -118,11 +118,14 @@ func isNotFound(err error) bool {
 // watchValues returns the latest entry of every key that matches one of the
 // filters (deleted keys are left out), in one round of a KV watch.
 func watchValues(ctx context.Context, kv jetstream.KeyValue, filters ...string) ([]jetstream.KeyValueEntry, error) {
-	return patientRead(ctx, func() ([]jetstream.KeyValueEntry, error) {
+	began := time.Now()
+	entries, err := patientRead(ctx, func() ([]jetstream.KeyValueEntry, error) {
 		actx, cancel := context.WithTimeout(ctx, listAttemptTimeout)
 		defer cancel()
 		return watchValuesOnce(actx, kv, filters...)
 	})
+	observe(OpList, began, err)
+	return entries, err
 }
 
 // watchValuesOnce is one try of watchValues.

@@ -353,7 +353,10 @@ func (s *Store) kvWrite(ctx context.Context, kv jetstream.KeyValue, key string, 
 // kvCreate is kv.Create, fenced in a fenced view: it creates key, or
 // writes over a deleted one.
 func (s *Store) kvCreate(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
-	return patiently(ctx, func() (uint64, error) { return s.kvCreateOnce(ctx, kv, key, val) })
+	began := time.Now()
+	rev, err := patiently(ctx, func() (uint64, error) { return s.kvCreateOnce(ctx, kv, key, val) })
+	observe(OpCreate, began, err)
+	return rev, err
 }
 
 // kvCreateOnce is one try of kvCreate.
@@ -390,7 +393,10 @@ func isDeleteMarker(m *jetstream.RawStreamMsg) bool {
 
 // kvUpdate is kv.Update, fenced in a fenced view.
 func (s *Store) kvUpdate(ctx context.Context, kv jetstream.KeyValue, key string, val []byte, rev uint64) (uint64, error) {
-	return patiently(ctx, func() (uint64, error) { return s.kvUpdateOnce(ctx, kv, key, val, rev) })
+	began := time.Now()
+	seq, err := patiently(ctx, func() (uint64, error) { return s.kvUpdateOnce(ctx, kv, key, val, rev) })
+	observe(OpUpdate, began, err)
+	return seq, err
 }
 
 // kvUpdateOnce is one try of kvUpdate.
@@ -408,7 +414,10 @@ func (s *Store) kvUpdateOnce(ctx context.Context, kv jetstream.KeyValue, key str
 
 // kvPut is kv.Put, fenced in a fenced view.
 func (s *Store) kvPut(ctx context.Context, kv jetstream.KeyValue, key string, val []byte) (uint64, error) {
-	return patiently(ctx, func() (uint64, error) { return s.kvPutOnce(ctx, kv, key, val) })
+	began := time.Now()
+	rev, err := patiently(ctx, func() (uint64, error) { return s.kvPutOnce(ctx, kv, key, val) })
+	observe(OpPut, began, err)
+	return rev, err
 }
 
 // kvPutOnce is one try of kvPut.
@@ -422,6 +431,14 @@ func (s *Store) kvPutOnce(ctx context.Context, kv jetstream.KeyValue, key string
 // kvDelete is kv.Delete (purge: kv.Purge) with LastRevision(rev) when rev
 // is not 0, fenced in a fenced view.
 func (s *Store) kvDelete(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64, purge bool) error {
+	began := time.Now()
+	err := s.kvDeleteOnce(ctx, kv, key, rev, purge)
+	observe(OpDelete, began, err)
+	return err
+}
+
+// kvDeleteOnce is kvDelete, unobserved.
+func (s *Store) kvDeleteOnce(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64, purge bool) error {
 	if s.fence == nil {
 		var opts []jetstream.KVDeleteOpt
 		if rev != 0 {
@@ -446,7 +463,9 @@ func (s *Store) kvDelete(ctx context.Context, kv jetstream.KeyValue, key string,
 
 // publish stores an event's message on subject, fenced in a fenced view.
 func (s *Store) publish(ctx context.Context, subject string, data []byte) error {
+	began := time.Now()
 	_, err := patiently(ctx, func() (struct{}, error) { return struct{}{}, s.publishOnce(ctx, subject, data) })
+	observe(OpPublish, began, err)
 	return err
 }
 

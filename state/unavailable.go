@@ -80,11 +80,14 @@ func AskAgain[T any](ctx context.Context, budget time.Duration, again func(error
 
 // kvGet reads key, riding out a stream leader election (see patiently).
 func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
-	return patientRead(ctx, func() (jetstream.KeyValueEntry, error) {
+	began := time.Now()
+	e, err := patientRead(ctx, func() (jetstream.KeyValueEntry, error) {
 		actx, cancel := readAttempt(ctx)
 		defer cancel()
 		return kv.Get(actx, key)
 	})
+	observe(OpGet, began, err)
+	return e, err
 }
 
 // readAttemptTimeout bounds one try of a read: a read sent while a stream
