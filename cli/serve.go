@@ -54,7 +54,9 @@ priority order as room frees ('muster nodes' shows the room).
 Other muster commands given the same --state-dir (or MUSTER_ADDR) talk to it
 through its versioned JSON HTTP API on --listen: dev records that address in
 the state directory. Node agents on other machines or in other processes
-join with 'muster agent --server ADDR'.
+join with 'muster agent --server ADDR'. The same listener serves a web UI
+at /ui/ (log in with the token dev keeps in the state directory's
+dev.json) and Prometheus metrics at /metrics.
 
 Listening beyond loopback requires TLS (--tls-cert, --tls-key) and a bearer
 token in MUSTER_TOKEN: clients and agents verify the certificate with
@@ -103,6 +105,9 @@ run. Every one serves the whole API: what only the leader does (rollouts,
 promotions, stops, logs) is relayed to it. A server that
 loses the lead (it was paused, or cut off, past its lease) stands by again:
 it stops driving rollouts and leaves every execution running.
+
+Its API's listener also serves a web UI at /ui/ and Prometheus metrics at
+/metrics (docs/ui.md, docs/metrics.md).
 
 Stopping or killing a control plane never stops what node agents run: the
 next one adopts their executions without restarting them.
