@@ -23,10 +23,18 @@ type jobRow struct {
 	Active []state.Execution
 	// More counts the executions not ended that are not shown.
 	More int
+	// Unread says the page did not read the job's executions: it lists
+	// more jobs than maxJobsWithExecutions.
+	Unread bool
 }
 
-// maxActive is how many executions not ended a row of the jobs page shows.
-const maxActive = 12
+// maxActive is how many executions not ended a row of the jobs page
+// shows; maxJobsWithExecutions is how many jobs' executions the page reads
+// (one listing each), so that a page of thousands of jobs stays quick.
+const (
+	maxActive             = 12
+	maxJobsWithExecutions = 200
+)
 
 // jobs loads the jobs page: every job the token may read.
 func (u *ui) jobs(ctx context.Context, r *http.Request, c *api.Client) (pageData, error) {
@@ -40,6 +48,10 @@ func (u *ui) jobs(ctx context.Context, r *http.Request, c *api.Client) (pageData
 	rows := make([]jobRow, len(jobs))
 	for i, j := range jobs {
 		rows[i] = jobRow{JobStatus: j}
+		if i >= maxJobsWithExecutions {
+			rows[i].Unread = true
+			continue
+		}
 		execs, err := c.Executions(ctx, j.Namespace, j.Name)
 		if err != nil {
 			return pageData{}, err
