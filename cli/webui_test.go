@@ -171,6 +171,15 @@ func TestWebUIBoundaries(t *testing.T) {
 		t.Errorf("Content-Security-Policy %q", csp)
 	}
 
+	// A link with a token logs in and drops the token from the address.
+	resp, _ = u.get("/ui/jobs/default/hello?token=" + url.QueryEscape(u.token))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/jobs/default/hello" || len(resp.Cookies()) != 1 {
+		t.Errorf("a link with the token: %d to %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
+	}
+	if resp, _ := u.get("/ui/?token=mst_nope_nope"); resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+		t.Errorf("a link with a wrong token: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+
 	// Logging out ends the session in the browser.
 	out, _ := http.NewRequest("POST", u.base+"/ui/logout", nil)
 	out.AddCookie(admin)

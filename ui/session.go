@@ -122,6 +122,33 @@ func loginProblem(err error) (string, int) {
 	return fmt.Sprintf("The control plane refused: %s", ae.Message), ae.Status
 }
 
+// tokenInURL logs in with the token of a link (/ui/...?token=T), as a
+// script or a terminal may hand one to a browser, and sends the browser to
+// the same page without it, so that the token stays in neither its history
+// nor its address bar (pages send no Referer). Other requests pass to h.
+func (u *ui) tokenInURL(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		token := strings.TrimSpace(q.Get("token"))
+		if r.Method != http.MethodGet || !q.Has("token") || strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		q.Del("token")
+		next := nextPage(r.URL.Path + "?" + q.Encode())
+		if err := checkToken(r.Context(), u.api, token, r.RemoteAddr); token == "" || err != nil {
+			problem, status := "Give a token.", http.StatusBadRequest
+			if err != nil {
+				problem, status = loginProblem(err)
+			}
+			u.pages.render(w, status, "login", pageData{Title: "Log in", Body: loginView{Next: next, Problem: problem}})
+			return
+		}
+		setSession(w, r, token)
+		http.Redirect(w, r, strings.TrimSuffix(next, "?"), http.StatusSeeOther)
+	})
+}
+
 // logout ends the session.
 func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
 	setSession(w, r, "")

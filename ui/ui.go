@@ -38,7 +38,7 @@ func New(apiHandler http.Handler) http.Handler {
 	mux.HandleFunc("GET /ui/api/", u.proxy)
 	mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /ui/", u.notFound)
-	return secured(http.NewCrossOriginProtection().Handler(mux))
+	return secured(http.NewCrossOriginProtection().Handler(u.tokenInURL(mux)))
 }
 
 // ui holds what the handlers need.
