@@ -46,8 +46,28 @@ type watermark struct {
 // before its recorded sequence, or is gone, has lost writes.
 
 // streamMarks reads how far every stream has come, and what JetStream
-// itself reports lost.
+// itself reports lost. A listing that gets no answer in time (a server
+// just started recovers its streams first, slowly on a busy machine) is
+// asked again (patientRead).
 func (s *Store) streamMarks(ctx context.Context) (map[string]streamMark, []string, error) {
+	type listing struct {
+		marks map[string]streamMark
+		lost  []string
+	}
+	l, err := patientRead(ctx, func() (listing, error) {
+		actx, cancel := readAttempt(ctx)
+		defer cancel()
+		marks, lost, err := s.listStreamMarks(actx)
+		return listing{marks, lost}, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.marks, l.lost, nil
+}
+
+// listStreamMarks is one try of streamMarks.
+func (s *Store) listStreamMarks(ctx context.Context) (map[string]streamMark, []string, error) {
 	marks := map[string]streamMark{}
 	var lost []string
 	lister := s.js.ListStreams(ctx)

@@ -133,7 +133,7 @@ func (h *handle) monitor(bg context.Context) {
 		h.err = err
 		return
 	}
-	h.res = h.result(st)
+	h.res = h.result(h.settleOOM(bg, st))
 	timer := time.NewTimer(drainTimeout)
 	select {
 	case <-h.logsDone:
@@ -208,6 +208,37 @@ func (h *handle) waitEnded(ctx context.Context) (*container.State, error) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// oomSettle bounds how long settleOOM waits for the engine to note an
+// out-of-memory kill.
+const oomSettle = 2 * time.Second
+
+// settleOOM returns st, or the container's state once the engine noted
+// the out-of-memory kill st looks like: a container with a memory limit
+// that the driver did not stop, killed by SIGKILL (exit code 137). Over
+// cgroup v2 the engine learns of the OOM kill from an event that may come
+// after the exit, so the state read at the exit can say OOMKilled false.
+func (h *handle) settleOOM(ctx context.Context, st *container.State) *container.State {
+	if st.OOMKilled || st.ExitCode != 128+9 || h.memory == 0 || h.stopped.Load() {
+		return st
+	}
+	deadline := time.Now().Add(oomSettle)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return st
+		case <-time.After(100 * time.Millisecond):
+		}
+		ins, err := h.cli.ContainerInspect(ctx, h.id, client.ContainerInspectOptions{})
+		if err != nil || ins.Container.State == nil {
+			return st
+		}
+		if ins.Container.State.OOMKilled {
+			return ins.Container.State
+		}
+	}
+	return st
 }
 
 // result says how the container ended. The engine reports a death by
