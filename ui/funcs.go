@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -24,6 +25,7 @@ var funcs = template.FuncMap{
 	"value":   value,
 	"sorted":  sortedKeys,
 	"ports":   portList,
+	"memory":  func(mb int64) string { return schema.Memory(mb).String() },
 }
 
 // shortHash shortens "sha256:<hex>" to its first 12 hex digits, as the
