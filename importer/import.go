@@ -201,5 +201,8 @@ func (c *conv) validate(j *job) *schema.Job {
 
 // Header is the comment an imported file starts with: where it came from.
 func Header(sys System, filename string) string {
+	if filename == "-" {
+		filename = "on standard input"
+	}
 	return fmt.Sprintf("Imported from the %s job %s by muster import (docs/import.md).", sys.title(), filename)
 }
