@@ -38,12 +38,13 @@ func bacalhauJob(c *conv, src *obj, j *job) {
 		c.count(j, typ, v, p)
 	}
 	if v, p := src.value("Priority"); v != nil {
-		c.bacalhauPriority(j, v, p)
+		c.priority(j, v, p)
 	}
-	labels, lp := src.value("Labels")
-	c.stringMap(j, "labels", labels, lp, nil)
 	meta, mp := src.value("Meta")
-	c.stringMap(j, "meta", meta, mp, bacalhauMeta)
+	c.stringMap(j, "meta", meta, mp, c.reserved("bacalhau.org/", "set by Bacalhau's requester when the job was submitted"))
+	if labels, lp := src.value("Labels"); labels != nil {
+		c.labels(j, labels, lp)
+	}
 	if v, p := src.value("Constraints"); v != nil {
 		for i, r := range c.list(v, p) {
 			c.requirement(j, r, index(p, i))
@@ -52,32 +53,6 @@ func bacalhauJob(c *conv, src *obj, j *job) {
 	c.bacalhauTasks(j, src, typ)
 	src.drop("set by the Bacalhau orchestrator, not by the job's author", "ID", "State", "Version", "Revision", "CreateTime", "ModifyTime")
 	src.rest(func(string) string { return "not a field of a Bacalhau job" })
-}
-
-// bacalhauPriority writes Priority. Bacalhau's default priority is 0,
-// muster's 50, and both put higher first: a priority keeps its distance
-// from the default, so that 0 stays the default and 10 is 60.
-func (c *conv) bacalhauPriority(j *job, v *lang.Value, path string) {
-	n, ok := c.integer(v, path)
-	if !ok || n == 0 {
-		return
-	}
-	p := n + 50
-	if p < 0 || p > 100 {
-		c.errorf(v.Range, path, "priority %d is %d above Bacalhau's default 0; muster's priorities run from 0 to 100 around its default 50, which leaves room for -50 to 50", n, n)
-		return
-	}
-	c.warnf(v.Range, path, "Bacalhau's default priority is 0, muster's 50: priority %d is written as %d", n, p)
-	j.set("priority", integerValue(p, v.Range))
-}
-
-// bacalhauMeta says why a meta key is dropped: the bacalhau.org/ keys are
-// written by Bacalhau's requester when the job is submitted.
-func bacalhauMeta(key string) string {
-	if strings.HasPrefix(strings.ToLower(key), "bacalhau.org/") {
-		return "set by Bacalhau's requester when the job was submitted"
-	}
-	return ""
 }
 
 // bacalhauTasks translates Tasks, which must hold one task.
@@ -229,7 +204,13 @@ func (c *conv) stringList(j *job, path string, o *obj, keys ...string) {
 		return
 	}
 	if v.Kind == lang.String {
-		c.errorf(v.Range, p, "want a list of strings, not a string: a command line split by a shell would be a guess")
+		if strings.ContainsAny(v.Str, " \t\n") {
+			c.errorf(v.Range, p, "want a list of strings, not a command line: splitting it as a shell would is a guess")
+			return
+		}
+		if v.Str != "" {
+			j.set(path, texts([]string{v.Str}, v.Range))
+		}
 		return
 	}
 	if ss, ok := c.strs(v, p); ok && len(ss) > 0 {
@@ -252,6 +233,12 @@ func (c *conv) envList(j *job, v *lang.Value, path string) {
 		if !found {
 			c.errorf(e.Range, index(path, i), "%q is not NAME=value", s)
 			continue
+		}
+		if tn := strings.TrimSpace(name); tn != name {
+			// "NAME = value", as some examples write it, means NAME.
+			tv := strings.TrimSpace(val)
+			c.warnf(e.Range, index(path, i), "%q has spaces around '=': read as %s=%s", s, tn, tv)
+			name, val = tn, tv
 		}
 		c.putEnv(j, name, val, e.Range, e.Range, index(path, i))
 	}

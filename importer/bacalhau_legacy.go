@@ -162,7 +162,7 @@ func (c *conv) legacyModule(j *job, v *lang.Value, path string) {
 	if !ok {
 		return
 	}
-	w := wasmModule{name: "EntryModule", v: v, path: path}
+	w := wasmModule{v: v, path: path}
 	c.module(j, &w, o, v, path)
 }
 

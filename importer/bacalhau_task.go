@@ -2,6 +2,8 @@ package importer
 
 import (
 	"fmt"
+	"net/url"
+	pathpkg "path"
 	"strings"
 
 	"github.com/muster-dev/muster/lang"
@@ -40,14 +42,21 @@ func (w *wasmModule) resolved(c *conv, j *job) {
 // later, among the inputs, unless it is a URL.
 func (c *conv) wasmParams(j *job, p *obj) wasmModule {
 	var w wasmModule
-	name, mv, mp := p.stringValue("EntryModule")
+	mv, mp := p.value("EntryModule")
 	switch {
 	case mv == nil:
 		c.errorf(p.v.Range, p.path, "the wasm engine has no EntryModule")
-	case isURL(name):
-		j.set("task.image", text(name, mv.Range))
+	case mv.Kind == lang.Map:
+		c.moduleSource(j, mv, mp)
 	default:
-		w = wasmModule{name: name, v: mv, path: mp}
+		name, ok := c.str(mv, mp)
+		switch {
+		case !ok:
+		case isURL(name):
+			j.set("task.image", text(name, mv.Range))
+		default:
+			w = wasmModule{name: name, v: mv, path: mp}
+		}
 	}
 	c.wasmEntrypoint(p, "Entrypoint", "EntryPoint")
 	c.stringList(j, "task.cmd", p, "Parameters")
@@ -59,6 +68,16 @@ func (c *conv) wasmParams(j *job, p *obj) wasmModule {
 	}
 	p.rest(func(string) string { return "not a parameter of Bacalhau's wasm engine" })
 	return w
+}
+
+// moduleSource writes the wasm module given as an input source
+// {Source, Target} as the task's image.
+func (c *conv) moduleSource(j *job, v *lang.Value, path string) {
+	in := c.object(v, path)
+	in.drop("", "Target", "Alias")
+	if o, sv, sp, ok := c.source(in, v, path); ok {
+		c.module(j, &wasmModule{v: v, path: path}, o, sv, sp)
+	}
 }
 
 // wasmEntrypoint checks the function a wasm module starts at: muster
@@ -87,21 +106,7 @@ func (c *conv) inputSource(j *job, v *lang.Value, path string, w *wasmModule) {
 	}
 	target, tv, _ := in.stringValue("Target")
 	alias, av, ap := in.stringValue("Alias")
-	sv, sp := in.value("Source")
-	in.rest(func(string) string { return "not a field of an input source (Source, Alias, Target)" })
-	src := c.object(sv, sp)
-	if src == nil {
-		c.errorf(v.Range, path, "the input has no Source")
-		return
-	}
-	kind, kv, kp := src.stringValue("Type")
-	pv, pp := src.value("Params")
-	src.rest(func(string) string { return "not a field of a source (Type, Params)" })
-	if kv == nil {
-		c.errorf(sv.Range, sp, "the source has no Type")
-		return
-	}
-	o, ok := c.originOf(kind, kv, kp, c.object(pv, pp))
+	o, sv, sp, ok := c.source(in, v, path)
 	if !ok {
 		return
 	}
@@ -115,6 +120,30 @@ func (c *conv) inputSource(j *job, v *lang.Value, path string, w *wasmModule) {
 	c.addInput(j, o, sv, sp, target, tv, path)
 }
 
+// source reads the Source {Type, Params} of the input in, the value v at
+// path, and warns about the input's other fields but Target and Alias.
+// ok is false after an error.
+func (c *conv) source(in *obj, v *lang.Value, path string) (o origin, sv *lang.Value, sp string, ok bool) {
+	sv, sp = in.value("Source")
+	in.field("Target")
+	in.field("Alias")
+	in.rest(func(string) string { return "not a field of an input source (Source, Alias, Target)" })
+	src := c.object(sv, sp)
+	if src == nil {
+		c.errorf(v.Range, path, "the input has no Source")
+		return origin{}, nil, "", false
+	}
+	kind, kv, kp := src.stringValue("Type")
+	pv, pp := src.value("Params")
+	src.rest(func(string) string { return "not a field of a source (Type, Params)" })
+	if kv == nil {
+		c.errorf(sv.Range, sp, "the source has no Type")
+		return origin{}, nil, "", false
+	}
+	o, ok = c.originOf(kind, kv, kp, c.object(pv, pp))
+	return o, sv, sp, ok
+}
+
 // module writes the input o, which holds the wasm task's module, as the
 // task's image.
 func (c *conv) module(j *job, w *wasmModule, o origin, sv *lang.Value, sp string) {
@@ -125,7 +154,7 @@ func (c *conv) module(j *job, w *wasmModule, o origin, sv *lang.Value, sp string
 	case o.file != "":
 		j.set("task.image", text(o.file, sv.Range))
 	default:
-		c.errorf(sv.Range, sp, "the wasm module %q cannot be read: %s; muster reads a module from a path on the node, an http(s) URL or a sha256: document", w.name, o.why)
+		c.errorf(sv.Range, sp, "the wasm module cannot be read: %s; muster reads a module from a path on the node, an http(s) URL or a sha256: document", o.why)
 	}
 }
 
@@ -144,7 +173,27 @@ func (c *conv) addInput(j *job, o origin, sv *lang.Value, sp, target string, tv 
 		c.errorf(sv.Range, path, "the input has no Target")
 		return
 	}
+	if o.url != "" {
+		// Bacalhau downloads a URL into the target directory, under the
+		// URL's file name: muster places it at the path that makes.
+		file, ok := urlFile(o.url)
+		if !ok {
+			c.errorf(sv.Range, sp, "the URL %s ends with no file name, which Bacalhau names the download by", o.url)
+			return
+		}
+		target = pathpkg.Join(target, file)
+	}
 	j.add("task.inputs", object(sv.Range, "source", text(source, sv.Range), "target", text(target, tv.Range)))
+}
+
+// urlFile is the file name a URL's path ends with.
+func urlFile(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	base := pathpkg.Base(u.Path)
+	return base, u.Path != "" && base != "." && base != "/"
 }
 
 // originOf reads a source of type kind (written at kv, kp) with its

@@ -53,14 +53,13 @@ func expansoSpec(c *conv, s *obj, j *job) {
 	if d, dv, _ := s.stringValue("description"); dv != nil && d != "" {
 		j.set("description", text(d, dv.Range))
 	}
-	labels, lp := s.value("labels")
-	c.stringMap(j, "labels", labels, lp, nil)
 	meta, mp := s.value("meta")
-	c.stringMap(j, "meta", meta, mp, expansoMeta)
+	c.stringMap(j, "meta", meta, mp, c.reserved("expanso.io/", "reserved for Expanso's own use"))
+	if labels, lp := s.value("labels"); labels != nil {
+		c.labels(j, labels, lp)
+	}
 	if v, p := s.value("priority"); v != nil {
-		if n, ok := c.integer(v, p); ok {
-			j.set("priority", integerValue(n, v.Range))
-		}
+		c.priority(j, v, p)
 	}
 	if rp, rv, _ := s.stringValue("restart_policy"); rv != nil && rp != "" {
 		j.set("restart_policy", text(strings.ToLower(rp), rv.Range))
@@ -83,15 +82,6 @@ func expansoSpec(c *conv, s *obj, j *job) {
 		c.errorf(s.v.Range, s.sub("config"), "the job has no config: muster needs what it runs (an image, or a cmd)")
 	}
 	s.rest(func(string) string { return "not a field of an Expanso job spec" })
-}
-
-// expansoMeta says why a meta key is dropped: Expanso reserves the
-// expanso.io/ keys for its own use.
-func expansoMeta(key string) string {
-	if strings.HasPrefix(strings.ToLower(key), "expanso.io/") {
-		return "reserved for Expanso's own use"
-	}
-	return ""
 }
 
 // expansoSelector translates the selector: {match_labels,

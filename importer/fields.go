@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/lang"
+	"github.com/muster-dev/muster/selector"
 )
 
 // Writers of muster fields shared by the systems.
@@ -46,9 +47,41 @@ func (c *conv) count(j *job, typ string, v *lang.Value, path string) {
 	}
 }
 
+// priority writes the priority v, at path. Bacalhau and Expanso rank
+// priorities as muster does, higher first, on a scale their examples
+// write from 0 to 100; 0 is their default (Go's zero value, which cannot
+// be told from unset), so it is left to muster's default, 50.
+func (c *conv) priority(j *job, v *lang.Value, path string) {
+	if n, ok := c.integer(v, path); ok && n != 0 {
+		j.set("priority", integerValue(n, v.Range))
+	}
+}
+
+// labels writes the job labels v, at path. A label muster does not take
+// (a key or value with spaces, a value longer than 63) is kept in meta,
+// which takes any string, with a warning.
+func (c *conv) labels(j *job, v *lang.Value, path string) {
+	c.stringMap(j, "labels", v, path, func(key, val string, kr, vr lang.Range, p string) bool {
+		err := selector.ValidateKey(key)
+		if err == nil {
+			err = selector.ValidateValue(val)
+		}
+		if err == nil {
+			return true
+		}
+		if old := j.put("meta", key, kr, text(val, vr)); old != nil && old.Str != val {
+			c.errorf(kr, p, "%q is no muster label (%v), and meta has %q already", key, err, key)
+			return false
+		}
+		c.warnf(kr, p, "not a muster label (%v): kept in meta", err)
+		return false
+	})
+}
+
 // stringMap writes the map v, at path, into the muster map field key.
-// skip, when not nil, says why a key is dropped ("" keeps it).
-func (c *conv) stringMap(j *job, key string, v *lang.Value, path string, skip func(k string) string) {
+// keep, when not nil, is asked about each entry first: false leaves it
+// out (keep says why).
+func (c *conv) stringMap(j *job, key string, v *lang.Value, path string, keep func(k, val string, kr, vr lang.Range, p string) bool) {
 	if v == nil {
 		return
 	}
@@ -58,18 +91,25 @@ func (c *conv) stringMap(j *job, key string, v *lang.Value, path string, skip fu
 	}
 	for _, f := range v.Fields {
 		p := path + "." + f.Key
-		if skip != nil {
-			if why := skip(f.Key); why != "" {
-				c.warnf(f.KeyRange, p, "dropped: %s", why)
-				continue
-			}
-		}
 		if absent(f.Value) {
 			continue
 		}
-		if s, ok := c.str(f.Value, p); ok {
+		s, ok := c.str(f.Value, p)
+		if ok && (keep == nil || keep(f.Key, s, f.KeyRange, f.Value.Range, p)) {
 			j.put(key, f.Key, f.KeyRange, text(s, f.Value.Range))
 		}
+	}
+}
+
+// reserved returns a keep function for stringMap that drops the keys
+// under prefix, saying why.
+func (c *conv) reserved(prefix, why string) func(k, val string, kr, vr lang.Range, p string) bool {
+	return func(k, _ string, kr, _ lang.Range, p string) bool {
+		if strings.HasPrefix(strings.ToLower(k), prefix) {
+			c.warnf(kr, p, "dropped: %s", why)
+			return false
+		}
+		return true
 	}
 }
 

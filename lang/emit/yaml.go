@@ -22,10 +22,14 @@ func writeYAML(jobs []*lang.Value, opts Options) ([]byte, error) {
 		buf.WriteString("#\n")
 		buf.WriteString(c)
 	}
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
+	// Long strings stay on one line: folding them keeps the value, but
+	// not the look of what was written.
+	enc, err := yaml.NewDumper(&buf, yaml.WithV3Defaults(), yaml.WithIndent(2), yaml.WithLineWidth(-1))
+	if err != nil {
+		return nil, err
+	}
 	for _, j := range jobs {
-		if err := enc.Encode(yamlNode(j)); err != nil {
+		if err := enc.Dump(yamlNode(j)); err != nil {
 			return nil, err
 		}
 	}
