@@ -67,8 +67,11 @@ func expansoSpec(c *conv, s *obj, j *job) {
 	if v, p := s.value("count"); v != nil {
 		c.count(j, typ, v, p)
 	}
-	if v, p := s.value("selector"); v != nil {
+	if v, p := s.value("selector", "node_selector"); v != nil {
 		c.expansoSelector(j, v, p)
+	}
+	if v, p := s.value("constraints"); v != nil {
+		c.expressions(j, v, p)
 	}
 	c.expansoRollout(j, s)
 	if v, p := s.value("timeouts"); v != nil {
