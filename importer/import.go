@@ -132,7 +132,8 @@ func (c *conv) parse(src []byte) []*lang.Value {
 		c.errorf(lang.Range{Start: lang.Pos{Line: 1, Column: 1}}, "", "the file is larger than %d MiB; a job file is a few kilobytes", compiler.MaxFileSize>>20)
 		return nil
 	}
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")), " \t\r\n")
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")) // a byte order mark, as some editors write
+	trimmed := bytes.TrimLeft(src, " \t\r\n")
 	parse := langyaml.Parse
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
 		parse = langjson.Parse
