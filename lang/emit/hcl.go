@@ -45,6 +45,7 @@ func writeHCL(jobs []*lang.Value, opts Options) ([]byte, error) {
 // attributes first, then blocks, each in their order.
 func hclBody(body *hclwrite.Body, v *lang.Value, path string) error {
 	var blocks []*lang.Field
+	attrs := 0
 	for _, fl := range v.Fields {
 		p := join(path, fl.Key)
 		if path == "" && fl.Key == "name" {
@@ -59,10 +60,13 @@ func hclBody(body *hclwrite.Body, v *lang.Value, path string) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		body.SetAttributeValue(fl.Key, val)
+		attrs++
 	}
-	for _, fl := range blocks {
+	for i, fl := range blocks {
 		p := join(path, fl.Key)
-		body.AppendNewline()
+		if attrs > 0 || i > 0 {
+			body.AppendNewline() // a blank line before a block, but at the top of a body
+		}
 		if fl.Value.Kind == lang.List {
 			singular := strings.TrimSuffix(fl.Key, "s")
 			for i, item := range fl.Value.List {
