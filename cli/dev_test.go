@@ -84,8 +84,8 @@ type execJSON struct {
 	Previous   string `json:"previous_execution_id"`
 	Next       string `json:"next_execution_id"`
 	Status     struct {
-		ComputeState string `json:"compute_state"`
-		DesiredState string `json:"desired_state"`
+		ComputeState stateType `json:"compute_state"`
+		DesiredState stateType `json:"desired_state"`
 	} `json:"status"`
 }
 

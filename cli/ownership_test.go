@@ -117,7 +117,7 @@ func (c *musterCLI) runningIDs(job string, args ...string) []string {
 	c.t.Helper()
 	var ids []string
 	for _, x := range decode[[]execJSON](c.t, c.ok(append([]string{"executions", "--all", "-o", "json", job}, args...)...)) {
-		ids = append(ids, x.ID+" "+x.Status.ComputeState)
+		ids = append(ids, x.ID+" "+string(x.Status.ComputeState))
 	}
 	sort.Strings(ids)
 	return ids

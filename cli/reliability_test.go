@@ -730,12 +730,12 @@ func (c *musterCLI) unfinished(job string) []string {
 	for _, x := range decode[[]struct {
 		ID     string `json:"id"`
 		Status struct {
-			ComputeState string `json:"compute_state"`
+			ComputeState stateType `json:"compute_state"`
 		} `json:"status"`
 	}](c.t, c.ok("executions", "-o", "json", job)) {
 		switch x.Status.ComputeState {
 		case "pending", "starting", "running":
-			out = append(out, x.ID+" "+x.Status.ComputeState)
+			out = append(out, x.ID+" "+string(x.Status.ComputeState))
 		}
 	}
 	return out

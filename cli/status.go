@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -145,9 +147,15 @@ func writeJobList(w io.Writer, list []state.JobStatus) error {
 	return tw.Flush()
 }
 
-// jobDetail is the story of one job that status tells.
+// jobDetail is the story of one job that status tells: the job's status
+// and the rest of its story, side by side in one JSON object.
 type jobDetail struct {
 	state.JobStatus
+	story
+}
+
+// story is what status tells of a job beyond its status.
+type story struct {
 	// Type is the job's type, from the spec of its current version.
 	Type string `json:"type,omitempty"`
 	// Rollout is the record of the newest rollout, nil when none was
@@ -172,6 +180,59 @@ type jobDetail struct {
 	// Launches are the newest launch records (of the schedule or of
 	// 'muster launch'), newest first.
 	Launches []state.Launch `json:"launches,omitempty"`
+}
+
+// MarshalJSON writes the status's fields and the story's in one object.
+// Without it the status's own MarshalJSON, promoted, would write the
+// status alone.
+func (d jobDetail) MarshalJSON() ([]byte, error) {
+	status, err := marshalPlain(d.JobStatus)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := marshalPlain(d.story)
+	if err != nil {
+		return nil, err
+	}
+	return joinObjects(status, rest)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *jobDetail) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &d.JobStatus); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &d.story)
+}
+
+// marshalPlain is json.Marshal without escaping <, > and &, as writeJSON
+// writes.
+func marshalPlain(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// joinObjects joins two JSON objects with distinct keys into one.
+func joinObjects(a, b []byte) ([]byte, error) {
+	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
+	if len(a) < 2 || a[0] != '{' || a[len(a)-1] != '}' || len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("cannot join %.20s and %.20s: not two JSON objects", a, b)
+	}
+	inner := bytes.TrimSpace(b[1 : len(b)-1])
+	if len(inner) == 0 {
+		return a, nil
+	}
+	out := append([]byte{}, a[:len(a)-1]...)
+	if len(bytes.TrimSpace(a[1:len(a)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, inner...)
+	return append(out, '}'), nil
 }
 
 // probeSeen is the last probe outcome of an execution, and when it came.
@@ -232,7 +293,7 @@ func jobStory(ctx context.Context, st api.Backend, ns, name string) (jobDetail, 
 	if err != nil {
 		return jobDetail{}, err
 	}
-	d := jobDetail{JobStatus: js, Counts: map[string]int{}}
+	d := jobDetail{JobStatus: js, story: story{Counts: map[string]int{}}}
 	if j, _, err := loadJob(ctx, st, ns, name); err == nil {
 		d.Type = string(j.Type)
 		d.Schedule = scheduleOf(j, js, time.Now(), 3)

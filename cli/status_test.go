@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/internal/wait"
+	"github.com/muster-dev/muster/state"
 )
 
 // TestStatusAfterNodeLoss: a service whose only node's agent is killed has
@@ -71,5 +74,35 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	story = c.ok("status", "svc").stdout
 	if !strings.Contains(story, "State    degraded") || !regexp.MustCompile(`Executions: .*\d+ lost`).MatchString(story) {
 		t.Errorf("status svc after the loss:\n%s", story)
+	}
+}
+
+// TestJobDetailJSON: status -o json JOB writes the job's status, with its
+// state as an object, and the rest of the story in one object; it reads
+// back as written.
+func TestJobDetailJSON(t *testing.T) {
+	d := jobDetail{
+		JobStatus: state.JobStatus{Namespace: "default", Name: "web", Version: 2, State: state.StateRunning, Message: "2 of 2 running -> ok"},
+		story: story{Type: "service", Counts: map[string]int{"running": 2},
+			Executions: []state.Execution{{ID: "x1", Status: state.ExecutionStatus{ComputeState: state.ComputeRunning, DesiredState: state.DesiredRunning}}}},
+	}
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{`"name": "web"`, `"state_type": "running"`, `"message": "2 of 2 running -> ok"`, `"type": "service"`,
+		`"execution_counts": {`, `"compute_state": {`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in\n%s", want, out)
+		}
+	}
+	var back jobDetail
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Name != "web" || back.State != state.StateRunning || back.Type != "service" || len(back.Executions) != 1 ||
+		back.Executions[0].Status.ComputeState != state.ComputeRunning {
+		t.Errorf("read back %+v", back)
 	}
 }

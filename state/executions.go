@@ -101,7 +101,10 @@ func (e *Execution) remember(key string, rev uint64) {
 	e.stored = &storedExecution{key: key, kvRevision: rev, revision: e.Revision, status: e.Status, createdAt: e.CreatedAt}
 }
 
-// ExecutionStatus is where an execution is and where it should go.
+// ExecutionStatus is where an execution is and where it should go. Its
+// JSON form (MarshalJSON) holds the states as objects: {compute_state:
+// {state_type, message}, desired_state: {state_type}}; Message is the
+// compute state's message.
 type ExecutionStatus struct {
 	// ComputeState is one of ComputeStates; it changes as the execution
 	// machine allows (see ComputeState.CanBecome).

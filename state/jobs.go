@@ -15,6 +15,8 @@ import (
 
 // JobStatus is the stored status of a job: one KV key per job, whose write
 // is the commit point of every change. The zero value is "never applied".
+// Its JSON form (MarshalJSON) writes State and Message as one object,
+// state: {state_type, message}.
 type JobStatus struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`

@@ -32,8 +32,8 @@ const (
 
 // status is the part of `muster status -o json JOB` the tests read.
 type status struct {
-	Version int    `json:"version"`
-	State   string `json:"state"`
+	Version int       `json:"version"`
+	State   StateType `json:"state"`
 }
 
 // jobStatus reads job's status through whichever control plane answers.

@@ -134,9 +134,25 @@ type Execution struct {
 	Previous   string `json:"previous_execution_id"`
 	Next       string `json:"next_execution_id"`
 	Status     struct {
-		ComputeState string `json:"compute_state"`
-		DesiredState string `json:"desired_state"`
+		ComputeState StateType `json:"compute_state"`
+		DesiredState StateType `json:"desired_state"`
 	} `json:"status"`
+}
+
+// StateType is a state of `muster ... -o json`, an object {state_type,
+// message} (docs/api.md), read as the name of its type.
+type StateType string
+
+// UnmarshalJSON reads a state object.
+func (s *StateType) UnmarshalJSON(b []byte) error {
+	var st struct {
+		Type string `json:"state_type"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	*s = StateType(st.Type)
+	return nil
 }
 
 // Running reports whether the execution runs, by the state.
