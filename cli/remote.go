@@ -33,12 +33,24 @@ func remoteRollouts(ctx context.Context, w io.Writer, p *plane, jobs []rolloutJo
 		if !asJSON {
 			tail = &logTail{p: p, ns: ns, name: name, w: w, out: map[string]*linePrefixer{}, hide: rj.hidden}
 		}
-		st, err := followRollout(ctx, p, pr, tail, ns, name, rj.version, !promote, func(ctx context.Context) error {
+		start := func(ctx context.Context) error {
 			if promote {
 				return p.ctl.Promote(ctx, ns, name)
 			}
 			return p.ctl.Rollout(ctx, ns, name, rj.version, false)
-		})
+		}
+		var st state.JobState
+		var err error
+		if rj.spec.Schedule != nil && !promote {
+			// A periodic job rolls nothing out: the control plane keeps its
+			// schedule (maybe since it saw the version recorded, before
+			// any event could be followed), and its status says so.
+			if err = start(ctx); err == nil {
+				st, err = pollRollout(ctx, p, ns, name, rj.version)
+			}
+		} else {
+			st, err = followRollout(ctx, p, pr, tail, ns, name, rj.version, !promote, start)
+		}
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", ns, name, err)
 		}
