@@ -159,3 +159,26 @@ func TestAgo(t *testing.T) {
 		t.Errorf("ago(zero) = %q", got)
 	}
 }
+
+// TestSessionCookie: the cookie is Secure over TLS, never readable by a
+// script nor sent by another site, and holds any token, however written.
+func TestSessionCookie(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		r := httptest.NewRequest("POST", "/ui/login", nil)
+		if tls {
+			r = httptest.NewRequest("POST", "https://muster.example/ui/login", nil)
+		}
+		w := httptest.NewRecorder()
+		token := `a token; with "quotes" and spaces`
+		setSession(w, r, token)
+		c := w.Result().Cookies()[0]
+		if c.Secure != tls || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/ui/" {
+			t.Errorf("tls %v: cookie %+v", tls, c)
+		}
+		back := httptest.NewRequest("GET", "/ui/", nil)
+		back.AddCookie(c)
+		if got := tokenOf(back); got != token {
+			t.Errorf("the cookie gives back %q, want %q", got, token)
+		}
+	}
+}
