@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -161,6 +162,51 @@ func TestFollowRolloutAcrossAResumedStream(t *testing.T) {
 				}
 			case <-time.After(20 * time.Second):
 				t.Fatal("followRollout still follows after the stream resumed")
+			}
+		})
+	}
+}
+
+// TestFollowRolloutEndsOnTheStatus: a follow whose event stream never
+// brings the end of the rollout ends when the job's status has said so
+// for a whole check, and goes on while the rollout goes on.
+func TestFollowRolloutEndsOnTheStatus(t *testing.T) {
+	defer func(d time.Duration) { statusCheck = d }(statusCheck)
+	statusCheck = 50 * time.Millisecond
+	ctx := context.Background()
+	st, err := state.Open(ctx, t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hash, err := st.PutSpec(ctx, []byte(`{"name":"web"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		state state.JobState
+		ends  bool
+	}{
+		{state.StateRunning, true},
+		{state.StateFailed, true},
+		{state.StateDeploying, false},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			name := "web-" + strings.ReplaceAll(string(tc.state), "_", "-")
+			if _, err := st.CommitVersion(ctx, "default", name, hash, 0, tc.state); err != nil {
+				t.Fatal(err)
+			}
+			p := &plane{Backend: st, ctl: eventsOnly{ch: make(chan api.Event)}} // silent
+			pr := newProgress(io.Discard, false)
+			defer pr.close()
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			s, err := followRollout(ctx, p, pr, nil, "default", name, 1, false, func(context.Context) error { return nil })
+			switch {
+			case tc.ends && (err != nil || s != tc.state):
+				t.Errorf("followRollout = %q, %v; want %q", s, err, tc.state)
+			case !tc.ends && err == nil:
+				t.Errorf("followRollout of a rollout still deploying ended: %q", s)
 			}
 		})
 	}

@@ -93,7 +93,37 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 		return "", err
 	}
 	started := false // the stream showed this version's rollout start
-	for we := range events {
+	// The job's status is the truth, events the way to show it: every
+	// statusCheck the status is read, so that a follow whose stream lost
+	// the end of the rollout (a standby's view of the stored events, NATS
+	// interest still spreading) ends all the same.
+	// A status that says the rollout ended at two checks in a row ends
+	// the follow: the stream had a whole statusCheck to bring the end.
+	check := time.NewTicker(statusCheck)
+	defer check.Stop()
+	endedBefore := false
+	for {
+		var we api.Event
+		var ok bool
+		select {
+		case we, ok = <-events:
+		case <-ctx.Done():
+		case <-check.C:
+			// A status that cannot be read now says nothing: the events
+			// go on.
+			st, done, err := rolloutEnded(ctx, p, ns, name, version, untilPause)
+			if err == nil && done && endedBefore {
+				if !started {
+					missed(ctx, p, pr, ns, name, version)
+				}
+				return st, nil
+			}
+			endedBefore = err == nil && done
+			continue
+		}
+		if !ok {
+			break
+		}
 		if we.Kind == api.EventResumed {
 			// The stream moved to another control plane: the end of the
 			// rollout may have been among the events lost on the way.
@@ -147,6 +177,10 @@ func followRollout(ctx context.Context, p *plane, pr *progress, tail *logTail, n
 	pr.event(apply.Event{Job: ns + "/" + name, Kind: "note", Message: "the event stream ended; following the job's status instead"})
 	return pollRollout(ctx, p, ns, name, version)
 }
+
+// statusCheck is how often followRollout reads the job's status beside
+// its events.
+var statusCheck = 5 * time.Second
 
 // rolloutEnded reads the job's status once and says whether the rollout of
 // version ended (or, untilPause, paused for 'muster promote'), and in
