@@ -7,67 +7,54 @@ import (
 	"github.com/muster-dev/muster/lang"
 )
 
-// writeJSON writes one job object, or an array of them, indented by two
-// spaces.
+// writeJSON writes one job object, or an array of them, in the order of
+// their fields, indented by two spaces as 'muster fmt' indents JSON
+// (json.Indent).
 func writeJSON(jobs []*lang.Value) ([]byte, error) {
-	var buf bytes.Buffer
+	var compact bytes.Buffer
 	if len(jobs) == 1 {
-		if err := jsonValue(&buf, jobs[0], ""); err != nil {
-			return nil, err
-		}
+		jsonValue(&compact, jobs[0])
 	} else {
-		buf.WriteString("[\n  ")
+		compact.WriteByte('[')
 		for i, j := range jobs {
 			if i > 0 {
-				buf.WriteString(",\n  ")
+				compact.WriteByte(',')
 			}
-			if err := jsonValue(&buf, j, "  "); err != nil {
-				return nil, err
-			}
+			jsonValue(&compact, j)
 		}
-		buf.WriteString("\n]")
+		compact.WriteByte(']')
 	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
-// jsonValue writes v at the indentation indent.
-func jsonValue(buf *bytes.Buffer, v *lang.Value, indent string) error {
+// jsonValue writes v as compact JSON, keeping the order of its fields.
+func jsonValue(buf *bytes.Buffer, v *lang.Value) {
 	switch v.Kind {
 	case lang.Map:
-		if len(v.Fields) == 0 {
-			buf.WriteString("{}")
-			return nil
-		}
-		buf.WriteString("{")
+		buf.WriteByte('{')
 		for i, f := range v.Fields {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.WriteString("\n" + indent + "  ")
 			jsonString(buf, f.Key)
-			buf.WriteString(": ")
-			if err := jsonValue(buf, f.Value, indent+"  "); err != nil {
-				return err
-			}
+			buf.WriteByte(':')
+			jsonValue(buf, f.Value)
 		}
-		buf.WriteString("\n" + indent + "}")
+		buf.WriteByte('}')
 	case lang.List:
-		if len(v.List) == 0 {
-			buf.WriteString("[]")
-			return nil
-		}
-		buf.WriteString("[")
+		buf.WriteByte('[')
 		for i, e := range v.List {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.WriteString("\n" + indent + "  ")
-			if err := jsonValue(buf, e, indent+"  "); err != nil {
-				return err
-			}
+			jsonValue(buf, e)
 		}
-		buf.WriteString("\n" + indent + "]")
+		buf.WriteByte(']')
 	case lang.String:
 		jsonString(buf, v.Str)
 	case lang.Number:
@@ -81,7 +68,6 @@ func jsonValue(buf *bytes.Buffer, v *lang.Value, indent string) error {
 	default:
 		buf.WriteString("null")
 	}
-	return nil
 }
 
 // jsonString writes s quoted, without escaping <, > and &.
