@@ -104,21 +104,29 @@ func (e eventsOnly) Events(context.Context, string, string) (<-chan api.Event, e
 	return e.ch, nil
 }
 
+// storeWithSpec opens a store for the test with one spec stored, and
+// returns it with the spec's hash.
+func storeWithSpec(t *testing.T) (*state.Store, string) {
+	t.Helper()
+	st, err := state.Open(context.Background(), t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	hash, err := st.PutSpec(context.Background(), []byte(`{"name":"web"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, hash
+}
+
 // TestFollowRolloutAcrossAResumedStream checks that following a rollout
 // reads the job's status when the event stream moved to another control
 // plane: a rollout that ended meanwhile ends the following, one still
 // going on is followed on.
 func TestFollowRolloutAcrossAResumedStream(t *testing.T) {
 	ctx := context.Background()
-	st, err := state.Open(ctx, t.TempDir(), state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	hash, err := st.PutSpec(ctx, []byte(`{"name":"web"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, hash := storeWithSpec(t)
 	for _, tc := range []struct {
 		name  string
 		state state.JobState
@@ -174,15 +182,7 @@ func TestFollowRolloutEndsOnTheStatus(t *testing.T) {
 	defer func(d time.Duration) { statusCheck = d }(statusCheck)
 	statusCheck = 50 * time.Millisecond
 	ctx := context.Background()
-	st, err := state.Open(ctx, t.TempDir(), state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	hash, err := st.PutSpec(ctx, []byte(`{"name":"web"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, hash := storeWithSpec(t)
 	for _, tc := range []struct {
 		state state.JobState
 		ends  bool

@@ -25,48 +25,47 @@ func (s *stateType) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// decodeJobState decodes b, a job's JSON whose "state" is a state object,
+// into plain (the fields beside it) and the state's type and message into
+// st and msg.
+func decodeJobState(b []byte, plain any, st, msg *string) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	var state stateJSON
+	if raw, ok := fields["state"]; ok {
+		if err := json.Unmarshal(raw, &state); err != nil {
+			return err
+		}
+		delete(fields, "state")
+	}
+	rest, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(rest, plain); err != nil {
+		return err
+	}
+	*st, *msg = state.Type, state.Message
+	return nil
+}
+
 // UnmarshalJSON reads a job status, whose state object holds its state
 // and message.
 func (s *statusJSON) UnmarshalJSON(b []byte) error {
 	type plain statusJSON
-	var doc struct {
-		plain
-		State stateJSON `json:"state"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return err
-	}
-	*s = statusJSON(doc.plain)
-	s.State, s.Message = doc.State.Type, doc.State.Message
-	return nil
+	return decodeJobState(b, (*plain)(s), &s.State, &s.Message)
 }
 
 // UnmarshalJSON reads a job's story, as statusJSON.UnmarshalJSON does.
 func (s *periodicStatus) UnmarshalJSON(b []byte) error {
 	type plain periodicStatus
-	var doc struct {
-		plain
-		State stateJSON `json:"state"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return err
-	}
-	*s = periodicStatus(doc.plain)
-	s.State, s.Message = doc.State.Type, doc.State.Message
-	return nil
+	return decodeJobState(b, (*plain)(s), &s.State, &s.Message)
 }
 
 // UnmarshalJSON reads a job's record, as statusJSON.UnmarshalJSON does.
 func (r *jobRecord) UnmarshalJSON(b []byte) error {
 	type plain jobRecord
-	var doc struct {
-		plain
-		State stateJSON `json:"state"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return err
-	}
-	*r = jobRecord(doc.plain)
-	r.State, r.Message = doc.State.Type, doc.State.Message
-	return nil
+	return decodeJobState(b, (*plain)(r), &r.State, &r.Message)
 }
