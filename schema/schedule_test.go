@@ -63,26 +63,12 @@ func TestNormalizeSchedule(t *testing.T) {
 // too), and one with a schedule hashes differently, by what the schedule
 // says.
 func TestScheduleKeepsOldHashes(t *testing.T) {
-	pinned := map[string]string{
-		"batch/docker":   "sha256:4a2fcfd981329a6cce20a13b662550f8699e8cd9f48ad46f2df0870fd691186c",
-		"batch/exec":     "sha256:a3fb959e327a9fcaf04e34bf75961c2a1399b4065326df5a12c670e1a6fd271f",
-		"batch/wasm":     "sha256:1a27fbabaaf338ce7f7e8297d49a7e0566fea6b78a3bbdbfe907ee97f64d8c1e",
-		"ops/docker":     "sha256:c447d546f924516436c0f6bf83459240a605d64e19c1bf2e81b8f6b75cd5d27d",
-		"ops/exec":       "sha256:a946812976be1a9303c8ca41b26b72ba58d4d537131b06f98024a3847ad6f7e2",
-		"ops/wasm":       "sha256:05bbba15485d2eec5d022550c801646e7ec8bcd1ddaadca4690327b242e1dbbf",
-		"service/docker": "sha256:f06ecc35c4e8b325f77897fb64fc9066c7490484cb5aa1f3bb86f8c0adf0d01e",
-		"service/exec":   "sha256:3e40257f42aabd4c8f11498f31c2bde35c646ff25e3a8ff110a8ea6304ae5a39",
-		"service/wasm":   "sha256:9729d9d68d2da747eedbca050aa6a2b9344c34350655ad72fbed00091ac1dabd",
-		"daemon/docker":  "sha256:5d7e0dda3f225bb30237c19a750e49f80956efe42a5f4ada7384ffa13fef17ad",
-		"daemon/exec":    "sha256:35659f6d3920d06641cb53a0415b7a9d872bdb62b67c553e131e0d61ee01a856",
-		"daemon/wasm":    "sha256:842b7dcc8005be37b588915c40318d1cbbcb5955f927f859fe474c6a207bd748",
-	}
 	for _, typ := range []schema.JobType{schema.Batch, schema.Ops, schema.Service, schema.Daemon} {
 		for _, e := range []schema.Engine{schema.Docker, schema.Exec, schema.Wasm} {
 			j, _ := minimalJob(typ, e, false)
 			schema.Normalize(&j)
 			before := j.Canonical()
-			if got, want := j.Hash(), pinned[string(typ)+"/"+string(e)]; got != want {
+			if got, want := j.Hash(), firstReleaseHashes[string(typ)+"/"+string(e)]; got != want {
 				t.Errorf("%s/%s without a schedule: hash %s, in the first release %s", typ, e, got, want)
 			}
 			if bytes.Contains(before, []byte(`"schedule"`)) {
