@@ -70,12 +70,44 @@ func TestPortsAndProbesValid(t *testing.T) {
 	}
 }
 
+// errorCase is a one-line job that fails to validate: src, its
+// diagnostics as "path: message fragment" in source order, and the text of
+// src each one points at (its last occurrence), "" to skip.
+type errorCase struct {
+	src  string
+	want []string
+	at   []string
+}
+
+// checkErrors compiles each case and holds its diagnostics to want and at.
+func checkErrors(t *testing.T, tests []errorCase) {
+	t.Helper()
+	for _, tt := range tests {
+		j, diags := compile(t, tt.src)
+		if j != nil {
+			t.Errorf("%s: want errors, got a job", tt.src)
+			continue
+		}
+		if len(diags) != len(tt.want) {
+			t.Errorf("%s: got %d diagnostics, want %d:\n%v", tt.src, len(diags), len(tt.want), diags)
+			continue
+		}
+		for i, d := range diags {
+			got := d.Path + ": " + d.Message
+			if !strings.HasPrefix(got, tt.want[i]) {
+				t.Errorf("%s:\n got %s\nwant %s...", tt.src, got, tt.want[i])
+			}
+			if at := tt.at[i]; at != "" {
+				if col := strings.LastIndex(tt.src, at) + 1; d.Range.Start.Line != 1 || d.Range.Start.Column != col {
+					t.Errorf("%s: %s at %d:%d, want 1:%d (%s)", tt.src, d.Path, d.Range.Start.Line, d.Range.Start.Column, col, at)
+				}
+			}
+		}
+	}
+}
+
 func TestPortsAndProbesErrors(t *testing.T) {
-	tests := []struct {
-		src  string
-		want []string // "path: message fragment", in source order
-		at   []string // the text of src each error points at (its last occurrence), "" to skip
-	}{
+	tests := []errorCase{
 		// task.ports
 		{`{"name":"a","task":{` + execT + `,"ports":[{"name":"http"}]}}`,
 			[]string{`task.ports: task.ports applies only to service and daemon jobs; a batch job runs to completion and serves nothing: remove task.ports, or make the job a service`}, []string{`"ports"`}},
@@ -186,28 +218,7 @@ func TestPortsAndProbesErrors(t *testing.T) {
 		{svc(execT, `"interval":"soon","probe":{"exec":{"cmd":["c"]}}`), // the interval's error alone
 			[]string{`rollout.health_check.interval: rollout.health_check.interval: invalid duration "soon"`}, []string{`"soon"`}},
 	}
-	for _, tt := range tests {
-		j, diags := compile(t, tt.src)
-		if j != nil {
-			t.Errorf("%s: want errors, got a job", tt.src)
-			continue
-		}
-		if len(diags) != len(tt.want) {
-			t.Errorf("%s: got %d diagnostics, want %d:\n%v", tt.src, len(diags), len(tt.want), diags)
-			continue
-		}
-		for i, d := range diags {
-			got := d.Path + ": " + d.Message
-			if !strings.HasPrefix(got, tt.want[i]) {
-				t.Errorf("%s:\n got %s\nwant %s...", tt.src, got, tt.want[i])
-			}
-			if at := tt.at[i]; at != "" {
-				if col := strings.LastIndex(tt.src, at) + 1; d.Range.Start.Line != 1 || d.Range.Start.Column != col {
-					t.Errorf("%s: %s at %d:%d, want 1:%d (%s)", tt.src, d.Path, d.Range.Start.Line, d.Range.Start.Column, col, at)
-				}
-			}
-		}
-	}
+	checkErrors(t, tests)
 }
 
 // TestPortAndPathPatterns holds the catalog patterns of a port name and a

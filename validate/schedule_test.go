@@ -58,11 +58,7 @@ func TestScheduleValid(t *testing.T) {
 }
 
 func TestScheduleErrors(t *testing.T) {
-	tests := []struct {
-		src  string
-		want []string // "path: message fragment", in source order
-		at   []string // the text of src each error points at (its last occurrence), "" to skip
-	}{
+	tests := []errorCase{
 		// Where a schedule may be.
 		{periodic("service", `{"cron":"15 3 * * *"}`),
 			[]string{`schedule: schedule applies only to batch and ops jobs; a service job keeps running and is never launched again on a clock: remove schedule, or make the job a batch or ops job that runs to completion`},
@@ -142,28 +138,7 @@ func TestScheduleErrors(t *testing.T) {
 			[]string{`schedule.cron: cron "@every 1h": unknown descriptor`, `schedule.time_zone: time zone "Mars/Olympus"`, `schedule.prohibit_overlap: schedule.prohibit_overlap must be true or false, not number 1`},
 			[]string{`"@every 1h"`, `"Mars/Olympus"`, `1}`}},
 	}
-	for _, tt := range tests {
-		j, diags := compile(t, tt.src)
-		if j != nil {
-			t.Errorf("%s: want errors, got a job", tt.src)
-			continue
-		}
-		if len(diags) != len(tt.want) {
-			t.Errorf("%s: got %d diagnostics, want %d:\n%v", tt.src, len(diags), len(tt.want), diags)
-			continue
-		}
-		for i, d := range diags {
-			got := d.Path + ": " + d.Message
-			if !strings.HasPrefix(got, tt.want[i]) {
-				t.Errorf("%s:\n got %s\nwant %s...", tt.src, got, tt.want[i])
-			}
-			if at := tt.at[i]; at != "" {
-				if col := strings.LastIndex(tt.src, at) + 1; d.Range.Start.Line != 1 || d.Range.Start.Column != col {
-					t.Errorf("%s: %s at %d:%d, want 1:%d (%s)", tt.src, d.Path, d.Range.Start.Line, d.Range.Start.Column, col, at)
-				}
-			}
-		}
-	}
+	checkErrors(t, tests)
 }
 
 // TestScheduleInEveryFormat compiles one scheduled job written in each
