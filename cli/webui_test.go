@@ -122,6 +122,10 @@ func TestWebUIBoundaries(t *testing.T) {
 		t.Errorf("the jobs page does not list default/hello:\n%s", body)
 	}
 
+	if _, body := u.get("/ui/jobs/default/hello", admin); !strings.Contains(body, "<dt>Type</dt><dd>batch</dd>") || !strings.Contains(body, "<dt>Engine</dt><dd>exec</dd>") {
+		t.Errorf("the job page does not show the type and engine of its spec:\n%s", body)
+	}
+
 	// A token of another namespace sees none of default's jobs.
 	_, teamCookie := u.login(team)
 	if teamCookie == nil {

@@ -70,7 +70,7 @@ func (u *ui) job(ctx context.Context, r *http.Request, c *api.Client) (pageData,
 		if err != nil {
 			return pageData{}, err
 		}
-		vs, err := loadVersions(ctx, c, ns, name, job.Version)
+		vs, _, err := loadVersions(ctx, c, ns, name, job.Version)
 		data.Body = versionsView{Job: job, Versions: vs}
 		return data, err
 	}
@@ -88,10 +88,14 @@ func (u *ui) job(ctx context.Context, r *http.Request, c *api.Client) (pageData,
 	}
 	slices.Reverse(v.Events)
 	v.Versions.Job = live.Job
-	if v.Versions.Versions, err = loadVersions(ctx, c, ns, name, live.Job.Version); err != nil {
+	var newest spec
+	if v.Versions.Versions, newest, err = loadVersions(ctx, c, ns, name, live.Job.Version); err != nil {
 		return pageData{}, err
 	}
-	v.Type, v.Engine = specFields(ctx, c, live.Job.Hash)
+	if newest.hash != live.Job.Hash {
+		newest = readSpec(ctx, c, live.Job.Hash)
+	}
+	v.Type, v.Engine = newest.fields()
 	data.Body = v
 	return data, nil
 }
@@ -156,11 +160,12 @@ func newest[T any](s []T, n int) []T {
 }
 
 // loadVersions reads the newest versions, newest first, each with the
-// changes from the version before it; sensitive values are hidden.
-func loadVersions(ctx context.Context, c *api.Client, ns, name string, current int) ([]versionView, error) {
+// changes from the version before it (sensitive values hidden), and the
+// spec of the newest.
+func loadVersions(ctx context.Context, c *api.Client, ns, name string, current int) ([]versionView, spec, error) {
 	history, err := c.History(ctx, ns, name)
-	if err != nil {
-		return nil, err
+	if err != nil || len(history) == 0 {
+		return nil, spec{}, err
 	}
 	start := max(len(history)-maxVersions, 0)
 	specs := make([]spec, len(history))
@@ -175,12 +180,13 @@ func loadVersions(ctx context.Context, c *api.Client, ns, name string, current i
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, specs[len(specs)-1], nil
 }
 
 // spec is a stored spec with the paths of its sensitive values, or why it
 // could not be read.
 type spec struct {
+	hash      string
 	canonical []byte
 	hidden    []string
 	problem   string
@@ -190,13 +196,13 @@ type spec struct {
 func readSpec(ctx context.Context, c *api.Client, hash string) spec {
 	b, err := c.Spec(ctx, hash)
 	if err != nil {
-		return spec{problem: "spec " + hash + ": " + err.Error()}
+		return spec{hash: hash, problem: "spec " + hash + ": " + err.Error()}
 	}
 	hidden, err := c.SensitivePaths(ctx, hash)
 	if err != nil {
-		return spec{problem: "the sensitive values of " + hash + ": " + err.Error()}
+		return spec{hash: hash, problem: "the sensitive values of " + hash + ": " + err.Error()}
 	}
-	return spec{canonical: b, hidden: hidden}
+	return spec{hash: hash, canonical: b, hidden: hidden}
 }
 
 // diff returns the changes from s to next, or why there are none to show.
@@ -211,10 +217,9 @@ func (s spec) diff(next spec) ([]plan.Change, string) {
 	return changes, ""
 }
 
-// specFields returns the type and engine of spec hash, hiding sensitive
-// values; nil when it cannot be read.
-func specFields(ctx context.Context, c *api.Client, hash string) (typ, engine any) {
-	s := readSpec(ctx, c, hash)
+// fields returns the type and engine of s, hiding sensitive values; nil
+// when it could not be read.
+func (s spec) fields() (typ, engine any) {
 	var job struct {
 		Type string `json:"type"`
 		Task struct {
