@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/muster-dev/muster/state"
 )
 
 // TestInProcessClientAuthenticates holds the in-process client to the
@@ -50,4 +55,44 @@ func status(err error) int {
 		return e.Status
 	}
 	return 0
+}
+
+// BenchmarkJobsRead reads the jobs (20 of them) as the web UI does, through
+// the in-process client, and as a command does, over loopback HTTP: the
+// in-process client must cost no more than the direct way.
+func BenchmarkJobsRead(b *testing.B) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, b.TempDir(), state.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	h := NewServer(st, newFakeControl(st), "boot")
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for i := range 20 {
+		name := fmt.Sprintf("web-%d", i)
+		hash, err := st.PutSpec(ctx, spec(name, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.CommitVersion(ctx, "default", name, hash, 0, state.StateRunning); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		c    *Client
+	}{
+		{"in-process", NewInProcessClient(h, "boot", "192.0.2.1:1")},
+		{"loopback-http", NewClient(srv.URL, "boot")},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if jobs, err := tc.c.Jobs(ctx); err != nil || len(jobs) != 20 {
+					b.Fatalf("%d jobs, %v", len(jobs), err)
+				}
+			}
+		})
+	}
 }
