@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -97,8 +98,13 @@ type portTable struct {
 	// next is where the search for a dynamic port resumes: ports are
 	// handed out in turn over the range, so a port just released (its
 	// old listener perhaps not quite gone) is not handed out again at
-	// once.
+	// once. A new table starts at a random port of the range, so that
+	// agents sharing a host (a dev cluster, an agent restarted while the
+	// ports it handed out linger) do not all try the same ports first.
 	next int
+	// first picks the offset into a range of n ports where a new table's
+	// search starts; nil means a random one.
+	first func(n int) int
 	// bind test-binds a host port; nil means canBind.
 	bind func(port int) error
 }
@@ -203,7 +209,7 @@ func (t *portTable) pick(r PortRange) (port, held, refused int) {
 	n := r.Size()
 	start := t.next
 	if start < r.Lo || start > r.Hi {
-		start = r.Lo
+		start = r.Lo + t.offset(n)
 	}
 	for i := 0; i < n; i++ {
 		p := r.Lo + (start-r.Lo+i)%n
@@ -219,6 +225,13 @@ func (t *portTable) pick(r PortRange) (port, held, refused int) {
 		return p, held, refused
 	}
 	return 0, held, refused
+}
+
+func (t *portTable) offset(n int) int {
+	if t.first != nil {
+		return t.first(n)
+	}
+	return rand.IntN(n)
 }
 
 // restore holds again the host ports an execution was recorded with, when

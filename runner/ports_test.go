@@ -66,6 +66,9 @@ func refusing(refused ...int) func(int) error {
 	}
 }
 
+// fromLow starts a table's first search at the low end of the range.
+func fromLow(int) int { return 0 }
+
 type osErr struct{ err error }
 
 func (e *osErr) Error() string { return e.err.Error() }
@@ -112,7 +115,7 @@ func TestReservePorts(t *testing.T) {
 			err: "ports.c: no free host port in this node's range 30000-30004 (5 ports: 3 held by its executions, 2 taken on the host)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var tb portTable
+			tb := portTable{first: fromLow}
 			held(&tb)
 			tb.bind = refusing(c.refused...)
 			before := fmt.Sprint(tb.held)
@@ -150,7 +153,7 @@ func TestReservePorts(t *testing.T) {
 // not the lowest free one, so a port just released is not handed out at
 // once; once round, the released ones come again.
 func TestPortsGoRound(t *testing.T) {
-	tb := portTable{bind: refusing()}
+	tb := portTable{bind: refusing(), first: fromLow}
 	r := PortRange{40000, 40002}
 	j := portJob("default", "j", schema.Port{Name: "p"})
 	var got []int
@@ -168,6 +171,25 @@ func TestPortsGoRound(t *testing.T) {
 	}
 	if len(tb.held) != 0 || len(tb.byExec) != 0 {
 		t.Errorf("held after release: %v %v", tb.held, tb.byExec)
+	}
+}
+
+// TestNewTablesStartApart: agents sharing a host each start their search
+// at a random port of the range, not all at its low end, where they would
+// race for the same ports.
+func TestNewTablesStartApart(t *testing.T) {
+	j := portJob("default", "j", schema.Port{Name: "p"})
+	firsts := map[int]bool{}
+	for i := 0; i < 20; i++ {
+		tb := portTable{bind: refusing()}
+		m, err := tb.reserve("e", j, PortRange{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		firsts[m["p"]] = true
+	}
+	if len(firsts) < 2 {
+		t.Errorf("20 new tables all handed out %v first", firsts)
 	}
 }
 
