@@ -157,6 +157,12 @@ func TestBrowserWatchesRollout(t *testing.T) {
 	// Logging out ends the session: the UI asks for a token again.
 	browse(t, ctx, "log out", chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.ID("token")))
 	browse(t, ctx, "open the job page logged out", chromedp.Navigate(u.base+"/ui/jobs/default/web"), chromedp.WaitVisible(chromedp.ID("token")))
+
+	// The link muster dev prints logs in, and leaves no token in the address.
+	browse(t, ctx, "open the banner's link", chromedp.Navigate(u.link), chromedp.WaitVisible(chromedp.ID("jobs")))
+	if at, err := chromedp.Run(ctx, chromedp.Location()); err != nil || at != u.base+"/ui/" {
+		t.Errorf("after the banner's link the browser is at %s (%v), want %s", at, err, u.base+"/ui/")
+	}
 }
 
 // screenshot saves the page to $MUSTER_UI_SCREENSHOTS/name when that is

@@ -55,8 +55,8 @@ Other muster commands given the same --state-dir (or MUSTER_ADDR) talk to it
 through its versioned JSON HTTP API on --listen: dev records that address in
 the state directory. Node agents on other machines or in other processes
 join with 'muster agent --server ADDR'. The same listener serves a web UI
-at /ui/ (log in with the token dev keeps in the state directory's
-dev.json) and Prometheus metrics at /metrics.
+at /ui/ (the banner prints a link that logs your browser in with the token
+made for this run) and Prometheus metrics at /metrics.
 
 Listening beyond loopback requires TLS (--tls-cert, --tls-key) and a bearer
 token in MUSTER_TOKEN: clients and agents verify the certificate with
@@ -298,7 +298,7 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	apiHandler := api.NewServer(st, cp, token, api.WithMetrics(m.Handler()), api.WithInstrumentation(m.Instrument))
 	srv.serve(api.Logged(withUI(apiHandler), ctl.Log))
 	if external {
-		printBanner(w, mode, addr, sf, info, localNote)
+		printBanner(w, mode, addr, sf, info, localNote, "")
 	}
 	var terms int
 	var relay *nats.Subscription
@@ -327,7 +327,11 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 		if err := writeDevRecord(sf.dir, sf.apiURL(localAddr(addr)), sf.recordedCA(), localToken); err != nil {
 			fmt.Fprintf(w, "muster %s: cannot record its address in %s: %v\n", mode, sf.dir, err)
 		}
-		printBanner(w, mode, addr, sf, info, localNote)
+		login := ""
+		if mode == "dev" {
+			login = localToken
+		}
+		printBanner(w, mode, addr, sf, info, localNote, login)
 	}
 	if events, err := ctl.Events(ctx, "", ""); err == nil {
 		go logEvents(w, events)
@@ -446,7 +450,12 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 
 // printBanner says where a control plane serves and how to reach it, and
 // describes its local node (local, "" when it has none).
-func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info, localNode string) {
+//
+// Under `muster dev`, whose token was made for this run (login, else ""),
+// the web UI's address is a link that logs the browser in, as notebook
+// servers print theirs: the token dies with the run, and the terminal is
+// the user's own.
+func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info, localNode, login string) {
 	join, env := addr, "MUSTER_ADDR="+addr
 	if ca := sf.caHint(); ca != "" {
 		// A certificate lists no unspecified address: name loopback.
@@ -458,7 +467,11 @@ func printBanner(w io.Writer, mode, addr string, sf *stateFlags, info api.Info, 
 		where, reach = "state in NATS at "+withoutUserinfo(sf.nats), "--addr "+join
 	}
 	fmt.Fprintf(w, "muster %s: API on %s (%s)\n", mode, sf.apiURL(addr), where)
-	fmt.Fprintf(w, "  web UI: %s/ui/\n", sf.apiURL(localAddr(addr)))
+	if login != "" {
+		fmt.Fprintf(w, "  web UI: %s/ui/?token=%s (the link logs your browser in)\n", sf.apiURL(localAddr(addr)), url.QueryEscape(login))
+	} else {
+		fmt.Fprintf(w, "  web UI: %s/ui/\n", sf.apiURL(localAddr(addr)))
+	}
 	if sf.cluster != nil {
 		fmt.Fprintf(w, "  %s\n", sf.cluster)
 	}

@@ -19,12 +19,15 @@ type webUI struct {
 	*musterCLI
 	base  string // http://127.0.0.1:port
 	token string // the bootstrap token dev made
+	link  string // the banner's web UI link, which logs a browser in
 }
 
 // startWebUI starts muster dev and reads its address and token.
 func startWebUI(t *testing.T) *webUI {
 	c := newCLI(t, "MUSTER_STATE_DIR=.muster")
-	addr := c.start(apiRE, "dev", "--listen", "127.0.0.1:0").waitFor(apiRE)
+	p := c.start(apiRE, "dev", "--listen", "127.0.0.1:0")
+	addr := p.waitFor(apiRE)
+	link := p.waitFor(`web UI: (\S+)`)
 	b, err := os.ReadFile(filepath.Join(c.dir, ".muster", devFile))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +38,10 @@ func startWebUI(t *testing.T) *webUI {
 	if err := json.Unmarshal(b, &rec); err != nil || rec.Token == "" {
 		t.Fatalf("no token in %s: %v", devFile, err)
 	}
-	return &webUI{musterCLI: c, base: "http://" + addr, token: rec.Token}
+	if want := "http://" + addr + "/ui/?token=" + rec.Token; link != want {
+		t.Errorf("the banner's web UI link is %s, want %s", link, want)
+	}
+	return &webUI{musterCLI: c, base: "http://" + addr, token: rec.Token, link: link}
 }
 
 // noRedirects is a client that shows redirects instead of following them.
