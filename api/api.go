@@ -37,7 +37,7 @@
 //	POST /v1/specs                                     one job (JSON) → {"hash"} of its canonical form
 //	GET  /v1/specs/{hash}/sensitive                    {"paths"}: the spec's sensitive paths
 //	POST /v1/specs/{hash}/sensitive                    {"paths"} → {"paths"}: adds to them
-//	GET  /v1/nodes                                     []state.Node
+//	GET  /v1/nodes                                     []NodeView
 //	PUT  /v1/nodes/{id}                                state.Node → state.Node
 //	POST /v1/documents                                 raw bytes → {"hash","size"}
 //	GET  /v1/documents/{hash}                          raw bytes

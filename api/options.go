@@ -1,6 +1,11 @@
 package api
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+
+	"github.com/muster-dev/muster/plan"
+)
 
 // Option adds to what NewServer serves.
 type Option func(*options)
@@ -11,6 +16,20 @@ type options struct {
 	metrics http.Handler
 	// instrument wraps the whole API; nil: nothing does.
 	instrument func(next http.Handler, route func(*http.Request) string) http.Handler
+	// nodeUsage reads what the executions hold on each node; nil: GET
+	// /v1/nodes serves the nodes as stored.
+	nodeUsage NodeUsage
+}
+
+// NodeUsage reads what the executions not yet ended hold on the nodes,
+// and returns it by node id.
+type NodeUsage func(ctx context.Context) (func(node string) plan.Resources, error)
+
+// WithNodeUsage has GET /v1/nodes serve, beside each node, what its
+// executions hold and what is free of what it advertises (NodeView),
+// read with usage at each request.
+func WithNodeUsage(usage NodeUsage) Option {
+	return func(o *options) { o.nodeUsage = usage }
 }
 
 // WithMetrics serves GET /metrics with h (Prometheus metrics) to the

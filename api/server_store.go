@@ -137,15 +137,6 @@ func (s *server) checkSpecOf(r *http.Request, ns, name, hash string) error {
 	return nil
 }
 
-func (s *server) nodes(w http.ResponseWriter, r *http.Request) error {
-	nodes, err := s.b.Nodes(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list(nodes))
-	return nil
-}
-
 func (s *server) putNode(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var n state.Node

@@ -151,7 +151,7 @@ func TestBrowserWatchesRollout(t *testing.T) {
 
 	// The nodes with their labels.
 	browse(t, ctx, "open the nodes", chromedp.Navigate(u.base+"/ui/nodes"), chromedp.WaitVisible(chromedp.ID("nodes")))
-	waitTrue(t, ctx, "the agents and their labels", `['n1','n2','n3'].every(n => { const r = document.querySelector('tr[data-node="'+n+'"]'); return r && r.textContent.includes('zone=z-'+n); })`)
+	waitTrue(t, ctx, "the agents and their labels", `['n1','n2','n3'].every(n => { const r = document.querySelector('tr[data-node="'+n+'"]'); return r && r.textContent.includes('zone=z-'+n) && r.textContent.includes(' used, '); })`)
 	screenshot(t, ctx, "ui-nodes.png")
 
 	// Logging out ends the session: the UI asks for a token again.

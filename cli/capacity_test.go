@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -58,6 +61,12 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 		nodes[0].Used.MemoryMB != 256 || nodes[0].Free.CPUs == nil || *nodes[0].Free.CPUs != 0 || *nodes[0].Free.MemoryMB != 768 {
 		t.Errorf("muster nodes -o json: %+v", nodes)
 	}
+	// The control plane adds up every namespace's executions, also for a
+	// token of another namespace, which reads no job of default.
+	team := strings.TrimSpace(c.ok("token", "create", "--namespace", "team", "--role", "read").stdout)
+	if got := servedNodeUse(t, "http://"+dev.waitFor(apiRE), team); got != "2 cpus, 256 MiB" {
+		t.Errorf("GET /v1/nodes with a token of namespace team: used %s, want 2 cpus, 256 MiB", got)
+	}
 
 	batch := c.write("crunch.yaml", `name: crunch
 task: {engine: exec, cmd: [sh, -c, "echo crunched"], resources: {cpus: 1, memory: 64M}}
@@ -71,4 +80,27 @@ task: {engine: exec, cmd: [sh, -c, "echo crunched"], resources: {cpus: 1, memory
 	if st := c.waitState("crunch", "completed", "failed"); st.State != "completed" {
 		t.Errorf("after the service stopped, crunch is %s: %s", st.State, st.Message)
 	}
+}
+
+// servedNodeUse reads GET /v1/nodes at base with token and says what its
+// one node's executions hold.
+func servedNodeUse(t *testing.T, base, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/nodes", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var nodes []struct {
+		Used *struct {
+			CPUs     float64 `json:"cpus"`
+			MemoryMB int64   `json:"memory_mb"`
+		} `json:"used"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&nodes); err != nil || resp.StatusCode != http.StatusOK || len(nodes) != 1 || nodes[0].Used == nil {
+		t.Fatalf("GET /v1/nodes: %d %+v %v", resp.StatusCode, nodes, err)
+	}
+	return fmt.Sprintf("%g cpus, %d MiB", nodes[0].Used.CPUs, nodes[0].Used.MemoryMB)
 }

@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/state"
@@ -51,16 +50,16 @@ only) and "free" (of what the node advertises).`,
 			if err := out.check(); err != nil {
 				return err
 			}
-			list, load, note, err := listNodes(c, &sf, &nf)
+			list, used, note, err := listNodes(c, &sf, &nf)
 			if err != nil {
 				return err
 			}
 			if list, err = lf.nodes(list); err != nil {
 				return err
 			}
-			views := make([]nodeView, len(list))
+			views := make([]api.NodeView, len(list))
 			for i, n := range list {
-				views[i] = viewNode(n, load)
+				views[i] = api.ViewNode(n, used)
 			}
 			w := c.OutOrStdout()
 			if out.value == "json" {
@@ -86,9 +85,9 @@ only) and "free" (of what the node advertises).`,
 // listNodes reads the nodes of the inventory file, or of the control
 // plane, where the local node registers itself first when this process is
 // the control plane, and what the executions placed on them hold (nil for
-// an inventory). note says why the list is empty when nothing is stored
-// yet.
-func listNodes(c *cobra.Command, sf *stateFlags, nf *nodeFlags) ([]state.Node, apply.Load, string, error) {
+// an inventory): as the control plane serving the API reads it, or read
+// here. note says why the list is empty when nothing is stored yet.
+func listNodes(c *cobra.Command, sf *stateFlags, nf *nodeFlags) ([]state.Node, func(string) plan.Resources, string, error) {
 	if nf.inventory != "" {
 		list, err := state.LoadInventory(nf.inventory)
 		return list, nil, "", err
@@ -102,9 +101,14 @@ func listNodes(c *cobra.Command, sf *stateFlags, nf *nodeFlags) ([]state.Node, a
 	if st.empty {
 		return nil, nil, fmt.Sprintf("No nodes: nothing is stored in %s yet (the local node registers itself on the first plan or apply).", sf.dir), nil
 	}
+	if client, ok := st.Backend.(*api.Client); ok {
+		// The control plane reads what the nodes hold over every
+		// namespace, which a token of one may not.
+		views, err := client.NodeViews(ctx)
+		return servedNodes(views), servedUsage(views), "", err
+	}
 	if st.store != nil {
-		// This process is the control plane: its node is the local one. A
-		// running control plane has its own.
+		// This process is the control plane: its node is the local one.
 		if err := nf.registerLocal(ctx, st); err != nil {
 			return nil, nil, "", err
 		}
@@ -113,121 +117,40 @@ func listNodes(c *cobra.Command, sf *stateFlags, nf *nodeFlags) ([]state.Node, a
 	if err != nil {
 		return nil, nil, "", err
 	}
-	load, err := nodesLoad(ctx, st)
-	return list, load, "", err
-}
-
-// nodesLoad reads what the executions of every job hold on their nodes.
-func nodesLoad(ctx context.Context, st *plane) (apply.Load, error) {
 	load, err := apply.NodeLoad(ctx, st, nil)
 	if err != nil {
-		return nil, fmt.Errorf("reading what the nodes hold: %w", err)
+		return nil, nil, "", fmt.Errorf("reading what the nodes hold: %w", err)
 	}
-	return load, nil
+	return list, load.Total, "", nil
 }
 
-// nodeView is a node as 'muster nodes' shows it: as stored, with what the
-// executions placed there hold (Used; nil for a node of an inventory) and
-// what is free of what it advertises (Free; nil when it advertises
-// nothing, a field left out for what it does not advertise).
-type nodeView struct {
-	state.Node
-	Used *usedView `json:"used,omitempty"`
-	Free *freeView `json:"free,omitempty"`
-}
-
-type usedView struct {
-	CPUs     float64 `json:"cpus"`
-	MemoryMB int64   `json:"memory_mb"`
-}
-
-type freeView struct {
-	CPUs     *float64 `json:"cpus,omitempty"`
-	MemoryMB *int64   `json:"memory_mb,omitempty"`
-}
-
-// viewNode adds to n what load says it holds (load nil: not known).
-func viewNode(n state.Node, load apply.Load) nodeView {
-	v := nodeView{Node: n}
-	var used plan.Resources
-	if load != nil {
-		used = load.Total(n.ID)
-		v.Used = &usedView{CPUs: cores(used.MilliCPUs), MemoryMB: used.MemoryMB}
+// servedNodes are the nodes of the API's views.
+func servedNodes(views []api.NodeView) []state.Node {
+	list := make([]state.Node, len(views))
+	for i, v := range views {
+		list[i] = v.Node
 	}
-	if c := n.Capacity; !c.Unlimited() {
-		v.Free = &freeView{}
-		if c.CPUs > 0 {
-			free := cores(plan.MilliCPUs(c.CPUs) - used.MilliCPUs)
-			v.Free.CPUs = &free
-		}
-		if c.MemoryMB > 0 {
-			free := c.MemoryMB - used.MemoryMB
-			v.Free.MemoryMB = &free
+	return list
+}
+
+// servedUsage is what the API's views say the nodes' executions hold.
+func servedUsage(views []api.NodeView) func(string) plan.Resources {
+	used := make(map[string]plan.Resources, len(views))
+	for _, v := range views {
+		if v.Used != nil {
+			used[v.ID] = plan.Resources{MilliCPUs: plan.MilliCPUs(v.Used.CPUs), MemoryMB: v.Used.MemoryMB}
 		}
 	}
-	return v
+	return func(id string) plan.Resources { return used[id] }
 }
-
-// cores converts millicores to cores.
-func cores(milli int64) float64 { return float64(milli) / 1000 }
 
 // writeNodes prints the nodes as a table: cpus and memory say what each
 // offers, uses and has free.
-func writeNodes(w io.Writer, views []nodeView) error {
+func writeNodes(w io.Writer, views []api.NodeView) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tCPUS\tMEMORY\tLABELS")
 	for _, v := range views {
-		var capCPUs, capMem float64
-		var usedCPUs, usedMem, freeCPUs, freeMem *float64
-		if c := v.Capacity; c != nil {
-			capCPUs, capMem = c.CPUs, float64(c.MemoryMB)
-		}
-		if v.Used != nil {
-			usedCPUs, usedMem = &v.Used.CPUs, ptr(float64(v.Used.MemoryMB))
-		}
-		if v.Free != nil {
-			freeCPUs = v.Free.CPUs
-			if v.Free.MemoryMB != nil {
-				freeMem = ptr(float64(*v.Free.MemoryMB))
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, orDash(v.Status),
-			roomText(capCPUs, usedCPUs, freeCPUs, formatCores), roomText(capMem, usedMem, freeMem, formatMB), labelString(v.Labels))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, orDash(v.Status), v.CPUsText(), v.MemoryText(), labelString(v.Labels))
 	}
 	return tw.Flush()
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// roomText says what a node offers of one resource, what is used and
-// what is free: "2 (1 used, 1 free)", "unlimited (1 used)", "2" when the
-// use is not known.
-func roomText(total float64, used, free *float64, format func(float64) string) string {
-	s := "unlimited"
-	if total > 0 {
-		s = format(total)
-	}
-	switch {
-	case used == nil:
-		return s
-	case free == nil:
-		return fmt.Sprintf("%s (%s used)", s, format(*used))
-	case *free < 0:
-		return fmt.Sprintf("%s (%s used, over by %s)", s, format(*used), format(-*free))
-	}
-	return fmt.Sprintf("%s (%s used, %s free)", s, format(*used), format(*free))
-}
-
-// formatCores prints a number of cores: 2, 0.5, 1.25.
-func formatCores(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-
-// formatMB prints MiB for people: 256M, 2G, 15.5G.
-func formatMB(mb float64) string {
-	switch {
-	case mb < 1024:
-		return strconv.FormatFloat(mb, 'f', -1, 64) + "M"
-	case int64(mb)%1024 == 0:
-		return strconv.FormatFloat(mb/1024, 'f', -1, 64) + "G"
-	}
-	return strconv.FormatFloat(mb/1024, 'f', 1, 64) + "G"
 }

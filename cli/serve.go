@@ -24,6 +24,7 @@ import (
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/metrics"
+	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/runner/remote"
 	"github.com/muster-dev/muster/state"
 )
@@ -295,7 +296,8 @@ func serveControlPlane(c *cobra.Command, sf *stateFlags, nf *nodeFlags, listen, 
 	cp := newControlPlane(ctl, st, info)
 	// Every control plane serves the whole API, leading or not.
 	m := metrics.New(st, log)
-	apiHandler := api.NewServer(st, cp, token, api.WithMetrics(m.Handler()), api.WithInstrumentation(m.Instrument))
+	apiHandler := api.NewServer(st, cp, token, api.WithMetrics(m.Handler()), api.WithInstrumentation(m.Instrument),
+		api.WithNodeUsage(nodeUsage(st)))
 	srv.serve(api.Logged(withUI(apiHandler), ctl.Log))
 	if external {
 		printBanner(w, mode, addr, sf, info, localNote, "")
@@ -445,6 +447,19 @@ func logEvents(w io.Writer, events <-chan apply.Event) {
 			who += ": "
 		}
 		fmt.Fprintf(w, "%s %s%s\n", ev.Time.Local().Format("15:04:05"), who, msg)
+	}
+}
+
+// nodeUsage reads what the executions of every job hold on their nodes,
+// for GET /v1/nodes; the specs' resources are kept between requests.
+func nodeUsage(st *state.Store) api.NodeUsage {
+	specs := &apply.SpecResources{}
+	return func(ctx context.Context) (func(string) plan.Resources, error) {
+		load, err := apply.NodeLoad(ctx, st, specs)
+		if err != nil {
+			return nil, fmt.Errorf("reading what the nodes hold: %w", err)
+		}
+		return load.Total, nil
 	}
 }
 

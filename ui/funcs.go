@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muster-dev/muster/schema"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -25,7 +24,6 @@ var funcs = template.FuncMap{
 	"value":   value,
 	"sorted":  sortedKeys,
 	"ports":   portList,
-	"memory":  func(mb int64) string { return schema.Memory(mb).String() },
 }
 
 // shortHash shortens "sha256:<hex>" to its first 12 hex digits, as the

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/state"
 )
 
@@ -112,7 +113,7 @@ func TestPagesEscape(t *testing.T) {
 		t.Errorf("the live block does not escape a message:\n%s", body)
 	}
 	w = httptest.NewRecorder()
-	p.execute(w, http.StatusOK, "nodes", "live", nodesView{Nodes: []state.Node{{ID: "n1", Labels: map[string]string{"x": hostile}}}})
+	p.execute(w, http.StatusOK, "nodes", "live", nodesView{Nodes: []api.NodeView{{Node: state.Node{ID: "n1", Labels: map[string]string{"x": hostile}}}}})
 	if body := w.Body.String(); strings.Contains(body, "<script>") {
 		t.Errorf("the nodes page does not escape a label:\n%s", body)
 	}

@@ -70,16 +70,16 @@ func (u *ui) jobs(ctx context.Context, r *http.Request, c *api.Client) (pageData
 
 // nodesView is the nodes page.
 type nodesView struct {
-	Nodes []state.Node
+	Nodes []api.NodeView
 }
 
 // nodes loads the nodes page.
 func (u *ui) nodes(ctx context.Context, r *http.Request, c *api.Client) (pageData, error) {
-	nodes, err := c.Nodes(ctx)
+	nodes, err := c.NodeViews(ctx)
 	if err != nil {
 		return pageData{}, err
 	}
-	slices.SortFunc(nodes, func(a, b state.Node) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(nodes, func(a, b api.NodeView) int { return cmp.Compare(a.ID, b.ID) })
 	return pageData{Title: "Nodes", Events: apiPrefix + "/v1/events", Body: nodesView{Nodes: nodes}}, nil
 }
 
