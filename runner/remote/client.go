@@ -230,17 +230,30 @@ func (c *Client) sensitivePaths(ctx context.Context, hash string) ([]string, err
 // answers for up to c.Reconnect. A run not yet sent is given up when ctx
 // ends; a recover is not: its execution runs on the node, and a caller
 // that ends ctx wants it stopped, which needs the agent's answer first.
+//
+// A run request that gets no answer within runAttempt is sent again, for
+// up to requestTimeout, while the agent does not run the execution and
+// has not written it (lost): the request, or the agent's answer, went
+// to a NATS server the agent was leaving. The agent answers a run it has
+// already as accepted, so the request may arrive twice.
 func (c *Client) request(ctx context.Context, op string, req RunRequest) (*nats.Msg, error) {
-	give := time.Now().Add(c.Reconnect)
+	now := time.Now()
+	give, patience := now.Add(c.Reconnect), now.Add(requestTimeout)
 	stop := ctx.Done()
+	attempt := requestTimeout
 	if op == OpRecover {
 		stop = nil
+	} else {
+		attempt = runAttempt
 	}
 	for {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), attempt)
 		m, err := c.NC.RequestWithContext(rctx, NodeSubject(c.NodeID, op), mustJSON(req))
 		cancel()
-		if !errors.Is(err, nats.ErrNoResponders) || !time.Now().Before(give) {
+		switch {
+		case errors.Is(err, nats.ErrNoResponders) && time.Now().Before(give):
+		case op == OpRun && timedOut(err) && time.Now().Before(patience) && c.lost(ctx, req):
+		default:
 			return m, err
 		}
 		select {
@@ -249,6 +262,25 @@ func (c *Client) request(ctx context.Context, op string, req RunRequest) (*nats.
 		case <-time.After(reconnectPoll):
 		}
 	}
+}
+
+// runAttempt is how long a run request waits for the agent's answer
+// before the client looks whether it was lost: the agent answers at once.
+var runAttempt = 5 * time.Second
+
+func timedOut(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+}
+
+// lost reports whether the agent does not run the execution of req (or
+// does not answer) and the store holds it as the request had it: the
+// agent never took the request.
+func (c *Client) lost(ctx context.Context, req RunRequest) bool {
+	if running, err := c.running(ctx, req.Execution.ID, c.ping()); err == nil && running {
+		return false
+	}
+	x, err := c.current(ctx, req.Execution)
+	return err == nil && x.StoredRevision() == req.KVRevision
 }
 
 // reconnectPoll is how often a request asks again for an agent that does

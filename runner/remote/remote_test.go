@@ -420,3 +420,59 @@ func TestSpecMustMatchItsHash(t *testing.T) {
 		t.Fatalf("reply %+v (%v), want a refusal naming the mismatch", reply, err)
 	}
 }
+
+// TestLostRunRequestIsSentAgain: a run request that reaches no agent (a
+// subscriber swallows it, as a NATS server the agent was leaving would)
+// is sent again once the agent answers, and the execution runs once.
+func TestLostRunRequestIsSentAgain(t *testing.T) {
+	defer remote.SetRunAttempt(300 * time.Millisecond)()
+	c := newCluster(t, "n1")
+	swallowed := make(chan struct{}, 8)
+	hole, err := c.st.Conn().Subscribe(remote.NodeSubject("n1", remote.OpRun), func(*nats.Msg) { swallowed <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, j := c.job("echo ran")
+	done := c.runAsync(context.Background(), e, j)
+	select {
+	case <-swallowed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run request never came")
+	}
+	hole.Unsubscribe()
+	c.serve()
+	r := ended(t, done)
+	if r.err != nil || r.x.Status.ComputeState != state.ComputeComplete || r.res.ExitCode != 0 {
+		t.Fatalf("ended %s (%s) with %+v, %v; want complete", r.x.Status.ComputeState, r.x.Status.Message, r.res, r.err)
+	}
+	if got := readAll(t, c.client, e.ID, "stdout"); got != "ran\n" {
+		t.Errorf("stdout %q, want the task to have run once", got)
+	}
+}
+
+// TestRunAskedTwiceRunsOnce: a run request for an execution the agent runs
+// already (the client asked again) is answered accepted, and the task
+// runs once.
+func TestRunAskedTwiceRunsOnce(t *testing.T) {
+	c := newCluster(t, "n1")
+	c.serve()
+	e, j := c.job("echo started; sleep 2")
+	done := c.runAsync(context.Background(), e, j)
+	waitStarted(t, c, e)
+	spec := j.Canonical()
+	req, _ := json.Marshal(remote.RunRequest{Execution: e, KVRevision: e.StoredRevision(), SpecHash: schema.HashBytes(spec), Spec: spec})
+	m, err := c.st.Conn().Request(remote.NodeSubject("n1", remote.OpRun), req, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply remote.StartReply
+	if err := json.Unmarshal(m.Data, &reply); err != nil || !reply.Accepted || reply.Error != "" {
+		t.Errorf("the second request got %s (%v), want accepted", m.Data, err)
+	}
+	if r := ended(t, done); r.err != nil || r.x.Status.ComputeState != state.ComputeComplete {
+		t.Fatalf("ended %s (%s), %v; want complete", r.x.Status.ComputeState, r.x.Status.Message, r.err)
+	}
+	if got := readAll(t, c.client, e.ID, "stdout"); got != "started\n" {
+		t.Errorf("stdout %q, want the task to have run once", got)
+	}
+}

@@ -290,7 +290,9 @@ func (s *server) accepted() []byte {
 func (s *server) handleRun(m *nats.Msg) {
 	req, j, r, existing := s.prepare(m)
 	if existing != nil {
-		m.Respond(mustJSON(StartReply{Error: fmt.Sprintf("execution %s already runs on node %s", req.Execution.ID, s.a.NodeID)}))
+		// The client asked again, its first request or this answer lost
+		// on the way: it waits for the Done of the run under way.
+		m.Respond(s.accepted())
 		return
 	}
 	if r == nil {
