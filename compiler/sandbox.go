@@ -317,12 +317,18 @@ func (w *worker) died() error {
 }
 
 // outOfMemory reports whether a worker's stderr says that an allocation
-// failed: the Go runtime's "out of memory", the race detector's own
-// allocator under the same RLIMIT_DATA, or a new thread whose stack the
-// limit refused (pthread_create fails with EAGAIN).
+// failed: the Go runtime's "out of memory", or its "cannot allocate
+// memory" when mapping more heap fails with ENOMEM, the race detector's
+// own allocator under the same RLIMIT_DATA, or a new thread whose stack
+// the limit refused (pthread_create fails with EAGAIN).
 func outOfMemory(stderr string) bool {
-	return strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "failed to allocate") ||
-		strings.Contains(stderr, "pthread_create failed: Resource temporarily unavailable")
+	for _, says := range []string{"out of memory", "cannot allocate memory", "failed to allocate",
+		"pthread_create failed: Resource temporarily unavailable"} {
+		if strings.Contains(stderr, says) {
+			return true
+		}
+	}
+	return false
 }
 
 func isClosed(c <-chan struct{}) bool {
