@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/muster-dev/muster/internal/testport"
 	"github.com/muster-dev/muster/internal/wait"
 )
 
@@ -51,7 +52,7 @@ func TestExternal(t *testing.T) {
 func TestConnectErrors(t *testing.T) {
 	ctx := context.Background()
 	// Nothing listens on a port that was just free.
-	if _, err := Connect(ctx, "nats://"+freeAddr(t), natsTimeout(time.Second)); err == nil {
+	if _, err := Connect(ctx, "nats://"+testport.Addr(t), natsTimeout(time.Second)); err == nil {
 		t.Error("Connect to a closed port succeeded")
 	}
 	// A server without JetStream is refused with a clear message.
@@ -111,22 +112,11 @@ func natsServerBinary(t *testing.T) string {
 	return bin
 }
 
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startNATSServer runs bin with JetStream on a free loopback port until the
 // test ends and returns its URL.
 func startNATSServer(t *testing.T, bin string) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testport.Addr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, "-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", port)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "nats-server.log"))

@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/muster-dev/muster/internal/testport"
 	"github.com/muster-dev/muster/internal/wait"
 )
 
@@ -30,9 +30,8 @@ func startCluster(t *testing.T, n int) *natsCluster {
 	ports := make([]int, n)
 	var routes []string
 	for i := range ports {
-		_, p, _ := net.SplitHostPort(freeAddr(t))
-		ports[i], _ = strconv.Atoi(p)
-		routes = append(routes, "nats-route://127.0.0.1:"+p)
+		ports[i] = testport.Free(t)
+		routes = append(routes, "nats-route://127.0.0.1:"+strconv.Itoa(ports[i]))
 	}
 	for i, port := range ports {
 		srv, err := server.NewServer(&server.Options{

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/muster-dev/muster/internal/testport"
 	"github.com/muster-dev/muster/internal/wait"
 	"github.com/muster-dev/muster/runner"
 	"github.com/muster-dev/muster/runner/remote"
@@ -155,17 +156,6 @@ func TestExecutionsOutliveANATSOutage(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // natsCluster starts n JetStream servers routed into one cluster on
 // loopback and returns them, with every bucket of the store created with
 // a copy on each (as 'muster server --replicas 3' would).
@@ -174,7 +164,7 @@ func natsCluster(t *testing.T, n int) []*server.Server {
 	routes := make([]string, n)
 	ports := make([]int, n)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = testport.Free(t)
 		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
 	}
 	srvs := make([]*server.Server, n)
