@@ -79,7 +79,8 @@ type errorCase struct {
 	at   []string
 }
 
-// checkErrors compiles each case and holds its diagnostics to want and at.
+// checkErrors compiles each case and holds its diagnostics to want and at,
+// each with a position.
 func checkErrors(t *testing.T, tests []errorCase) {
 	t.Helper()
 	for _, tt := range tests {
@@ -96,6 +97,12 @@ func checkErrors(t *testing.T, tests []errorCase) {
 			got := d.Path + ": " + d.Message
 			if !strings.HasPrefix(got, tt.want[i]) {
 				t.Errorf("%s:\n got %s\nwant %s...", tt.src, got, tt.want[i])
+			}
+			if d.Range.Start.Line == 0 {
+				t.Errorf("%s: diagnostic without a position: %v", tt.src, d)
+			}
+			if i >= len(tt.at) {
+				continue
 			}
 			if at := tt.at[i]; at != "" {
 				if col := strings.LastIndex(tt.src, at) + 1; d.Range.Start.Line != 1 || d.Range.Start.Column != col {

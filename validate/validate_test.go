@@ -165,26 +165,11 @@ func TestErrors(t *testing.T) {
 		{`{"name":"a","timeouts":{"total":1.5},"task":{"engine":"exec","cmd":["x"]}}`, []string{"timeouts.total: timeouts.total: 1.5 is not a whole number of seconds"}},
 		{`{"name":"a","task":{"engine":"docker","image":"Web:1"}}`, []string{"task.image: task.image \"Web:1\" is not a valid image reference"}},
 	}
-	for _, tt := range tests {
-		j, diags := compile(t, tt.src)
-		if j != nil {
-			t.Errorf("%s: want errors, got a job", tt.src)
-			continue
-		}
-		if len(diags) != len(tt.want) {
-			t.Errorf("%s: got %d diagnostics, want %d:\n%v", tt.src, len(diags), len(tt.want), diags)
-			continue
-		}
-		for i, d := range diags {
-			got := d.Path + ": " + d.Message
-			if !strings.HasPrefix(got, tt.want[i]) {
-				t.Errorf("%s:\n got %s\nwant %s...", tt.src, got, tt.want[i])
-			}
-			if d.Range.Start.Line == 0 {
-				t.Errorf("%s: diagnostic without a position: %v", tt.src, d)
-			}
-		}
+	cases := make([]errorCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = errorCase{src: tt.src, want: tt.want}
 	}
+	checkErrors(t, cases)
 }
 
 func TestNormalizeIsIdempotent(t *testing.T) {
