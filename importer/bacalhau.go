@@ -252,19 +252,11 @@ func (c *conv) bacalhauEnv(j *job, v *lang.Value, path string) {
 		c.envList(j, v, path)
 		return
 	}
-	for _, f := range v.Fields {
-		p := path + "." + f.Key
-		if absent(f.Value) {
-			continue
-		}
-		s, ok := c.str(f.Value, p)
-		if !ok {
-			continue
-		}
+	c.eachString(v, path, func(f *lang.Field, s, p string) {
 		if name, ref := strings.CutPrefix(s, "env:"); ref {
 			c.errorf(f.Value.Range, p, "%q reads %s from the environment of the Bacalhau node, which muster tasks do not see: write the value, or keep it as a secret and write secret:<namespace>/<name>", s, name)
-			continue
+			return
 		}
 		c.putEnv(j, f.Key, s, f.KeyRange, f.Value.Range, p)
-	}
+	})
 }

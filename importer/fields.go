@@ -89,14 +89,24 @@ func (c *conv) stringMap(j *job, key string, v *lang.Value, path string, keep fu
 		c.errorf(v.Range, path, "want a map of strings, not %s", v.Describe())
 		return
 	}
+	c.eachString(v, path, func(f *lang.Field, s, p string) {
+		if keep == nil || keep(f.Key, s, f.KeyRange, f.Value.Range, p) {
+			j.put(key, f.Key, f.KeyRange, text(s, f.Value.Range))
+		}
+	})
+}
+
+// eachString calls fn with each entry of the map v (at path) whose value
+// is a string, and its path; an absent value is passed over, and another
+// kind is an error.
+func (c *conv) eachString(v *lang.Value, path string, fn func(f *lang.Field, s, p string)) {
 	for _, f := range v.Fields {
 		p := path + "." + f.Key
 		if absent(f.Value) {
 			continue
 		}
-		s, ok := c.str(f.Value, p)
-		if ok && (keep == nil || keep(f.Key, s, f.KeyRange, f.Value.Range, p)) {
-			j.put(key, f.Key, f.KeyRange, text(s, f.Value.Range))
+		if s, ok := c.str(f.Value, p); ok {
+			fn(f, s, p)
 		}
 	}
 }
