@@ -101,15 +101,7 @@ muster_nodes{status="ready"} 2
 		}
 	}
 	jobs["default running"], jobs["default deploying"], jobs["team-a failed"] = 1, 1, 1
-	for k, want := range jobs {
-		ns, s, _ := strings.Cut(k, " ")
-		if v, ok := got.Value("muster_jobs", map[string]string{"namespace": ns, "state": s}); !ok || v != want {
-			t.Errorf("muster_jobs{namespace=%q,state=%q} = %v (present %v), want %v", ns, s, v, ok, want)
-		}
-	}
-	if n := len(got["muster_jobs"].GetMetric()); n != len(jobs) {
-		t.Errorf("muster_jobs has %d series, want %d", n, len(jobs))
-	}
+	wantSeries(t, got, "muster_jobs", "namespace", jobs)
 
 	execs := map[string]float64{}
 	for _, node := range []string{"n1", "n2", "n3"} {
@@ -118,14 +110,22 @@ muster_nodes{status="ready"} 2
 		}
 	}
 	execs["n1 running"], execs["n2 starting"], execs["n2 pending"] = 2, 1, 1
-	for k, want := range execs {
-		node, s, _ := strings.Cut(k, " ")
-		if v, ok := got.Value("muster_executions", map[string]string{"node": node, "state": s}); !ok || v != want {
-			t.Errorf("muster_executions{node=%q,state=%q} = %v (present %v), want %v", node, s, v, ok, want)
+	// No ended state, no node of ended executions only.
+	wantSeries(t, got, "muster_executions", "node", execs)
+}
+
+// wantSeries holds metric's series to want, and to no other: each key of
+// want is "<first label's value> <state>".
+func wantSeries(t *testing.T, got scrape.Families, metric, first string, want map[string]float64) {
+	t.Helper()
+	for k, w := range want {
+		a, s, _ := strings.Cut(k, " ")
+		if v, ok := got.Value(metric, map[string]string{first: a, "state": s}); !ok || v != w {
+			t.Errorf("%s{%s=%q,state=%q} = %v (present %v), want %v", metric, first, a, s, v, ok, w)
 		}
 	}
-	if n := len(got["muster_executions"].GetMetric()); n != len(execs) {
-		t.Errorf("muster_executions has %d series, want %d (no ended state, no node of ended executions only)", n, len(execs))
+	if n := len(got[metric].GetMetric()); n != len(want) {
+		t.Errorf("%s has %d series, want %d", metric, n, len(want))
 	}
 }
 
