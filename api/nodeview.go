@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/muster-dev/muster/plan"
@@ -63,18 +64,20 @@ func cores(milli int64) float64 { return float64(milli) / 1000 }
 // server reads that (WithNodeUsage).
 func (c *Client) NodeViews(ctx context.Context) ([]NodeView, error) {
 	var nodes []NodeView
-	err := c.call(ctx, http.MethodGet, "/nodes", nil, nil, &nodes)
+	err := c.call(ctx, http.MethodGet, "/nodes", url.Values{"usage": {"true"}}, nil, &nodes)
 	return nodes, err
 }
 
-// nodes serves GET /v1/nodes.
+// nodes serves GET /v1/nodes. What the executions hold is read, over
+// every job, only when asked for (?usage=true): placement, which lists
+// the nodes for every plan, reads it its own way.
 func (s *server) nodes(w http.ResponseWriter, r *http.Request) error {
 	nodes, err := s.b.Nodes(r.Context())
 	if err != nil {
 		return err
 	}
 	var used func(string) plan.Resources
-	if s.nodeUsage != nil {
+	if s.nodeUsage != nil && r.URL.Query().Get("usage") == "true" {
 		if used, err = s.nodeUsage(r.Context()); err != nil {
 			return err
 		}

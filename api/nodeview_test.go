@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/muster-dev/muster/plan"
@@ -33,5 +36,36 @@ func TestViewNode(t *testing.T) {
 				t.Errorf("memory %q, want %q", got, c.memory)
 			}
 		})
+	}
+}
+
+// TestNodesUsageOnlyWhenAsked: GET /v1/nodes reads what the executions
+// hold only for ?usage=true (NodeViews), not for the plain listing every
+// plan makes (Nodes).
+func TestNodesUsageOnlyWhenAsked(t *testing.T) {
+	st, err := state.Open(context.Background(), t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var reads atomic.Int32
+	usage := func(context.Context) (func(string) plan.Resources, error) {
+		reads.Add(1)
+		return func(string) plan.Resources { return plan.Resources{MilliCPUs: 500, MemoryMB: 64} }, nil
+	}
+	srv := httptest.NewServer(NewServer(st, newFakeControl(st), "", WithNodeUsage(usage)))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.PutNode(ctx, state.Node{ID: "n1", Capacity: &state.Capacity{CPUs: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Nodes(ctx); err != nil || reads.Load() != 0 {
+		t.Errorf("Nodes: %v; usage read %d times, want 0", err, reads.Load())
+	}
+	views, err := c.NodeViews(ctx)
+	if err != nil || reads.Load() != 1 || len(views) != 1 || views[0].CPUsText() != "2 (0.5 used, 1.5 free)" {
+		t.Errorf("NodeViews = %+v, %v; usage read %d times, want 1", views, err, reads.Load())
 	}
 }

@@ -65,7 +65,7 @@ rollout: {health_check: {min_healthy_time: 200ms, interval: 100ms}}
 	// token of another namespace, which reads no job of default.
 	team := strings.TrimSpace(c.ok("token", "create", "--namespace", "team", "--role", "read").stdout)
 	if got := servedNodeUse(t, "http://"+dev.waitFor(apiRE), team); got != "2 cpus, 256 MiB" {
-		t.Errorf("GET /v1/nodes with a token of namespace team: used %s, want 2 cpus, 256 MiB", got)
+		t.Errorf("GET /v1/nodes?usage=true with a token of namespace team: used %s, want 2 cpus, 256 MiB", got)
 	}
 
 	batch := c.write("crunch.yaml", `name: crunch
@@ -86,7 +86,7 @@ task: {engine: exec, cmd: [sh, -c, "echo crunched"], resources: {cpus: 1, memory
 // one node's executions hold.
 func servedNodeUse(t *testing.T, base, token string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/v1/nodes", nil)
+	req, _ := http.NewRequest("GET", base+"/v1/nodes?usage=true", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -100,7 +100,7 @@ func servedNodeUse(t *testing.T, base, token string) string {
 		} `json:"used"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&nodes); err != nil || resp.StatusCode != http.StatusOK || len(nodes) != 1 || nodes[0].Used == nil {
-		t.Fatalf("GET /v1/nodes: %d %+v %v", resp.StatusCode, nodes, err)
+		t.Fatalf("GET /v1/nodes?usage=true: %d %+v %v", resp.StatusCode, nodes, err)
 	}
 	return fmt.Sprintf("%g cpus, %d MiB", nodes[0].Used.CPUs, nodes[0].Used.MemoryMB)
 }
