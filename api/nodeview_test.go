@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
+	"github.com/muster-dev/muster/apply"
 	"github.com/muster-dev/muster/plan"
 	"github.com/muster-dev/muster/state"
 )
@@ -68,4 +70,62 @@ func TestNodesUsageOnlyWhenAsked(t *testing.T) {
 	if err != nil || reads.Load() != 1 || len(views) != 1 || views[0].CPUsText() != "2 (0.5 used, 1.5 free)" {
 		t.Errorf("NodeViews = %+v, %v; usage read %d times, want 1", views, err, reads.Load())
 	}
+}
+
+// BenchmarkNodesRead lists 10 nodes over loopback HTTP as a plan does
+// (Nodes) and with what 200 running executions of 20 jobs hold on them
+// (NodeViews, read with apply.NodeLoad as the control planes do), in the
+// same run: the price of ?usage=true.
+func BenchmarkNodesRead(b *testing.B) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, b.TempDir(), state.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	specs := &apply.SpecResources{}
+	usage := func(ctx context.Context) (func(string) plan.Resources, error) {
+		load, err := apply.NodeLoad(ctx, st, specs)
+		return load.Total, err
+	}
+	srv := httptest.NewServer(NewServer(st, newFakeControl(st), "", WithNodeUsage(usage)))
+	defer srv.Close()
+	for n := range 10 {
+		if _, err := st.PutNode(ctx, state.Node{ID: fmt.Sprintf("n%d", n), Capacity: &state.Capacity{CPUs: 8}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		name := fmt.Sprintf("web-%d", i)
+		hash, err := st.PutSpec(ctx, spec(name, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.CommitVersion(ctx, "default", name, hash, 0, state.StateRunning); err != nil {
+			b.Fatal(err)
+		}
+		for x := range 10 {
+			e := state.Execution{ID: fmt.Sprintf("x%d-%d", i, x), JobID: "default/" + name, JobVersion: 1, NodeID: fmt.Sprintf("n%d", x),
+				Status: state.ExecutionStatus{ComputeState: state.ComputeRunning}}
+			if _, err := st.CreateExecution(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	c := NewClient(srv.URL, "")
+	defer c.Close()
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			if nodes, err := c.Nodes(ctx); err != nil || len(nodes) != 10 {
+				b.Fatalf("%d nodes, %v", len(nodes), err)
+			}
+		}
+	})
+	b.Run("usage", func(b *testing.B) {
+		for b.Loop() {
+			if views, err := c.NodeViews(ctx); err != nil || len(views) != 10 || views[0].Used == nil || views[0].Used.CPUs == 0 {
+				b.Fatalf("%+v, %v", views, err)
+			}
+		}
+	})
 }
