@@ -199,6 +199,24 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // spec is the canonical spec of the job default/name, version i.
+// storeJobs records n running jobs default/web-<i> in st, one version
+// each, and returns their names.
+func storeJobs(tb testing.TB, st *state.Store, n int) []string {
+	tb.Helper()
+	names := make([]string, n)
+	for i := range n {
+		names[i] = fmt.Sprintf("web-%d", i)
+		hash, err := st.PutSpec(context.Background(), spec(names[i], i))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := st.CommitVersion(context.Background(), "default", names[i], hash, 0, state.StateRunning); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return names
+}
+
 func spec(name string, i int) []byte {
 	return canonicalOf(fmt.Sprintf(`{"name":%q,"description":"version %d","task":{"engine":"exec","cmd":["true"]}}`, name, i))
 }

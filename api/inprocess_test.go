@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -70,16 +69,7 @@ func BenchmarkJobsRead(b *testing.B) {
 	h := NewServer(st, newFakeControl(st), "boot")
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	for i := range 20 {
-		name := fmt.Sprintf("web-%d", i)
-		hash, err := st.PutSpec(ctx, spec(name, i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := st.CommitVersion(ctx, "default", name, hash, 0, state.StateRunning); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storeJobs(b, st, 20)
 	for _, tc := range []struct {
 		name string
 		c    *Client

@@ -95,15 +95,7 @@ func BenchmarkNodesRead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for i := range 20 {
-		name := fmt.Sprintf("web-%d", i)
-		hash, err := st.PutSpec(ctx, spec(name, i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := st.CommitVersion(ctx, "default", name, hash, 0, state.StateRunning); err != nil {
-			b.Fatal(err)
-		}
+	for i, name := range storeJobs(b, st, 20) {
 		for x := range 10 {
 			e := state.Execution{ID: fmt.Sprintf("x%d-%d", i, x), JobID: "default/" + name, JobVersion: 1, NodeID: fmt.Sprintf("n%d", x),
 				Status: state.ExecutionStatus{ComputeState: state.ComputeRunning}}
